@@ -1,0 +1,65 @@
+"""The vocabulary shared by records, store, scoring and API."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EntityKind(StrEnum):
+    PROVIDER = "provider"
+    MODEL = "model"
+    NODE = "node"
+    WITNESS = "witness"
+    REQUESTER = "requester"
+
+
+class RecordType(StrEnum):
+    REGISTER = "register"
+    MODEL = "model"
+    RECEIPT = "receipt"
+    ATTESTATION = "attestation"
+    DISPUTE = "dispute"
+
+
+class ProofType(StrEnum):
+    TEE = "tee"
+    ZK = "zk"
+    NONE = "none"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+class FaultParty(StrEnum):
+    NODE = "node"
+    MODEL = "model"
+
+
+# Which kind must sign each record type (DESIGN §1); register is signed by the key itself.
+SIGNER_KIND: dict[RecordType, EntityKind | None] = {
+    RecordType.REGISTER: None,
+    RecordType.MODEL: EntityKind.PROVIDER,
+    RecordType.RECEIPT: EntityKind.NODE,
+    RecordType.ATTESTATION: EntityKind.WITNESS,
+    RecordType.DISPUTE: EntityKind.REQUESTER,
+}
+
+# Kinds a key may register as (models are named by provider records, not keys).
+REGISTRABLE_KINDS = (
+    EntityKind.PROVIDER,
+    EntityKind.NODE,
+    EntityKind.WITNESS,
+    EntityKind.REQUESTER,
+)
+
+# Records reference earlier records only along this order, so sorting a batch by it
+# resolves every in-batch reference in one pass.
+DEPENDENCY_ORDER: dict[RecordType, int] = {
+    RecordType.REGISTER: 0,
+    RecordType.MODEL: 1,
+    RecordType.RECEIPT: 2,
+    RecordType.ATTESTATION: 3,
+    RecordType.DISPUTE: 3,
+}

@@ -1,0 +1,1 @@
+"""Reputation: time-decayed personalized PageRank with isolated faults (DESIGN §3)."""

@@ -1,0 +1,99 @@
+"""The scorer's input: every piece of evidence as flat arrays over entity indices.
+
+A row ``(ref_ms, amount)`` weighs ``amount * 2 ** (-(T - ref_ms) / H)`` at scoring time
+``T``. A single event is a row with ``ref_ms`` = its time and ``amount`` = its weight; a
+running sum kept at ingest is a row with ``ref_ms`` = its newest event and
+``amount = sum(q * 2 ** ((t - ref_ms) / H))`` (every exponent <= 0, so no overflow for any
+H). Rows whose amount was aggregated with a half-life carry it in
+``aggregated_half_life_ms`` so a scorer with another H refuses them instead of
+silently mixing half-lives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from graphsvc.domain import EntityKind
+
+# Fixed codes so arrays, exports and digests do not depend on enum declaration order.
+KIND_CODES: dict[EntityKind, int] = {
+    EntityKind.PROVIDER: 0,
+    EntityKind.MODEL: 1,
+    EntityKind.NODE: 2,
+    EntityKind.WITNESS: 3,
+    EntityKind.REQUESTER: 4,
+}
+KINDS_BY_CODE: dict[int, EntityKind] = {code: kind for kind, code in KIND_CODES.items()}
+
+
+class Channel(IntEnum):
+    """Why a positive evidence edge exists."""
+
+    COSIGN = 0  # requester -> model / node: a receipt the requester co-signed
+    ATTEST = 1  # witness -> node / model: a `valid` attestation
+    RATING = 2  # rater -> ratee: a positive rating (trust-network replay)
+
+
+class FaultCause(IntEnum):
+    """Why a fault row exists; its source is the party that reported or caused it."""
+
+    ATTESTED_INVALID = 0  # a witness attested `invalid` naming this node or model
+    WITNESS_MINORITY = 1  # this witness voted against the majority on a receipt
+    REJECTED_DISPUTE = 2  # this requester disputed a receipt all witnesses found valid
+    NEGATIVE_RATING = 3  # a rater gave this entity a negative rating (replay)
+
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+def _ints(values: object = ()) -> IntArray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def _floats(values: object = ()) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """All evidence as of one instant; entity indices point into ``entity_ids``.
+
+    ``entity_ids`` are sorted, so two stores holding the same evidence build identical
+    arrays whatever order it arrived in.
+    """
+
+    entity_ids: tuple[str, ...]
+    entity_kinds: IntArray  # KIND_CODES per entity
+
+    # Positive, decaying evidence edges.
+    edge_src: IntArray = field(default_factory=_ints)
+    edge_dst: IntArray = field(default_factory=_ints)
+    edge_channel: IntArray = field(default_factory=_ints)  # Channel
+    edge_ref_ms: IntArray = field(default_factory=_ints)
+    edge_amount: FloatArray = field(default_factory=_floats)
+
+    # Structural, non-decaying edges: model -> provider and provider -> model.
+    struct_src: IntArray = field(default_factory=_ints)
+    struct_dst: IntArray = field(default_factory=_ints)
+
+    # Faults: decaying weight on `fault_party`, reported by or caused by `fault_source`.
+    fault_party: IntArray = field(default_factory=_ints)
+    fault_source: IntArray = field(default_factory=_ints)
+    fault_cause: IntArray = field(default_factory=_ints)  # FaultCause
+    fault_ref_ms: IntArray = field(default_factory=_ints)
+    fault_amount: FloatArray = field(default_factory=_floats)
+
+    # Trusted entities the personalization vector's seed part spreads over.
+    seeds: IntArray = field(default_factory=_ints)
+
+    # Half-life (ms) the aggregated amounts were summed with; None when rows are events.
+    aggregated_half_life_ms: int | None = None
+
+    @property
+    def entity_count(self) -> int:
+        return len(self.entity_ids)

@@ -1,0 +1,49 @@
+"""All configuration in one object, read from ``GRAPHSVC_*`` environment variables.
+
+Command-line flags override fields with :meth:`Settings.model_copy`; nothing else
+reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRAPHSVC_", extra="ignore")
+
+    # Where the embedded store keeps its files and generated password.
+    data: Path = Path(".graphsvc")
+
+    # An external Bolt endpoint (Neo4j 5); when unset the embedded ArcadeDB is started.
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    # Bearer token for administrative operations (recompute, seeds); unset disables them.
+    admin_token: SecretStr | None = None
+
+    # Seconds between background recomputes while serving; 0 disables them.
+    score_interval: float = Field(default=300.0, ge=0)
+
+    # Maximum heap of the embedded ArcadeDB JVM.
+    embedded_heap: str = "1g"
+
+    # Request limits of the public API.
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_batch_records: int = Field(default=10_000, gt=0)
+    max_query_depth: int = Field(default=10, gt=0)
+    max_query_aliases: int = Field(default=30, gt=0)
+    max_query_tokens: int = Field(default=2_000, gt=0)
+    max_page_size: int = Field(default=500, gt=0)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.neo4j_uri
