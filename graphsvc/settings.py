@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     # Request limits of the public API.
     max_request_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_bulk_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     max_batch_records: int = Field(default=10_000, gt=0)
     max_query_depth: int = Field(default=10, gt=0)
     max_query_aliases: int = Field(default=30, gt=0)

@@ -51,6 +51,14 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+def weighted_counts(index: IntArray, weights: FloatArray, n: int) -> FloatArray:
+    """``out[i] = sum weights[index == i]`` for ``i < n``: a sequential, fixed-order sum."""
+    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(
+        np.float64, copy=False
+    )
+    return out
+
+
 def _ints(values: object = ()) -> IntArray:
     return np.asarray(values, dtype=np.int64)
 

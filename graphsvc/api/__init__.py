@@ -1,0 +1,1 @@
+"""The public API: GraphQL and a few HTTP endpoints on Starlette."""

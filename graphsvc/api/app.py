@@ -1,0 +1,196 @@
+"""The ASGI application: GraphQL at /graphql, bulk NDJSON ingest, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from graphsvc.api.context import Context, Services
+from graphsvc.api.schema import build_schema
+from graphsvc.metrics import Metrics
+from graphsvc.store.resolution import RecordResult
+
+BULK_CHUNK = 1_000
+ROUTES = frozenset({"/graphql", "/records", "/healthz", "/readyz", "/metrics"})
+
+
+class _GraphQL(GraphQL[Context, None]):
+    def __init__(self, services: Services) -> None:
+        super().__init__(build_schema(services.settings), graphql_ide="graphiql")
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(self.services, request)
+
+
+class RequestTimer:
+    """Observe each HTTP request's latency under its path (a fixed set of routes)."""
+
+    def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
+        self.app = app
+        self.histogram = histogram
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in ROUTES else "other"
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.histogram.labels(route).observe(time.perf_counter() - started)
+
+
+class BodyLimit:
+    """Refuse request bodies over a size, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(self.max_bytes)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(self.max_bytes)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse({"error": f"request body over {limit} bytes"}, status_code=413)
+
+
+def create_app(services: Services, metrics: Metrics | None = None) -> Starlette:
+    metrics = metrics or Metrics()
+    graphql = _GraphQL(services)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if await run_in_threadpool(services.store.ping):
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "store unreachable"}, status_code=503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def bulk_records(request: Request) -> Response:
+        # The body is read before answering: once a streaming response starts, Starlette
+        # listens for the client's disconnect on the same channel the body arrives on.
+        body = bytearray()
+        async for piece in request.stream():
+            body += piece
+            if len(body) > services.settings.max_bulk_bytes:
+                return _too_large(services.settings.max_bulk_bytes)
+        return StreamingResponse(
+            _bulk_results(bytes(body), services, metrics), media_type="application/x-ndjson"
+        )
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/records", bulk_records, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        middleware=[
+            Middleware(RequestTimer, histogram=metrics.requests),
+            Middleware(
+                BodyLimit, max_bytes=services.settings.max_request_bytes, exempt=("/records",)
+            ),
+        ],
+    )
+    app.state.services = services
+    app.state.metrics = metrics
+    return app
+
+
+async def _bulk_results(body: bytes, services: Services, metrics: Metrics) -> AsyncIterator[bytes]:
+    """Ingest an NDJSON body chunk by chunk, answering one result line per input line.
+
+    Each chunk is its own transaction: a record may refer to records of an earlier line
+    or of its own chunk. The last line is a summary.
+    """
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    index_base = 0
+    chunk: list[object] = []
+    line_errors: dict[int, str] = {}
+
+    async def flush() -> AsyncIterator[bytes]:
+        nonlocal index_base, chunk, line_errors
+        results = await run_in_threadpool(services.ingestor.submit, chunk)
+        for result in results:
+            error = line_errors.get(result.index)
+            line = _result_line(result, index_base, error)
+            counts[line["status"]] += 1
+            metrics.records.labels(line["status"]).inc()
+            yield (json.dumps(line) + "\n").encode()
+        index_base += len(chunk)
+        chunk, line_errors = [], {}
+
+    for line in body.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            chunk.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            line_errors[len(chunk)] = f"line is not JSON: {error.msg} at column {error.colno}"
+            chunk.append(None)
+        if len(chunk) >= BULK_CHUNK:
+            async for out in flush():
+                yield out
+    if chunk:
+        async for out in flush():
+            yield out
+    yield (json.dumps({"summary": counts}) + "\n").encode()
+
+
+def _result_line(result: RecordResult, base: int, parse_error: str | None) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "index": base + result.index,
+        "id": result.id,
+        "status": str(result.status),
+    }
+    reason = parse_error or result.reason
+    if reason:
+        line["reason"] = reason
+    if parse_error:
+        line["status"] = "rejected"
+    return line

@@ -1,0 +1,170 @@
+"""The `graphsvc` command line (DESIGN §5)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from graphsvc.settings import Settings
+
+
+class CliError(Exception):
+    """A problem to report in one line, exit status 2."""
+
+
+def _read_json_records(path: Path) -> Iterator[tuple[str, object]]:
+    """Yield (where, record) from a JSON array file or an NDJSON file."""
+    text = path.read_text(encoding="utf-8") if str(path) != "-" else sys.stdin.read()
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CliError(f"{path}: not valid JSON: {error}") from error
+        for number, item in enumerate(items):
+            yield f"{path}[{number}]", item
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{path}:{number}", json.loads(line)
+        except json.JSONDecodeError as error:
+            yield f"{path}:{number}", _Unparsable(f"line is not JSON: {error.msg}")
+
+
+class _Unparsable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.records import generate_signing_key, signer_id, write_signing_key
+
+    key = generate_signing_key()
+    try:
+        write_signing_key(Path(args.out), key)
+    except FileExistsError as error:
+        raise CliError(str(error)) from error
+    print(signer_id(key))
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.records import cosign, read_signing_key, sign, signer_id
+
+    source = Path(args.record) if args.record else None
+    text = source.read_text(encoding="utf-8") if source else sys.stdin.read()
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CliError(f"{source or 'stdin'}: not valid JSON: {error}") from error
+    if not isinstance(record, dict):
+        raise CliError("a record must be a JSON object")
+    key = read_signing_key(Path(args.key))
+    record.setdefault("signer", signer_id(key))
+    if args.cosign:
+        from graphsvc.store.ingest import now_ms
+
+        record.setdefault("ts", now_ms())
+        record = cosign(record, read_signing_key(Path(args.cosign)))
+    print(json.dumps(sign(record, key), ensure_ascii=False))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.service import running_services
+    from graphsvc.store.bulk import ingest_records
+
+    items: list[tuple[str, object]] = []
+    for name in args.files:
+        path = Path(name)
+        if name != "-" and not path.is_file():
+            raise CliError(f"{name}: no such file")
+        items.extend(_read_json_records(path))
+    with running_services(settings) as services:
+        summary = ingest_records(
+            services.ingestor,
+            [item if not isinstance(item, _Unparsable) else None for _, item in items],
+            progress=not args.quiet,
+        )
+    for result in summary.rejected:
+        where = items[result.index][0]
+        parse = items[result.index][1]
+        reason = parse.reason if isinstance(parse, _Unparsable) else result.reason
+        print(f"{where}: rejected ({result.id or 'no id'}): {reason}", file=sys.stderr)
+    print(summary.line())
+    return 1 if summary.rejected else 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.service import serve
+
+    serve(settings, demo=args.demo)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphsvc", description="Reputation and attribution graph for AI inference."
+    )
+    parser.add_argument("--data", help="data directory of the embedded store (GRAPHSVC_DATA)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL service")
+    serve.add_argument("--host", help="bind address (GRAPHSVC_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (GRAPHSVC_PORT, default 8000)")
+    serve.add_argument("--demo", action="store_true", help="load seed_data/ into an empty store")
+    serve.set_defaults(handler=cmd_serve)
+
+    ingest = commands.add_parser("ingest", help="ingest signed records (JSON array or NDJSON)")
+    ingest.add_argument("files", nargs="+", help="files to read; - for standard input")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")
+    keygen.add_argument("--out", required=True, help="file for the secret key (mode 0600)")
+    keygen.set_defaults(handler=cmd_keygen)
+
+    sign = commands.add_parser("sign", help="fill signer, ts and sig of a record")
+    sign.add_argument("--key", required=True, help="secret key file of the signer")
+    sign.add_argument("--cosign", help="requester key file to co-sign a receipt with")
+    sign.add_argument("record", nargs="?", help="record JSON file (default: standard input)")
+    sign.set_defaults(handler=cmd_sign)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("data", getattr(args, "data", None)),
+            ("host", getattr(args, "host", None)),
+            ("port", getattr(args, "port", None)),
+        )
+        if value is not None
+    }
+    if "data" in overrides:
+        overrides["data"] = Path(overrides["data"])
+    return settings.model_copy(update=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args, settings_from_args(args)))
+    except CliError as error:
+        print(f"graphsvc: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

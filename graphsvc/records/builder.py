@@ -1,0 +1,130 @@
+"""Make signed records of every type from actors' keys: for tools, seed data and tests.
+
+Keys can be derived from a name and a secret, so a generator with a fixed seed makes
+the same identities and records every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from graphsvc.domain import EntityKind, FaultParty, ProofType, RecordType, Verdict
+from graphsvc.records.canonical import record_id
+from graphsvc.records.keys import signer_id
+from graphsvc.records.signing import cosign, sign
+
+Signed = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A key that signs records: a provider, node, witness or requester."""
+
+    key: SigningKey
+    name: str
+    kind: EntityKind
+
+    @property
+    def id(self) -> str:
+        return signer_id(self.key)
+
+    @classmethod
+    def derived(cls, name: str, kind: EntityKind, secret: str = "graphsvc") -> Actor:
+        """A deterministic key from ``secret`` and ``name``; for demos and tests only."""
+        seed = hashlib.sha256(f"{secret}/{kind}/{name}".encode()).digest()
+        return cls(SigningKey(seed), name, kind)
+
+    @classmethod
+    def generated(cls, name: str, kind: EntityKind) -> Actor:
+        return cls(SigningKey.generate(), name, kind)
+
+
+def register(actor: Actor, ts: int) -> Signed:
+    return sign(
+        {"type": RecordType.REGISTER.value, "kind": actor.kind.value, "name": actor.name, "ts": ts},
+        actor.key,
+    )
+
+
+def publish_model(provider: Actor, model: str, digest: str, ts: int) -> Signed:
+    return sign(
+        {"type": RecordType.MODEL.value, "model": model, "digest": digest, "ts": ts},
+        provider.key,
+    )
+
+
+def receipt(
+    node: Actor,
+    model: str,
+    input_hash: str,
+    output_hash: str,
+    ts: int,
+    *,
+    proof: ProofType = ProofType.TEE,
+    measurement: str | None = None,
+    requester: Actor | None = None,
+) -> Signed:
+    proof_body: dict[str, Any] = {"type": proof.value}
+    if measurement is not None:
+        proof_body["measurement"] = measurement
+    body: dict[str, Any] = {
+        "type": RecordType.RECEIPT.value,
+        "signer": node.id,
+        "ts": ts,
+        "model": model,
+        "input_hash": input_hash,
+        "output_hash": output_hash,
+        "proof": proof_body,
+    }
+    if requester is not None:
+        body = cosign(body, requester.key)
+    return sign(body, node.key)
+
+
+def attestation(
+    witness: Actor,
+    receipt_id: str,
+    verdict: Verdict,
+    ts: int,
+    *,
+    fault: FaultParty | None = None,
+    note: str | None = None,
+) -> Signed:
+    body: dict[str, Any] = {
+        "type": RecordType.ATTESTATION.value,
+        "receipt": receipt_id,
+        "verdict": verdict.value,
+        "ts": ts,
+    }
+    if fault is not None:
+        body["fault"] = fault.value
+    if note is not None:
+        body["note"] = note
+    return sign(body, witness.key)
+
+
+def dispute(requester: Actor, receipt_id: str, reason: str, ts: int) -> Signed:
+    return sign(
+        {"type": RecordType.DISPUTE.value, "receipt": receipt_id, "reason": reason, "ts": ts},
+        requester.key,
+    )
+
+
+def sha256_hex(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+__all__ = [
+    "Actor",
+    "attestation",
+    "dispute",
+    "publish_model",
+    "receipt",
+    "record_id",
+    "register",
+    "sha256_hex",
+]

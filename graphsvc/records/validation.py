@@ -1,0 +1,120 @@
+"""Stateless acceptance checks for one submitted record (DESIGN §1).
+
+Everything that can be decided from the record alone and the clock: shape (the JSON
+Schemas), signatures, and the future-timestamp bound. Whether the signer, model or receipt
+it refers to exists is the store's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from graphsvc.domain import RecordType
+from graphsvc.records.canonical import canonical_bytes, id_of_canonical
+from graphsvc.records.encoding import b64url_decode
+from graphsvc.records.keys import verify_key_from_signer
+from graphsvc.records.schemas import schema_violation
+from graphsvc.records.signing import REQUESTER_UNSIGNED
+
+MAX_FUTURE_MS = 5 * 60 * 1000
+
+_TYPES = {record_type.value: record_type for record_type in RecordType}
+_TYPE_LIST = ", ".join(_TYPES)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record that passed :func:`validate_record`."""
+
+    id: str
+    type: RecordType
+    signer: str
+    ts: int
+    # The full signed record as submitted (including `sig`), kept so anyone can re-verify it.
+    body: Mapping[str, Any]
+
+
+class RecordError(ValueError):
+    """Why a record is rejected: the offending field (dotted path, or None) and a reason."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"field `{field}`: {reason}" if field is not None else reason)
+
+
+def validate_record(raw: object, *, now_ms: int) -> Record:
+    """Check ``raw`` and return it as a :class:`Record`, or raise the first :class:`RecordError`."""
+    if not isinstance(raw, dict):
+        raise RecordError(None, f"a record must be a JSON object, not {_json_type(raw)}")
+    record_type = _record_type(raw)
+    violation = schema_violation(record_type, raw)
+    if violation is not None:
+        raise RecordError(*violation)
+
+    signer: str = raw["signer"]
+    # One canonicalisation serves the node's signature and the record id.
+    try:
+        canonical = canonical_bytes(raw)
+    except ValueError as exc:  # e.g. a lone surrogate in a string passes the schema
+        raise RecordError(None, f"cannot be canonicalised (RFC 8785): {exc}") from None
+    _check_signature(raw, "signer", "sig", canonical)
+    if "requester_sig" in raw:
+        _check_signature(
+            raw, "requester", "requester_sig", canonical_bytes(raw, without=REQUESTER_UNSIGNED)
+        )
+
+    # JSON Schema counts 1.0 as an integer and JCS writes it as 1, so int() loses nothing.
+    ts = int(raw["ts"])
+    if ts - now_ms > MAX_FUTURE_MS:
+        raise RecordError(
+            "ts",
+            f"{ts} is {ts - now_ms} ms after the server time {now_ms}; "
+            f"at most {MAX_FUTURE_MS} ms in the future is accepted",
+        )
+    return Record(id=id_of_canonical(canonical), type=record_type, signer=signer, ts=ts, body=raw)
+
+
+def _record_type(raw: Mapping[str, Any]) -> RecordType:
+    if "type" not in raw:
+        raise RecordError("type", f"is required; known record types: {_TYPE_LIST}")
+    value = raw["type"]
+    record_type = _TYPES.get(value) if isinstance(value, str) else None
+    if record_type is None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        raise RecordError("type", f"{shown} is not a known record type; known: {_TYPE_LIST}")
+    return record_type
+
+
+def _check_signature(
+    raw: Mapping[str, Any], key_field: str, sig_field: str, message: bytes
+) -> None:
+    try:
+        key: VerifyKey = verify_key_from_signer(raw[key_field])
+    except ValueError as exc:
+        raise RecordError(key_field, str(exc)) from None
+    try:
+        signature = b64url_decode(raw[sig_field])
+    except ValueError as exc:
+        raise RecordError(sig_field, str(exc)) from None
+    try:
+        key.verify(message, signature)
+    except (BadSignatureError, ValueError):
+        reason = f"signature does not verify for {key_field} {raw[key_field]}"
+        raise RecordError(sig_field, reason) from None
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    for python_type, name in names.items():
+        if isinstance(value, python_type):
+            return name
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__

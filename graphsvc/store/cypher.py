@@ -1,0 +1,235 @@
+"""Every Cypher statement graphsvc runs, in one place, parameters only.
+
+Kept to the subset both Neo4j 5 and ArcadeDB's OpenCypher accept: no APOC, no GDS,
+no vendor procedures. Labels cannot be parameters in Cypher, so statements that differ
+only by label are generated once here from a fixed vocabulary, never from input.
+"""
+
+from __future__ import annotations
+
+from graphsvc.domain import REGISTRABLE_KINDS, EntityKind
+
+LABELS: dict[EntityKind, str] = {
+    EntityKind.PROVIDER: "Provider",
+    EntityKind.MODEL: "Model",
+    EntityKind.NODE: "Node",
+    EntityKind.WITNESS: "Witness",
+    EntityKind.REQUESTER: "Requester",
+}
+
+PING = "RETURN 1 AS ok"
+
+# ---------------------------------------------------------------- reads before ingest
+
+# One branch per label so each lookup uses that label's unique-id index.
+ENTITIES_BY_ID = "\nUNION ALL\n".join(
+    f"MATCH (e:{label}) WHERE e.id IN $ids "
+    "RETURN e.id AS id, e.kind AS kind, e.record_id AS record_id, e.provider AS provider"
+    for label in LABELS.values()
+)
+
+EXISTING_ATTESTATION_IDS = "MATCH (a:Attestation) WHERE a.id IN $ids RETURN a.id AS id"
+
+EXISTING_DISPUTE_IDS = "MATCH (d:Dispute) WHERE d.id IN $ids RETURN d.id AS id"
+
+RECEIPTS_BY_ID = """
+MATCH (r:Receipt) WHERE r.id IN $ids
+RETURN r.id AS id, r.node AS node, r.model AS model, r.requester AS requester
+"""
+
+EXISTING_OUTPUTS = "MATCH (o:Output) WHERE o.id IN $ids RETURN o.id AS id"
+
+EXISTING_VOTES = "MATCH (a:Attestation) WHERE a.vote IN $keys RETURN a.vote AS key"
+
+EXISTING_CLAIMS = "MATCH (d:Dispute) WHERE d.claim IN $keys RETURN d.claim AS key"
+
+# ---------------------------------------------------------------- ingest writes
+
+
+def create_entities(kind: EntityKind) -> str:
+    if kind not in REGISTRABLE_KINDS:
+        raise ValueError(f"{kind} is not registered by a key")
+    return f"""
+UNWIND $rows AS row
+CREATE (e:Entity:{LABELS[kind]} {{
+  id: row.id, kind: row.kind, name: row.name, ts: row.ts,
+  record_id: row.record_id, record: row.record
+}})
+"""
+
+
+CREATE_ENTITIES: dict[EntityKind, str] = {kind: create_entities(kind) for kind in REGISTRABLE_KINDS}
+
+CREATE_MODELS = """
+UNWIND $rows AS row
+MATCH (p:Provider {id: row.provider})
+CREATE (m:Entity:Model {
+  id: row.id, kind: 'model', name: row.id, digest: row.digest, provider: row.provider,
+  ts: row.ts, record_id: row.record_id, record: row.record
+})
+CREATE (m)-[:PUBLISHED_BY]->(p)
+"""
+
+CREATE_OUTPUTS = """
+UNWIND $rows AS row
+CREATE (:Output {id: row.id, first_ts: row.ts})
+"""
+
+# A receipt is one signed statement; the Output it names may be shared by many.
+CREATE_RECEIPTS = """
+UNWIND $rows AS row
+MATCH (o:Output {id: row.output_hash})
+CREATE (r:Receipt {
+  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
+  input_hash: row.input_hash, output_hash: row.output_hash,
+  proof_type: row.proof_type, measurement: row.measurement,
+  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record
+})
+CREATE (r)-[:FOR_OUTPUT]->(o)
+"""
+
+# Output edges are created once per (output, model/node/requester): a re-execution by
+# another node adds an EXECUTED_ON edge, a repeated one adds nothing.
+LINK_OUTPUT_MODEL = """
+UNWIND $rows AS row
+MATCH (o:Output {id: row.output}) MATCH (m:Model {id: row.model})
+MERGE (o)-[:GENERATED_BY]->(m)
+"""
+
+LINK_OUTPUT_NODE = """
+UNWIND $rows AS row
+MATCH (o:Output {id: row.output}) MATCH (n:Node {id: row.node})
+MERGE (o)-[:EXECUTED_ON]->(n)
+"""
+
+LINK_REQUESTER_OUTPUT = """
+UNWIND $rows AS row
+MATCH (o:Output {id: row.output}) MATCH (q:Requester {id: row.requester})
+MERGE (q)-[:REQUESTED]->(o)
+"""
+
+CREATE_ATTESTATIONS = """
+UNWIND $rows AS row
+MATCH (r:Receipt {id: row.receipt}) MATCH (w:Witness {id: row.witness})
+CREATE (a:Attestation {
+  id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
+  verdict: row.verdict, fault: row.fault, note: row.note, record: row.record
+})
+CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
+"""
+
+COUNT_VOTES = """
+UNWIND $rows AS row
+MATCH (r:Receipt {id: row.receipt})
+SET r.valid_votes = r.valid_votes + row.valid, r.invalid_votes = r.invalid_votes + row.invalid
+SET r.contested = (r.valid_votes > 0 AND r.invalid_votes > 0)
+"""
+
+CREATE_DISPUTES = """
+UNWIND $rows AS row
+MATCH (r:Receipt {id: row.receipt}) MATCH (q:Requester {id: row.requester})
+CREATE (d:Dispute {
+  id: row.id, ts: row.ts, requester: row.requester, receipt: row.receipt, claim: row.claim,
+  reason: row.reason, record: row.record
+})
+CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
+"""
+
+# Running decayed sums, rebased to the newest event so every exponent is <= 0:
+#   amount(ref) = sum(q * 2^((t - ref) / H)).
+# Merging a batch sum (ref b, amount x) into a stored one (ref s, amount y) keeps the
+# later reference and decays the other side to it.
+MERGE_EVIDENCE = """
+UNWIND $rows AS row
+MERGE (e:Evidence {id: row.id})
+ON CREATE SET e.src = row.src, e.dst = row.dst, e.channel = row.channel,
+  e.ref_ms = row.ref_ms, e.amount = row.amount, e.count = row.count
+ON MATCH SET
+  e.amount = CASE WHEN row.ref_ms >= e.ref_ms
+    THEN e.amount * 2.0 ^ (toFloat(e.ref_ms - row.ref_ms) / $half_life_ms) + row.amount
+    ELSE e.amount + row.amount * 2.0 ^ (toFloat(row.ref_ms - e.ref_ms) / $half_life_ms) END,
+  e.ref_ms = CASE WHEN row.ref_ms >= e.ref_ms THEN row.ref_ms ELSE e.ref_ms END,
+  e.count = e.count + row.count
+"""
+
+MERGE_FAULTS = """
+UNWIND $rows AS row
+MERGE (f:Fault {id: row.id})
+ON CREATE SET f.party = row.party, f.source = row.source, f.cause = row.cause,
+  f.ref_ms = row.ref_ms, f.amount = row.amount, f.count = row.count
+ON MATCH SET
+  f.amount = CASE WHEN row.ref_ms >= f.ref_ms
+    THEN f.amount * 2.0 ^ (toFloat(f.ref_ms - row.ref_ms) / $half_life_ms) + row.amount
+    ELSE f.amount + row.amount * 2.0 ^ (toFloat(row.ref_ms - f.ref_ms) / $half_life_ms) END,
+  f.ref_ms = CASE WHEN row.ref_ms >= f.ref_ms THEN row.ref_ms ELSE f.ref_ms END,
+  f.count = f.count + row.count
+"""
+
+GET_META = "MATCH (m:Meta {id: $id}) RETURN m.value AS value"
+
+SET_META = "MERGE (m:Meta {id: $id}) SET m.value = $value"
+
+BUMP_INGEST_COUNTER = """
+MERGE (m:Meta {id: 'ingest'})
+ON CREATE SET m.records = $accepted, m.batches = 1, m.last_ms = $now_ms
+ON MATCH SET m.records = m.records + $accepted, m.batches = m.batches + 1, m.last_ms = $now_ms
+RETURN m.records AS records
+"""
+
+INGEST_COUNTER = "MATCH (m:Meta {id: 'ingest'}) RETURN m.records AS records, m.last_ms AS last_ms"
+
+# ---------------------------------------------------------------- attribution trail
+
+RECEIPTS_FOR_OUTPUT = """
+MATCH (r:Receipt {output_hash: $hash})
+RETURN r.id AS id ORDER BY r.ts, r.id LIMIT $limit
+"""
+
+RECEIPT_TRAIL = """
+MATCH (r:Receipt) WHERE r.id IN $ids
+OPTIONAL MATCH (m:Model {id: r.model})
+OPTIONAL MATCH (a:Attestation {receipt: r.id})
+WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note}) AS attestations
+OPTIONAL MATCH (d:Dispute {receipt: r.id})
+RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof_type,
+          .measurement, .record} AS receipt,
+       m.provider AS provider, attestations,
+       collect(d {.id, .ts, .requester, .reason}) AS disputes
+"""
+
+ENTITIES_INFO = "\nUNION ALL\n".join(
+    f"MATCH (e:{label}) WHERE e.id IN $ids "
+    "RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider, "
+    "e.digest AS digest"
+    for label in LABELS.values()
+)
+
+# ---------------------------------------------------------------- scorer input
+
+ALL_ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.kind AS kind, e.provider AS provider"
+
+ALL_EVIDENCE = """
+MATCH (e:Evidence)
+RETURN e.src AS src, e.dst AS dst, e.channel AS channel, e.ref_ms AS ref_ms, e.amount AS amount
+"""
+
+ALL_FAULTS = """
+MATCH (f:Fault)
+RETURN f.party AS party, f.source AS source, f.cause AS cause, f.ref_ms AS ref_ms,
+       f.amount AS amount
+"""
+
+# Votes on receipts where witnesses disagreed, and every dispute with the votes on its
+# receipt: small next to the receipts, and all the vote-based faults depend on.
+CONTESTED_VOTES = """
+MATCH (r:Receipt {contested: true})
+MATCH (a:Attestation {receipt: r.id})
+RETURN a.receipt AS receipt, a.witness AS witness, a.verdict AS verdict, a.ts AS ts
+"""
+
+DISPUTES_WITH_VOTES = """
+MATCH (d:Dispute)
+OPTIONAL MATCH (a:Attestation {receipt: d.receipt})
+RETURN d.id AS id, d.receipt AS receipt, d.requester AS requester, d.ts AS ts,
+       collect(a {.witness, .verdict, .ts}) AS votes
+"""

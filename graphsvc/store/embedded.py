@@ -1,0 +1,497 @@
+"""The embedded store: an ArcadeDB server run as a child JVM, spoken to over Bolt.
+
+The ``arcadedb-embedded`` wheel bundles a JRE and the server jars, so no Java or
+Docker is needed. The package is located with ``importlib.util.find_spec`` and never
+imported: importing it would start a JVM inside this process through JPype.
+
+Layout of the data directory (mode 0700)::
+
+    arcadedb.lock       flock held for the server's life (by us and the JVM)
+    arcadedb.password   root password, generated once, mode 0600
+    arcadedb/           ArcadeDB root path and working directory; server.log is its log
+
+The JVM is never left behind: ``stop()`` (SIGTERM, bounded wait, then SIGKILL), an
+``atexit`` hook, and on Linux ``PR_SET_PDEATHSIG`` so that it gets SIGTERM when we die,
+even by SIGKILL. The kernel sends that signal when the *thread* that started the
+server exits, not the process: call ``start()`` from the main thread (or from a thread
+that lives as long as the server).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import errno
+import fcntl
+import importlib.util
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import neo4j
+from neo4j.exceptions import AuthError, DriverError, Neo4jError
+
+from graphsvc.store.endpoint import BoltEndpoint
+
+DATABASE = "graphsvc"
+USER = "root"
+HOST = "127.0.0.1"
+
+_MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
+_LOG_ROTATE_BYTES = 16 * 1024 * 1024
+_TAIL_LINES = 40
+_HEAP_RE = re.compile(r"[1-9][0-9]*[kKmMgG]?")
+_PR_SET_PDEATHSIG = 1
+
+# java.util.logging setup for the JVM: only the console handler, whose output we
+# redirect to server.log. ArcadeDB's default also writes ./log/arcadedb.log.N, which
+# would duplicate everything; the plain formatter avoids ANSI colour codes.
+_LOGGING_PROPERTIES = """\
+handlers = java.util.logging.ConsoleHandler
+.level = INFO
+io.undertow.level = WARNING
+org.xnio.level = WARNING
+org.jboss.level = WARNING
+java.util.logging.ConsoleHandler.level = INFO
+java.util.logging.ConsoleHandler.formatter = com.arcadedb.log.LogFormatter
+"""
+
+
+class EmbeddedStoreError(RuntimeError):
+    """The embedded ArcadeDB server could not be started."""
+
+
+class JavaNotFoundError(EmbeddedStoreError):
+    """The arcadedb-embedded wheel, its JRE or its jars are missing."""
+
+
+class PortInUseError(EmbeddedStoreError):
+    """A port given for the server is already taken."""
+
+
+class DataDirInUseError(EmbeddedStoreError):
+    """Another server already runs on the data directory."""
+
+
+class PasswordFileError(EmbeddedStoreError):
+    """The root password file is unsafe, empty, missing while needed, or wrong."""
+
+
+class ServerExitedError(EmbeddedStoreError):
+    """The JVM exited before Bolt answered."""
+
+
+class StartupTimeoutError(EmbeddedStoreError):
+    """Bolt did not answer within the startup timeout; the JVM was killed."""
+
+
+class EmbeddedArcadeDB:
+    """An ArcadeDB server in a child JVM on 127.0.0.1, holding one database, ``graphsvc``.
+
+    Use as a context manager (``server.endpoint`` inside), or ``start()`` / ``stop()``.
+    Ports left unset are picked afresh at each start. ``production=False`` only makes
+    ArcadeDB return full error messages to Bolt clients (production mode keeps just the
+    error code and logs the details) and serve its Studio UI; everything else pinned in
+    ``_command`` stays the same, durability included.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        heap: str = "1g",
+        bolt_port: int | None = None,
+        http_port: int | None = None,
+        startup_timeout: float = 90.0,
+        production: bool = True,
+    ) -> None:
+        if not _HEAP_RE.fullmatch(heap):
+            raise ValueError(f"heap must look like 512m or 2g, got {heap!r}")
+        if bolt_port is not None and bolt_port == http_port:
+            raise ValueError("bolt_port and http_port must differ")
+        self._data_dir = Path(data_dir).expanduser().resolve()
+        self._root = self._data_dir / "arcadedb"
+        self._heap = heap
+        self._want_bolt_port = bolt_port
+        self._want_http_port = http_port
+        self._startup_timeout = startup_timeout
+        self._production = production
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock_fd: int | None = None
+        self._endpoint: BoltEndpoint | None = None
+
+    # -- public API --------------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        return self.endpoint.uri
+
+    @property
+    def endpoint(self) -> BoltEndpoint:
+        if self._endpoint is None or self._proc is None:
+            raise RuntimeError("the embedded ArcadeDB server is not running")
+        return self._endpoint
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def log_path(self) -> Path:
+        return self._root / "server.log"
+
+    def start(self) -> BoltEndpoint:
+        """Launch the JVM and return once Bolt answers queries on the database.
+
+        Call it from the main thread (or one that outlives the server): on Linux the
+        JVM is sent SIGTERM when the thread that started it exits.
+        """
+        if self._proc is not None:
+            raise RuntimeError("the embedded ArcadeDB server is already running")
+        java, jars = _find_runtime()
+        _make_private_dir(self._data_dir)
+        self._lock_fd = _lock_data_dir(self._data_dir)
+        log_fd: int | None = None
+        try:
+            # Ports are checked before anything is launched, for a clear error; the JVM
+            # could still lose a race for a picked port, which shows up as an exit.
+            bolt_port, http_port = _pick_ports(self._want_bolt_port, self._want_http_port)
+            _make_private_dir(self._root)
+            password_path = self._data_dir / "arcadedb.password"
+            password = _load_or_create_password(
+                password_path, self._root / "config" / "server-users.jsonl"
+            )
+            self._write_config_files()
+            log_fd, log_start = _open_log(self.log_path)
+            cmd = self._command(java, jars, password_path, bolt_port, http_port)
+            self._proc = subprocess.Popen(
+                cmd,
+                cwd=self._root,  # ArcadeDB writes some files relative to its cwd
+                stdin=subprocess.DEVNULL,
+                stdout=log_fd,
+                stderr=subprocess.STDOUT,
+                # The JVM inherits the lock, so the data directory stays locked until
+                # it has exited even if we die first.
+                pass_fds=(self._lock_fd,),
+                # Keep terminal signals (Ctrl-C) away from it: we decide when it stops.
+                start_new_session=True,
+                umask=0o077,
+                preexec_fn=_pdeathsig_preexec(),
+            )
+            _record_holder(self._lock_fd, self._proc.pid)
+            _live.add(self)
+            endpoint = BoltEndpoint(f"bolt://{HOST}:{bolt_port}", USER, password, DATABASE)
+            self._wait_for_bolt(endpoint, log_start)
+        except BaseException:
+            self.stop(timeout=5.0)
+            raise
+        finally:
+            if log_fd is not None:
+                os.close(log_fd)  # the child has its own copy
+        self._endpoint = endpoint
+        return endpoint
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the JVM: SIGTERM (clean shutdown), then SIGKILL after ``timeout`` s."""
+        proc = self._proc
+        try:
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            self._proc = None
+            self._endpoint = None
+            _live.discard(self)
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the flock (the JVM's copy is gone)
+                self._lock_fd = None
+
+    def __enter__(self) -> EmbeddedArcadeDB:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedArcadeDB({str(self._data_dir)!r}, pid={self.pid})"
+
+    # -- internals ---------------------------------------------------------------
+
+    def _command(
+        self, java: Path, jars: Path, password_path: Path, bolt_port: int, http_port: int
+    ) -> list[str]:
+        settings = {
+            "arcadedb.server.rootPath": str(self._root),
+            # A path, not the password: the command line is visible to every user.
+            "arcadedb.server.rootPasswordPath": str(password_path),
+            "arcadedb.server.mode": "production" if self._production else "development",
+            "arcadedb.server.defaultDatabases": f"{DATABASE}[{USER}]",
+            # Only Bolt; ServiceLoader adds MCP (disabled in mcp-config.json) and
+            # auto-backup (inactive without config/backup.json), which cannot be refused.
+            "arcadedb.server.plugins": "Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
+            "arcadedb.bolt.host": HOST,
+            "arcadedb.bolt.port": str(bolt_port),
+            "arcadedb.bolt.defaultDatabase": DATABASE,
+            # HTTP cannot be switched off; keep it on loopback and a port we chose
+            # (a single port, so ArcadeDB fails rather than scanning a range).
+            "arcadedb.server.httpIncomingHost": HOST,
+            "arcadedb.server.httpIncomingPort": str(http_port),
+            # No TLS listener at all (the HTTPS port range 2490-2499 is used only with SSL).
+            "arcadedb.ssl.enabled": "false",
+            # Durability: an acknowledged record must survive a crash. Production mode
+            # sets this too; pinning it keeps development mode durable.
+            "arcadedb.txWalFlush": "1",
+            "arcadedb.opencypher.loadCsv.allowFileUrls": "false",
+            # graphsvc exports its own /metrics; never phone home.
+            "arcadedb.serverMetrics": "false",
+            "arcadedb.support.autoRegister": "false",
+        }
+        return [
+            str(java),
+            f"-Xmx{self._heap}",
+            f"-Djava.util.logging.config.file={self._root / 'logging.properties'}",
+            *(f"-D{key}={value}" for key, value in settings.items()),
+            "-cp",
+            f"{jars}{os.sep}*",  # expanded by Java, not by a shell
+            _MAIN_CLASS,
+        ]
+
+    def _write_config_files(self) -> None:
+        (self._root / "logging.properties").write_text(_LOGGING_PROPERTIES)
+        # The MCP plugin always loads; pin it off explicitly (today's default) unless
+        # an operator has written their own configuration.
+        config = self._root / "config"
+        _make_private_dir(config)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(config / "mcp-config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump({"enabled": False}, f)
+
+    def _wait_for_bolt(self, endpoint: BoltEndpoint, log_start: int) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self._startup_timeout
+        delay = 0.05
+        with neo4j.GraphDatabase.driver(
+            endpoint.uri, auth=endpoint.auth, connection_timeout=2.0
+        ) as driver:
+            while True:
+                status = self._proc.poll()
+                if status is not None:
+                    raise ServerExitedError(
+                        f"ArcadeDB exited with status {status} during startup; "
+                        f"{self._log_tail(log_start, endpoint.password)}"
+                    )
+                try:
+                    driver.verify_connectivity()
+                    # Bolt listens before the database is created: wait for that too.
+                    with driver.session(database=DATABASE) as session:
+                        session.run("RETURN 1").consume()
+                    return
+                except AuthError as e:
+                    raise PasswordFileError(
+                        f"ArcadeDB rejected the root password in "
+                        f"{self._data_dir / 'arcadedb.password'}; it no longer matches "
+                        f"{self._root / 'config' / 'server-users.jsonl'}"
+                    ) from e
+                except (DriverError, Neo4jError, OSError):
+                    pass  # not up yet
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StartupTimeoutError(
+                        f"ArcadeDB did not answer on {endpoint.uri} within "
+                        f"{self._startup_timeout:g} s and was killed; "
+                        f"{self._log_tail(log_start, endpoint.password)}"
+                    )
+                # Waiting on the process doubles as the back-off and notices an exit.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(min(delay, remaining))
+                delay = min(delay * 2, 0.5)
+
+    def _log_tail(self, start: int, password: str) -> str:
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(start)
+                text = f.read().decode("utf-8", "replace")
+        except OSError as e:
+            return f"cannot read {self.log_path}: {e}"
+        # The password is never passed to the JVM, but scrub it in case a file echoes it.
+        lines = text.replace(password, "********").splitlines()[-_TAIL_LINES:]
+        if not lines:
+            return f"it wrote nothing to {self.log_path}"
+        return f"last lines of {self.log_path}:\n" + "\n".join(lines)
+
+
+# -- helpers -----------------------------------------------------------------------
+
+_live: set[EmbeddedArcadeDB] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_live):
+        server.stop(timeout=10.0)
+
+
+def _find_runtime() -> tuple[Path, Path]:
+    """The bundled ``java`` and jar directory, without importing the package."""
+    spec = importlib.util.find_spec("arcadedb_embedded")
+    if spec is None or not spec.submodule_search_locations:
+        raise JavaNotFoundError(
+            "the arcadedb-embedded package is not installed (pip install arcadedb-embedded)"
+        )
+    package = Path(next(iter(spec.submodule_search_locations)))
+    java = package / "jre" / "bin" / "java"
+    jars = package / "jars"
+    if not os.access(java, os.X_OK):
+        raise JavaNotFoundError(f"the arcadedb-embedded wheel has no runnable JRE at {java}")
+    if not any(jars.glob("arcadedb-server-*.jar")) or not any(jars.glob("arcadedb-bolt-*.jar")):
+        raise JavaNotFoundError(f"the ArcadeDB server or Bolt jar is missing from {jars}")
+    return java, jars
+
+
+def _make_private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _lock_data_dir(data_dir: Path) -> int:
+    lock_path = data_dir / "arcadedb.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        by = f" (ArcadeDB pid {holder})" if holder.isdigit() else ""
+        raise DataDirInUseError(
+            f"data directory {data_dir} is in use by another embedded ArcadeDB server{by}"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _record_holder(lock_fd: int, pid: int) -> None:
+    # For the error message of a second server; the flock itself is the lock.
+    os.ftruncate(lock_fd, 0)
+    os.pwrite(lock_fd, f"{pid}\n".encode(), 0)
+
+
+def _pick_ports(bolt: int | None, http: int | None) -> tuple[int, int]:
+    """Check the given ports and pick free ones for the others (port 0)."""
+    # Every probe stays bound until all are done, so a picked port cannot equal the other.
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for port, name in ((bolt, "Bolt"), (http, "HTTP")):
+            s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            if port:
+                # Like the JVM's listener: TIME_WAIT leftovers are free, a listener is not.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((HOST, port or 0))
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    raise PortInUseError(
+                        f"{name} port {port} on {HOST} is already in use; choose another "
+                        "port or leave it unset to pick a free one"
+                    ) from None
+                raise PortInUseError(f"cannot use {name} port {port} on {HOST}: {e}") from e
+            ports.append(int(s.getsockname()[1]))
+    return ports[0], ports[1]
+
+
+def _load_or_create_password(path: Path, users_file: Path) -> str:
+    """Read the root password, or generate it on first start.
+
+    A file readable by others is refused, not repaired: the password may already
+    have leaked, and chmod would hide that.
+    """
+    try:
+        # O_NOFOLLOW: never read a password through a planted symlink.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if users_file.exists():
+            # The root user exists with a password we no longer know.
+            raise PasswordFileError(
+                f"{path} is missing but ArcadeDB already has a root user; restore the file, "
+                f"or delete {users_file} to set a new root password (databases are kept)"
+            ) from None
+        return _create_password(path)
+    except OSError as e:
+        raise PasswordFileError(f"cannot open the root password file {path}: {e}") from e
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if st.st_uid != os.getuid() or st.st_mode & 0o077:
+            raise PasswordFileError(
+                f"{path} is accessible by other users (mode {st.st_mode & 0o777:o}, "
+                f"owner uid {st.st_uid}); run chmod 600 on it if that is safe, and treat "
+                "the password as exposed otherwise"
+            )
+        password = f.read().decode("utf-8", "replace").strip()
+    if not password:
+        raise PasswordFileError(f"the root password file {path} is empty")
+    return password
+
+
+def _create_password(path: Path) -> str:
+    password = secrets.token_urlsafe(32)
+    # O_EXCL: fail rather than write through an existing file or symlink.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, password.encode())
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        path.unlink()
+        raise
+    os.close(fd)
+    return password
+
+
+def _open_log(path: Path) -> tuple[int, int]:
+    """Open server.log for appending; return the fd and where this run starts."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > _LOG_ROTATE_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    return fd, os.lseek(fd, 0, os.SEEK_END)
+
+
+def _pdeathsig_preexec() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux to SIGTERM the child when our thread dies."""
+    if not sys.platform.startswith("linux"):
+        return None
+    # Resolved before fork: the child should only make the call.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    sigterm = int(signal.SIGTERM)
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if prctl(_PR_SET_PDEATHSIG, sigterm, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:
+            os._exit(1)  # we died before prctl took effect: no signal would ever come
+
+    return preexec

@@ -1,0 +1,126 @@
+"""The one boundary between graphsvc and the graph database: Cypher over Bolt.
+
+Serves Neo4j 5 and the embedded ArcadeDB alike; callers pass statements from
+:mod:`graphsvc.store.cypher` and parameters, never strings built from input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase
+
+from graphsvc.resources import schema_dir
+from graphsvc.store import cypher
+from graphsvc.store.endpoint import BoltEndpoint
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Statement:
+    query: str
+    params: Mapping[str, Any]
+
+
+class StoreUnavailable(RuntimeError):
+    """The graph database cannot be reached or refused the connection."""
+
+
+def schema_statements(folder: Path | None = None) -> list[str]:
+    """The constraint and index statements of ``schema/neo4j/*.cypher``, in file order."""
+    folder = folder or schema_dir() / "neo4j"
+    statements: list[str] = []
+    for path in sorted(folder.glob("*.cypher")):
+        text = re.sub(r"//[^\n]*", "", path.read_text(encoding="utf-8"))
+        statements.extend(part.strip() for part in text.split(";") if part.strip())
+    return statements
+
+
+class GraphStore:
+    def __init__(self, endpoint: BoltEndpoint, *, max_pool: int = 32) -> None:
+        self.endpoint = endpoint
+        self._driver = GraphDatabase.driver(
+            endpoint.uri,
+            auth=(endpoint.user, endpoint.password),
+            max_connection_pool_size=max_pool,
+        )
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self.endpoint.database)
+
+    def ping(self) -> bool:
+        try:
+            return self.read(cypher.PING) == [{"ok": 1}]
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError):
+            return False
+
+    def apply_schema(self) -> None:
+        """Create constraints and indexes; each statement is idempotent (IF NOT EXISTS)."""
+        for statement in schema_statements():
+            with self._session() as session:
+                session.run(statement).consume()
+
+    def read(self, query: str, **params: Any) -> list[Row]:
+        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
+            return [record.data() for record in tx.run(query, params)]
+
+        try:
+            with self._session() as session:
+                return session.execute_read(work)
+        except neo4j.exceptions.ServiceUnavailable as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def read_many(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run read statements in one transaction, so they see one consistent state."""
+
+        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
+            return [[r.data() for r in tx.run(s.query, dict(s.params))] for s in statements]
+
+        try:
+            with self._session() as session:
+                return session.execute_read(work)
+        except neo4j.exceptions.ServiceUnavailable as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def write(self, statements: Iterable[Statement]) -> list[list[Row]]:
+        """Run statements in one transaction: all of them commit, or none.
+
+        Returns each statement's rows. The commit has happened when this returns, so
+        callers acknowledge only after it.
+        """
+        batch = list(statements)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
+            return [
+                [] if _empty_unwind(s) else [r.data() for r in tx.run(s.query, dict(s.params))]
+                for s in batch
+            ]
+
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except neo4j.exceptions.ServiceUnavailable as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def write_one(self, query: str, **params: Any) -> list[Row]:
+        return self.write([Statement(query, params)])[0]
+
+
+def _empty_unwind(statement: Statement) -> bool:
+    rows = statement.params.get("rows")
+    return isinstance(rows, Sequence) and not isinstance(rows, str) and len(rows) == 0

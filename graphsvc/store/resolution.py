@@ -1,0 +1,375 @@
+"""Decide each validated record's fate against what the store already holds.
+
+Pure: the reads happen before (:class:`KnownState`), the writes after (:class:`WritePlan`),
+so the attribution rule is tested without a database. Records are resolved in
+dependency order (register, model, receipt, attestation/dispute), and each accepted
+record is added to the known state at once, so references within one batch resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from graphsvc.domain import (
+    DEPENDENCY_ORDER,
+    SIGNER_KIND,
+    EntityKind,
+    FaultParty,
+    ProofType,
+    RecordType,
+    Verdict,
+)
+from graphsvc.records import Record, RecordError
+from graphsvc.scoring.evidence import Channel, FaultCause
+
+# Evidence and fault rows name their channel and cause by the enum member, lower-cased.
+COSIGN = Channel.COSIGN.name.lower()
+ATTEST = Channel.ATTEST.name.lower()
+ATTESTED_INVALID = FaultCause.ATTESTED_INVALID.name.lower()
+
+
+class RecordStatus(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    index: int
+    id: str | None
+    status: RecordStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownEntity:
+    kind: EntityKind
+    record_id: str | None
+    provider: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownReceipt:
+    node: str
+    model: str
+    requester: str | None
+
+
+@dataclass
+class KnownState:
+    """What the store holds that a batch's records may refer to or collide with."""
+
+    entities: dict[str, KnownEntity] = field(default_factory=dict)
+    receipts: dict[str, KnownReceipt] = field(default_factory=dict)
+    attestation_ids: set[str] = field(default_factory=set)
+    dispute_ids: set[str] = field(default_factory=set)
+    votes: set[str] = field(default_factory=set)  # witness|receipt
+    claims: set[str] = field(default_factory=set)  # requester|receipt
+    outputs: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    """How records become evidence at ingest (DESIGN §3)."""
+
+    half_life_ms: float
+    proof_weights: Mapping[ProofType, float]
+
+
+def vote_key(witness: str, receipt: str) -> str:
+    return f"{witness}|{receipt}"
+
+
+def claim_key(requester: str, receipt: str) -> str:
+    return f"{requester}|{receipt}"
+
+
+@dataclass
+class _DecayedSum:
+    """Batch-local running sum ``sum(q * 2^((t - ref) / H))`` with ref the newest t."""
+
+    ref_ms: int
+    amount: float = 0.0
+    count: int = 0
+
+    def add(self, ts: int, q: float, half_life_ms: float) -> None:
+        if ts > self.ref_ms:
+            self.amount *= math.exp2((self.ref_ms - ts) / half_life_ms)
+            self.ref_ms = ts
+        self.amount += q * math.exp2((ts - self.ref_ms) / half_life_ms)
+        self.count += 1
+
+
+@dataclass
+class WritePlan:
+    """Rows for each write statement of one batch; empty lists are skipped."""
+
+    entities: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    output_models: set[tuple[str, str]] = field(default_factory=set)
+    output_nodes: set[tuple[str, str]] = field(default_factory=set)
+    output_requesters: set[tuple[str, str]] = field(default_factory=set)
+    attestations: list[dict[str, Any]] = field(default_factory=list)
+    votes: dict[str, list[int]] = field(default_factory=dict)  # receipt -> [valid, invalid]
+    disputes: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[tuple[str, str, str], _DecayedSum] = field(default_factory=dict)
+    faults: dict[tuple[str, str, str], _DecayedSum] = field(default_factory=dict)
+    accepted: int = 0
+
+    def evidence_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{ch}|{src}|{dst}",
+                "src": src,
+                "dst": dst,
+                "channel": ch,
+                "ref_ms": s.ref_ms,
+                "amount": s.amount,
+                "count": s.count,
+            }
+            for (ch, src, dst), s in sorted(self.evidence.items())
+        ]
+
+    def fault_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{cause}|{source}|{party}",
+                "party": party,
+                "source": source,
+                "cause": cause,
+                "ref_ms": s.ref_ms,
+                "amount": s.amount,
+                "count": s.count,
+            }
+            for (cause, source, party), s in sorted(self.faults.items())
+        ]
+
+
+def stored_record(record: Record) -> str:
+    """The signed record as stored, so anyone can re-verify it later."""
+    return json.dumps(record.body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+class Resolver:
+    def __init__(self, state: KnownState, rules: EvidenceRules) -> None:
+        self.state = state
+        self.rules = rules
+        self.plan = WritePlan()
+
+    def resolve(self, records: Iterable[tuple[int, Record]]) -> list[RecordResult]:
+        ordered = sorted(records, key=lambda item: (DEPENDENCY_ORDER[item[1].type], item[0]))
+        results = []
+        for index, record in ordered:
+            try:
+                duplicate = self._resolve_one(record)
+            except RecordError as rejection:
+                results.append(
+                    RecordResult(index, record.id, RecordStatus.REJECTED, str(rejection))
+                )
+                continue
+            status = RecordStatus.DUPLICATE if duplicate else RecordStatus.ACCEPTED
+            if not duplicate:
+                self.plan.accepted += 1
+            results.append(RecordResult(index, record.id, status))
+        return results
+
+    # Each handler returns True for a duplicate, raises RecordError, or plans the writes.
+    def _resolve_one(self, record: Record) -> bool:
+        handler = {
+            RecordType.REGISTER: self._register,
+            RecordType.MODEL: self._model,
+            RecordType.RECEIPT: self._receipt,
+            RecordType.ATTESTATION: self._attestation,
+            RecordType.DISPUTE: self._dispute,
+        }[record.type]
+        return handler(record)
+
+    def _require_kind(self, entity_id: str, kind: EntityKind, field_name: str) -> None:
+        known = self.state.entities.get(entity_id)
+        if known is None:
+            raise RecordError(field_name, f"unknown {kind}: {entity_id} has not registered")
+        if known.kind != kind:
+            raise RecordError(
+                field_name, f"{entity_id} is registered as a {known.kind}, not a {kind}"
+            )
+
+    def _require_signer(self, record: Record) -> None:
+        kind = SIGNER_KIND[record.type]
+        if kind is not None:
+            self._require_kind(record.signer, kind, "signer")
+
+    def _register(self, record: Record) -> bool:
+        kind = EntityKind(record.body["kind"])
+        known = self.state.entities.get(record.signer)
+        if known is not None:
+            if known.record_id == record.id:
+                return True
+            raise RecordError("signer", f"{record.signer} is already registered as a {known.kind}")
+        self.state.entities[record.signer] = KnownEntity(kind, record.id)
+        self.plan.entities.setdefault(kind, []).append(
+            {
+                "id": record.signer,
+                "kind": str(kind),
+                "name": record.body["name"],
+                "ts": record.ts,
+                "record_id": record.id,
+                "record": stored_record(record),
+            }
+        )
+        return False
+
+    def _model(self, record: Record) -> bool:
+        name = record.body["model"]
+        known = self.state.entities.get(name)
+        if known is not None and known.record_id == record.id:
+            return True
+        self._require_signer(record)
+        if known is not None:
+            owner = "this provider" if known.provider == record.signer else known.provider
+            raise RecordError("model", f"model {name} is already published by {owner}")
+        self.state.entities[name] = KnownEntity(EntityKind.MODEL, record.id, record.signer)
+        self.plan.models.append(
+            {
+                "id": name,
+                "digest": record.body["digest"],
+                "provider": record.signer,
+                "ts": record.ts,
+                "record_id": record.id,
+                "record": stored_record(record),
+            }
+        )
+        return False
+
+    def _receipt(self, record: Record) -> bool:
+        if record.id in self.state.receipts:
+            return True
+        body = record.body
+        self._require_signer(record)
+        model = body["model"]
+        if self.state.entities.get(model, KnownEntity(EntityKind.NODE, None)).kind != (
+            EntityKind.MODEL
+        ):
+            raise RecordError("model", f"unknown model: {model} has no provider `model` record")
+        requester = body.get("requester")
+        if requester is not None:
+            self._require_kind(requester, EntityKind.REQUESTER, "requester")
+        proof = body["proof"]
+        output = body["output_hash"]
+        self.state.receipts[record.id] = KnownReceipt(record.signer, model, requester)
+        if output not in self.state.outputs:
+            self.state.outputs.add(output)
+            self.plan.outputs.append({"id": output, "ts": record.ts})
+        self.plan.receipts.append(
+            {
+                "id": record.id,
+                "ts": record.ts,
+                "node": record.signer,
+                "model": model,
+                "requester": requester,
+                "input_hash": body["input_hash"],
+                "output_hash": output,
+                "proof_type": proof["type"],
+                "measurement": proof.get("measurement"),
+                "record": stored_record(record),
+            }
+        )
+        self.plan.output_models.add((output, model))
+        self.plan.output_nodes.add((output, record.signer))
+        if requester is not None:
+            self.plan.output_requesters.add((output, requester))
+            q = self.rules.proof_weights[ProofType(proof["type"])]
+            self._evidence(COSIGN, requester, model, record.ts, q)
+            self._evidence(COSIGN, requester, record.signer, record.ts, q)
+        return False
+
+    def _referenced_receipt(self, record: Record) -> KnownReceipt:
+        receipt_id = record.body["receipt"]
+        receipt = self.state.receipts.get(receipt_id)
+        if receipt is None:
+            raise RecordError("receipt", f"unknown receipt: {receipt_id}")
+        return receipt
+
+    def _attestation(self, record: Record) -> bool:
+        if record.id in self.state.attestation_ids:
+            return True
+        self._require_signer(record)
+        receipt = self._referenced_receipt(record)
+        body = record.body
+        key = vote_key(record.signer, body["receipt"])
+        if key in self.state.votes:
+            raise RecordError("receipt", "this witness has already attested this receipt")
+        self.state.attestation_ids.add(record.id)
+        self.state.votes.add(key)
+        verdict = Verdict(body["verdict"])
+        fault = body.get("fault")
+        self.plan.attestations.append(
+            {
+                "id": record.id,
+                "ts": record.ts,
+                "witness": record.signer,
+                "receipt": body["receipt"],
+                "vote": key,
+                "verdict": str(verdict),
+                "fault": fault,
+                "note": body.get("note"),
+                "record": stored_record(record),
+            }
+        )
+        tally = self.plan.votes.setdefault(body["receipt"], [0, 0])
+        if verdict is Verdict.VALID:
+            tally[0] += 1
+            self._evidence(ATTEST, record.signer, receipt.node, record.ts, 1.0)
+            self._evidence(ATTEST, record.signer, receipt.model, record.ts, 1.0)
+        else:
+            tally[1] += 1
+            party = receipt.node if fault == FaultParty.NODE.value else receipt.model
+            key3 = (ATTESTED_INVALID, record.signer, party)
+            self._add(self.plan.faults, key3, record.ts, 1.0)
+        return False
+
+    def _dispute(self, record: Record) -> bool:
+        if record.id in self.state.dispute_ids:
+            return True
+        self._require_signer(record)
+        self._referenced_receipt(record)
+        body = record.body
+        key = claim_key(record.signer, body["receipt"])
+        if key in self.state.claims:
+            raise RecordError("receipt", "this requester has already disputed this receipt")
+        self.state.dispute_ids.add(record.id)
+        self.state.claims.add(key)
+        self.plan.disputes.append(
+            {
+                "id": record.id,
+                "ts": record.ts,
+                "requester": record.signer,
+                "receipt": body["receipt"],
+                "claim": key,
+                "reason": body["reason"],
+                "record": stored_record(record),
+            }
+        )
+        return False
+
+    def _evidence(self, channel: str, src: str, dst: str, ts: int, q: float) -> None:
+        self._add(self.plan.evidence, (channel, src, dst), ts, q)
+
+    def _add(
+        self,
+        sums: dict[tuple[str, str, str], _DecayedSum],
+        key: tuple[str, str, str],
+        ts: int,
+        q: float,
+    ) -> None:
+        running = sums.get(key)
+        if running is None:
+            running = sums[key] = _DecayedSum(ts)
+        running.add(ts, q, self.rules.half_life_ms)

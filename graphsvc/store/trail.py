@@ -1,0 +1,125 @@
+"""Read the attribution trail of receipts and outputs back out of the graph."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from graphsvc.domain import EntityKind
+from graphsvc.store import cypher
+from graphsvc.store.graph_store import GraphStore
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    id: str
+    kind: EntityKind
+    name: str
+    ts: int
+    provider: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class AttestationInfo:
+    id: str
+    ts: int
+    witness: str
+    verdict: str
+    fault: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    id: str
+    ts: int
+    requester: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReceiptTrail:
+    id: str
+    ts: int
+    node: str
+    model: str
+    provider: str | None
+    requester: str | None
+    input_hash: str
+    output_hash: str
+    proof_type: str
+    measurement: str | None
+    record: dict[str, Any]
+    attestations: tuple[AttestationInfo, ...]
+    disputes: tuple[DisputeInfo, ...]
+
+    @property
+    def verdict(self) -> str:
+        """The witnesses' verdict so far: unverified, valid, invalid or contested."""
+        verdicts = {a.verdict for a in self.attestations}
+        if not verdicts:
+            return "unverified"
+        if len(verdicts) > 1:
+            valid = sum(a.verdict == "valid" for a in self.attestations)
+            invalid = len(self.attestations) - valid
+            if valid == invalid:
+                return "contested"
+            return "valid" if valid > invalid else "invalid"
+        return verdicts.pop()
+
+
+def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]:
+    trails: dict[str, ReceiptTrail] = {}
+    for row in store.read(cypher.RECEIPT_TRAIL, ids=ids):
+        r = row["receipt"]
+        trails[r["id"]] = ReceiptTrail(
+            id=r["id"],
+            ts=r["ts"],
+            node=r["node"],
+            model=r["model"],
+            provider=row["provider"],
+            requester=r["requester"],
+            input_hash=r["input_hash"],
+            output_hash=r["output_hash"],
+            proof_type=r["proof_type"],
+            measurement=r["measurement"],
+            record=json.loads(r["record"]),
+            attestations=tuple(
+                sorted(
+                    (
+                        AttestationInfo(
+                            a["id"], a["ts"], a["witness"], a["verdict"], a["fault"], a["note"]
+                        )
+                        for a in row["attestations"]
+                        if a.get("id")
+                    ),
+                    key=lambda a: (a.ts, a.id),
+                )
+            ),
+            disputes=tuple(
+                sorted(
+                    (
+                        DisputeInfo(d["id"], d["ts"], d["requester"], d["reason"])
+                        for d in row["disputes"]
+                        if d.get("id")
+                    ),
+                    key=lambda d: (d.ts, d.id),
+                )
+            ),
+        )
+    return trails
+
+
+def receipt_ids_for_output(store: GraphStore, output_hash: str, limit: int) -> list[str]:
+    return [r["id"] for r in store.read(cypher.RECEIPTS_FOR_OUTPUT, hash=output_hash, limit=limit)]
+
+
+def entities(store: GraphStore, ids: list[str]) -> dict[str, EntityInfo]:
+    return {
+        r["id"]: EntityInfo(
+            r["id"], EntityKind(r["kind"]), r["name"], r["ts"], r["provider"], r["digest"]
+        )
+        for r in store.read(cypher.ENTITIES_INFO, ids=ids)
+    }

@@ -1,0 +1,19 @@
+// Uniqueness of every graph id; applied at start, one statement per line-group, idempotent.
+// Kept to the subset Neo4j 5 and ArcadeDB's OpenCypher both accept.
+CREATE CONSTRAINT provider_id IF NOT EXISTS FOR (n:Provider) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT witness_id IF NOT EXISTS FOR (n:Witness) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT requester_id IF NOT EXISTS FOR (n:Requester) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT model_id IF NOT EXISTS FOR (n:Model) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT output_id IF NOT EXISTS FOR (n:Output) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT receipt_id IF NOT EXISTS FOR (n:Receipt) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT attestation_id IF NOT EXISTS FOR (n:Attestation) REQUIRE n.id IS UNIQUE;
+// One vote per witness per receipt, one dispute per requester per receipt.
+CREATE CONSTRAINT attestation_vote IF NOT EXISTS FOR (n:Attestation) REQUIRE n.vote IS UNIQUE;
+CREATE CONSTRAINT dispute_id IF NOT EXISTS FOR (n:Dispute) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT dispute_claim IF NOT EXISTS FOR (n:Dispute) REQUIRE n.claim IS UNIQUE;
+CREATE CONSTRAINT evidence_id IF NOT EXISTS FOR (n:Evidence) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT fault_id IF NOT EXISTS FOR (n:Fault) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (n:Meta) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT snapshot_id IF NOT EXISTS FOR (n:Snapshot) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT score_id IF NOT EXISTS FOR (n:Score) REQUIRE n.id IS UNIQUE;

@@ -1,0 +1,60 @@
+"""Shared fixtures: one embedded ArcadeDB server for the whole session, an optional Neo4j."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from graphsvc.store.embedded import EmbeddedArcadeDB
+from graphsvc.store.endpoint import BoltEndpoint
+
+
+@pytest.fixture(scope="session")
+def embedded_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltEndpoint]:
+    """Bolt endpoint of one embedded ArcadeDB started for the whole test session."""
+    data: Path = tmp_path_factory.mktemp("embedded") / "data"
+    with EmbeddedArcadeDB(data, heap="512m") as server:
+        yield server.endpoint
+
+
+@pytest.fixture(scope="session")
+def _embedded_driver(embedded_endpoint: BoltEndpoint) -> Iterator[neo4j.Driver]:
+    with neo4j.GraphDatabase.driver(embedded_endpoint.uri, auth=embedded_endpoint.auth) as driver:
+        yield driver
+
+
+@pytest.fixture
+def clean_graph(embedded_endpoint: BoltEndpoint, _embedded_driver: neo4j.Driver) -> BoltEndpoint:
+    """The session's embedded endpoint, with every node deleted before the test."""
+    _embedded_driver.execute_query(
+        "MATCH (n) DETACH DELETE n", database_=embedded_endpoint.database
+    )
+    return embedded_endpoint
+
+
+@pytest.fixture(scope="session")
+def neo4j_endpoint() -> BoltEndpoint:
+    """A real Neo4j from GRAPHSVC_TEST_NEO4J_URI / _USER / _PASSWORD / _DATABASE, or skip.
+
+    Tests using it get the ``neo4j`` marker (see below), so ``-m "not neo4j"`` works.
+    """
+    uri = os.environ.get("GRAPHSVC_TEST_NEO4J_URI")
+    if not uri:
+        pytest.skip("GRAPHSVC_TEST_NEO4J_URI is not set")
+    return BoltEndpoint(
+        uri=uri,
+        user=os.environ.get("GRAPHSVC_TEST_NEO4J_USER", "neo4j"),
+        password=os.environ.get("GRAPHSVC_TEST_NEO4J_PASSWORD", ""),
+        database=os.environ.get("GRAPHSVC_TEST_NEO4J_DATABASE") or None,
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Marks on fixtures have no effect in pytest, so mark the tests that use it.
+    for item in items:
+        if "neo4j_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.neo4j)

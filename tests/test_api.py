@@ -1,0 +1,171 @@
+"""GraphQL and HTTP endpoints against the embedded store, through the ASGI app."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphsvc.api.app import create_app
+from graphsvc.api.context import Services
+from graphsvc.records import record_id
+from graphsvc.service import evidence_rules
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.ingest import Ingestor
+from tests import independent_signer as indie
+from tests.network import T0, Network
+
+SUBMIT = """
+mutation($records: [JSON!]!) {
+  submitRecords(records: $records) { index id status reason }
+}
+"""
+
+TRAIL = """
+query($id: ID!) {
+  receipt(id: $id) {
+    id ts verdict record
+    output { hash receipts { id } }
+    model { id provider { id kind } }
+    node { id kind name }
+    requester { id }
+    proof { type measurement }
+    attestations { id verdict fault witness { id } }
+    disputes { id reason requester { id } }
+  }
+}
+"""
+
+
+@pytest.fixture
+def client(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[TestClient]:
+    settings = Settings(max_request_bytes=200_000, max_query_depth=6)
+    with GraphStore(embedded_endpoint) as store:
+        store.apply_schema()
+        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: T0 + 10**9)
+        app = create_app(Services(settings=settings, store=store, ingestor=ingestor))
+        with TestClient(app) as test_client:
+            yield test_client
+
+
+def gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_submit_and_read_the_attribution_trail(client: TestClient) -> None:
+    net = Network()
+    receipt = net.receipt()
+    rid = record_id(receipt)
+    records = [*net.basics(), receipt, net.attest(rid), net.dispute(rid)]
+    results = gql(client, SUBMIT, records=records)["data"]["submitRecords"]
+    assert [r["status"] for r in results] == ["ACCEPTED"] * len(records)
+    assert [r["index"] for r in results] == list(range(len(records)))
+
+    found = gql(client, TRAIL, id=rid)["data"]["receipt"]
+    assert found["id"] == rid
+    assert found["ts"] == "2026-01-01T00:00:00.010000+00:00"
+    assert found["verdict"] == "VALID"
+    assert found["record"] == receipt
+    assert found["output"]["hash"] == receipt["output_hash"]
+    assert found["output"]["receipts"] == [{"id": rid}]
+    assert found["model"] == {
+        "id": "acme/llama-3-8b@1",
+        "provider": {"id": net.provider.id, "kind": "PROVIDER"},
+    }
+    assert found["node"] == {"id": net.node.id, "kind": "NODE", "name": "node-1"}
+    assert found["requester"] == {"id": net.requester.id}
+    assert found["proof"] == {"type": "TEE", "measurement": None}
+    assert found["attestations"][0]["witness"] == {"id": net.witness.id}
+    assert found["disputes"][0]["reason"] == "wrong answer"
+
+    again = gql(client, SUBMIT, records=records[:2])["data"]["submitRecords"]
+    assert [r["status"] for r in again] == ["DUPLICATE", "DUPLICATE"]
+
+
+def test_independently_signed_records_are_accepted_and_tampering_rejected(
+    client: TestClient,
+) -> None:
+    keys = {name: indie.key_for(name) for name in ("prov", "node", "req")}
+    ts = T0 + 5
+    records = [
+        indie.sign_record({"type": "register", "kind": kind, "name": name, "ts": ts}, keys[name])
+        for name, kind in (("prov", "provider"), ("node", "node"), ("req", "requester"))
+    ]
+    records.append(
+        indie.sign_record(
+            {"type": "model", "model": "indie/m@1", "digest": "ab" * 32, "ts": ts}, keys["prov"]
+        )
+    )
+    receipt = {
+        "type": "receipt",
+        "signer": indie.signer_of(keys["node"]),
+        "ts": ts + 1,
+        "model": "indie/m@1",
+        "input_hash": "sha256:" + "1" * 64,
+        "output_hash": "sha256:" + "2" * 64,
+        "proof": {"type": "zk"},
+    }
+    receipt = indie.sign_record(indie.cosign_record(receipt, keys["req"]), keys["node"])
+    tampered = dict(receipt, output_hash="sha256:" + "3" * 64)
+    results = gql(client, SUBMIT, records=[*records, receipt, tampered])["data"]
+    statuses = [r["status"] for r in results["submitRecords"]]
+    assert statuses == ["ACCEPTED"] * 5 + ["REJECTED"]
+    assert results["submitRecords"][4]["id"] == indie.record_id(receipt)
+    assert "signature does not verify" in results["submitRecords"][5]["reason"]
+
+    query = '{ output(hash: "sha256:%s") { receipts { id requester { id } } } }' % ("2" * 64)
+    trail = gql(client, query)["data"]["output"]["receipts"]
+    assert trail == [
+        {"id": indie.record_id(receipt), "requester": {"id": indie.signer_of(keys["req"])}}
+    ]
+
+
+def test_unknown_ids_answer_null(client: TestClient) -> None:
+    body = gql(client, '{ receipt(id: "sha256:00") { id } output(hash: "x") { hash } }')
+    assert body["data"] == {"receipt": None, "output": None}
+
+
+def test_bulk_ndjson_endpoint(client: TestClient) -> None:
+    net = Network()
+    lines = [json.dumps(r) for r in net.basics()] + ["{not json", json.dumps(net.receipt())]
+    response = client.post("/records", content="\n".join(lines) + "\n")
+    assert response.status_code == 200
+    out = [json.loads(line) for line in response.text.splitlines()]
+    assert [o.get("status") for o in out[:-1]] == ["accepted"] * 7 + ["rejected", "accepted"]
+    assert out[7]["reason"].startswith("line is not JSON")
+    assert out[-1] == {"summary": {"accepted": 8, "duplicate": 0, "rejected": 1}}
+
+
+def test_health_readiness_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    client.post("/records", content=json.dumps(Network().registrations()[0]))
+    metrics = client.get("/metrics").text
+    assert 'graphsvc_records_total{status="accepted"} 1.0' in metrics
+
+
+def test_public_api_limits(client: TestClient) -> None:
+    nested = "id"
+    for _ in range(4):
+        nested = f"output {{ receipts {{ {nested} }} }}"
+    deep = '{ receipt(id: "x") { ' + nested + " } }"
+    body = gql(client, deep)
+    assert "errors" in body, body
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+    big = client.post(
+        "/graphql", content=b"x" * 300_000, headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413
+
+    too_many = gql(client, SUBMIT, records=[{}] * 10_001)
+    assert "errors" in too_many, str(too_many)[:300]
+    assert "too many records" in too_many["errors"][0]["message"]

@@ -1,0 +1,42 @@
+"""An acknowledged record survives the database process dying right after the answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from graphsvc.records import record_id
+from graphsvc.service import evidence_rules
+from graphsvc.settings import Settings
+from graphsvc.store.embedded import EmbeddedArcadeDB
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.ingest import Ingestor
+from tests.network import T0, Network
+
+
+def test_acknowledged_records_survive_a_killed_server(tmp_path: Path) -> None:
+    net = Network()
+    receipts = [net.receipt(i) for i in range(200)]
+    data = tmp_path / "data"
+    server = EmbeddedArcadeDB(data, heap="256m")
+    endpoint = server.start()
+    try:
+        with GraphStore(endpoint) as store:
+            store.apply_schema()
+            ingestor = Ingestor(store, evidence_rules(Settings()), clock=lambda: T0 + 10**9)
+            results = ingestor.submit([*net.basics(), *receipts])
+            assert all(str(r.status) == "accepted" for r in results)
+        # No clean shutdown: the JVM gets no chance to flush anything after the answer.
+        pid = server.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        server.stop()
+
+    with EmbeddedArcadeDB(data, heap="256m") as restarted, GraphStore(restarted.endpoint) as store:
+        ids = {r["id"] for r in store.read("MATCH (r:Receipt) RETURN r.id AS id")}
+        assert ids == {record_id(r) for r in receipts}
+        ingestor = Ingestor(store, evidence_rules(Settings()), clock=lambda: T0 + 10**9)
+        again = ingestor.submit(receipts[:5])
+        assert {str(r.status) for r in again} == {"duplicate"}

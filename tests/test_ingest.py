@@ -1,0 +1,248 @@
+"""Ingest into the embedded ArcadeDB over Bolt: attribution rule, idempotency, evidence."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from graphsvc.domain import FaultParty, ProofType, Verdict
+from graphsvc.records import record_id
+from graphsvc.service import evidence_rules
+from graphsvc.settings import Settings
+from graphsvc.store import trail
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.ingest import Ingestor
+from graphsvc.store.resolution import RecordStatus
+from tests.network import T0, Network
+
+NOW = T0 + 10 * 86_400_000
+HALF_LIFE = evidence_rules(Settings()).half_life_ms
+
+
+@pytest.fixture
+def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
+    with GraphStore(embedded_endpoint) as graph:
+        graph.apply_schema()
+        yield graph
+
+
+@pytest.fixture
+def ingestor(store: GraphStore) -> Ingestor:
+    return Ingestor(store, evidence_rules(Settings()), clock=lambda: NOW)
+
+
+def statuses(results: list[Any]) -> list[str]:
+    return [str(r.status) for r in results]
+
+
+def node_count(store: GraphStore) -> int:
+    return int(store.read("MATCH (n) WHERE NOT n:Meta RETURN count(n) AS c")[0]["c"])
+
+
+def test_full_trail_is_written_and_read_back(ingestor: Ingestor, store: GraphStore) -> None:
+    net = Network()
+    receipt = net.receipt()
+    rid = record_id(receipt)
+    attestation = net.attest(rid)
+    dispute = net.dispute(rid)
+    results = ingestor.submit([*net.basics(), receipt, attestation, dispute])
+    assert statuses(results) == ["accepted"] * 10
+
+    found = trail.receipt_trails(store, [rid])[rid]
+    assert found.node == net.node.id
+    assert found.model == "acme/llama-3-8b@1"
+    assert found.provider == net.provider.id
+    assert found.requester == net.requester.id
+    assert found.proof_type == "tee"
+    assert found.record == receipt
+    assert [a.id for a in found.attestations] == [record_id(attestation)]
+    assert [d.id for d in found.disputes] == [record_id(dispute)]
+    assert found.verdict == "valid"
+    assert trail.receipt_ids_for_output(store, receipt["output_hash"], 10) == [rid]
+    entities = trail.entities(store, [net.node.id, "acme/llama-3-8b@1"])
+    assert entities[net.node.id].name == "node-1"
+    assert entities["acme/llama-3-8b@1"].provider == net.provider.id
+
+
+def test_resubmission_is_duplicate_and_changes_nothing(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    net = Network()
+    batch = [*net.basics(), net.receipt()]
+    assert set(statuses(ingestor.submit(batch))) == {"accepted"}
+    before = node_count(store)
+    evidence = store.read("MATCH (e:Evidence) RETURN e.id AS id, e.amount AS a ORDER BY id")
+    again = ingestor.submit(batch)
+    assert statuses(again) == ["duplicate"] * len(batch)
+    assert [r.id for r in again] == [record_id(r) for r in batch]
+    assert node_count(store) == before
+    assert store.read("MATCH (e:Evidence) RETURN e.id AS id, e.amount AS a ORDER BY id") == (
+        evidence
+    )
+
+
+def test_same_record_twice_in_one_batch(ingestor: Ingestor) -> None:
+    net = Network()
+    registration = net.registrations()[0]
+    results = ingestor.submit([registration, registration])
+    assert statuses(results) == ["accepted", "duplicate"]
+    assert results[1].reason == "same record as index 0"
+
+
+def test_references_resolve_within_a_batch_in_any_order(ingestor: Ingestor) -> None:
+    net = Network()
+    receipt = net.receipt()
+    batch = [net.attest(record_id(receipt)), receipt, net.model(), *net.registrations()]
+    assert statuses(ingestor.submit(batch)) == ["accepted"] * len(batch)
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "words"),
+    [
+        (lambda n: n.receipt(), "signer", "has not registered"),
+        (lambda n: n.model(), "signer", "has not registered"),
+        (lambda n: n.attest("sha256:" + "a" * 64), "signer", "has not registered"),
+    ],
+)
+def test_unknown_signer_is_rejected(
+    ingestor: Ingestor, store: GraphStore, make: Any, field: str, words: str
+) -> None:
+    results = ingestor.submit([make(Network())])
+    assert results[0].status is RecordStatus.REJECTED
+    assert results[0].reason is not None
+    assert f"field `{field}`" in results[0].reason and words in results[0].reason
+    assert node_count(store) == 0
+
+
+def test_unknown_model_and_receipt_are_rejected(ingestor: Ingestor, store: GraphStore) -> None:
+    net = Network()
+    ingestor.submit(net.registrations())
+    before = node_count(store)
+    results = ingestor.submit([net.receipt(), net.attest("sha256:" + "b" * 64)])
+    assert statuses(results) == ["rejected", "rejected"]
+    assert results[0].reason == (
+        "field `model`: unknown model: acme/llama-3-8b@1 has no provider `model` record"
+    )
+    assert results[1].reason == "field `receipt`: unknown receipt: sha256:" + "b" * 64
+    assert node_count(store) == before
+
+
+def test_signer_acting_as_another_kind_is_rejected(ingestor: Ingestor) -> None:
+    net = Network()
+    ingestor.submit(net.basics())
+    # A node publishing a model, a witness co-signing as requester.
+    from graphsvc.records import builder
+
+    as_provider = builder.publish_model(net.node, "evil/model@1", "1" * 64, T0 + 5)
+    net_swapped = Network(requester=net.witness)
+    results = ingestor.submit([as_provider, net_swapped.receipt(7)])
+    assert statuses(results) == ["rejected", "rejected"]
+    assert results[0].reason == (
+        f"field `signer`: {net.node.id} is registered as a node, not a provider"
+    )
+    assert results[1].reason == (
+        f"field `requester`: {net.witness.id} is registered as a witness, not a requester"
+    )
+
+
+def test_conflicting_claims_are_rejected(ingestor: Ingestor) -> None:
+    net = Network()
+    receipt = net.receipt()
+    ingestor.submit([*net.basics(), receipt])
+    from graphsvc.domain import EntityKind
+    from graphsvc.records import builder
+    from graphsvc.records.builder import Actor
+
+    rival = Actor.derived("rival", EntityKind.PROVIDER)
+    results = ingestor.submit(
+        [
+            builder.register(rival, T0),
+            builder.publish_model(rival, "acme/llama-3-8b@1", "2" * 64, T0 + 9),
+            net.attest(record_id(receipt), ts=T0 + 1),
+            net.attest(record_id(receipt), ts=T0 + 2),
+            builder.register(Actor(net.node.key, "again", EntityKind.WITNESS), T0 + 3),
+        ]
+    )
+    assert statuses(results) == ["accepted", "rejected", "accepted", "rejected", "rejected"]
+    assert "already published by " + net.provider.id in str(results[1].reason)
+    assert "already attested this receipt" in str(results[3].reason)
+    assert "already registered as a node" in str(results[4].reason)
+
+
+def test_bad_and_good_records_in_one_batch(ingestor: Ingestor, store: GraphStore) -> None:
+    net = Network()
+    tampered = dict(net.registrations()[0], name="mallory")
+    results = ingestor.submit([tampered, *net.basics(), {"type": "nope"}, 42])
+    assert statuses(results) == ["rejected"] + ["accepted"] * 7 + ["rejected"] * 2
+    assert "signature does not verify" in str(results[0].reason)
+    assert results[0].id == record_id(tampered)
+    assert results[9].id is None
+    assert node_count(store) == 7
+
+
+def test_cosigned_evidence_decays_and_merges_across_batches(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    net = Network()
+    day = 86_400_000
+    receipts = [
+        net.receipt(1, ts=T0 + day, proof=ProofType.TEE),
+        net.receipt(2, ts=T0 + 3 * day, proof=ProofType.NONE),
+        net.receipt(3, ts=T0 + 2 * day, proof=ProofType.ZK),  # out of order on purpose
+        net.receipt(4, cosigned=False),  # no requester signature: no endorsement
+    ]
+    ingestor.submit([*net.basics(), receipts[0]])
+    ingestor.submit(receipts[1:])
+    rows = store.read(
+        "MATCH (e:Evidence {src: $src, dst: $dst}) RETURN e.ref_ms AS ref, e.amount AS amount,"
+        " e.count AS count",
+        src=net.requester.id,
+        dst=net.node.id,
+    )
+    expected = 1.0 * math.exp2(-2 * day / HALF_LIFE) + 0.5 + 1.0 * math.exp2(-day / HALF_LIFE)
+    assert rows == [{"ref": T0 + 3 * day, "amount": pytest.approx(expected, rel=1e-12), "count": 3}]
+
+
+def test_invalid_attestation_faults_only_the_named_party(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    net = Network()
+    r1, r2 = net.receipt(1), net.receipt(2)
+    ingestor.submit([*net.basics(), r1, r2])
+    ingestor.submit(
+        [
+            net.attest(record_id(r1), Verdict.INVALID, fault=FaultParty.NODE),
+            net.attest(record_id(r2), Verdict.INVALID, fault=FaultParty.MODEL),
+            net.attest(record_id(r1), Verdict.VALID, witness=net.witness2),
+        ]
+    )
+    faults = store.read("MATCH (f:Fault) RETURN f.party AS party, f.cause AS cause ORDER BY party")
+    assert sorted(f["party"] for f in faults) == sorted([net.node.id, "acme/llama-3-8b@1"])
+    contested = store.read("MATCH (r:Receipt {contested: true}) RETURN r.id AS id")
+    assert contested == [{"id": record_id(r1)}]
+
+
+def test_concurrent_submissions_accept_each_record_once(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    net = Network()
+    ingestor.submit(net.basics())
+    receipts = [net.receipt(i) for i in range(60)]
+    outcomes: list[list[str]] = []
+
+    def submit(part: list[dict[str, Any]]) -> None:
+        outcomes.append(statuses(ingestor.submit(part)))
+
+    threads = [threading.Thread(target=submit, args=(receipts[i : i + 40],)) for i in (0, 20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    flat = [s for batch in outcomes for s in batch]
+    assert flat.count("accepted") == 60 and flat.count("duplicate") == 20
+    assert store.read("MATCH (r:Receipt) RETURN count(r) AS c") == [{"c": 60}]
