@@ -101,6 +101,102 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary.rejected else 0
 
 
+def parse_time(text: str) -> int:
+    """Milliseconds since the epoch from an integer (ms) or an ISO 8601 time (UTC if bare)."""
+    if text.lstrip("-").isdigit():
+        return int(text)
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither milliseconds nor an ISO 8601 time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.reputation import ScoringError
+    from graphsvc.service import running_services
+    from graphsvc.store.snapshots import snapshots_at
+
+    with running_services(settings) as services:
+        reputation = services.reputation
+        try:
+            if args.as_of is not None and snapshots_at(services.store, args.as_of):
+                report = reputation.reproduce(args.as_of)
+                if not report.identical:
+                    print(
+                        f"snapshot {report.snapshot.id} NOT reproduced: "
+                        f"{len(report.differing_entities)} entities differ, e.g. "
+                        f"{report.differing_entities[:5]}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                print(
+                    f"snapshot {report.snapshot.id} reproduced bit for bit "
+                    f"({report.snapshot.entities} entities, "
+                    f"digest {report.snapshot.evidence_digest})"
+                )
+                if not report.store_evidence_unchanged:
+                    print(
+                        "note: the store has gained evidence since; a new recompute would differ",
+                        file=sys.stderr,
+                    )
+                return 0
+            info = reputation.recompute(args.as_of)
+        except ScoringError as error:
+            raise CliError(str(error)) from error
+        print(
+            f"snapshot {info.id}: as_of_ms={info.as_of_ms} entities={info.entities} "
+            f"records={info.records} iterations={info.iterations} "
+            f"digest={info.evidence_digest}"
+        )
+        view = reputation.view(info.as_of_ms)
+        if view is not None:
+            for kind, members in view.ranked.items():
+                top = ", ".join(f"{r.entity[:24]} {r.score:.1f}" for r in members[:3])
+                if top:
+                    print(f"  {kind.value:<9} top: {top}")
+    return 0
+
+
+def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.reputation import ScoringError
+    from graphsvc.scoring.archive import evidence_from_bytes
+    from graphsvc.scoring.engine import compute_scores
+    from graphsvc.scoring.export import write_evidence_export
+    from graphsvc.scoring.params import ScoringParams
+    from graphsvc.service import running_services
+    from graphsvc.store.snapshots import snapshot_evidence, snapshots_at
+
+    with running_services(settings) as services:
+        stored = snapshots_at(services.store, args.as_of) if args.as_of is not None else []
+        if stored:
+            evidence = evidence_from_bytes(snapshot_evidence(services.store, stored[0].id))
+            scores = compute_scores(
+                evidence, ScoringParams.from_dict(stored[0].params), stored[0].as_of_ms
+            )
+        else:
+            try:
+                scores, _ = services.reputation.compute(args.as_of)
+            except ScoringError as error:
+                raise CliError(str(error)) from error
+    paths = write_evidence_export(args.out, scores)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.scoring.cli_support import run_replay
+
+    return run_replay(args, settings.scoring)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.service import serve
 
@@ -109,6 +205,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from graphsvc.scoring.cli_support import add_replay_arguments
+
     parser = argparse.ArgumentParser(
         prog="graphsvc", description="Reputation and attribution graph for AI inference."
     )
@@ -125,6 +223,25 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", help="files to read; - for standard input")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.set_defaults(handler=cmd_ingest)
+
+    score = commands.add_parser(
+        "score", help="recompute reputation and store a snapshot; reproduce a stored one"
+    )
+    score.add_argument("--as-of", type=parse_time, help="ms since epoch or ISO 8601 time")
+    score.set_defaults(handler=cmd_score)
+
+    export = commands.add_parser(
+        "export-evidence", help="write the evidence graph the scorer used (CSV/JSON)"
+    )
+    export.add_argument("--out", required=True, help="output directory")
+    export.add_argument("--as-of", type=parse_time, help="ms since epoch or ISO 8601 time")
+    export.set_defaults(handler=cmd_export_evidence)
+
+    replay = commands.add_parser(
+        "replay", help="replay a signed trust network (source,target,rating,time) and report AUC"
+    )
+    add_replay_arguments(replay)
+    replay.set_defaults(handler=cmd_replay)
 
     keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")
     keygen.add_argument("--out", required=True, help="file for the secret key (mode 0600)")

@@ -1,14 +1,26 @@
-"""`graphsvc serve --demo`: load the seed network into an empty store."""
+"""`graphsvc serve --demo`: load the seed network into an empty store, as history.
+
+The network is generated once per parameter set into the data directory (deterministic:
+the same parameters give byte-identical records). It is ingested in time order and
+scored at weekly checkpoints, so the demo has score history from its first minute.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
 
 from graphsvc.api.context import Services
-from graphsvc.resources import seed_data_dir
+from graphsvc.seeds.cache import ensure_ndjson
+from graphsvc.seeds.params import load_params
 from graphsvc.store import cypher
-from graphsvc.store.bulk import ingest_records
+
+WEEK_MS = 7 * 86_400_000
+CHUNK = 2_000
 
 
 def store_is_empty(services: Services) -> bool:
@@ -16,15 +28,53 @@ def store_is_empty(services: Services) -> bool:
     return not rows or not rows[0]["records"]
 
 
-def load_demo(services: Services) -> bool:
-    """Ingest ``seed_data/*.ndjson`` if the store is empty; returns whether it did."""
+def read_ndjson(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def load_demo(services: Services, *, progress: bool = True) -> bool:
+    """Ingest and score the seed network if the store is empty; returns whether it did."""
     if not store_is_empty(services):
-        print("graphsvc: store is not empty; demo data not loaded", file=sys.stderr)
+        print("graphsvc: the store is not empty; demo data not loaded", file=sys.stderr)
         return False
-    records: list[object] = []
-    for path in sorted(seed_data_dir().glob("*.ndjson")):
-        with path.open(encoding="utf-8") as lines:
-            records.extend(json.loads(line) for line in lines if line.strip())
-    summary = ingest_records(services.ingestor, records, description="demo data")
-    print(f"graphsvc: demo data {summary.line()}", file=sys.stderr)
+    params = load_params()
+    records = read_ndjson(ensure_ndjson(services.settings.data / "seed", params))
+    replay_history(services, records, progress=progress)
     return True
+
+
+def replay_history(
+    services: Services, records: list[dict[str, Any]], *, progress: bool = True
+) -> list[int]:
+    """Ingest chronological records, recomputing at weekly checkpoints and at the end.
+
+    Returns the checkpoint times. Snapshots are taken as the evidence arrives, because
+    running sums cannot be wound back to score an earlier time afterwards.
+    """
+    if not records:
+        return []
+    start, end = records[0]["ts"], max(r["ts"] for r in records)
+    checkpoints = [*range(start + WEEK_MS, end, WEEK_MS), end]
+    position = 0
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    with tqdm(
+        total=len(records), unit="rec", desc="demo data", disable=None if progress else True
+    ) as bar:
+        for checkpoint in checkpoints:
+            while position < len(records) and records[position]["ts"] <= checkpoint:
+                chunk: list[dict[str, Any]] = []
+                while (
+                    position < len(records)
+                    and records[position]["ts"] <= checkpoint
+                    and len(chunk) < CHUNK
+                ):
+                    chunk.append(records[position])
+                    position += 1
+                for result in services.ingestor.submit(chunk):
+                    counts[str(result.status)] += 1
+                bar.update(len(chunk))
+            services.reputation.recompute(checkpoint)
+    summary = " ".join(f"{k}={v}" for k, v in counts.items())
+    print(f"graphsvc: demo data {summary}, {len(checkpoints)} snapshots", file=sys.stderr)
+    return checkpoints

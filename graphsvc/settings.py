@@ -11,9 +11,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graphsvc.scoring.params import ScoringParams
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRAPHSVC_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GRAPHSVC_", env_nested_delimiter="__", extra="ignore"
+    )
 
     # Where the embedded store keeps its files and generated password.
     data: Path = Path(".graphsvc")
@@ -30,8 +34,15 @@ class Settings(BaseSettings):
     # Bearer token for administrative operations (recompute, seeds); unset disables them.
     admin_token: SecretStr | None = None
 
-    # Seconds between background recomputes while serving; 0 disables them.
+    # Seconds between background recomputes while serving; 0 disables them. A recompute
+    # runs when records arrived since the newest snapshot, or it is a day old.
     score_interval: float = Field(default=300.0, ge=0)
+
+    # The reputation model's parameters (GRAPHSVC_SCORING__HALF_LIFE_DAYS=14, ...).
+    scoring: ScoringParams = Field(default_factory=ScoringParams)
+
+    # Trusted entities the personalization's seed part spreads over; empty = all witnesses.
+    seeds: list[str] = Field(default_factory=list)
 
     # Maximum heap of the embedded ArcadeDB JVM.
     embedded_heap: str = "1g"

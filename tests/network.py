@@ -67,3 +67,58 @@ class Network:
 
     def basics(self) -> list[dict[str, Any]]:
         return [*self.registrations(), self.model()]
+
+
+@dataclass
+class SignedNetwork:
+    """A seeded multi-party network as signed records, for store-level scoring tests."""
+
+    providers: list[Actor]
+    models: dict[str, Actor]  # model name -> provider
+    nodes: list[Actor]
+    witnesses: list[Actor]
+    requesters: list[Actor]
+    records: list[dict[str, Any]]
+    receipts: list[tuple[dict[str, Any], str, Actor]]  # (record, model, node)
+
+
+def signed_network(
+    seed: int, *, receipts: int = 120, days: int = 30, attest_every: int = 3
+) -> SignedNetwork:
+    """Requesters co-sign receipts on random (model, node) pairs; witnesses attest some."""
+    import random
+
+    rng = random.Random(seed)
+    providers = [Actor.derived(f"prov-{i}", EntityKind.PROVIDER) for i in range(2)]
+    nodes = [Actor.derived(f"node-{i}", EntityKind.NODE) for i in range(4)]
+    witnesses = [Actor.derived(f"wit-{i}", EntityKind.WITNESS) for i in range(3)]
+    requesters = [Actor.derived(f"req-{i}", EntityKind.REQUESTER) for i in range(6)]
+    models = {f"prov-{i % 2}/model-{i}@1": providers[i % 2] for i in range(4)}
+    records = [builder.register(a, T0) for a in [*providers, *nodes, *witnesses, *requesters]]
+    records += [
+        builder.publish_model(p, name, f"{i:064x}", T0 + 1)
+        for i, (name, p) in enumerate(models.items())
+    ]
+    made: list[tuple[dict[str, Any], str, Actor]] = []
+    span = days * 86_400_000
+    for n in range(receipts):
+        model = rng.choice(sorted(models))
+        node = rng.choice(nodes)
+        ts = T0 + 10 + (span * n) // receipts
+        receipt = builder.receipt(
+            node,
+            model,
+            sha256_hex(f"in-{seed}-{n}"),
+            sha256_hex(f"out-{seed}-{n}"),
+            ts,
+            proof=rng.choice(list(ProofType)),
+            requester=rng.choice(requesters),
+        )
+        records.append(receipt)
+        made.append((receipt, model, node))
+        if n % attest_every == 0:
+            witness = witnesses[n % len(witnesses)]
+            records.append(
+                builder.attestation(witness, builder.record_id(receipt), Verdict.VALID, ts + 5)
+            )
+    return SignedNetwork(providers, models, nodes, witnesses, requesters, records, made)

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from graphsvc.api.app import create_app
 from graphsvc.api.context import Services
 from graphsvc.records import record_id
+from graphsvc.reputation import ReputationService
 from graphsvc.service import evidence_rules
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
@@ -48,7 +49,12 @@ def client(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[TestC
     with GraphStore(embedded_endpoint) as store:
         store.apply_schema()
         ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: T0 + 10**9)
-        app = create_app(Services(settings=settings, store=store, ingestor=ingestor))
+        reputation = ReputationService(
+            store, settings.scoring, clock=lambda: T0 + 10**9, refresh_seconds=0
+        )
+        app = create_app(
+            Services(settings=settings, store=store, ingestor=ingestor, reputation=reputation)
+        )
         with TestClient(app) as test_client:
             yield test_client
 
@@ -121,7 +127,7 @@ def test_independently_signed_records_are_accepted_and_tampering_rejected(
     assert results["submitRecords"][4]["id"] == indie.record_id(receipt)
     assert "signature does not verify" in results["submitRecords"][5]["reason"]
 
-    query = '{ output(hash: "sha256:%s") { receipts { id requester { id } } } }' % ("2" * 64)
+    query = f'{{ output(hash: "sha256:{"2" * 64}") {{ receipts {{ id requester {{ id }} }} }} }}'
     trail = gql(client, query)["data"]["output"]["receipts"]
     assert trail == [
         {"id": indie.record_id(receipt), "requester": {"id": indie.signer_of(keys["req"])}}
@@ -169,3 +175,94 @@ def test_public_api_limits(client: TestClient) -> None:
     too_many = gql(client, SUBMIT, records=[{}] * 10_001)
     assert "errors" in too_many, str(too_many)[:300]
     assert "too many records" in too_many["errors"][0]["message"]
+
+
+@pytest.fixture
+def scored_client(
+    embedded_endpoint: BoltEndpoint, clean_graph: None
+) -> Iterator[tuple[TestClient, Any]]:
+    from tests.network import signed_network
+
+    settings = Settings(admin_token="s3cret")  # type: ignore[arg-type]
+    now = T0 + 40 * 86_400_000
+    with GraphStore(embedded_endpoint) as store:
+        store.apply_schema()
+        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: now)
+        reputation = ReputationService(
+            store, settings.scoring, clock=lambda: now, refresh_seconds=0
+        )
+        net = signed_network(7)
+        ingestor.submit(net.records)
+        services = Services(
+            settings=settings, store=store, ingestor=ingestor, reputation=reputation
+        )
+        with TestClient(create_app(services)) as test_client:
+            yield test_client, net
+
+
+def test_recompute_needs_the_admin_token(scored_client: tuple[TestClient, Any]) -> None:
+    client, _ = scored_client
+    mutation = "mutation { recompute { id asOf entities records evidenceDigest } }"
+    refused = gql(client, mutation)
+    assert refused["errors"][0]["message"].startswith("not authorised")
+    wrong = client.post(
+        "/graphql", json={"query": mutation}, headers={"Authorization": "Bearer nope"}
+    ).json()
+    assert wrong["errors"][0]["message"].startswith("not authorised")
+    done = client.post(
+        "/graphql", json={"query": mutation}, headers={"Authorization": "Bearer s3cret"}
+    ).json()
+    snapshot = done["data"]["recompute"]
+    assert snapshot["entities"] == 19 and snapshot["asOf"] == "2026-02-10T00:00:00+00:00"
+
+
+def test_reputation_leaderboard_and_history(scored_client: tuple[TestClient, Any]) -> None:
+    client, net = scored_client
+    empty = gql(client, "{ leaderboard(kind: NODE) { totalCount items { score } } }")
+    assert empty["data"]["leaderboard"] == {"totalCount": 0, "items": []}
+    client.post(
+        "/graphql",
+        json={"query": "mutation { recompute { id } }"},
+        headers={"Authorization": "Bearer s3cret"},
+    )
+
+    page_query = """
+    query($after: String) {
+      leaderboard(kind: NODE, first: 3, after: $after) {
+        totalCount items { rank score entity { id kind name } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }"""
+    first = gql(client, page_query)["data"]["leaderboard"]
+    assert first["totalCount"] == 4
+    assert [i["rank"] for i in first["items"]] == [1, 2, 3]
+    assert first["items"][0]["score"] == 100.0
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = gql(client, page_query, after=first["pageInfo"]["endCursor"])["data"]["leaderboard"]
+    assert [i["rank"] for i in rest["items"]] == [4]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    names = {i["entity"]["name"] for i in first["items"] + rest["items"]}
+    assert names == {n.name for n in net.nodes}
+
+    node = first["items"][0]["entity"]["id"]
+    rep = gql(
+        client,
+        """query($id: ID!) { reputation(id: $id) {
+        score rank percentile mass rawMass faultRate confidence phi breakdown asOf
+        entity { kind } } }""",
+        id=node,
+    )["data"]["reputation"]
+    assert rep["rank"] == 1 and rep["faultRate"] == 0.0 and 0 < rep["confidence"] < 1
+    assert rep["breakdown"]["incoming"][0]["share"] > 0
+    before = gql(
+        client, f'{{ reputation(id: "{node}", asOf: "2026-01-01T00:00:00Z") {{ score }} }}'
+    )
+    assert before["data"]["reputation"] is None  # no snapshot was in force yet
+    history = gql(client, f'{{ scoreHistory(id: "{node}") {{ asOf score rank }} }}')
+    assert history["data"]["scoreHistory"] == [
+        {"asOf": "2026-02-10T00:00:00+00:00", "score": 100.0, "rank": 1}
+    ]
+    bad = gql(client, '{ leaderboard(kind: NODE, after: "zzz") { totalCount } }')
+    assert "invalid cursor" in bad["errors"][0]["message"]
+    too_big = gql(client, "{ leaderboard(kind: NODE, first: 100000) { totalCount } }")
+    assert "first must be between" in too_big["errors"][0]["message"]

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from graphsvc.reputation import ReputationService
 from graphsvc.settings import Settings
 from graphsvc.store import trail
 from graphsvc.store.graph_store import GraphStore
@@ -22,6 +23,7 @@ class Services:
     settings: Settings
     store: GraphStore
     ingestor: Ingestor
+    reputation: ReputationService
 
 
 @dataclass

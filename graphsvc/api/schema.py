@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated
+
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graphsvc import domain
 from graphsvc.api.context import Context
+from graphsvc.api.reputation_types import (
+    PageInfo,
+    Reputation,
+    ReputationFilter,
+    ReputationPage,
+    ScorePoint,
+    Snapshot,
+    decode_cursor,
+    encode_cursor,
+    to_point,
+)
 from graphsvc.api.types import (
     Entity,
+    EntityKind,
     Output,
     Receipt,
     RecordResult,
     load_entity,
 )
+from graphsvc.reputation import ScoringError, SnapshotView
 from graphsvc.settings import Settings
 from graphsvc.store import trail
 
 
 class ClientError(Exception):
     """An error whose message is meant for the caller (not masked)."""
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch; a time without zone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
+    reputation = info.context.services.reputation
+    return await run_in_threadpool(reputation.view, None if as_of is None else to_ms(as_of))
+
+
+def page_size(info: Info[Context, None], first: int) -> int:
+    limit = info.context.services.settings.max_page_size
+    if not 0 <= first <= limit:
+        raise ClientError(f"first must be between 0 and {limit}")
+    return first
 
 
 @strawberry.type
@@ -42,6 +79,87 @@ class Query:
         found = await info.context.receipts.load(str(id))
         return Receipt(trail=found) if found else None
 
+    @strawberry.field(
+        description="An entity's reputation now, or in the snapshot in force at asOf."
+    )
+    async def reputation(
+        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
+    ) -> Reputation | None:
+        view = await snapshot_view(info, as_of)
+        row = view.by_entity.get(str(id)) if view else None
+        return Reputation(row=row, snapshot_id=view.info.id) if row and view else None
+
+    @strawberry.field(description="Entities of one kind in rank order, paged.")
+    async def leaderboard(
+        self,
+        info: Info[Context, None],
+        kind: EntityKind,  # type: ignore[valid-type]
+        first: int = 20,
+        after: str | None = None,
+        as_of: datetime | None = None,
+        filter: ReputationFilter | None = None,
+    ) -> ReputationPage:
+        size = page_size(info, first)
+        view = await snapshot_view(info, as_of)
+        empty = ReputationPage(
+            items=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+        )
+        if view is None:
+            return empty
+        members = view.ranked[domain.EntityKind(kind)]
+        if filter is not None:
+            members = [row for row in members if filter.admits(row)]
+        try:
+            start = decode_cursor(after) + 1 if after else 0
+        except ValueError as error:
+            raise ClientError(str(error)) from None
+        page = members[start : start + size]
+        end = start + len(page) - 1
+        return ReputationPage(
+            items=[Reputation(row=row, snapshot_id=view.info.id) for row in page],
+            page_info=PageInfo(
+                has_next_page=end + 1 < len(members),
+                end_cursor=encode_cursor(end) if page else None,
+            ),
+            total_count=len(members),
+        )
+
+    @strawberry.field(description="An entity's score in every snapshot between from and to.")
+    async def score_history(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[ScorePoint]:
+        start = to_ms(from_) if from_ else 0
+        end = to_ms(to) if to else 2**62
+        rows = await run_in_threadpool(
+            info.context.services.reputation.history, str(id), start, end
+        )
+        return [to_point(row) for row in rows]
+
+    @strawberry.field(description="Stored snapshots, newest first.")
+    async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:
+        from graphsvc.store.snapshots import list_snapshots
+
+        size = page_size(info, first)
+        found = await run_in_threadpool(list_snapshots, info.context.services.store, size)
+        return [Snapshot.of(s) for s in found]
+
+
+def require_admin(info: Info[Context, None]) -> None:
+    token = info.context.services.settings.admin_token
+    if token is None:
+        raise ClientError("administrative operations are disabled: GRAPHSVC_ADMIN_TOKEN is unset")
+    request = info.context.request
+    header = request.headers.get("authorization", "") if request is not None else ""
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        given.encode(), token.get_secret_value().encode()
+    ):
+        raise ClientError("not authorised: send Authorization: Bearer <GRAPHSVC_ADMIN_TOKEN>")
+
 
 @strawberry.type
 class Mutation:
@@ -61,6 +179,18 @@ class Mutation:
         return [
             RecordResult(index=r.index, id=r.id, status=r.status, reason=r.reason) for r in results
         ]
+
+    @strawberry.mutation(description="Recompute reputation now (or asOf) and store a snapshot.")
+    async def recompute(self, info: Info[Context, None], as_of: datetime | None = None) -> Snapshot:
+        require_admin(info)
+        reputation = info.context.services.reputation
+        try:
+            snapshot = await run_in_threadpool(
+                reputation.recompute, None if as_of is None else to_ms(as_of)
+            )
+        except ScoringError as error:
+            raise ClientError(str(error)) from None
+        return Snapshot.of(snapshot)
 
 
 def _should_mask(error: Exception) -> bool:

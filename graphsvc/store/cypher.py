@@ -233,3 +233,68 @@ OPTIONAL MATCH (a:Attestation {receipt: d.receipt})
 RETURN d.id AS id, d.receipt AS receipt, d.requester AS requester, d.ts AS ts,
        collect(a {.witness, .verdict, .ts}) AS votes
 """
+
+# ---------------------------------------------------------------- score snapshots
+
+SNAPSHOT_FIELDS = (
+    "s {.id, .as_of_ms, .created_ms, .params, .evidence_digest, .records, .entities,"
+    " .iterations, .residual} AS snapshot"
+)
+
+CREATE_SNAPSHOT = """
+CREATE (s:Snapshot {
+  id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
+  evidence_digest: $evidence_digest, records: $records, entities: $entities,
+  iterations: $iterations, residual: $residual
+})
+CREATE (:SnapshotEvidence {id: $id, blob: $blob})
+"""
+
+CREATE_SCORES = """
+UNWIND $rows AS row
+CREATE (:Score {
+  id: row.id, snapshot: row.snapshot, as_of_ms: row.as_of_ms, entity: row.entity,
+  kind: row.kind, mass: row.mass, raw_mass: row.raw_mass, score: row.score, rank: row.rank,
+  percentile: row.percentile, fault_rate: row.fault_rate, confidence: row.confidence,
+  positive_evidence: row.positive_evidence, fault_weight: row.fault_weight, phi: row.phi,
+  breakdown: row.breakdown
+})
+"""
+
+SNAPSHOT_BY_ID = f"MATCH (s:Snapshot {{id: $id}}) RETURN {SNAPSHOT_FIELDS}"
+
+LATEST_SNAPSHOT = f"""
+MATCH (s:Snapshot) RETURN {SNAPSHOT_FIELDS}
+ORDER BY s.as_of_ms DESC, s.created_ms DESC LIMIT 1
+"""
+
+SNAPSHOT_IN_FORCE = f"""
+MATCH (s:Snapshot) WHERE s.as_of_ms <= $as_of_ms RETURN {SNAPSHOT_FIELDS}
+ORDER BY s.as_of_ms DESC, s.created_ms DESC LIMIT 1
+"""
+
+SNAPSHOTS_AT = f"""
+MATCH (s:Snapshot {{as_of_ms: $as_of_ms}}) RETURN {SNAPSHOT_FIELDS}
+ORDER BY s.created_ms DESC
+"""
+
+SNAPSHOT_LIST = f"""
+MATCH (s:Snapshot) RETURN {SNAPSHOT_FIELDS} ORDER BY s.as_of_ms DESC, s.created_ms DESC
+LIMIT $limit
+"""
+
+SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) RETURN e.blob AS blob"
+
+SCORE_FIELDS = (
+    "c {.entity, .kind, .mass, .raw_mass, .score, .rank, .percentile, .fault_rate,"
+    " .confidence, .positive_evidence, .fault_weight, .phi, .breakdown, .as_of_ms} AS score"
+)
+
+SNAPSHOT_SCORES = f"MATCH (c:Score {{snapshot: $snapshot}}) RETURN {SCORE_FIELDS}"
+
+SCORE_HISTORY = f"""
+MATCH (c:Score {{entity: $entity}})
+WHERE c.as_of_ms >= $from_ms AND c.as_of_ms <= $to_ms
+RETURN {SCORE_FIELDS}, c.snapshot AS snapshot
+ORDER BY c.as_of_ms
+"""

@@ -1,0 +1,166 @@
+"""GraphQL types of reputation: scores, leaderboards, history."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from graphsvc.api.context import Context
+from graphsvc.api.types import Entity, to_datetime
+from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
+
+
+@strawberry.type(description="An entity's reputation in one snapshot, and why.")
+class Reputation:
+    row: strawberry.Private[ScoreRow]
+    snapshot_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def entity(self, info: Info[Context, None]) -> Entity:
+        found = await info.context.entities.load(self.row.entity)
+        if found is None:  # scores only exist for registered entities
+            raise LookupError(f"entity {self.row.entity} is scored but not registered")
+        return Entity.of(found)
+
+    @strawberry.field(description="0-100: mass relative to the best entity of the same kind.")
+    def score(self) -> float:
+        return self.row.score
+
+    @strawberry.field(description="1 = best within its kind.")
+    def rank(self) -> int:
+        return self.row.rank
+
+    @strawberry.field(description="Share (0-100) of same-kind entities scoring lower.")
+    def percentile(self) -> float:
+        return self.row.percentile
+
+    @strawberry.field(description="Propagated PageRank mass after the fault penalty.")
+    def mass(self) -> float:
+        return self.row.mass
+
+    @strawberry.field(description="Propagated PageRank mass before the fault penalty.")
+    def raw_mass(self) -> float:
+        return self.row.raw_mass
+
+    @strawberry.field(description="Decayed faults / (decayed positive evidence + faults).")
+    def fault_rate(self) -> float:
+        return self.row.fault_rate
+
+    @strawberry.field(description="0-1, from the volume of decayed evidence.")
+    def confidence(self) -> float:
+        return self.row.confidence
+
+    @strawberry.field(description="Decayed positive evidence received.")
+    def positive_evidence(self) -> float:
+        return self.row.positive_evidence
+
+    @strawberry.field(description="Decayed fault weight attributed to it.")
+    def fault_weight(self) -> float:
+        return self.row.fault_weight
+
+    @strawberry.field(description="Penalty factor (e+beta)/(e+beta+lambda*f) applied.")
+    def phi(self) -> float:
+        return self.row.phi
+
+    @strawberry.field(description="Top contributors of incoming mass and the faults applied.")
+    def breakdown(self) -> JSON:
+        return JSON(self.row.breakdown)
+
+    @strawberry.field
+    def as_of(self) -> datetime:
+        return to_datetime(self.row.as_of_ms)
+
+    @strawberry.field(description="Id of the snapshot this comes from.")
+    def snapshot(self) -> str:
+        return self.snapshot_id
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ReputationPage:
+    items: list[Reputation]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="One point of an entity's score history.")
+class ScorePoint:
+    as_of: datetime
+    score: float
+    rank: int
+    mass: float
+    fault_rate: float
+    confidence: float
+
+
+@strawberry.type(description="A stored recompute: when it was for, and what it covered.")
+class Snapshot:
+    id: str
+    as_of: datetime
+    created_at: datetime
+    evidence_digest: str
+    records: int
+    entities: int
+    iterations: int
+    params: JSON
+
+    @classmethod
+    def of(cls, info: SnapshotInfo) -> Snapshot:
+        return cls(
+            id=info.id,
+            as_of=to_datetime(info.as_of_ms),
+            created_at=to_datetime(info.created_ms),
+            evidence_digest=info.evidence_digest,
+            records=info.records,
+            entities=info.entities,
+            iterations=info.iterations,
+            params=JSON(info.params),
+        )
+
+
+@strawberry.input(description="Only entities meeting all of these.")
+class ReputationFilter:
+    min_score: float | None = None
+    max_fault_rate: float | None = None
+    min_confidence: float | None = None
+
+    def admits(self, row: ScoreRow) -> bool:
+        return (
+            (self.min_score is None or row.score >= self.min_score)
+            and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
+            and (self.min_confidence is None or row.confidence >= self.min_confidence)
+        )
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not text.startswith("pos:"):
+            raise ValueError
+        return int(text[4:])
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError(f"invalid cursor {cursor!r}") from None
+
+
+def to_point(row: ScoreRow) -> ScorePoint:
+    return ScorePoint(
+        as_of=to_datetime(row.as_of_ms),
+        score=row.score,
+        rank=row.rank,
+        mass=row.mass,
+        fault_rate=row.fault_rate,
+        confidence=row.confidence,
+    )

@@ -1,0 +1,244 @@
+"""Reputation as a service: recompute, snapshot, reproduce, and answer reads fast.
+
+Reads are served from an in-memory view of a snapshot (the current one, and a few past
+ones on demand), so a recompute never blocks them: it builds the next view aside and
+swaps it in. Each process checks the store for a newer snapshot, so API replicas agree.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from graphsvc.domain import EntityKind
+from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.evidence import Evidence
+from graphsvc.scoring.explain import breakdown
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.scores import Scores
+from graphsvc.store import cypher, snapshots
+from graphsvc.store.evidence_loader import load_evidence
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
+
+BREAKDOWN_TOP = 5
+VIEW_CACHE = 8
+
+
+class ScoringError(ValueError):
+    """A recompute or reproduction that cannot be done as asked; the message says why."""
+
+
+@dataclass
+class SnapshotView:
+    """One snapshot's scores, indexed for the API."""
+
+    info: SnapshotInfo
+    by_entity: dict[str, ScoreRow]
+    ranked: dict[EntityKind, list[ScoreRow]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, info: SnapshotInfo, rows: list[ScoreRow]) -> SnapshotView:
+        ranked: dict[EntityKind, list[ScoreRow]] = {kind: [] for kind in EntityKind}
+        for row in rows:
+            ranked[row.kind].append(row)
+        for members in ranked.values():
+            members.sort(key=lambda r: (r.rank, r.entity))
+        return cls(info, {r.entity: r for r in rows}, ranked)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    snapshot: SnapshotInfo
+    identical: bool
+    differing_entities: list[str]
+    store_evidence_unchanged: bool
+
+
+def score_rows(scores: Scores, *, with_breakdown: bool = True) -> list[ScoreRow]:
+    rows = []
+    for i, entity_id in enumerate(scores.entity_ids):
+        rows.append(
+            ScoreRow(
+                entity=entity_id,
+                kind=scores.kind_of(i),
+                score=float(scores.score[i]),
+                rank=int(scores.rank[i]),
+                percentile=float(scores.percentile[i]),
+                mass=float(scores.mass[i]),
+                raw_mass=float(scores.raw_mass[i]),
+                fault_rate=float(scores.fault_rate[i]),
+                confidence=float(scores.confidence[i]),
+                positive_evidence=float(scores.positive_evidence[i]),
+                fault_weight=float(scores.fault_weight[i]),
+                phi=float(scores.phi[i]),
+                breakdown=breakdown(scores, i, top=BREAKDOWN_TOP) if with_breakdown else {},
+                as_of_ms=scores.as_of_ms,
+            )
+        )
+    return rows
+
+
+class ReputationService:
+    def __init__(
+        self,
+        store: GraphStore,
+        params: ScoringParams,
+        *,
+        seeds: Collection[str] = (),
+        clock: Callable[[], int],
+        refresh_seconds: float = 2.0,
+        breakdown_limit: int = 200_000,
+    ) -> None:
+        self._store = store
+        self.params = params
+        self._seeds = tuple(seeds)
+        self._clock = clock
+        self._refresh_seconds = refresh_seconds
+        self._breakdown_limit = breakdown_limit
+        self._recompute_lock = threading.Lock()
+        self._views: OrderedDict[str, SnapshotView] = OrderedDict()
+        self._views_lock = threading.Lock()
+        self._current: SnapshotView | None = None
+        self._checked_at = float("-inf")
+
+    # ------------------------------------------------------------------ computing
+
+    def evidence(self) -> tuple[Evidence, int]:
+        return load_evidence(self._store, self.params, seeds=self._seeds)
+
+    def compute(self, as_of_ms: int | None = None) -> tuple[Scores, Evidence]:
+        """Score the store's evidence as of a time (default: now), without storing it.
+
+        The store keeps decayed running sums, exact for any time at or after its newest
+        evidence; earlier times are answered from the snapshots taken then.
+        """
+        evidence, newest = self.evidence()
+        if as_of_ms is None:
+            # Records may be stamped up to five minutes ahead of this clock.
+            as_of_ms = max(self._clock(), newest)
+        elif as_of_ms < newest:
+            raise ScoringError(
+                f"the store holds evidence up to {newest} ms, after {as_of_ms}: its running "
+                "sums cannot be wound back; scores for that time come from the snapshot "
+                "taken then (graphsvc score --as-of reproduces stored snapshots)"
+            )
+        return compute_scores(evidence, self.params, as_of_ms), evidence
+
+    def recompute(self, as_of_ms: int | None = None) -> SnapshotInfo:
+        """Compute and store a snapshot, and serve it if it is the newest."""
+        with self._recompute_lock:
+            records = self._records()
+            scores, evidence = self.compute(as_of_ms)
+            for existing in snapshots.snapshots_at(self._store, scores.as_of_ms):
+                if existing.evidence_digest == scores.evidence_digest:
+                    return existing
+            info = SnapshotInfo(
+                id=f"{scores.as_of_ms}-{scores.evidence_digest[7:19]}",
+                as_of_ms=scores.as_of_ms,
+                created_ms=self._clock(),
+                params=self.params.to_dict(),
+                evidence_digest=scores.evidence_digest,
+                records=records,
+                entities=len(scores.entity_ids),
+                iterations=scores.iterations,
+                residual=scores.residual,
+            )
+            rows = score_rows(
+                scores, with_breakdown=len(scores.entity_ids) <= self._breakdown_limit
+            )
+            snapshots.save_snapshot(self._store, info, rows, evidence_to_bytes(evidence))
+            view = SnapshotView.of(info, rows)
+            self._remember(view)
+            if self._current is None or info.as_of_ms >= self._current.info.as_of_ms:
+                self._current = view
+            return info
+
+    def reproduce(self, as_of_ms: int) -> Reproduction:
+        """Recompute the stored snapshot for ``as_of_ms`` from the evidence it recorded."""
+        found = snapshots.snapshots_at(self._store, as_of_ms)
+        if not found:
+            raise ScoringError(f"no snapshot was taken for {as_of_ms}")
+        info = found[0]
+        evidence = evidence_from_bytes(snapshots.snapshot_evidence(self._store, info.id))
+        params = ScoringParams.from_dict(info.params)
+        scores = compute_scores(evidence, params, as_of_ms)
+        stored = {r.entity: r for r in snapshots.snapshot_scores(self._store, info.id)}
+        recomputed = {r.entity: r for r in score_rows(scores, with_breakdown=False)}
+        differing = sorted(
+            entity
+            for entity in stored.keys() | recomputed.keys()
+            if entity not in stored
+            or entity not in recomputed
+            or _figures(stored[entity]) != _figures(recomputed[entity])
+        )
+        digest_ok = scores.evidence_digest == info.evidence_digest
+        current, _ = self.evidence()
+        unchanged = evidence_to_bytes(current) == evidence_to_bytes(evidence)
+        return Reproduction(info, digest_ok and not differing, differing, unchanged)
+
+    def _records(self) -> int:
+        rows = self._store.read(cypher.INGEST_COUNTER)
+        return int(rows[0]["records"]) if rows and rows[0]["records"] else 0
+
+    def needs_recompute(self, max_age_ms: int) -> bool:
+        """New records since the newest snapshot, or the newest is older than max_age."""
+        latest = snapshots.latest_snapshot(self._store)
+        if latest is None:
+            return self._records() > 0
+        return self._records() != latest.records or (self._clock() - latest.as_of_ms > max_age_ms)
+
+    # ------------------------------------------------------------------ reading
+
+    def view(self, as_of_ms: int | None = None) -> SnapshotView | None:
+        """The snapshot in force at a time (default: the newest)."""
+        if as_of_ms is None:
+            return self._current_view()
+        info = snapshots.snapshot_in_force(self._store, as_of_ms)
+        return self._view_of(info) if info else None
+
+    def history(self, entity: str, from_ms: int, to_ms: int) -> list[ScoreRow]:
+        return snapshots.score_history(self._store, entity, from_ms, to_ms)
+
+    def _current_view(self) -> SnapshotView | None:
+        now = time.monotonic()
+        if now - self._checked_at >= self._refresh_seconds:
+            self._checked_at = now
+            latest = snapshots.latest_snapshot(self._store)
+            if latest is not None and (self._current is None or latest.id != self._current.info.id):
+                self._current = self._view_of(latest)
+        return self._current
+
+    def _view_of(self, info: SnapshotInfo) -> SnapshotView:
+        with self._views_lock:
+            cached = self._views.get(info.id)
+            if cached is not None:
+                self._views.move_to_end(info.id)
+                return cached
+        view = SnapshotView.of(info, snapshots.snapshot_scores(self._store, info.id))
+        self._remember(view)
+        return view
+
+    def _remember(self, view: SnapshotView) -> None:
+        with self._views_lock:
+            self._views[view.info.id] = view
+            self._views.move_to_end(view.info.id)
+            while len(self._views) > VIEW_CACHE:
+                self._views.popitem(last=False)
+
+
+def _figures(row: ScoreRow) -> tuple[float, ...]:
+    return (
+        row.mass,
+        row.raw_mass,
+        row.score,
+        float(row.rank),
+        row.percentile,
+        row.fault_rate,
+        row.confidence,
+        row.phi,
+    )

@@ -1,0 +1,85 @@
+"""Command-line glue for the scoring package: parameter flags and ``graphsvc replay``.
+
+``graphsvc/cli.py`` wires it as::
+
+    p = subparsers.add_parser("replay", help="...")
+    add_replay_arguments(p)
+    ...
+    return run_replay(args)   # exit status
+
+Every :class:`ScoringParams` field gets a ``--kebab-case`` flag (``--half-life-days 90``),
+so commands that score (``score``, ``export-evidence``, ``replay``) accept the same
+model flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields, replace
+from typing import TextIO
+
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.replay import RatingsFormatError, replay
+
+
+def add_params_arguments(parser: argparse.ArgumentParser) -> None:
+    """One optional flag per scoring parameter; unset flags keep the defaults."""
+    group = parser.add_argument_group("model parameters")
+    defaults = ScoringParams()
+    for f in fields(ScoringParams):
+        kind = int if f.name == "max_iter" else float
+        group.add_argument(
+            "--" + f.name.replace("_", "-"),
+            dest="param_" + f.name,
+            type=kind,
+            default=None,
+            metavar=kind.__name__.upper(),
+            help=f"default {getattr(defaults, f.name)}",
+        )
+
+
+def params_from_args(args: argparse.Namespace, base: ScoringParams | None = None) -> ScoringParams:
+    """The parameters named on the command line over ``base`` (ValueError if invalid)."""
+    given = {
+        f.name: getattr(args, "param_" + f.name)
+        for f in fields(ScoringParams)
+        if getattr(args, "param_" + f.name, None) is not None
+    }
+    return replace(base or ScoringParams(), **given)
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="CSV of source,target,rating,time (header optional)")
+    parser.add_argument("--json", action="store_true", help="print the AUCs as one JSON object")
+    add_params_arguments(parser)
+
+
+def run_replay(
+    args: argparse.Namespace,
+    base: ScoringParams | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Run the replay; 0 on success, 2 on bad input (message on ``err``)."""
+    try:
+        result = replay(args.file, params_from_args(args, base))
+    except (RatingsFormatError, ValueError, OSError) as exc:
+        print(f"graphsvc replay: {exc}", file=err)
+        return 2
+    if args.json:
+        print(json.dumps(result.as_dict()), file=out)
+    else:
+        print(
+            f"ratings evaluated: {result.ratings_evaluated} "
+            f"({result.checkpoints} monthly checkpoints)",
+            file=out,
+        )
+        for name, auc in (
+            ("model", result.model),
+            ("mean past rating", result.mean_past_rating),
+            ("plain PageRank", result.pagerank_plain),
+        ):
+            print(f"ROC-AUC {name:<17} {auc:.4f}", file=out)
+    return 0

@@ -1,0 +1,167 @@
+"""The engine's result: per-entity reputation arrays plus the internals explain/export use.
+
+Definitions (DESIGN §3, "Published per entity"):
+
+- ``raw_mass``: the personalized PageRank vector ``x`` (sums to 1).
+- ``mass = phi*x``, **not renormalised**: the mass an entity loses to its own faults is
+  simply gone, so one entity's faults never move another entity's ``mass`` through a
+  global rescale. ``sum(mass) <= 1``.
+- ``score``: ``mass / max(mass of the same kind) x 100`` (0 when the kind's max is 0).
+- ``rank``: 1 = highest mass within the kind; equal masses are ordered by entity id.
+- ``percentile``: ``100 x (same-kind entities with strictly lower mass) / (n_kind - 1)``:
+  the best entity is at 100, the worst at 0, tied entities share a value; an entity
+  alone in its kind is at 100.
+- ``fault_rate``: ``f / (e + f)`` (0 when both are 0).
+- ``confidence``: ``v / (v + confidence_scale)`` with ``v = e + f``: grows with the
+  volume of decayed evidence about the entity, 0 with none, never reaching 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from graphsvc.domain import EntityKind
+from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE, Evidence, FloatArray, IntArray
+from graphsvc.scoring.params import ScoringParams
+
+
+@dataclass(frozen=True, eq=False)
+class Propagation:
+    """What the engine used to propagate mass, kept for explanations and exports.
+
+    The effective transition weight of an evidence row ``u -> v`` is
+    ``decayed_weight(row) * transition_scale[u]``; of a structural link it is
+    ``structural_weight * transition_scale[u]``. ``transition_scale = phi / out_weight``
+    (0 for entities with no outgoing evidence), so entity ``u`` passes on ``alpha*phi_u`` of
+    its mass along its edges and the share ``dangling[u] = 1 - phi_u`` (1 with no
+    out-edges) goes to the personalization vector. At the fixed point the teleport
+    term is ``teleport x p`` with ``teleport = alpha*sum dangling*x + (1 - alpha)``.
+    """
+
+    evidence: Evidence
+    out_weight: FloatArray
+    transition_scale: FloatArray
+    dangling: FloatArray
+    teleport: float
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Reputation of every entity of one :class:`Evidence` at ``as_of_ms``."""
+
+    as_of_ms: int
+    params: ScoringParams
+    entity_ids: tuple[str, ...]
+    kinds: IntArray
+    raw_mass: FloatArray
+    mass: FloatArray
+    score: FloatArray
+    rank: IntArray
+    percentile: FloatArray
+    fault_rate: FloatArray
+    confidence: FloatArray
+    positive_evidence: FloatArray
+    fault_weight: FloatArray
+    phi: FloatArray
+    personalization: FloatArray
+    evidence_digest: str
+    iterations: int
+    residual: float
+    internals: Propagation | None = field(default=None, repr=False)
+
+    def index_of(self, entity_id: str) -> int:
+        """Position of ``entity_id`` (ids are sorted, so this is a binary search)."""
+        ids = self.entity_ids
+        lo, hi = 0, len(ids)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ids[mid] < entity_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == len(ids) or ids[lo] != entity_id:
+            raise KeyError(entity_id)
+        return lo
+
+    def kind_of(self, index: int) -> EntityKind:
+        return KINDS_BY_CODE[int(self.kinds[index])]
+
+    def entity(self, entity_id: str) -> dict[str, object]:
+        """Every published figure of one entity as a JSON-safe dict."""
+        i = self.index_of(entity_id)
+        return {
+            "id": entity_id,
+            "kind": str(self.kind_of(i)),
+            "score": float(self.score[i]),
+            "rank": int(self.rank[i]),
+            "percentile": float(self.percentile[i]),
+            "raw": float(self.raw_mass[i]),
+            "mass": float(self.mass[i]),
+            "faultRate": float(self.fault_rate[i]),
+            "confidence": float(self.confidence[i]),
+            "positiveEvidence": float(self.positive_evidence[i]),
+            "faultWeight": float(self.fault_weight[i]),
+            "phi": float(self.phi[i]),
+        }
+
+    def ranked(self, kind: EntityKind | str) -> list[int]:
+        """Indices of one kind, best first (rank 1, 2, ...)."""
+        code = KIND_CODES[EntityKind(kind)]
+        members = np.flatnonzero(self.kinds == code)
+        return [int(i) for i in members[np.argsort(self.rank[members], kind="stable")]]
+
+    def ranked_ids(self, kind: EntityKind | str) -> list[str]:
+        return [self.entity_ids[i] for i in self.ranked(kind)]
+
+    def without_internals(self) -> Scores:
+        """A copy that no longer references the evidence (for caching snapshots)."""
+        return replace(self, internals=None)
+
+
+def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, IntArray, FloatArray]:
+    """``(score, rank, percentile)`` per entity, each relative to entities of its kind."""
+    n = len(mass)
+    score = np.zeros(n, dtype=np.float64)
+    rank = np.zeros(n, dtype=np.int64)
+    percentile = np.zeros(n, dtype=np.float64)
+    for code in sorted(KINDS_BY_CODE):
+        members = np.flatnonzero(kinds == code)
+        k = len(members)
+        if k == 0:
+            continue
+        m = mass[members]
+        top = m.max()
+        if top > 0:
+            score[members] = m / top * 100.0
+        # Highest mass first; a stable sort keeps equal masses in ascending index order,
+        # which is ascending id order (ids are sorted): ties are broken by id.
+        order = np.argsort(-m, kind="stable")
+        ordered = members[order]
+        rank[ordered] = np.arange(1, k + 1)
+        if k == 1:
+            percentile[members] = 100.0
+            continue
+        # Entities strictly below = those after the end of the entity's tie group.
+        sorted_mass = m[order]
+        new_group = np.empty(k, dtype=np.bool_)
+        new_group[0] = True
+        np.not_equal(sorted_mass[1:], sorted_mass[:-1], out=new_group[1:])
+        starts = np.flatnonzero(new_group)
+        group_last = np.append(starts[1:], k) - 1
+        lower = (k - 1) - group_last[np.cumsum(new_group) - 1]
+        percentile[ordered] = lower * (100.0 / (k - 1))
+    return score, rank, percentile
+
+
+def fault_rate(e: FloatArray, f: FloatArray) -> FloatArray:
+    total = e + f
+    out = np.zeros_like(total)
+    np.divide(f, total, out=out, where=total > 0)
+    return out
+
+
+def confidence(e: FloatArray, f: FloatArray, scale: float) -> FloatArray:
+    volume = e + f
+    return volume / (volume + scale)

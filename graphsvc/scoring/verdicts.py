@@ -1,0 +1,181 @@
+"""Faults derived from votes: minority witnesses and rejected disputes (DESIGN §3).
+
+Pure functions over attestation and dispute tuples; the store feeds them what it holds
+(optionally cut at ``as_of_ms``) and adds the returned faults to the evidence.
+
+Rules:
+
+- One vote per (receipt, witness): if a witness attested a receipt more than once, its
+  latest attestation counts (ties in time: the ``invalid`` one, the cautious reading).
+- On a receipt with at least two votes, every witness in the **strict** minority gets a
+  ``WITNESS_MINORITY`` fault of ``minority_fault`` at its attestation time; a tie blames
+  no one.
+- A dispute is **rejected** when its receipt has at least one vote and every vote is
+  ``valid``: the requester gets a ``REJECTED_DISPUTE`` fault of ``rejected_dispute_fault``
+  at the dispute time. It is **upheld** when a strict majority of votes is ``invalid``
+  (no fault to the requester; the invalid attestations already fault the node or
+  model). It is **pending** while the receipt has no vote, and **contested** when votes
+  disagree without an invalid majority (valid majority or tie): no fault either way,
+  because the DESIGN only faults a challenger against a unanimous verdict.
+- The ``source`` of both derived faults is the faulted party itself: the act being
+  penalised is its own signed record (the minority attestation, the dispute), in line
+  with the attribution rule that every edge is backed by the signature of the party
+  whose responsibility it records. The receipt id is kept on the event for the
+  breakdown. (Naming the majority witnesses instead would make them look like
+  accusers and split one fault into many rows.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from graphsvc.domain import Verdict
+from graphsvc.scoring.evidence import FaultCause
+from graphsvc.scoring.params import ScoringParams
+
+
+class AttestationVote(NamedTuple):
+    receipt_id: str
+    witness_id: str
+    verdict: Verdict | str
+    ts_ms: int
+
+
+class DisputeClaim(NamedTuple):
+    receipt_id: str
+    requester_id: str
+    ts_ms: int
+
+
+class DisputeStatus(StrEnum):
+    PENDING = "pending"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+    CONTESTED = "contested"
+
+
+@dataclass(frozen=True)
+class FaultEvent:
+    """A derived fault; ``as_row()`` is what ``EvidenceBuilder.faults`` takes."""
+
+    party_id: str
+    source_id: str
+    cause: FaultCause
+    ref_ms: int
+    amount: float
+    receipt_id: str
+
+    def as_row(self) -> tuple[str, str, FaultCause, int, float]:
+        return (self.party_id, self.source_id, self.cause, self.ref_ms, self.amount)
+
+
+@dataclass(frozen=True)
+class Tally:
+    valid: int
+    invalid: int
+
+    @property
+    def total(self) -> int:
+        return self.valid + self.invalid
+
+
+def latest_votes(
+    attestations: Iterable[tuple[str, str, Verdict | str, int]], as_of_ms: int | None = None
+) -> dict[str, dict[str, tuple[Verdict, int]]]:
+    """``receipt -> witness -> (verdict, ts)``, one vote per witness (its latest)."""
+    votes: dict[str, dict[str, tuple[Verdict, int]]] = defaultdict(dict)
+    for receipt_id, witness_id, verdict, ts_ms in attestations:
+        if as_of_ms is not None and ts_ms > as_of_ms:
+            continue
+        vote = (Verdict(verdict), int(ts_ms))
+        known = votes[receipt_id].get(witness_id)
+        # Later wins; at equal time `invalid` wins ("invalid" > "valid" as strings).
+        if known is None or (vote[1], vote[0] == Verdict.INVALID) > (
+            known[1],
+            known[0] == Verdict.INVALID,
+        ):
+            votes[receipt_id][witness_id] = vote
+    return dict(votes)
+
+
+def tally(votes: dict[str, tuple[Verdict, int]]) -> Tally:
+    invalid = sum(1 for verdict, _ in votes.values() if verdict == Verdict.INVALID)
+    return Tally(valid=len(votes) - invalid, invalid=invalid)
+
+
+def status_of(t: Tally) -> DisputeStatus:
+    if t.total == 0:
+        return DisputeStatus.PENDING
+    if t.invalid == 0:
+        return DisputeStatus.REJECTED
+    if t.invalid > t.valid:
+        return DisputeStatus.UPHELD
+    return DisputeStatus.CONTESTED
+
+
+def dispute_statuses(
+    attestations: Iterable[tuple[str, str, Verdict | str, int]],
+    disputes: Iterable[tuple[str, str, int]],
+    as_of_ms: int | None = None,
+) -> list[tuple[DisputeClaim, DisputeStatus]]:
+    """Each dispute (at or before ``as_of_ms``) with its status, in input order."""
+    votes = latest_votes(attestations, as_of_ms)
+    result = []
+    for receipt_id, requester_id, ts_ms in disputes:
+        if as_of_ms is not None and ts_ms > as_of_ms:
+            continue
+        claim = DisputeClaim(receipt_id, requester_id, int(ts_ms))
+        result.append((claim, status_of(tally(votes.get(receipt_id, {})))))
+    return result
+
+
+def vote_faults(
+    attestations: Iterable[tuple[str, str, Verdict | str, int]],
+    disputes: Iterable[tuple[str, str, int]],
+    params: ScoringParams,
+    as_of_ms: int | None = None,
+) -> list[FaultEvent]:
+    """Minority-witness and rejected-dispute faults, sorted (receipt, party, time)."""
+    votes = latest_votes(attestations, as_of_ms)
+    faults: list[FaultEvent] = []
+    for receipt_id, by_witness in votes.items():
+        t = tally(by_witness)
+        if t.total < 2 or t.valid == t.invalid:
+            continue
+        minority = Verdict.INVALID if t.invalid < t.valid else Verdict.VALID
+        for witness_id, (verdict, ts_ms) in by_witness.items():
+            if verdict == minority:
+                faults.append(
+                    FaultEvent(
+                        witness_id,
+                        witness_id,
+                        FaultCause.WITNESS_MINORITY,
+                        ts_ms,
+                        params.minority_fault,
+                        receipt_id,
+                    )
+                )
+    for claim, status in dispute_statuses(votes_as_rows(votes), disputes, as_of_ms):
+        if status == DisputeStatus.REJECTED:
+            faults.append(
+                FaultEvent(
+                    claim.requester_id,
+                    claim.requester_id,
+                    FaultCause.REJECTED_DISPUTE,
+                    claim.ts_ms,
+                    params.rejected_dispute_fault,
+                    claim.receipt_id,
+                )
+            )
+    faults.sort(key=lambda f: (f.receipt_id, f.party_id, int(f.cause), f.ref_ms))
+    return faults
+
+
+def votes_as_rows(
+    votes: dict[str, dict[str, tuple[Verdict, int]]],
+) -> list[tuple[str, str, Verdict, int]]:
+    return [(r, w, v, ts) for r, by_w in votes.items() for w, (v, ts) in by_w.items()]

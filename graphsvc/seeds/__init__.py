@@ -1,0 +1,21 @@
+"""The deterministic demo network: a realistic signed network with seven stories in it.
+
+``generate(load_params())`` builds it; ``ensure_ndjson(data_dir)`` caches it as NDJSON in
+the data directory, keyed by the parameters' digest. See ``seed_data/README.md``.
+"""
+
+from graphsvc.seeds.cache import ensure_ndjson
+from graphsvc.seeds.generator import SeedNetwork, generate
+from graphsvc.seeds.params import GENERATOR_VERSION, NetworkParams, ParamsError, load_params
+from graphsvc.seeds.stories import StoryCast
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "NetworkParams",
+    "ParamsError",
+    "SeedNetwork",
+    "StoryCast",
+    "ensure_ndjson",
+    "generate",
+    "load_params",
+]
