@@ -55,7 +55,8 @@ def replay_history(
     if not records:
         return []
     start, end = records[0]["ts"], max(r["ts"] for r in records)
-    checkpoints = [*range(start + WEEK_MS, end, WEEK_MS), end]
+    # Weekly, counted back from the end, so the newest snapshot is the end itself.
+    checkpoints = sorted(range(end, start, -WEEK_MS))
     position = 0
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     with tqdm(

@@ -206,17 +206,22 @@ ENTITIES_INFO = "\nUNION ALL\n".join(
 
 # ---------------------------------------------------------------- scorer input
 
-ALL_ENTITIES = "MATCH (e:Entity) RETURN e.id AS id, e.kind AS kind, e.provider AS provider"
+# Columnar (one row of lists): over Bolt this is several times faster than a row each.
+ALL_ENTITIES = """
+MATCH (e:Entity)
+RETURN collect(e.id) AS id, collect(e.kind) AS kind, collect(coalesce(e.provider, '')) AS provider
+"""
 
 ALL_EVIDENCE = """
 MATCH (e:Evidence)
-RETURN e.src AS src, e.dst AS dst, e.channel AS channel, e.ref_ms AS ref_ms, e.amount AS amount
+RETURN collect(e.src) AS src, collect(e.dst) AS dst, collect(e.channel) AS channel,
+       collect(e.ref_ms) AS ref_ms, collect(e.amount) AS amount
 """
 
 ALL_FAULTS = """
 MATCH (f:Fault)
-RETURN f.party AS party, f.source AS source, f.cause AS cause, f.ref_ms AS ref_ms,
-       f.amount AS amount
+RETURN collect(f.party) AS party, collect(f.source) AS source, collect(f.cause) AS cause,
+       collect(f.ref_ms) AS ref_ms, collect(f.amount) AS amount
 """
 
 # Votes on receipts where witnesses disagreed, and every dispute with the votes on its

@@ -39,21 +39,39 @@ def load_evidence(
     )
     builder = EvidenceBuilder()
     newest = 0
-    for row in entities:
-        kind = EntityKind(row["kind"])
-        builder.entity(row["id"], kind)
-        if kind is EntityKind.MODEL and row["provider"]:
-            builder.structural(row["id"], row["provider"])
-    for row in edges:
-        builder.edge(
-            row["src"], row["dst"], _CHANNELS[row["channel"]], row["ref_ms"], row["amount"]
-        )
-        newest = max(newest, row["ref_ms"])
-    for row in faults:
-        builder.fault(
-            row["party"], row["source"], _CAUSES[row["cause"]], row["ref_ms"], row["amount"]
-        )
-        newest = max(newest, row["ref_ms"])
+    columns = entities[0]
+    witnesses = []
+    for entity_id, kind_name, provider in zip(
+        columns["id"], columns["kind"], columns["provider"], strict=True
+    ):
+        kind = EntityKind(kind_name)
+        builder.entity(entity_id, kind)
+        if kind is EntityKind.MODEL and provider:
+            builder.structural(entity_id, provider)
+        elif kind is EntityKind.WITNESS:
+            witnesses.append(entity_id)
+    columns = edges[0]
+    for src, dst, channel, ref_ms, amount in zip(
+        columns["src"],
+        columns["dst"],
+        columns["channel"],
+        columns["ref_ms"],
+        columns["amount"],
+        strict=True,
+    ):
+        builder.edge(src, dst, _CHANNELS[channel], ref_ms, amount)
+    newest = max(columns["ref_ms"], default=0)
+    columns = faults[0]
+    for party, source, cause, ref_ms, amount in zip(
+        columns["party"],
+        columns["source"],
+        columns["cause"],
+        columns["ref_ms"],
+        columns["amount"],
+        strict=True,
+    ):
+        builder.fault(party, source, _CAUSES[cause], ref_ms, amount)
+    newest = max(newest, max(columns["ref_ms"], default=0))
 
     votes = [(r["receipt"], r["witness"], r["verdict"], r["ts"]) for r in contested]
     # A dispute's status depends on every vote on its receipt, contested or not.
@@ -68,7 +86,7 @@ def load_evidence(
         builder.fault(*fault.as_row())
         newest = max(newest, fault.ref_ms)
 
-    trusted = seeds or [r["id"] for r in entities if r["kind"] == EntityKind.WITNESS.value]
+    trusted = seeds or witnesses
     for entity_id in trusted:
         if builder.has_entity(entity_id):
             builder.seed(entity_id)

@@ -1,0 +1,183 @@
+"""The demo network, ingested into the embedded store and scored as history, tells its
+seven stories (seed_data/README.md). Slow-ish by nature: it loads the full network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pytest
+from starlette.testclient import TestClient
+
+from graphsvc.api.app import create_app
+from graphsvc.api.context import Services
+from graphsvc.demo import replay_history, store_is_empty
+from graphsvc.domain import EntityKind
+from graphsvc.reputation import ReputationService, SnapshotView
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.evidence import FaultCause
+from graphsvc.seeds import generate
+from graphsvc.seeds.params import load_params
+from graphsvc.seeds.stories import StoryCast
+from graphsvc.service import evidence_rules
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.ingest import Ingestor
+
+DAY = 86_400_000
+
+
+@dataclass
+class Demo:
+    services: Services
+    cast: StoryCast
+    checkpoints: list[int]
+
+    @property
+    def reputation(self) -> ReputationService:
+        return self.services.reputation
+
+    def view(self, as_of_ms: int | None = None) -> SnapshotView:
+        view = self.reputation.view(as_of_ms)
+        assert view is not None
+        return view
+
+    def score_at(self, entity: str, as_of_ms: int) -> float:
+        return self.view(as_of_ms).by_entity[entity].score
+
+
+@pytest.fixture(scope="module")
+def demo(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[Demo]:
+    _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
+    network = generate(load_params())
+    end = network.stories.end_ms
+    settings = Settings()
+    with GraphStore(embedded_endpoint) as store:
+        store.apply_schema()
+        services = Services(
+            settings=settings,
+            store=store,
+            ingestor=Ingestor(store, evidence_rules(settings), clock=lambda: end),
+            reputation=ReputationService(
+                store, settings.scoring, clock=lambda: end, refresh_seconds=0
+            ),
+        )
+        assert store_is_empty(services)
+        checkpoints = replay_history(services, network.records, progress=False)
+        yield Demo(services, network.stories, checkpoints)
+
+
+def test_history_has_weekly_snapshots_up_to_the_end(demo: Demo) -> None:
+    assert demo.checkpoints[-1] == demo.cast.end_ms
+    assert len(demo.checkpoints) >= 13  # 90 days of traffic, registrations just before
+    assert set(np.diff(demo.checkpoints)) == {7 * DAY}
+    assert demo.view().info.as_of_ms == demo.cast.end_ms
+
+
+def test_faulty_nodes_rank_in_the_bottom_decile_of_honest_nodes(demo: Demo) -> None:
+    # The Sybil ring's nodes have no mass at all; they would fill any bottom decile.
+    honest = [
+        r for r in demo.view().ranked[EntityKind.NODE] if r.entity not in demo.cast.sybil_nodes
+    ]
+    bottom = {r.entity for r in honest[-len(honest) // 10 :]}
+    assert set(demo.cast.faulty_nodes) <= bottom
+
+
+def test_a_bad_model_costs_its_provider_far_less_and_its_nodes_nothing(demo: Demo) -> None:
+    cast = demo.cast
+    evidence, _ = demo.reputation.evidence()
+    index = {entity: i for i, entity in enumerate(evidence.entity_ids)}
+    model_faults = (evidence.fault_party == index[cast.faulty_model]) & (
+        evidence.fault_cause == FaultCause.ATTESTED_INVALID
+    )
+    assert model_faults.any()
+    keep = ~model_faults
+    without = replace(
+        evidence,
+        **{
+            name: getattr(evidence, name)[keep]
+            for name in (
+                "fault_party",
+                "fault_source",
+                "fault_cause",
+                "fault_ref_ms",
+                "fault_amount",
+            )
+        },
+    )
+    params = demo.reputation.params
+    with_faults = compute_scores(evidence, params, cast.end_ms)
+    clean = compute_scores(without, params, cast.end_ms)
+
+    def loss(entity: str) -> float:
+        i = index[entity]
+        return 1 - float(with_faults.mass[i]) / float(clean.mass[i])
+
+    assert loss(cast.faulty_model) > 0.3
+    assert 0 <= loss(cast.model_fault_provider) < loss(cast.faulty_model) / 5
+    for node in cast.faulty_model_nodes:
+        i = index[node]
+        assert with_faults.score[i] == pytest.approx(clean.score[i], rel=5e-3)
+
+
+def test_the_reformed_node_recovers_over_the_last_60_days(demo: Demo) -> None:
+    cast = demo.cast
+    points = [cast.end_ms - 60 * DAY, cast.end_ms - 30 * DAY, cast.end_ms]
+    scores = [demo.score_at(cast.reformed_node, t) for t in points]
+    assert scores[0] < scores[1] < scores[2]
+
+
+def test_the_dishonest_witness_ranks_last_among_witnesses(demo: Demo) -> None:
+    witnesses = demo.view().ranked[EntityKind.WITNESS]
+    assert witnesses[-1].entity == demo.cast.dishonest_witness
+    assert witnesses[-1].breakdown["faults"][0]["cause"] == "witness_minority"
+
+
+def test_rejected_disputes_cost_the_challenger(demo: Demo) -> None:
+    requesters = demo.view().ranked[EntityKind.REQUESTER]
+    most_faulted = max(requesters, key=lambda r: r.fault_weight)
+    assert most_faulted.entity == demo.cast.serial_disputer
+    assert most_faulted.breakdown["faults"][0]["cause"] == "rejected_dispute"
+
+
+def test_the_sybil_ring_gains_at_most_five_percent_of_mass(demo: Demo) -> None:
+    view = demo.view()
+    ring = set(demo.cast.sybil_requesters) | set(demo.cast.sybil_nodes)
+    total = sum(r.raw_mass for r in view.by_entity.values())
+    ring_mass = sum(view.by_entity[e].raw_mass for e in ring)
+    assert len(ring) == 40
+    assert ring_mass <= 0.05 * total
+
+
+def test_the_degrading_models_history_falls(demo: Demo) -> None:
+    cast = demo.cast
+    history = demo.reputation.history(cast.degrading_model, cast.degrading_since_ms, cast.end_ms)
+    assert len(history) >= 3
+    assert history[-1].score < history[0].score
+    assert history[-1].fault_rate > 2 * history[0].fault_rate
+
+
+def test_graphql_shows_the_stories(demo: Demo) -> None:
+    with TestClient(create_app(demo.services)) as client:
+        body = client.post(
+            "/graphql",
+            json={
+                "query": """
+            { leaderboard(kind: WITNESS, first: 20) { items { entity { id name } rank } } }
+        """
+            },
+        ).json()
+        items = body["data"]["leaderboard"]["items"]
+        assert items[-1]["entity"]["id"] == demo.cast.dishonest_witness
+        history = client.post(
+            "/graphql",
+            json={
+                "query": "query($id: ID!) { scoreHistory(id: $id) { asOf score } }",
+                "variables": {"id": demo.cast.reformed_node},
+            },
+        ).json()["data"]["scoreHistory"]
+        assert len(history) == len(demo.checkpoints)
+        assert np.argmax([p["score"] for p in history]) >= len(history) - 3
