@@ -266,3 +266,28 @@ def test_reputation_leaderboard_and_history(scored_client: tuple[TestClient, Any
     assert "invalid cursor" in bad["errors"][0]["message"]
     too_big = gql(client, "{ leaderboard(kind: NODE, first: 100000) { totalCount } }")
     assert "first must be between" in too_big["errors"][0]["message"]
+
+
+def test_search_compare_and_worst_first(scored_client: tuple[TestClient, Any]) -> None:
+    client, net = scored_client
+    client.post(
+        "/graphql",
+        json={"query": "mutation { recompute { id } }"},
+        headers={"Authorization": "Bearer s3cret"},
+    )
+    found = gql(client, '{ search(text: "NODE-", kind: NODE) { id name reputation { rank } } }')
+    nodes = found["data"]["search"]
+    assert [n["name"] for n in nodes] == ["node-0", "node-1", "node-2", "node-3"]
+    assert sorted(n["reputation"]["rank"] for n in nodes) == [1, 2, 3, 4]
+
+    worst = gql(
+        client, "{ leaderboard(kind: NODE, first: 2, order: WORST_FIRST) { items { rank } } }"
+    )
+    assert [i["rank"] for i in worst["data"]["leaderboard"]["items"]] == [4, 3]
+
+    ids = [net.nodes[0].id, "ed25519:unknown", net.requesters[0].id]
+    compared = gql(
+        client, "query($ids: [ID!]!) { compare(ids: $ids) { entity { kind } } }", ids=ids
+    )["data"]["compare"]
+    assert compared == [{"entity": {"kind": "NODE"}}, None, {"entity": {"kind": "REQUESTER"}}]
+    assert "text must be" in gql(client, '{ search(text: "") { id } }')["errors"][0]["message"]

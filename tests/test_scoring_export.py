@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -13,74 +14,16 @@ from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.export import FILES, write_evidence_export
 from graphsvc.scoring.params import ScoringParams
+from tests.readme import readme_block
 from tests.scoring_factories import T0, product
 
 
 def reproduce_mass(folder: str | Path) -> dict[str, float]:
-    """Recompute every entity's ``mass`` from an evidence export, faults included.
-
-    Pure numpy, only the exported files::
-
-        import csv, json
-        from pathlib import Path
-        import numpy as np
-
-        def reproduce_mass(folder):
-            folder = Path(folder)
-            params = json.loads((folder / "params.json").read_text())
-            alpha, tol = params["alpha"], params["tol"]
-            with open(folder / "phi.csv") as f:
-                rows = list(csv.DictReader(f))
-            ids = [r["entity"] for r in rows]
-            index = {e: i for i, e in enumerate(ids)}
-            phi = np.array([float(r["phi"]) for r in rows])
-            dangling = np.array([float(r["dangling"]) for r in rows])
-            with open(folder / "personalization.csv") as f:
-                p = np.zeros(len(ids))
-                for r in csv.DictReader(f):
-                    p[index[r["entity"]]] = float(r["weight"])
-            with open(folder / "edges.csv") as f:
-                edges = list(csv.DictReader(f))
-            src = np.array([index[r["source"]] for r in edges], dtype=np.int64)
-            dst = np.array([index[r["target"]] for r in edges], dtype=np.int64)
-            w = np.array([float(r["weight"]) for r in edges])
-            x = p.copy()
-            for _ in range(100_000):
-                flow = np.bincount(dst, weights=w * x[src], minlength=len(ids))
-                new = alpha * flow + (alpha * np.sum(dangling * x) + 1 - alpha) * p
-                done = np.abs(new - x).sum() < tol
-                x = new
-                if done:
-                    break
-            return dict(zip(ids, (phi * x).tolist()))  # mass = phi * raw mass
-    """
-    folder = Path(folder)
-    params = json.loads((folder / "params.json").read_text())
-    alpha, tol = params["alpha"], params["tol"]
-    with open(folder / "phi.csv") as f:
-        rows = list(csv.DictReader(f))
-    ids = [r["entity"] for r in rows]
-    index = {e: i for i, e in enumerate(ids)}
-    phi = np.array([float(r["phi"]) for r in rows])
-    dangling = np.array([float(r["dangling"]) for r in rows])
-    with open(folder / "personalization.csv") as f:
-        p = np.zeros(len(ids))
-        for r in csv.DictReader(f):
-            p[index[r["entity"]]] = float(r["weight"])
-    with open(folder / "edges.csv") as f:
-        edges = list(csv.DictReader(f))
-    src = np.array([index[r["source"]] for r in edges], dtype=np.int64)
-    dst = np.array([index[r["target"]] for r in edges], dtype=np.int64)
-    w = np.array([float(r["weight"]) for r in edges])
-    x = p.copy()
-    for _ in range(100_000):
-        flow = np.bincount(dst, weights=w * x[src], minlength=len(ids))
-        new = alpha * flow + (alpha * np.sum(dangling * x) + 1 - alpha) * p
-        done = np.abs(new - x).sum() < tol
-        x = new
-        if done:
-            break
-    return dict(zip(ids, (phi * x).tolist(), strict=True))
+    """The README's numpy reproducer ("Audit" section), run as written."""
+    namespace: dict[str, Any] = {}
+    exec(readme_block("reproduce_mass"), namespace)
+    result: dict[str, float] = namespace["reproduce_mass"](folder)
+    return result
 
 
 def _read_scores(folder: Path) -> dict[str, dict[str, str]]:

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import Enum
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc.api.context import Context
 from graphsvc.api.types import Entity, to_datetime
+from graphsvc.reputation import SnapshotView
 from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch; a time without zone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
+    reputation = info.context.services.reputation
+    return await run_in_threadpool(reputation.view, None if as_of is None else to_ms(as_of))
+
+
+async def reputation_of(
+    info: Info[Context, None], entity_id: str, as_of: datetime | None
+) -> Reputation | None:
+    view = await snapshot_view(info, as_of)
+    row = view.by_entity.get(entity_id) if view else None
+    return Reputation(row=row, snapshot_id=view.info.id) if row and view else None
+
+
+@strawberry.enum
+class LeaderboardOrder(Enum):
+    BEST_FIRST = "best_first"
+    WORST_FIRST = "worst_first"
 
 
 @strawberry.type(description="An entity's reputation in one snapshot, and why.")

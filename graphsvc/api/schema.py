@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -15,6 +15,7 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api.context import Context
 from graphsvc.api.reputation_types import (
+    LeaderboardOrder,
     PageInfo,
     Reputation,
     ReputationFilter,
@@ -23,6 +24,9 @@ from graphsvc.api.reputation_types import (
     Snapshot,
     decode_cursor,
     encode_cursor,
+    reputation_of,
+    snapshot_view,
+    to_ms,
     to_point,
 )
 from graphsvc.api.types import (
@@ -33,25 +37,13 @@ from graphsvc.api.types import (
     RecordResult,
     load_entity,
 )
-from graphsvc.reputation import ScoringError, SnapshotView
+from graphsvc.reputation import ScoringError
 from graphsvc.settings import Settings
 from graphsvc.store import trail
 
 
 class ClientError(Exception):
     """An error whose message is meant for the caller (not masked)."""
-
-
-def to_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch; a time without zone is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
-    reputation = info.context.services.reputation
-    return await run_in_threadpool(reputation.view, None if as_of is None else to_ms(as_of))
 
 
 def page_size(info: Info[Context, None], first: int) -> int:
@@ -85,9 +77,34 @@ class Query:
     async def reputation(
         self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
     ) -> Reputation | None:
-        view = await snapshot_view(info, as_of)
-        row = view.by_entity.get(str(id)) if view else None
-        return Reputation(row=row, snapshot_id=view.info.id) if row and view else None
+        return await reputation_of(info, str(id), as_of)
+
+    @strawberry.field(description="Several entities' reputations side by side, in input order.")
+    async def compare(
+        self, info: Info[Context, None], ids: list[strawberry.ID], as_of: datetime | None = None
+    ) -> list[Reputation | None]:
+        page_size(info, len(ids))
+        return [await reputation_of(info, str(i), as_of) for i in ids]
+
+    @strawberry.field(description="Registered entities whose name contains the text.")
+    async def search(
+        self,
+        info: Info[Context, None],
+        text: str,
+        kind: EntityKind | None = None,  # type: ignore[valid-type]
+        first: int = 20,
+    ) -> list[Entity]:
+        size = page_size(info, first)
+        if not 1 <= len(text) <= 200:
+            raise ClientError("text must be 1 to 200 characters")
+        found = await run_in_threadpool(
+            trail.search_entities,
+            info.context.services.store,
+            text,
+            None if kind is None else domain.EntityKind(kind),
+            size,
+        )
+        return [Entity.of(e) for e in found]
 
     @strawberry.field(description="Entities of one kind in rank order, paged.")
     async def leaderboard(
@@ -98,6 +115,7 @@ class Query:
         after: str | None = None,
         as_of: datetime | None = None,
         filter: ReputationFilter | None = None,
+        order: LeaderboardOrder = LeaderboardOrder.BEST_FIRST,
     ) -> ReputationPage:
         size = page_size(info, first)
         view = await snapshot_view(info, as_of)
@@ -107,6 +125,8 @@ class Query:
         if view is None:
             return empty
         members = view.ranked[domain.EntityKind(kind)]
+        if order is LeaderboardOrder.WORST_FIRST:
+            members = members[::-1]
         if filter is not None:
             members = [row for row in members if filter.admits(row)]
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +15,9 @@ from graphsvc import domain
 from graphsvc.api.context import Context
 from graphsvc.store import trail
 from graphsvc.store.resolution import RecordStatus as StoreRecordStatus
+
+if TYPE_CHECKING:
+    from graphsvc.api.reputation_types import Reputation
 
 EntityKind = strawberry.enum(domain.EntityKind, name="EntityKind")
 ProofType = strawberry.enum(domain.ProofType, name="ProofType")
@@ -58,6 +61,14 @@ class Entity:
             name=info.name,
             registered_at=to_datetime(info.ts),
         )
+
+    @strawberry.field(description="Its reputation now, or in the snapshot in force at asOf.")
+    async def reputation(
+        self, info: Info[Context, None], as_of: datetime | None = None
+    ) -> Annotated[Reputation, strawberry.lazy("graphsvc.api.reputation_types")] | None:
+        from graphsvc.api.reputation_types import reputation_of
+
+        return await reputation_of(info, str(self.id), as_of)
 
 
 async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:

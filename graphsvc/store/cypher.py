@@ -204,6 +204,13 @@ ENTITIES_INFO = "\nUNION ALL\n".join(
     for label in LABELS.values()
 )
 
+SEARCH_ENTITIES: dict[EntityKind, str] = {
+    kind: f"MATCH (e:{label}) WHERE toLower(e.name) CONTAINS toLower($text) "
+    "RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider, "
+    "e.digest AS digest ORDER BY e.name, e.id LIMIT $limit"
+    for kind, label in LABELS.items()
+}
+
 # ---------------------------------------------------------------- scorer input
 
 # Columnar (one row of lists): over Bolt this is several times faster than a row each.

@@ -116,10 +116,23 @@ def receipt_ids_for_output(store: GraphStore, output_hash: str, limit: int) -> l
     return [r["id"] for r in store.read(cypher.RECEIPTS_FOR_OUTPUT, hash=output_hash, limit=limit)]
 
 
+def _entity(row: dict[str, Any]) -> EntityInfo:
+    return EntityInfo(
+        row["id"], EntityKind(row["kind"]), row["name"], row["ts"], row["provider"], row["digest"]
+    )
+
+
 def entities(store: GraphStore, ids: list[str]) -> dict[str, EntityInfo]:
-    return {
-        r["id"]: EntityInfo(
-            r["id"], EntityKind(r["kind"]), r["name"], r["ts"], r["provider"], r["digest"]
-        )
-        for r in store.read(cypher.ENTITIES_INFO, ids=ids)
-    }
+    return {r["id"]: _entity(r) for r in store.read(cypher.ENTITIES_INFO, ids=ids)}
+
+
+def search_entities(
+    store: GraphStore, text: str, kind: EntityKind | None, limit: int
+) -> list[EntityInfo]:
+    kinds = [kind] if kind is not None else list(cypher.SEARCH_ENTITIES)
+    found = [
+        _entity(row)
+        for k in kinds
+        for row in store.read(cypher.SEARCH_ENTITIES[k], text=text, limit=limit)
+    ]
+    return sorted(found, key=lambda e: (e.name, e.id))[:limit]
