@@ -291,3 +291,24 @@ def test_search_compare_and_worst_first(scored_client: tuple[TestClient, Any]) -
     )["data"]["compare"]
     assert compared == [{"entity": {"kind": "NODE"}}, None, {"entity": {"kind": "REQUESTER"}}]
     assert "text must be" in gql(client, '{ search(text: "") { id } }')["errors"][0]["message"]
+
+
+def test_network_stats(scored_client: tuple[TestClient, Any]) -> None:
+    client, net = scored_client
+    query = """{ networkStats { receipts outputs attestations disputes records lastIngestAt
+                 entities { kind count massShare } snapshot { asOf } } }"""
+    before = gql(client, query)["data"]["networkStats"]
+    assert before["receipts"] == 120 and before["outputs"] == 120
+    assert before["attestations"] == 40 and before["disputes"] == 0
+    assert before["records"] == len(net.records)
+    assert before["snapshot"] is None
+    kinds = {e["kind"]: e["count"] for e in before["entities"]}
+    assert kinds == {"PROVIDER": 2, "MODEL": 4, "NODE": 4, "WITNESS": 3, "REQUESTER": 6}
+    client.post(
+        "/graphql",
+        json={"query": "mutation { recompute { id } }"},
+        headers={"Authorization": "Bearer s3cret"},
+    )
+    after = gql(client, query)["data"]["networkStats"]
+    assert after["snapshot"]["asOf"] == "2026-02-10T00:00:00+00:00"
+    assert sum(e["massShare"] for e in after["entities"]) == pytest.approx(1.0)

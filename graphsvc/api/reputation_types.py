@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc.api.context import Context
-from graphsvc.api.types import Entity, to_datetime
+from graphsvc.api.types import Entity, EntityKind, to_datetime
 from graphsvc.reputation import SnapshotView
 from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
 
@@ -193,3 +193,24 @@ def to_point(row: ScoreRow) -> ScorePoint:
         fault_rate=row.fault_rate,
         confidence=row.confidence,
     )
+
+
+@strawberry.type
+class KindCount:
+    kind: EntityKind  # type: ignore[valid-type]
+    count: int
+    mass_share: float = strawberry.field(
+        description="Share of the newest snapshot's total mass held by this kind."
+    )
+
+
+@strawberry.type(description="What the network holds, and the newest snapshot.")
+class NetworkStats:
+    entities: list[KindCount]
+    receipts: int
+    outputs: int
+    attestations: int
+    disputes: int
+    records: int = strawberry.field(description="Records accepted since the store began.")
+    last_ingest_at: datetime | None
+    snapshot: Snapshot | None

@@ -15,7 +15,9 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api.context import Context
 from graphsvc.api.reputation_types import (
+    KindCount,
     LeaderboardOrder,
+    NetworkStats,
     PageInfo,
     Reputation,
     ReputationFilter,
@@ -36,10 +38,12 @@ from graphsvc.api.types import (
     Receipt,
     RecordResult,
     load_entity,
+    to_datetime,
 )
 from graphsvc.reputation import ScoringError
 from graphsvc.settings import Settings
 from graphsvc.store import trail
+from graphsvc.store.stats import network_counts
 
 
 class ClientError(Exception):
@@ -158,6 +162,30 @@ class Query:
             info.context.services.reputation.history, str(id), start, end
         )
         return [to_point(row) for row in rows]
+
+    @strawberry.field(description="Counts of the network and the newest snapshot.")
+    async def network_stats(self, info: Info[Context, None]) -> NetworkStats:
+        counts = await run_in_threadpool(network_counts, info.context.services.store)
+        view = await snapshot_view(info, None)
+        mass: dict[domain.EntityKind, float] = {}
+        total = 0.0
+        if view is not None:
+            for kind, members in view.ranked.items():
+                mass[kind] = sum(r.mass for r in members)
+            total = sum(mass.values())
+        return NetworkStats(
+            entities=[
+                KindCount(kind=k, count=n, mass_share=mass.get(k, 0.0) / total if total else 0.0)
+                for k, n in counts.entities.items()
+            ],
+            receipts=counts.receipts,
+            outputs=counts.outputs,
+            attestations=counts.attestations,
+            disputes=counts.disputes,
+            records=counts.records,
+            last_ingest_at=to_datetime(counts.last_ingest_ms) if counts.last_ingest_ms else None,
+            snapshot=Snapshot.of(view.info) if view else None,
+        )
 
     @strawberry.field(description="Stored snapshots, newest first.")
     async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:

@@ -211,6 +211,18 @@ SEARCH_ENTITIES: dict[EntityKind, str] = {
     for kind, label in LABELS.items()
 }
 
+COUNTS = """
+CALL { MATCH (n:Receipt) RETURN count(n) AS receipts }
+CALL { MATCH (n:Output) RETURN count(n) AS outputs }
+CALL { MATCH (n:Attestation) RETURN count(n) AS attestations }
+CALL { MATCH (n:Dispute) RETURN count(n) AS disputes }
+RETURN receipts, outputs, attestations, disputes
+"""
+
+COUNT_BY_LABEL: dict[EntityKind, str] = {
+    kind: f"MATCH (n:{label}) RETURN count(n) AS n" for kind, label in LABELS.items()
+}
+
 # ---------------------------------------------------------------- scorer input
 
 # Columnar (one row of lists): over Bolt this is several times faster than a row each.

@@ -1,0 +1,39 @@
+"""Counts of what the graph holds, for network statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphsvc.domain import EntityKind
+from graphsvc.store import cypher
+from graphsvc.store.graph_store import GraphStore, Statement
+
+
+@dataclass(frozen=True)
+class NetworkCounts:
+    entities: dict[EntityKind, int]
+    receipts: int
+    outputs: int
+    attestations: int
+    disputes: int
+    records: int
+    last_ingest_ms: int | None
+
+
+def network_counts(store: GraphStore) -> NetworkCounts:
+    kinds = list(cypher.COUNT_BY_LABEL)
+    answers = store.read_many(
+        [Statement(cypher.COUNTS, {}), Statement(cypher.INGEST_COUNTER, {})]
+        + [Statement(cypher.COUNT_BY_LABEL[k], {}) for k in kinds]
+    )
+    counts, ingest, *per_kind = answers
+    totals = counts[0]
+    return NetworkCounts(
+        entities={k: int(rows[0]["n"]) for k, rows in zip(kinds, per_kind, strict=True)},
+        receipts=int(totals["receipts"]),
+        outputs=int(totals["outputs"]),
+        attestations=int(totals["attestations"]),
+        disputes=int(totals["disputes"]),
+        records=int(ingest[0]["records"]) if ingest else 0,
+        last_ingest_ms=int(ingest[0]["last_ms"]) if ingest else None,
+    )
