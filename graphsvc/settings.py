@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Maximum heap of the embedded ArcadeDB JVM.
     embedded_heap: str = "1g"
 
+    # How often a subscription looks for a new snapshot (seconds).
+    subscription_poll: float = Field(default=2.0, gt=0)
+
     # Request limits of the public API.
     max_request_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     max_bulk_bytes: int = Field(default=256 * 1024 * 1024, gt=0)

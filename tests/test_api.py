@@ -183,7 +183,7 @@ def scored_client(
 ) -> Iterator[tuple[TestClient, Any]]:
     from tests.network import signed_network
 
-    settings = Settings(admin_token="s3cret")  # type: ignore[arg-type]
+    settings = Settings(admin_token="s3cret", subscription_poll=0.05)  # type: ignore[arg-type]
     now = T0 + 40 * 86_400_000
     with GraphStore(embedded_endpoint) as store:
         store.apply_schema()
@@ -312,3 +312,33 @@ def test_network_stats(scored_client: tuple[TestClient, Any]) -> None:
     after = gql(client, query)["data"]["networkStats"]
     assert after["snapshot"]["asOf"] == "2026-02-10T00:00:00+00:00"
     assert sum(e["massShare"] for e in after["entities"]) == pytest.approx(1.0)
+
+
+def test_score_changes_subscription(scored_client: tuple[TestClient, Any]) -> None:
+    client, net = scored_client
+    node = net.nodes[0].id
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {
+                    "query": "subscription($ids: [ID!]) { scoreChanges(ids: $ids) "
+                    "{ before after reputation { entity { id } rank } } }",
+                    "variables": {"ids": [node]},
+                },
+            }
+        )
+        client.post(
+            "/graphql",
+            json={"query": "mutation { recompute { id } }"},
+            headers={"Authorization": "Bearer s3cret"},
+        )
+        message = ws.receive_json()
+        assert message["type"] == "next", message
+        change = message["payload"]["data"]["scoreChanges"]
+        assert change["before"] is None and change["reputation"]["entity"]["id"] == node
+        assert 0 < change["after"] <= 100
+        ws.send_json({"id": "1", "type": "complete"})

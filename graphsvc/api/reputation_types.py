@@ -214,3 +214,10 @@ class NetworkStats:
     records: int = strawberry.field(description="Records accepted since the store began.")
     last_ingest_at: datetime | None
     snapshot: Snapshot | None
+
+
+@strawberry.type(description="An entity whose score moved between two snapshots.")
+class ScoreChange:
+    before: float | None
+    after: float
+    reputation: Reputation

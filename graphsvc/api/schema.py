@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated
 
@@ -22,6 +24,7 @@ from graphsvc.api.reputation_types import (
     Reputation,
     ReputationFilter,
     ReputationPage,
+    ScoreChange,
     ScorePoint,
     Snapshot,
     decode_cursor,
@@ -241,6 +244,45 @@ class Mutation:
         return Snapshot.of(snapshot)
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Score changes of the given entities (or one kind) at each new snapshot."
+    )
+    async def score_changes(
+        self,
+        info: Info[Context, None],
+        ids: list[strawberry.ID] | None = None,
+        kind: EntityKind | None = None,  # type: ignore[valid-type]
+        min_delta: float = 0.0,
+    ) -> AsyncGenerator[ScoreChange, None]:
+        if ids is not None:
+            page_size(info, len(ids))
+        wanted = {str(i) for i in ids} if ids is not None else None
+        kind_wanted = None if kind is None else domain.EntityKind(kind)
+        poll = info.context.services.settings.subscription_poll
+        previous = await snapshot_view(info, None)
+        while True:
+            await asyncio.sleep(poll)
+            current = await snapshot_view(info, None)
+            if current is None or (previous and current.info.id == previous.info.id):
+                continue
+            for entity, row in sorted(current.by_entity.items()):
+                if wanted is not None and entity not in wanted:
+                    continue
+                if kind_wanted is not None and row.kind is not kind_wanted:
+                    continue
+                old = previous.by_entity.get(entity) if previous else None
+                before = old.score if old else None
+                if before is None or abs(row.score - before) > min_delta:
+                    yield ScoreChange(
+                        before=before,
+                        after=row.score,
+                        reputation=Reputation(row=row, snapshot_id=current.info.id),
+                    )
+            previous = current
+
+
 def _should_mask(error: Exception) -> bool:
     original = getattr(error, "original_error", None)
     # GraphQL validation errors (no original) and our client errors are the caller's to see.
@@ -251,6 +293,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
