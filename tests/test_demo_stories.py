@@ -181,3 +181,19 @@ def test_graphql_shows_the_stories(demo: Demo) -> None:
         ).json()["data"]["scoreHistory"]
         assert len(history) == len(demo.checkpoints)
         assert np.argmax([p["score"] for p in history]) >= len(history) - 3
+
+
+def test_the_readme_demo_queries_answer(demo: Demo) -> None:
+    import re
+
+    from tests.readme import README
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## The demo") : text.index("## Records")]
+    queries = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    assert len(queries) == 7
+    with TestClient(create_app(demo.services)) as client:
+        for query in queries:
+            body = client.post("/graphql", json={"query": query}).json()
+            assert "errors" not in body, (query, body)
+            assert all(body["data"].values()), (query, body)

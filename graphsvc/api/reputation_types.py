@@ -160,12 +160,14 @@ class Snapshot:
 class ReputationFilter:
     min_score: float | None = None
     max_fault_rate: float | None = None
+    min_fault_rate: float | None = None
     min_confidence: float | None = None
 
     def admits(self, row: ScoreRow) -> bool:
         return (
             (self.min_score is None or row.score >= self.min_score)
             and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
+            and (self.min_fault_rate is None or row.fault_rate >= self.min_fault_rate)
             and (self.min_confidence is None or row.confidence >= self.min_confidence)
         )
 
@@ -182,6 +184,18 @@ def decode_cursor(cursor: str) -> int:
         return int(text[4:])
     except (ValueError, UnicodeDecodeError):
         raise ValueError(f"invalid cursor {cursor!r}") from None
+
+
+async def history_of(
+    info: Info[Context, None], entity_id: str, start: datetime | None, end: datetime | None
+) -> list[ScorePoint]:
+    rows = await run_in_threadpool(
+        info.context.services.reputation.history,
+        entity_id,
+        to_ms(start) if start else 0,
+        to_ms(end) if end else 2**62,
+    )
+    return [to_point(row) for row in rows]
 
 
 def to_point(row: ScoreRow) -> ScorePoint:

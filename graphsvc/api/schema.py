@@ -29,10 +29,10 @@ from graphsvc.api.reputation_types import (
     Snapshot,
     decode_cursor,
     encode_cursor,
+    history_of,
     reputation_of,
     snapshot_view,
     to_ms,
-    to_point,
 )
 from graphsvc.api.types import (
     Entity,
@@ -159,12 +159,7 @@ class Query:
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> list[ScorePoint]:
-        start = to_ms(from_) if from_ else 0
-        end = to_ms(to) if to else 2**62
-        rows = await run_in_threadpool(
-            info.context.services.reputation.history, str(id), start, end
-        )
-        return [to_point(row) for row in rows]
+        return await history_of(info, str(id), from_, to)
 
     @strawberry.field(description="Counts of the network and the newest snapshot.")
     async def network_stats(self, info: Info[Context, None]) -> NetworkStats:

@@ -17,7 +17,7 @@ from graphsvc.store import trail
 from graphsvc.store.resolution import RecordStatus as StoreRecordStatus
 
 if TYPE_CHECKING:
-    from graphsvc.api.reputation_types import Reputation
+    from graphsvc.api.reputation_types import Reputation, ScorePoint
 
 EntityKind = strawberry.enum(domain.EntityKind, name="EntityKind")
 ProofType = strawberry.enum(domain.ProofType, name="ProofType")
@@ -69,6 +69,17 @@ class Entity:
         from graphsvc.api.reputation_types import reputation_of
 
         return await reputation_of(info, str(self.id), as_of)
+
+    @strawberry.field(description="Its score in every snapshot between from and to.")
+    async def score_history(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
+        from graphsvc.api.reputation_types import history_of
+
+        return await history_of(info, str(self.id), from_, to)
 
 
 async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:
