@@ -76,26 +76,11 @@ class GraphStore:
                 session.run(statement).consume()
 
     def read(self, query: str, **params: Any) -> list[Row]:
-        def work(tx: neo4j.ManagedTransaction) -> list[Row]:
-            return [record.data() for record in tx.run(query, params)]
-
-        try:
-            with self._session() as session:
-                return session.execute_read(work)
-        except neo4j.exceptions.ServiceUnavailable as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return self.read_many([Statement(query, params)])[0]
 
     def read_many(self, statements: Sequence[Statement]) -> list[list[Row]]:
         """Run read statements in one transaction, so they see one consistent state."""
-
-        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
-            return [[r.data() for r in tx.run(s.query, dict(s.params))] for s in statements]
-
-        try:
-            with self._session() as session:
-                return session.execute_read(work)
-        except neo4j.exceptions.ServiceUnavailable as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return self._transaction(statements, write=False)
 
     def write(self, statements: Iterable[Statement]) -> list[list[Row]]:
         """Run statements in one transaction: all of them commit, or none.
@@ -103,17 +88,18 @@ class GraphStore:
         Returns each statement's rows. The commit has happened when this returns, so
         callers acknowledge only after it.
         """
-        batch = list(statements)
+        return self._transaction(list(statements), write=True)
 
+    def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
             return [
                 [] if _empty_unwind(s) else [r.data() for r in tx.run(s.query, dict(s.params))]
-                for s in batch
+                for s in statements
             ]
 
         try:
             with self._session() as session:
-                return session.execute_write(work)
+                return session.execute_write(work) if write else session.execute_read(work)
         except neo4j.exceptions.ServiceUnavailable as exc:
             raise StoreUnavailable(str(exc)) from exc
 
