@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from graphsvc.settings import Settings
 
 
@@ -275,7 +277,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args, settings_from_args(args)))
+        settings = settings_from_args(args)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"GRAPHSVC_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        print(f"graphsvc: invalid configuration: {problems}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args, settings))
     except CliError as error:
         print(f"graphsvc: {error}", file=sys.stderr)
         return 2

@@ -98,3 +98,15 @@ def test_score_reproduce_and_export(
     with pytest.raises(SystemExit):
         main(["score", "--as-of", "yesterday"])
     assert "neither milliseconds nor an ISO 8601 time" in capsys.readouterr().err
+
+
+def test_bad_configuration_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GRAPHSVC_SCORING__ALPHA", "2")
+    assert main(["score"]) == 2
+    assert "invalid configuration: GRAPHSVC_SCORING: " in capsys.readouterr().err
+    monkeypatch.delenv("GRAPHSVC_SCORING__ALPHA")
+    monkeypatch.setenv("GRAPHSVC_PORT", "abc")
+    assert main(["serve"]) == 2
+    assert "GRAPHSVC_PORT: Input should be a valid integer" in capsys.readouterr().err
