@@ -48,9 +48,15 @@ The load generator shares the machine's 2 cores with the server and the JVM: the
 table gives each one's use (percent of one core) during each scenario, and ``other``
 is everything else on the machine in that time (other users' jobs), from /proc/stat.
 
-``--profile DIR`` then records the server under reputation and leaderboard load with
-``py-spy record`` (raw collapsed stacks in DIR, summarised here); its latencies are not
-reported, py-spy pauses the process to sample it.
+Before each scenario the bench waits until the server is idle, so a backlog left by an
+overloaded scenario does not spill into the next one, and (up to ``--quiet-timeout`` s)
+until other jobs on the shared machine use under a quarter of a core.
+
+``--profile DIR`` then records the server with ``py-spy record --gil --nonblocking``
+under reputation and leaderboard load at ``--profile-rate`` (one it sustains, so the
+profile shows the cost of a request rather than a queue): only the thread holding the
+GIL is sampled, i.e. the Python work that bounds one uvicorn process. Raw collapsed
+stacks go to DIR and are summarised here per request.
 """
 
 from __future__ import annotations
@@ -91,7 +97,9 @@ GRACE_SECONDS = 10.0
 READY_DEADLINE = 180.0
 INITIAL_CONNECTIONS = 16
 MAX_CONNECTIONS = 512
+KEEPALIVE_EXPIRY = 3.0  # s; uvicorn's keep-alive timeout is 5 s
 MIXED_REPUTATION_SHARE = 0.75
+OTHERS_LIMIT = 0.25  # of a core: more than this from other jobs and we wait
 TARGETS_MS = {"reputation": 25.0, "leaderboard": 50.0}
 
 REPUTATION = (
@@ -121,6 +129,7 @@ class Result:
     started: float
     done: float
     ok: bool
+    error: str = ""
 
     @property
     def latency(self) -> float:
@@ -168,6 +177,8 @@ class Run:
     results: list[Result]
     usage: Usage
     requests: int = 0
+    # Until the server was idle again: what every request cost it, answered in time or not.
+    drained: Usage | None = None
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -234,31 +245,48 @@ class Row:
 # ----------------------------------------------------------------------------- HTTP client
 
 
+@dataclass
+class Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    last_used: float = 0.0
+
+
 class Http:
-    """A keep-alive HTTP/1.1 connection pool to one server; no pipelining."""
+    """A keep-alive HTTP/1.1 connection pool to one server; no pipelining.
+
+    Connections idle for KEEPALIVE_EXPIRY s are dropped before use: uvicorn closes
+    keep-alive connections after 5 idle s, and a request written on one it has just
+    closed would fail for a reason that is the client's, not the server's.
+    """
 
     def __init__(self, port: int, max_connections: int = MAX_CONNECTIONS) -> None:
         self.port = port
         self.max_connections = max_connections
         self.opened = 0
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.waiters: list[asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = []
+        self.idle: list[Conn] = []
+        self.waiters: list[asyncio.Future[Conn]] = []
 
-    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(self) -> Conn:
         reader, writer = await asyncio.open_connection(HOST, self.port)
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return reader, writer
+        return Conn(reader, writer, time.monotonic())
 
     async def prime(self, count: int) -> None:
         while self.opened < count:
             self.opened += 1
             self.release(await self._open())
 
-    async def acquire(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle:
-            return self.idle.pop()
+    async def acquire(self) -> Conn:
+        now = time.monotonic()
+        while self.idle:
+            conn = self.idle.pop()
+            if now - conn.last_used < KEEPALIVE_EXPIRY and not conn.reader.at_eof():
+                return conn
+            conn.writer.close()
+            self.opened -= 1
         if self.opened < self.max_connections:
             self.opened += 1
             try:
@@ -266,12 +294,12 @@ class Http:
             except BaseException:
                 self.opened -= 1
                 raise
-        waiter: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Conn] = asyncio.get_running_loop().create_future()
         self.waiters.append(waiter)
         return await waiter
 
-    def release(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
+    def release(self, conn: Conn) -> None:
+        conn.last_used = time.monotonic()
         while self.waiters:
             waiter = self.waiters.pop(0)
             if not waiter.done():
@@ -279,8 +307,8 @@ class Http:
                 return
         self.idle.append(conn)
 
-    def discard(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
-        conn[1].close()
+    def discard(self, conn: Conn) -> None:
+        conn.writer.close()
         self.opened -= 1
         if self.waiters:  # someone waits for a connection this one would have served
             asyncio.get_running_loop().create_task(self._replace())
@@ -293,15 +321,15 @@ class Http:
         self.opened -= 1
 
     async def close(self) -> None:
-        for _, writer in self.idle:
-            writer.close()
+        for conn in self.idle:
+            conn.writer.close()
         self.idle.clear()
 
     async def exchange(self, raw: bytes) -> tuple[int, bytes]:
         conn = await self.acquire()
-        reader, writer = conn
+        reader = conn.reader
         try:
-            writer.write(raw)
+            conn.writer.write(raw)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length, chunked, close = 0, False, False
@@ -361,17 +389,21 @@ def graphql_data(status: int, body: bytes) -> dict[str, Any] | None:
     return data
 
 
-def valid(label: str, status: int, body: bytes) -> bool:
+def problem(label: str, status: int, body: bytes) -> str:
+    """What is wrong with an answer ('' if nothing)."""
+    if status != 200:
+        return f"HTTP {status}"
     if label == "healthz":
-        return status == 200 and json.loads(body) == {"status": "ok"}
-    data = graphql_data(status, body)
-    if data is None:
-        return False
+        return "" if json.loads(body) == {"status": "ok"} else "unexpected body"
+    answer = json.loads(body)
+    if answer.get("errors"):
+        return "GraphQL error: " + str(answer["errors"][0].get("message"))[:80]
+    data = answer.get("data") or {}
     if label == "__typename":
-        return data.get("__typename") == "Query"
+        return "" if data.get("__typename") == "Query" else "unexpected data"
     if label == "leaderboard":
-        return len(data["leaderboard"]["items"]) > 0
-    return data.get(label) is not None
+        return "" if (data.get("leaderboard") or {}).get("items") else "empty leaderboard"
+    return "" if data.get(label) is not None else f"null {label}"
 
 
 # ----------------------------------------------------------------------------- load
@@ -388,14 +420,14 @@ class Scenario:
 
 
 async def _one(http: Http, label: str, raw: bytes, scheduled: float, out: list[Result]) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    # perf_counter, not loop.time(): uvloop's clock is cached per loop turn, in ms.
+    started = time.perf_counter()
     try:
         status, body = await http.exchange(raw)
-        ok = valid(label, status, body)
-    except (OSError, ValueError, KeyError, TypeError, asyncio.IncompleteReadError):
-        ok = False
-    out.append(Result(label, scheduled, started, loop.time(), ok))
+        error = problem(label, status, body)
+    except (OSError, ValueError, KeyError, TypeError, asyncio.IncompleteReadError) as exc:
+        error = type(exc).__name__
+    out.append(Result(label, scheduled, started, time.perf_counter(), not error, error))
 
 
 async def open_loop(
@@ -408,20 +440,20 @@ async def open_loop(
     interval = 1.0 / rate
     out: list[Result] = []
     pending: list[tuple[asyncio.Task[None], str, float]] = []
-    start = loop.time() + 0.005
+    start = time.perf_counter() + 0.005
     for i in range(count):
         scheduled = start + i * interval
-        delay = scheduled - loop.time()
+        delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         label, raw = pick(rng)
         pending.append((loop.create_task(_one(http, label, raw, scheduled, out)), label, scheduled))
     _, late = await asyncio.wait([t for t, _, _ in pending], timeout=GRACE_SECONDS)
-    now = loop.time()
+    now = time.perf_counter()
     for task, label, scheduled in pending:
         if task in late:
             task.cancel()
-            out.append(Result(label, scheduled, scheduled, now, False))
+            out.append(Result(label, scheduled, scheduled, now, False, "no answer in time"))
     return out
 
 
@@ -512,6 +544,40 @@ async def wait_ready(http: Http, proc: subprocess.Popen[bytes], log: Path) -> No
         await asyncio.sleep(0.2)
 
 
+async def settle(pid: int, deadline: float = 120.0) -> None:
+    """Wait until the server is idle: a backlog left by an overload must not spill over."""
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        before = _proc_cpu(pid)
+        await asyncio.sleep(0.5)
+        if _proc_cpu(pid) - before < 0.05:  # under 10 % of a core
+            return
+    _progress("the server did not settle; going on")
+
+
+def _others_busy(server: int | None, jvm: int | None, window: float) -> bool:
+    """Whether the rest of the machine used over OTHERS_LIMIT of a core in the window."""
+    before = Usage.now(server, jvm)
+    time.sleep(window)
+    d = Usage.now(server, jvm).since(before)
+    return d.machine - d.client - d.server - d.jvm > OTHERS_LIMIT * d.wall
+
+
+def wait_quiet(server: int | None, jvm: int | None, timeout: float) -> None:
+    """The machine is shared: wait (up to timeout s) until other jobs leave it alone."""
+    if timeout <= 0:
+        return
+    until = time.monotonic() + timeout
+    waited = False
+    while _others_busy(server, jvm, 1.0):
+        if time.monotonic() > until:
+            _progress("other jobs keep the machine busy; measuring anyway (see other %)")
+            return
+        if not waited:
+            _progress("other jobs are using the CPU; waiting for a quiet machine")
+            waited = True
+
+
 async def scored_ids(http: Http) -> list[str]:
     ids: list[str] = []
     for kind in EntityKind:
@@ -564,11 +630,15 @@ async def http_phase(
     runs = []
     for number, scenario in enumerate(scenarios(port, ids)):
         seed = args.seed * 1000 + number
+        await settle(proc.pid)
+        wait_quiet(proc.pid, jvm, args.quiet_timeout)
         await open_loop(http, scenario.pick, args.rate, args.warmup, seed + 500)
         before = Usage.now(proc.pid, jvm)
         results = await open_loop(http, scenario.pick, args.rate, args.seconds, seed)
         usage = Usage.now(proc.pid, jvm).since(before)
-        runs.append(Run(scenario.name, args.rate, results, usage, len(results)))
+        await settle(proc.pid)  # an overloaded server still works off its backlog
+        drained = Usage.now(proc.pid, jvm).since(before)
+        runs.append(Run(scenario.name, args.rate, results, usage, len(results), drained))
         _progress(f"{scenario.name}: {len(results)} requests")
     await http.close()
     return runs, ids
@@ -589,12 +659,13 @@ def paced(name: str, work: Callable[[int], object], rate: float, seconds: float)
         if delay > 0:
             time.sleep(delay)
         started = time.perf_counter()
-        ok = True
+        error = ""
         try:
-            ok = bool(work(i))
-        except Exception:
-            ok = False
-        out.append(Result(name, scheduled, started, time.perf_counter(), ok))
+            if not work(i):
+                error = "unexpected rows"
+        except Exception as exc:
+            error = type(exc).__name__
+        out.append(Result(name, scheduled, started, time.perf_counter(), not error, error))
     return out
 
 
@@ -628,6 +699,7 @@ def store_phase(
     ]
     runs = []
     for name, work in cases:
+        wait_quiet(server, jvm, args.quiet_timeout)
         paced(name, work, args.rate, min(args.warmup, 2.0))
         before = Usage.now(server, jvm)
         results = paced(name, work, args.rate, args.seconds / 2)
@@ -689,11 +761,15 @@ async def profile_phase(
         seconds = args.profile_seconds
         recorder = await asyncio.create_subprocess_exec(
             str(py_spy), "record", "--pid", str(pid), "--rate", "250", "--format", "raw",
-            "--duration", str(seconds + 2), "--output", str(path),
+            "--gil", "--nonblocking", "--duration", str(math.ceil(seconds) + 2),
+            "--output", str(path),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        await asyncio.sleep(1.0)
-        results = await open_loop(http, chosen[name].pick, args.rate, seconds, args.seed + 77)
+        await settle(pid)
+        wait_quiet(pid, None, args.quiet_timeout)
+        results = await open_loop(
+            http, chosen[name].pick, args.profile_rate, seconds, args.seed + 77
+        )
         _, err = await recorder.communicate()
         if recorder.returncode != 0 or not path.exists():
             raise SystemExit(f"py-spy failed: {err.decode(errors='replace')[-2000:]}")
@@ -702,38 +778,78 @@ async def profile_phase(
     return out
 
 
+# Where a sampled stack's time goes: the deepest frame containing one of these names it.
+CATEGORIES: list[tuple[str, str]] = [
+    ("Runner.run (", "asyncio loop, uvicorn HTTP protocol (httptools)"),
+    ("RequestResponseCycle.run_asgi (", "ASGI middleware and routing (Starlette, graphsvc)"),
+    ("GraphQL.__call__ (", "strawberry HTTP view: body, context, extensions, response"),
+    ("encode_json (", "response JSON encoding"),
+    ("_parse_operation_document (", "GraphQL parse"),
+    ("_run_validation (", "GraphQL validation"),
+    ("Schema._execute_operation (", "GraphQL execution: graphql-core + strawberry"),
+    ("Executor.", "GraphQL execution: graphql-core + strawberry"),
+    ("graphsvc/api/", "graphsvc resolvers (incl. DataLoader.load)"),
+    ("dispatch_batch (", "DataLoader batch dispatch"),
+    ("run_in_threadpool (", "thread-pool hand-off (anyio)"),
+    ("Logger.", "logging (uvicorn access log)"),
+    ("WorkerThread.run (", "worker thread: other"),
+    ("ReputationService.view (", "worker thread: reputation.view"),
+    ("GraphStore.read (", "worker thread: Bolt read (neo4j driver, record.data())"),
+]
+IDLE_LEAVES = ("Condition.wait ", "Event.wait ", "Queue.get ", "select ", "epoll")
+
+
 def summarise_profile(name: str, path: Path, requests: int, seconds: float) -> None:
-    """Print where the sampled server threads spent their time, per function."""
+    """Print where the sampled server threads spent their time (idle waits left out)."""
+    categories: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    leaf: Counter[str] = Counter()
-    by_thread: Counter[str] = Counter()
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        count = int(count_text)
         frames = stack.split(";")
+        if frames[-1].startswith(IDLE_LEAVES):
+            continue
+        count = int(count_text)
         total += count
-        by_thread[frames[0]] += count
+        category = "other"
+        for frame in frames:
+            for marker, label in CATEGORIES:
+                if marker in frame:
+                    category = label
+        categories[category] += count
         for frame in set(frames):
             inclusive[_short(frame)] += count
-        leaf[_short(frames[-1])] += count
-    print(f"\n### py-spy: server under {name} load ({requests} requests in {seconds:.0f} s)")
-    print(f"{total} active samples at 250 Hz = {total / 250 / requests * 1e3:.2f} ms of busy")
-    print("thread time per request (all threads; idle and waiting samples are not counted)\n")
-    print("| inclusive % | self % | function |\n|---|---|---|")
-    for frame, count in inclusive.most_common(40):
-        print(f"| {100 * count / total:.1f} | {100 * leaf[frame] / total:.1f} | `{frame}` |")
+    if not total:
+        print(f"\n### py-spy: no active samples under {name} load")
+        return
+    per_request = 1e3 / 250 / requests
+    print(
+        f"\n### py-spy: server under {name} load, {requests / seconds:.0f} requests/s "
+        f"({requests} requests): {total * per_request:.2f} ms with the GIL per request\n"
+    )
+    print("| where | ms / request | share |\n|---|---|---|")
+    for category, count in categories.most_common():
+        print(f"| {category} | {count * per_request:.2f} | {100 * count / total:.0f} % |")
+    print("\nHeaviest frames (inclusive, wrappers present in every busy stack left out):\n")
+    print("| ms / request | share | function |\n|---|---|---|")
+    shown = 0
+    for frame, count in inclusive.most_common():
+        if count >= 0.97 * total and shown == 0:
+            continue
+        print(f"| {count * per_request:.2f} | {100 * count / total:.0f} % | `{frame}` |")
+        shown += 1
+        if shown == 30:
+            break
 
 
 def _short(frame: str) -> str:
     name, _, where = frame.partition(" (")
     where = where.rstrip(")")
-    for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
-        if marker in where:
-            where = where.split(marker, 1)[1]
-    where = where.rsplit(":", 1)[0]
+    for prefix in ("site-packages/", "lib/python3.11/", "/work/main/"):
+        if prefix in where:
+            where = where.split(prefix, 1)[1]
     return f"{name} ({where})" if where else name
 
 
@@ -786,23 +902,37 @@ def print_report(
             f"| {r.p90:.2f} | {r.p99:.2f} | {r.max:.2f} | {r.lag99:.2f} "
             f"| {r.p50 / floor.p50:.1f}x | {r.p99 / floor.p99:.1f}x | {target} | {met} |"
         )
+    for run in http_runs + store_runs:
+        kinds = Counter(r.error for r in run.results if r.error)
+        if kinds:
+            listed = ", ".join(f"{kind} x{count}" for kind, count in kinds.most_common())
+            print(f"\nErrors in {run.scenario}: {listed}")
     print(
         "\nCPU during each scenario, percent of one core (the machine has 2): client = this "
         "process (load generator, or the Bolt reads of the store floors); server = the "
-        "uvicorn process; JVM = ArcadeDB; other = the rest of the machine (not ours).\n"
+        "uvicorn process; JVM = ArcadeDB; other = the rest of the machine (not ours). The "
+        "server and JVM ms / request run until the server is idle again (an overloaded "
+        "server works off its backlog after the last send); server capacity = requests per "
+        "CPU-second of the server process, about the most one uvicorn process (one event "
+        "loop, one GIL) can answer.\n"
     )
     print(
-        "| scenario | client % | server % | server CPU ms / request | JVM % "
-        "| JVM CPU ms / request | other % |"
+        "| scenario | client % | client ms / request | server % | server ms / request "
+        "| JVM % | JVM ms / request | other % | server capacity /s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for run in http_runs + store_runs:
-        u = run.usage
+        u, d = run.usage, run.drained or run.usage
         other = u.machine - u.client - u.server - u.jvm
+        http_run = run in http_runs
+        capacity = f"{run.requests / d.server:.0f}" if http_run and d.server > 0 else "-"
         print(
-            f"| {run.scenario} | {100 * u.client / u.wall:.0f} | {100 * u.server / u.wall:.0f} "
-            f"| {1e3 * u.server / run.requests:.2f} | {100 * u.jvm / u.wall:.0f} "
-            f"| {1e3 * u.jvm / run.requests:.2f} | {100 * max(other, 0.0) / u.wall:.0f} |"
+            f"| {run.scenario} | {100 * u.client / u.wall:.0f} "
+            f"| {1e3 * u.client / run.requests:.2f} | {100 * u.server / u.wall:.0f} "
+            f"| {f'{1e3 * d.server / run.requests:.2f}' if http_run else '-'} "
+            f"| {100 * u.jvm / u.wall:.0f} "
+            f"| {1e3 * d.jvm / run.requests:.2f} | {100 * max(other, 0.0) / u.wall:.0f} "
+            f"| {capacity} |"
         )
     if inprocess:
         print(
@@ -825,8 +955,17 @@ def main() -> None:
     parser.add_argument("--heap", default="1g", help="embedded ArcadeDB heap")
     parser.add_argument("--inprocess", type=int, default=500, help="schema.execute runs (0: off)")
     parser.add_argument("--no-store", action="store_true", help="skip the store floors")
+    parser.add_argument(
+        "--quiet-timeout",
+        type=float,
+        default=300.0,
+        help="s to wait before each scenario for other jobs to leave the CPU (0: never)",
+    )
     parser.add_argument("--profile", type=Path, help="py-spy the server into this folder")
     parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--profile-rate", type=float, default=40.0, help="a rate the server sustains"
+    )
     args = parser.parse_args()
     if args.rate <= 0 or args.seconds <= 0:
         parser.error("--rate and --seconds must be positive")
@@ -856,14 +995,15 @@ def main() -> None:
                 store_runs = (
                     [] if args.no_store else store_phase(args, services, ids, proc.pid, jvm)
                 )
+                wait_quiet(proc.pid, jvm, args.quiet_timeout if args.inprocess else 0)
                 inprocess = (
                     asyncio.run(inprocess_phase(services, ids, args.inprocess, args.seed))
                     if args.inprocess
                     else []
                 )
+                print_report(args, http_runs, store_runs, inprocess, demo_seconds, len(ids))
                 if args.profile:
                     profiles = asyncio.run(profile_phase(args, port, proc.pid, ids, args.profile))
-            print_report(args, http_runs, store_runs, inprocess, demo_seconds, len(ids))
             for name, path, requests in profiles:
                 summarise_profile(name, path, requests, args.profile_seconds)
     finally:

@@ -3,34 +3,40 @@
 Usage::
 
     .venv/bin/python bench/ingest.py [--receipts 20000] [--batch 1000] [--seed 7]
-                                     [--naive-receipts 2000] [--http] [--heap 1g]
+        [--naive-receipts 2000] [--warmup 20000] [--http] [--degree 20000] [--heap 1g]
 
 Signed records are made before anything is timed: registrations and model records,
-receipts signed by nodes (most co-signed by a requester, a proof mix of tee, zk and
-none, some re-executions of an earlier output by another node), attestations of some
-receipts (a few invalid) and a few disputes. Then a fresh embedded ArcadeDB (production
-mode, WAL flushed at every commit) is started in a temporary directory and, in one run:
+receipts signed by nodes (85 % co-signed by a requester, proofs 55 % tee / 15 % zk /
+30 % none, 8 % re-executions of an earlier output by another node), attestations of
+5 % of the receipts (10 % of them invalid) and a few disputes, later in the stream. Then a
+fresh embedded ArcadeDB (production mode, WAL flushed at every commit) is started in a
+temporary directory, ``--warmup`` receipts are ingested untimed (the JVM's JIT compiles
+for tens of seconds: a running server is warm), and in the same run, each case on
+identities of its own (so nothing is a duplicate of another case's records):
 
 - ``naive``: one statement per record in its own transaction, each record still checked
-  with ``validate_record``: the same verification, a plain storage strategy. It runs
-  first, on records of other identities, so graphsvc's run does not start on an empty
-  store while the baseline's does;
-- ``graphsvc``: ``Ingestor.submit`` in batches of ``--batch``: validate, resolve against
-  the store, one transaction, answer per record. Timed from the first submit to the last
-  answer (the answer comes after the commit);
-- ``http`` (with ``--http``): the same kind of stream as NDJSON ``POST /records``
-  through uvicorn on 127.0.0.1, answered line by line.
+  with ``validate_record``: the same verification, a plain storage strategy;
+- ``submit``: ``Ingestor.submit`` in batches of ``--batch``: validate, resolve against the
+  store, one transaction, answer per record (answered after the commit);
+- ``submit_many``: ``Ingestor.submit_many`` over the same batches: the same per-batch
+  transactions and answers, with the next batch's signatures checked meanwhile;
+- ``http`` (with ``--http``): NDJSON ``POST /records`` through uvicorn on 127.0.0.1 in
+  bodies of 10,000 lines, every answer line read.
 
-Receipts/s counts receipts only; the attestations and disputes in the stream are
-ingested in the same time (they are about 6 % of the records). Then a breakdown of one
-more graphsvc run: validation cost per record, the resolution reads and each write
-statement of the batches, and the commits.
+Receipts/s counts receipts only; the attestations and disputes in the stream (about 5 %
+of the records) are ingested in the same time. CPU columns are this process (client and
+graphsvc) and the JVM, per receipt: the machine has 2 cores, so their sum bounds the
+rate whatever the overlap. Then a breakdown of a further ``submit`` run (validation cost
+per record, the resolution reads, each write statement, the commits), and the cost of a
+new REQUESTED edge for a requester with ``--degree`` outputs, written as before and now.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -190,7 +196,7 @@ class TimingStore(GraphStore):
 
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
             nonlocal inside
-            out = []
+            out: list[list[Row]] = []
             for s in batch:
                 rows = s.params.get("rows")
                 if isinstance(rows, list) and not rows:
@@ -214,27 +220,70 @@ class TimingStore(GraphStore):
 # ---------------------------------------------------------------- the cases
 
 
+@dataclass
+class Outcome:
+    """One timed case: wall time and the CPU both processes spent in it."""
+
+    case: str
+    receipts: int
+    records: int
+    seconds: float
+    python_cpu: float  # this process, all threads
+    jvm_cpu: float  # the ArcadeDB server, all threads
+
+
+class Meter:
+    """Wall clock plus CPU time of this process and of the JVM (from /proc)."""
+
+    def __init__(self, jvm_pid: int) -> None:
+        self._stat = Path(f"/proc/{jvm_pid}/stat")
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def _jvm(self) -> float:
+        fields = self._stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._tick  # utime + stime
+
+    def run(self, case: str, world: World, work: Callable[[], None]) -> Outcome:
+        wall, cpu, jvm = time.perf_counter(), time.process_time(), self._jvm()
+        work()
+        return Outcome(
+            case,
+            world.receipts,
+            len(world.stream),
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+            self._jvm() - jvm,
+        )
+
+
 def make_ingestor(store: GraphStore, world: World) -> Ingestor:
     """An ingestor on ``store`` with ``world``'s identities and models already ingested."""
     ingestor = Ingestor(store, evidence_rules(Settings()), clock=lambda: NOW_MS)
-    _check(ingestor.submit(world.setup), len(world.setup))
+    _expect_accepted(ingestor.submit(world.setup), len(world.setup))
     return ingestor
 
 
-def run_graphsvc(ingestor: Ingestor, world: World, batch: int) -> tuple[float, dict[str, int]]:
-    counts: dict[str, int] = defaultdict(int)
-    started = time.perf_counter()
-    for first in range(0, len(world.stream), batch):
-        for result in ingestor.submit(world.stream[first : first + batch]):
-            counts[str(result.status)] += 1
-    return time.perf_counter() - started, dict(counts)
+def _batches(world: World, batch: int) -> list[list[Record]]:
+    return [world.stream[first : first + batch] for first in range(0, len(world.stream), batch)]
 
 
-def _check(results: Sequence[Any], expected: int) -> None:
+def run_submit(ingestor: Ingestor, world: World, batch: int) -> None:
+    """``Ingestor.submit`` batch after batch: check, resolve, write, answer, repeat."""
+    results = [r for b in _batches(world, batch) for r in ingestor.submit(b)]
+    _expect_accepted(results, len(world.stream))
+
+
+def run_submit_many(ingestor: Ingestor, world: World, batch: int) -> None:
+    """``Ingestor.submit_many``: the next batch is checked while one is written."""
+    results = [r for rs in ingestor.submit_many(_batches(world, batch)) for r in rs]
+    _expect_accepted(results, len(world.stream))
+
+
+def _expect_accepted(results: Sequence[Any], expected: int) -> None:
     accepted = sum(1 for r in results if r.status is RecordStatus.ACCEPTED)
     if accepted != expected:
         bad = [r for r in results if r.status is not RecordStatus.ACCEPTED][:3]
-        raise SystemExit(f"setup records not all accepted: {bad}")
+        raise SystemExit(f"{expected - accepted} records not accepted, e.g. {bad}")
 
 
 # The baseline's statements: one per record type, each record its own transaction.
@@ -331,59 +380,113 @@ def _naive_statement(raw: Record) -> tuple[str, dict[str, Any]]:
     }
 
 
-def run_naive(store: GraphStore, world: World) -> float:
-    """Each record validated, then written by one statement in its own transaction."""
+def naive_setup(store: GraphStore, world: World) -> None:
     for raw in world.setup:
         query, params = _naive_statement(raw)
         store.write([Statement(query, params)])
-    started = time.perf_counter()
+
+
+def run_naive(store: GraphStore, world: World) -> None:
+    """Each record validated, then written by one statement in its own transaction."""
     for raw in world.stream:
         query, params = _naive_statement(raw)
         store.write([Statement(query, params)])
-    return time.perf_counter() - started
 
 
-def run_http(store: GraphStore, world: World, batch: int, body_records: int) -> float:
-    """POST the stream as NDJSON bodies of ``body_records`` lines; time to last answer."""
+class HttpServer:
+    """graphsvc's ASGI app under uvicorn on 127.0.0.1, in a thread of this process."""
+
+    def __init__(self, store: GraphStore) -> None:
+        import uvicorn
+
+        from graphsvc.api.app import create_app
+        from graphsvc.api.context import Services
+        from graphsvc.reputation import ReputationService
+
+        settings = Settings()
+        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: NOW_MS)
+        reputation = ReputationService(store, settings.scoring, clock=lambda: NOW_MS)
+        services = Services(
+            settings=settings, store=store, ingestor=ingestor, reputation=reputation
+        )
+        app = create_app(services)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise SystemExit("uvicorn did not start")
+            time.sleep(0.05)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/records"
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def post_ndjson(url: str, records: list[Record], body_records: int) -> None:
+    """POST ``records`` as NDJSON bodies of ``body_records`` lines; read every answer."""
     import httpx
-    import uvicorn
 
-    from graphsvc.api.app import create_app
-    from graphsvc.api.context import Services
+    with httpx.Client(timeout=600) as client:
+        for first in range(0, len(records), body_records):
+            lines = records[first : first + body_records]
+            body = "".join(json.dumps(r) + "\n" for r in lines).encode()
+            response = client.post(
+                url, content=body, headers={"content-type": "application/x-ndjson"}
+            )
+            response.raise_for_status()
+            summary = json.loads(response.text.rstrip("\n").rsplit("\n", 1)[-1])["summary"]
+            if summary["accepted"] != len(lines):
+                raise SystemExit(f"http ingest did not accept every record: {summary}")
 
-    settings = Settings()
-    ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: NOW_MS)
-    app = create_app(Services(settings=settings, store=store, ingestor=ingestor))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}/records"
 
-    def post(records: list[Record]) -> dict[str, int]:
-        body = "".join(json.dumps(r) + "\n" for r in records).encode()
-        response = client.post(url, content=body, headers={"content-type": "application/x-ndjson"})
-        response.raise_for_status()
-        summary: dict[str, int] = json.loads(response.text.rstrip("\n").rsplit("\n", 1)[-1])[
-            "summary"
+# How LINK_REQUESTER_OUTPUT was written before: a MERGE starting at the requester, which
+# ArcadeDB checks by walking all of the requester's REQUESTED edges.
+_REQUESTER_FIRST_MERGE = """
+UNWIND $rows AS row
+MATCH (o:Output {id: row.output}) MATCH (q:Requester {id: row.requester})
+MERGE (q)-[:REQUESTED]->(o)
+"""
+
+
+def requester_degree_case(store: GraphStore, degree: int, rows: int = 1_000) -> list[str]:
+    """µs per new REQUESTED edge for a requester that already has ``degree`` outputs."""
+    requester = "ed25519:degree-probe"
+    store.write(
+        [Statement("CREATE (:Entity:Requester {id: $id, kind: 'requester'})", {"id": requester})]
+    )
+    outputs = [f"sha256:degree-probe-{n}" for n in range(degree + 2 * rows)]
+    store.write(
+        [
+            Statement("UNWIND $rows AS id CREATE (:Output {id: id})", {"rows": outputs}),
+            Statement(
+                "MATCH (q:Requester {id: $q}) UNWIND $rows AS id MATCH (o:Output {id: id}) "
+                "CREATE (q)-[:REQUESTED]->(o)",
+                {"q": requester, "rows": outputs[:degree]},
+            ),
         ]
-        return summary
-
-    try:
-        with httpx.Client(timeout=600) as client:
-            post(world.setup)
-            started = time.perf_counter()
-            for first in range(0, len(world.stream), body_records):
-                summary = post(world.stream[first : first + body_records])
-                if summary["rejected"]:
-                    raise SystemExit(f"http ingest rejected records: {summary}")
-            return time.perf_counter() - started
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    )
+    lines = []
+    for label, query, chunk in (
+        ("requester-first MERGE (before)", _REQUESTER_FIRST_MERGE, outputs[degree : degree + rows]),
+        (
+            "LINK_REQUESTER_OUTPUT (Output-first)",
+            cypher.LINK_REQUESTER_OUTPUT,
+            outputs[degree + rows :],
+        ),
+    ):
+        params = {"rows": [{"output": o, "requester": requester} for o in chunk]}
+        started = time.perf_counter()
+        store.write([Statement(query, params)])
+        micros = (time.perf_counter() - started) / rows * 1e6
+        lines.append(f"| {label} | {degree:,} | {micros:,.0f} |")
+    return lines
 
 
 def validation_cost(world: World) -> dict[str, float]:
@@ -412,73 +515,124 @@ def main() -> None:
         default=2_000,
         help="receipts for the naive baseline (one transaction each: slow); 0 skips it",
     )
+    parser.add_argument(
+        "--warmup", type=int, default=20_000, help="receipts ingested first, untimed (JIT)"
+    )
     parser.add_argument("--http", action="store_true", help="also POST /records via uvicorn")
     parser.add_argument("--heap", default="1g", help="embedded JVM heap")
+    parser.add_argument(
+        "--degree",
+        type=int,
+        default=20_000,
+        help="outputs of one requester for the REQUESTED-edge MERGE check; 0 skips it",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    world = make_world(args.receipts, args.seed, "graphsvc")
-    naive = make_world(args.naive_receipts, args.seed, "naive") if args.naive_receipts else None
-    http = make_world(args.receipts, args.seed, "http") if args.http else None
-    profiled = make_world(min(args.receipts, 10_000), args.seed, "profile")
+    worlds = {
+        "warmup": make_world(args.warmup, args.seed, "warmup"),
+        "naive": make_world(args.naive_receipts, args.seed, "naive"),
+        "submit": make_world(args.receipts, args.seed, "submit"),
+        "submit_many": make_world(args.receipts, args.seed, "pipelined"),
+        "http": make_world(args.receipts if args.http else 0, args.seed, "http"),
+        "profile": make_world(min(args.receipts, 10_000), args.seed, "profile"),
+    }
     print(
-        f"made {len(world.setup)} setup + {len(world.stream)} stream records "
-        f"({world.receipts} receipts) in {time.perf_counter() - started:.1f} s",
+        f"signed {sum(len(w.setup) + len(w.stream) for w in worlds.values()):,} records "
+        f"in {time.perf_counter() - started:.1f} s (untimed)",
         flush=True,
     )
-
-    results: list[tuple[str, int, int, float]] = []  # case, receipts, records, seconds
-    with tempfile.TemporaryDirectory(prefix="graphsvc-bench-") as tmp:
+    load_before = os.getloadavg()[0]
+    outcomes: list[Outcome] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="graphsvc-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         server = EmbeddedArcadeDB(Path(tmp) / "data", heap=args.heap)
-        with server, TimingStore(server.endpoint) as store:
+        with server:
+            store = TimingStore(server.endpoint)
+            stack.callback(store.close)
             store.apply_schema()
-            if naive is not None:
-                seconds = run_naive(store, naive)
-                results.append(("naive", naive.receipts, len(naive.stream), seconds))
-                print(f"naive: {naive.receipts / seconds:,.0f} receipts/s", flush=True)
-            seconds, counts = run_graphsvc(make_ingestor(store, world), world, args.batch)
-            if counts.get("accepted") != len(world.stream):
-                raise SystemExit(f"graphsvc did not accept every record: {counts}")
-            results.append(("graphsvc", world.receipts, len(world.stream), seconds))
-            print(f"graphsvc: {world.receipts / seconds:,.0f} receipts/s", flush=True)
-            if http is not None:
-                seconds = run_http(store, http, args.batch, 10_000)
-                results.append(("http", http.receipts, len(http.stream), seconds))
-                print(f"http: {http.receipts / seconds:,.0f} receipts/s", flush=True)
-            # Breakdown on a further run, so the timing hooks cost the headline nothing.
-            ingestor = make_ingestor(store, profiled)
-            store.seconds.clear(), store.rows.clear(), store.calls.clear()
-            profile_seconds, _ = run_graphsvc(ingestor, profiled, args.batch)
+            assert server.pid is not None
+            meter = Meter(server.pid)
+
+            def case(name: str, work: Callable[[], None]) -> None:
+                outcome = meter.run(name, worlds[name], work)
+                outcomes.append(outcome)
+                rate = outcome.receipts / outcome.seconds
+                print(f"{name}: {rate:,.0f} receipts/s", flush=True)
+
+            # Every case has its own identities, so nothing is a duplicate of another's.
+            run_submit(make_ingestor(store, worlds["warmup"]), worlds["warmup"], args.batch)
+            if args.naive_receipts:
+                naive_setup(store, worlds["naive"])
+                case("naive", lambda: run_naive(store, worlds["naive"]))
+            ingestor = make_ingestor(store, worlds["submit"])
+            case("submit", lambda: run_submit(ingestor, worlds["submit"], args.batch))
+            if hasattr(Ingestor, "submit_many"):  # absent before it was added
+                pipelined = make_ingestor(store, worlds["submit_many"])
+                case(
+                    "submit_many",
+                    lambda: run_submit_many(pipelined, worlds["submit_many"], args.batch),
+                )
+            if args.http:
+                with HttpServer(store) as url:
+                    post_ndjson(url, worlds["http"].setup, 10_000)
+                    case("http", lambda: post_ndjson(url, worlds["http"].stream, 10_000))
+            # The breakdown is a further run, so the timing hooks cost the headline nothing.
+            profiled = make_ingestor(store, worlds["profile"])
+            for tally in (store.seconds, store.rows, store.calls):
+                tally.clear()
+            profile = meter.run(
+                "profile",
+                worlds["profile"],
+                lambda: run_submit(profiled, worlds["profile"], args.batch),
+            )
             breakdown = (dict(store.seconds), dict(store.rows), dict(store.calls))
-    _print_results(args, results)
-    _print_breakdown(profiled, profile_seconds, breakdown, validation_cost(profiled))
-
-
-def _print_results(args: argparse.Namespace, results: list[tuple[str, int, int, float]]) -> None:
-    base = next((r[1] / r[3] for r in results if r[0] == "naive"), None)
+            degree_lines = requester_degree_case(store, args.degree) if args.degree else []
+    load_after = os.getloadavg()[0]
     print()
-    print(f"receipts={args.receipts} batch={args.batch} seed={args.seed}")
-    print("| case | receipts | records | seconds | receipts/s | records/s | vs naive |")
-    print("|---|---|---|---|---|---|---|")
-    for case, receipts, records, seconds in results:
-        ratio = f"{receipts / seconds / base:.1f}x" if base else "n/a"
+    print(
+        f"receipts={args.receipts} batch={args.batch} seed={args.seed} warmup={args.warmup}; "
+        f"load average {load_before:.2f} before, {load_after:.2f} after (2 cores)"
+    )
+    _print_results(outcomes)
+    _print_breakdown(worlds["profile"], profile, breakdown, validation_cost(worlds["profile"]))
+    if degree_lines:
+        print()
+        print("| REQUESTED edge MERGE | requester's outputs before | µs per new edge |")
+        print("|---|---|---|")
+        print("\n".join(degree_lines))
+
+
+def _print_results(outcomes: list[Outcome]) -> None:
+    base = next((o.receipts / o.seconds for o in outcomes if o.case == "naive"), None)
+    print(
+        "| case | receipts | records | seconds | receipts/s | vs naive "
+        "| Python CPU µs/receipt | JVM CPU µs/receipt |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for o in outcomes:
+        rate = o.receipts / o.seconds
+        ratio = f"{rate / base:.1f}x" if base else "n/a"
         print(
-            f"| {case} | {receipts:,} | {records:,} | {seconds:.2f} | "
-            f"{receipts / seconds:,.0f} | {records / seconds:,.0f} | {ratio} |"
+            f"| {o.case} | {o.receipts:,} | {o.records:,} | {o.seconds:.2f} | {rate:,.0f} "
+            f"| {ratio} | {o.python_cpu / o.receipts * 1e6:.0f} "
+            f"| {o.jvm_cpu / o.receipts * 1e6:.0f} |"
         )
 
 
 def _print_breakdown(
     world: World,
-    seconds: float,
+    outcome: Outcome,
     breakdown: tuple[dict[str, float], dict[str, int], dict[str, int]],
     validation: dict[str, float],
 ) -> None:
     spent, rows, calls = breakdown
-    records = len(world.stream)
+    seconds, records = outcome.seconds, len(world.stream)
     print()
     print(
-        f"breakdown of a further run: {world.receipts:,} receipts, {records:,} records, "
+        f"breakdown (submit, a further run): {world.receipts:,} receipts, {records:,} records, "
         f"{seconds:.2f} s ({world.receipts / seconds:,.0f} receipts/s)"
     )
     print("| part | total s | share of wall | µs/record | calls | rows |")
@@ -490,10 +644,11 @@ def _print_breakdown(
             f"| {name} | {total:.3f} | {total / seconds:.1%} | {total / records * 1e6:.1f} | "
             f"{calls[name]} | {rows.get(name, 0):,} |"
         )
-    accounted = sum(spent.values())
-    rest = seconds - accounted
-    print(f"| rest (Python: validation, resolution, driver) | {rest:.3f} | {rest / seconds:.1%} "
-          f"| {rest / records * 1e6:.1f} | | |")
+    rest = seconds - sum(spent.values())
+    print(
+        f"| rest (Python: validation, resolution, driver) | {rest:.3f} | {rest / seconds:.1%} "
+        f"| {rest / records * 1e6:.1f} | | |"
+    )
 
 
 if __name__ == "__main__":

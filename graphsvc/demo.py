@@ -63,6 +63,7 @@ def replay_history(
         total=len(records), unit="rec", desc="demo data", disable=None if progress else True
     ) as bar:
         for checkpoint in checkpoints:
+            chunks = []
             while position < len(records) and records[position]["ts"] <= checkpoint:
                 chunk: list[dict[str, Any]] = []
                 while (
@@ -72,9 +73,11 @@ def replay_history(
                 ):
                     chunk.append(records[position])
                     position += 1
-                for result in services.ingestor.submit(chunk):
+                chunks.append(chunk)
+            for results in services.ingestor.submit_many(chunks):
+                for result in results:
                     counts[str(result.status)] += 1
-                bar.update(len(chunk))
+                bar.update(len(results))
             services.reputation.recompute(checkpoint)
     summary = " ".join(f"{k}={v}" for k, v in counts.items())
     print(f"graphsvc: demo data {summary}, {len(checkpoints)} snapshots", file=sys.stderr)

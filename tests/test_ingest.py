@@ -246,3 +246,66 @@ def test_concurrent_submissions_accept_each_record_once(
     flat = [s for batch in outcomes for s in batch]
     assert flat.count("accepted") == 60 and flat.count("duplicate") == 20
     assert store.read("MATCH (r:Receipt) RETURN count(r) AS c") == [{"c": 60}]
+
+
+def _output_edges(store: GraphStore, output: str) -> list[tuple[str, str]]:
+    rows = store.read(
+        "MATCH (o:Output {id: $id})-[e]-(x) RETURN type(e) AS t, x.id AS x", id=output
+    )
+    return sorted((r["t"], r["x"]) for r in rows)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one batch", "two batches"])
+def test_output_edges_exist_once_across_re_executions(
+    ingestor: Ingestor, store: GraphStore, split: bool
+) -> None:
+    net = Network()
+    output = "sha256:" + "c" * 64
+    first = net.receipt(1, output=output)
+    again = [
+        net.receipt(2, node=net.node2, output=output),  # another node: a new EXECUTED_ON
+        net.receipt(3, output=output),  # the same node and requester again: no new edge
+    ]
+    if split:
+        ingestor.submit([*net.basics(), first])
+        results = ingestor.submit(again)
+    else:
+        results = ingestor.submit([*net.basics(), first, *again])
+    assert {str(r.status) for r in results} == {"accepted"}
+    receipts = sorted(("FOR_OUTPUT", record_id(r)) for r in [first, *again])
+    assert _output_edges(store, output) == sorted(
+        [
+            ("EXECUTED_ON", net.node.id),
+            ("EXECUTED_ON", net.node2.id),
+            ("GENERATED_BY", "acme/llama-3-8b@1"),
+            ("REQUESTED", net.requester.id),
+            *receipts,
+        ]
+    )
+    first_ts = store.read("MATCH (o:Output {id: $id}) RETURN o.first_ts AS t", id=output)
+    assert first_ts == [{"t": first["ts"]}]
+
+
+def test_submit_many_answers_batch_by_batch_like_submit(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    net = Network()
+    receipt = net.receipt(1)
+    batches = [
+        net.basics(),
+        [receipt, {"type": "nope"}, receipt],  # refers to the batch before
+        [net.attest(record_id(receipt)), net.receipt(2, cosigned=False)],
+    ]
+    answers = [statuses(results) for results in ingestor.submit_many(batches)]
+    assert answers == [
+        ["accepted"] * len(batches[0]),
+        ["accepted", "rejected", "duplicate"],
+        ["accepted", "accepted"],
+    ]
+    # Submitted again one by one: the same records, now all known.
+    assert [statuses(ingestor.submit(batch)) for batch in batches] == [
+        ["duplicate"] * len(batches[0]),
+        ["duplicate", "rejected", "duplicate"],
+        ["duplicate", "duplicate"],
+    ]
+    assert list(ingestor.submit_many([])) == []

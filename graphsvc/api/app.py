@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -145,40 +145,30 @@ def create_app(services: Services, metrics: Metrics | None = None) -> Starlette:
 async def _bulk_results(body: bytes, services: Services, metrics: Metrics) -> AsyncIterator[bytes]:
     """Ingest an NDJSON body chunk by chunk, answering one result line per input line.
 
-    Each chunk is its own transaction: a record may refer to records of an earlier line
-    or of its own chunk. The last line is a summary.
+    Each chunk is its own transaction (the next one is checked while one is stored): a
+    record may refer to records of an earlier line or of its own chunk. The last line is
+    a summary.
     """
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
-    index_base = 0
-    chunk: list[object] = []
-    line_errors: dict[int, str] = {}
-
-    async def flush() -> AsyncIterator[bytes]:
-        nonlocal index_base, chunk, line_errors
-        results = await run_in_threadpool(services.ingestor.submit, chunk)
-        for result in results:
-            error = line_errors.get(result.index)
-            line = _result_line(result, index_base, error)
-            counts[line["status"]] += 1
-            metrics.records.labels(line["status"]).inc()
-            yield (json.dumps(line) + "\n").encode()
-        index_base += len(chunk)
-        chunk, line_errors = [], {}
-
-    for line in body.split(b"\n"):
-        if not line.strip():
+    records: list[object] = []
+    parse_errors: dict[int, str] = {}
+    for raw_line in body.split(b"\n"):
+        if not raw_line.strip():
             continue
         try:
-            chunk.append(json.loads(line))
+            records.append(json.loads(raw_line))
         except json.JSONDecodeError as error:
-            line_errors[len(chunk)] = f"line is not JSON: {error.msg} at column {error.colno}"
-            chunk.append(None)
-        if len(chunk) >= BULK_CHUNK:
-            async for out in flush():
-                yield out
-    if chunk:
-        async for out in flush():
-            yield out
+            parse_errors[len(records)] = f"line is not JSON: {error.msg} at column {error.colno}"
+            records.append(None)
+    chunks = [records[i : i + BULK_CHUNK] for i in range(0, len(records), BULK_CHUNK)]
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    base = 0
+    async for results in iterate_in_threadpool(services.ingestor.submit_many(chunks)):
+        for result in results:
+            answer = _result_line(result, base, parse_errors.get(base + result.index))
+            counts[answer["status"]] += 1
+            metrics.records.labels(answer["status"]).inc()
+            yield (json.dumps(answer) + "\n").encode()
+        base += len(results)
     yield (json.dumps({"summary": counts}) + "\n").encode()
 
 

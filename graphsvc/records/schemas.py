@@ -1,8 +1,13 @@
 """The record JSON Schemas (``schema/records``) as ready-built validators.
 
 The schema files are the single source of truth for field rules; this module only
-loads them, compiles one validator per record type on first use, and turns the most
+loads them, compiles validators per record type on first use, and turns the most
 relevant violation into a field path and a readable reason.
+
+Two validators read the same files. ``jsonschema-rs`` (compiled, about 20 times faster)
+answers the common question "is this record valid?". A record it does not pass is judged
+again by ``jsonschema``, which also explains the failure, and whose verdict stands: the
+fast path only ever skips work, it never decides a rejection.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
 from jsonschema import validators
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
@@ -90,10 +96,37 @@ def _inline_refs(node: Any, resolver: Resolver[Any], expanding: tuple[str, ...])
     return {**siblings, "allOf": [*siblings.get("allOf", []), target]}
 
 
+@functools.cache
+def _fast_validator(record_type: RecordType) -> jsonschema_rs.Validator:
+    """The compiled validator for one record type, from the same schema files."""
+    resources = _load_all()
+    registry = jsonschema_rs.Registry(
+        [(resource.id() or "", resource.contents) for resource in resources.values()]
+    )
+    # Formats are annotations only, as in the slow path; offline: every $ref is local.
+    return jsonschema_rs.validator_for(
+        resources[record_type.value].contents,
+        registry=registry,
+        validate_formats=False,
+        offline=True,
+    )
+
+
+def _passes_fast(record_type: RecordType, instance: object) -> bool:
+    try:
+        return _fast_validator(record_type).is_valid(instance)
+    except ValueError:
+        # It takes only what converts to JSON text: a lone surrogate in a string, for
+        # one, raises UnicodeEncodeError. The slow path decides those.
+        return False
+
+
 def schema_violation(record_type: RecordType, instance: object) -> tuple[str | None, str] | None:
     """``None`` if ``instance`` satisfies the type's schema, else ``(field, reason)``."""
+    if _passes_fast(record_type, instance):
+        return None
     validator = record_validator(record_type)
-    # The common case is a valid record: answer it without building any error objects.
+    # Reached for invalid records (and anything the fast path could not take).
     if validator.is_valid(instance):
         return None
     error = best_match(validator.iter_errors(instance))

@@ -51,9 +51,11 @@ def ingest_records(
     with tqdm(
         total=len(records), unit="rec", desc=description, disable=None if progress else True
     ) as bar:
-        for start in range(0, len(order), chunk):
-            indices = order[start : start + chunk]
-            for result in ingestor.submit([records[i] for i in indices]):
+        chunks = [order[start : start + chunk] for start in range(0, len(order), chunk)]
+        # submit_many checks the next chunk's signatures while this one is written.
+        batches = ([records[i] for i in indices] for indices in chunks)
+        for indices, results in zip(chunks, ingestor.submit_many(batches), strict=True):
+            for result in results:
                 original = indices[result.index]
                 if result.status is RecordStatus.ACCEPTED:
                     summary.accepted += 1

@@ -6,6 +6,7 @@ Serves Neo4j 5 and the embedded ArcadeDB alike; callers pass statements from
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ class GraphStore:
     def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
             return [
-                [] if _empty_unwind(s) else [r.data() for r in tx.run(s.query, dict(s.params))]
+                [r.data() for part in _parts(s) for r in tx.run(s.query, dict(part.params))]
                 for s in statements
             ]
 
@@ -107,6 +108,49 @@ class GraphStore:
         return self.write([Statement(query, params)])[0]
 
 
-def _empty_unwind(statement: Statement) -> bool:
+# ArcadeDB refuses a Bolt message over 16 MiB and then never answers (the client waits
+# forever), and a batch of records near their size limits can pass that in one UNWIND.
+# So a statement's `rows` are sent in parts whose parameters stay under this bound, as
+# runs of the same statement in the same transaction: each row is independent of the
+# others, so the outcome is the same.
+MAX_RUN_BYTES = 8 * 1024 * 1024
+
+
+def _parts(statement: Statement) -> list[Statement]:
+    """``statement`` as runs with at most ``MAX_RUN_BYTES`` of rows; none for no rows."""
     rows = statement.params.get("rows")
-    return isinstance(rows, Sequence) and not isinstance(rows, str) and len(rows) == 0
+    if not isinstance(rows, list):
+        return [statement]
+    bounds = [0]  # where each part starts, then where the last one ends
+    size = 0
+    for index, row in enumerate(rows):
+        row_size = _size_bound(row)
+        if size + row_size > MAX_RUN_BYTES and index > bounds[-1]:
+            bounds.append(index)
+            size = 0
+        size += row_size
+    if len(bounds) == 1:
+        return [statement] if rows else []
+    bounds.append(len(rows))
+    return [
+        Statement(statement.query, {**statement.params, "rows": rows[start:end]})
+        for start, end in itertools.pairwise(bounds)
+    ]
+
+
+def _size_bound(value: object) -> int:
+    """An upper bound of ``value``'s PackStream size: 4 bytes a character, 9 a scalar."""
+    if type(value) is str:
+        return 5 + 4 * len(value)
+    if isinstance(value, Mapping):
+        # Rows are maps of scalars: count their strings without a call per value.
+        total = 5
+        for key, item in value.items():
+            total += 5 + 4 * len(key)
+            total += 5 + 4 * len(item) if type(item) is str else _size_bound(item)
+        return total
+    if isinstance(value, str):
+        return 5 + 4 * len(value)
+    if isinstance(value, list | tuple):
+        return 5 + sum(_size_bound(item) for item in value)
+    return 9

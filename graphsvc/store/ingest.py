@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import neo4j
@@ -52,6 +54,16 @@ def _best_effort_id(raw: object) -> str | None:
         return None
 
 
+@dataclass
+class _Checked:
+    """A batch after the stateless checks, before resolution against the store."""
+
+    size: int
+    now: int
+    results: dict[int, RecordResult] = field(default_factory=dict)  # rejected, repeated
+    valid: list[tuple[int, Record]] = field(default_factory=list)
+
+
 class Ingestor:
     def __init__(
         self, store: GraphStore, rules: EvidenceRules, *, clock: Callable[[], int] = now_ms
@@ -76,20 +88,46 @@ class Ingestor:
             )
 
     def submit(self, raws: Sequence[object]) -> list[RecordResult]:
-        now = self._clock()
-        results: dict[int, RecordResult] = {}
-        valid: list[tuple[int, Record]] = []
+        """Ingest one batch in one transaction; one result per record, in input order.
+
+        The results come back after the commit: an accepted record is durable.
+        """
+        return self._store_checked(self._check(raws))
+
+    def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]:
+        """:meth:`submit` each batch in turn, checking the next batch while one is stored.
+
+        Each batch is still its own transaction, resolved after the previous one has
+        committed, and its results are yielded after its commit, so the outcome is the
+        same as calling :meth:`submit` batch by batch. Only the stateless checks
+        (schemas, signatures) of batch k+1 run in a worker thread while batch k is
+        resolved and written: libsodium releases the GIL, and the database works on the
+        other core.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="graphsvc-check") as pool:
+            pending: Future[_Checked] | None = None
+            for batch in batches:
+                upcoming = pool.submit(self._check, batch)
+                if pending is not None:
+                    yield self._store_checked(pending.result())
+                pending = upcoming
+            if pending is not None:
+                yield self._store_checked(pending.result())
+
+    def _check(self, raws: Sequence[object]) -> _Checked:
+        """Validate each record on its own and drop repeats within the batch."""
+        checked = _Checked(size=len(raws), now=self._clock())
         first_index: dict[str, int] = {}
         for index, raw in enumerate(raws):
             try:
-                record = validate_record(raw, now_ms=now)
+                record = validate_record(raw, now_ms=checked.now)
             except RecordError as error:
-                results[index] = RecordResult(
+                checked.results[index] = RecordResult(
                     index, _best_effort_id(raw), RecordStatus.REJECTED, str(error)
                 )
                 continue
             if record.id in first_index:
-                results[index] = RecordResult(
+                checked.results[index] = RecordResult(
                     index,
                     record.id,
                     RecordStatus.DUPLICATE,
@@ -97,11 +135,15 @@ class Ingestor:
                 )
                 continue
             first_index[record.id] = index
-            valid.append((index, record))
-        if valid:
-            for result in self._resolve_and_write(valid, now):
+            checked.valid.append((index, record))
+        return checked
+
+    def _store_checked(self, checked: _Checked) -> list[RecordResult]:
+        results = checked.results
+        if checked.valid:
+            for result in self._resolve_and_write(checked.valid, checked.now):
                 results[result.index] = result
-        return [results[index] for index in range(len(raws))]
+        return [results[index] for index in range(checked.size)]
 
     def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
         with self._lock:
@@ -160,7 +202,9 @@ class Ingestor:
         answers = dict(zip((s.query for s in needed), self._store.read_many(needed), strict=True))
 
         def rows(query: str) -> list[dict[str, Any]]:
-            return answers.get(query, [])
+            # Each lookup answers one row holding the list of what it found.
+            answer = answers.get(query)
+            return list(answer[0]["rows"]) if answer else []
 
         return KnownState(
             entities={
@@ -186,7 +230,7 @@ class Ingestor:
         half_life = {"half_life_ms": float(self._rules.half_life_ms)}
         statements += [
             Statement(cypher.CREATE_MODELS, {"rows": plan.models}),
-            Statement(cypher.CREATE_OUTPUTS, {"rows": plan.outputs}),
+            Statement(cypher.CREATE_OUTPUT_RECEIPTS, {"rows": plan.output_receipts}),
             Statement(cypher.CREATE_RECEIPTS, {"rows": plan.receipts}),
             Statement(
                 cypher.LINK_OUTPUT_MODEL,

@@ -112,7 +112,10 @@ class WritePlan:
 
     entities: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
     models: list[dict[str, Any]] = field(default_factory=list)
-    outputs: list[dict[str, Any]] = field(default_factory=list)
+    # Receipts whose Output is new: written with the Output and all its edges at once.
+    output_receipts: list[dict[str, Any]] = field(default_factory=list)
+    # Receipts for an Output that exists already (a re-execution), and that Output's
+    # edges, which may exist too.
     receipts: list[dict[str, Any]] = field(default_factory=list)
     output_models: set[tuple[str, str]] = field(default_factory=set)
     output_nodes: set[tuple[str, str]] = field(default_factory=set)
@@ -264,27 +267,29 @@ class Resolver:
         proof = body["proof"]
         output = body["output_hash"]
         self.state.receipts[record.id] = KnownReceipt(record.signer, model, requester)
+        row = {
+            "id": record.id,
+            "ts": record.ts,
+            "node": record.signer,
+            "model": model,
+            "requester": requester,
+            "input_hash": body["input_hash"],
+            "output_hash": output,
+            "proof_type": proof["type"],
+            "measurement": proof.get("measurement"),
+            "record": stored_record(record),
+        }
         if output not in self.state.outputs:
+            # The Output starts with this receipt (its first_ts is this ts).
             self.state.outputs.add(output)
-            self.plan.outputs.append({"id": output, "ts": record.ts})
-        self.plan.receipts.append(
-            {
-                "id": record.id,
-                "ts": record.ts,
-                "node": record.signer,
-                "model": model,
-                "requester": requester,
-                "input_hash": body["input_hash"],
-                "output_hash": output,
-                "proof_type": proof["type"],
-                "measurement": proof.get("measurement"),
-                "record": stored_record(record),
-            }
-        )
-        self.plan.output_models.add((output, model))
-        self.plan.output_nodes.add((output, record.signer))
+            self.plan.output_receipts.append(row)
+        else:
+            self.plan.receipts.append(row)
+            self.plan.output_models.add((output, model))
+            self.plan.output_nodes.add((output, record.signer))
+            if requester is not None:
+                self.plan.output_requesters.add((output, requester))
         if requester is not None:
-            self.plan.output_requesters.add((output, requester))
             q = self.rules.proof_weights[ProofType(proof["type"])]
             self._evidence(COSIGN, requester, model, record.ts, q)
             self._evidence(COSIGN, requester, record.signer, record.ts, q)
