@@ -208,23 +208,56 @@ def test_cosigned_evidence_decays_and_merges_across_batches(
     assert rows == [{"ref": T0 + 3 * day, "amount": pytest.approx(expected, rel=1e-12), "count": 3}]
 
 
-def test_invalid_attestation_faults_only_the_named_party(
+def test_invalid_attestations_fault_only_the_named_party_unless_outvoted(
     ingestor: Ingestor, store: GraphStore
 ) -> None:
+    from graphsvc.domain import EntityKind
+    from graphsvc.records import builder
+    from graphsvc.records.builder import Actor
+    from graphsvc.scoring.evidence import FaultCause
+    from graphsvc.scoring.params import ScoringParams
+    from graphsvc.store.evidence_loader import load_evidence
+
     net = Network()
-    r1, r2 = net.receipt(1), net.receipt(2)
-    ingestor.submit([*net.basics(), r1, r2])
+    third = Actor.derived("wit-3", EntityKind.WITNESS)
+    r1, r2, r3 = net.receipt(1), net.receipt(2), net.receipt(3)
+    ingestor.submit([*net.basics(), builder.register(third, T0), r1, r2, r3])
     ingestor.submit(
         [
             net.attest(record_id(r1), Verdict.INVALID, fault=FaultParty.NODE),
             net.attest(record_id(r2), Verdict.INVALID, fault=FaultParty.MODEL),
-            net.attest(record_id(r1), Verdict.VALID, witness=net.witness2),
+            # r3: two witnesses say valid, one blames the node: the accusation is void.
+            net.attest(record_id(r3), Verdict.VALID),
+            net.attest(record_id(r3), Verdict.VALID, witness=net.witness2),
+            net.attest(record_id(r3), Verdict.INVALID, witness=third, fault=FaultParty.NODE),
         ]
     )
-    faults = store.read("MATCH (f:Fault) RETURN f.party AS party, f.cause AS cause ORDER BY party")
-    assert sorted(f["party"] for f in faults) == sorted([net.node.id, "acme/llama-3-8b@1"])
+    parties = store.read(
+        "MATCH (a:Attestation {verdict: 'invalid'}) RETURN a.receipt AS r, a.party AS party"
+    )
+    assert {(p["r"], p["party"]) for p in parties} == {
+        (record_id(r1), net.node.id),
+        (record_id(r2), "acme/llama-3-8b@1"),
+        (record_id(r3), net.node.id),
+    }
     contested = store.read("MATCH (r:Receipt {contested: true}) RETURN r.id AS id")
-    assert contested == [{"id": record_id(r1)}]
+    assert contested == [{"id": record_id(r3)}]
+
+    evidence, _ = load_evidence(store, ScoringParams())
+    ids = evidence.entity_ids
+    faults = sorted(
+        (ids[p], ids[s], FaultCause(c).name)
+        for p, s, c in zip(
+            evidence.fault_party, evidence.fault_source, evidence.fault_cause, strict=True
+        )
+    )
+    assert faults == sorted(
+        [
+            (net.node.id, net.witness.id, "ATTESTED_INVALID"),
+            ("acme/llama-3-8b@1", net.witness.id, "ATTESTED_INVALID"),
+            (third.id, third.id, "WITNESS_MINORITY"),
+        ]
+    )
 
 
 def test_concurrent_submissions_accept_each_record_once(

@@ -17,12 +17,17 @@ Rules:
   model). It is **pending** while the receipt has no vote, and **contested** when votes
   disagree without an invalid majority (valid majority or tie): no fault either way,
   because the DESIGN only faults a challenger against a unanimous verdict.
-- The ``source`` of both derived faults is the faulted party itself: the act being
-  penalised is its own signed record (the minority attestation, the dispute), in line
-  with the attribution rule that every edge is backed by the signature of the party
-  whose responsibility it records. The receipt id is kept on the event for the
-  breakdown. (Naming the majority witnesses instead would make them look like
-  accusers and split one fault into many rows.)
+- An ``invalid`` attestation faults the party it names (node or model) with an
+  ``ATTESTED_INVALID`` fault of 1 at its time, its witness as source, unless the witness
+  was **outvoted**: on a receipt with at least two votes and a strict ``valid``
+  majority, its accusation is void (and it gets the minority fault instead). Otherwise
+  a witness voting against the majority would still fault innocent nodes.
+- The ``source`` of the minority and rejected-dispute faults is the faulted party
+  itself: the act being penalised is its own signed record (the minority attestation,
+  the dispute), in line with the attribution rule that every edge is backed by the
+  signature of the party whose responsibility it records. The receipt id is kept on the
+  event for the breakdown. (Naming the majority witnesses instead would make them look
+  like accusers and split one fault into many rows.)
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ class DisputeClaim(NamedTuple):
     receipt_id: str
     requester_id: str
     ts_ms: int
+
+
+class InvalidClaim(NamedTuple):
+    """An ``invalid`` attestation and the party (node or model) it blames."""
+
+    receipt_id: str
+    witness_id: str
+    party_id: str
+    ts_ms: int
+
+
+# DESIGN §3 gives an invalid attestation no weight of its own: each is one fault.
+ATTESTED_FAULT = 1.0
 
 
 class DisputeStatus(StrEnum):
@@ -172,6 +190,36 @@ def vote_faults(
                 )
             )
     faults.sort(key=lambda f: (f.receipt_id, f.party_id, int(f.cause), f.ref_ms))
+    return faults
+
+
+def attested_faults(
+    claims: Iterable[tuple[str, str, str, int]],
+    attestations: Iterable[tuple[str, str, Verdict | str, int]],
+    as_of_ms: int | None = None,
+) -> list[FaultEvent]:
+    """The faults ``invalid`` attestations put on the parties they name, except where the
+    witness was outvoted. ``attestations`` needs every vote on the receipts where votes
+    disagree (others are unanimous: their claims stand)."""
+    votes = latest_votes(attestations, as_of_ms)
+    faults = []
+    for receipt_id, witness_id, party_id, ts_ms in claims:
+        if as_of_ms is not None and ts_ms > as_of_ms:
+            continue
+        t = tally(votes.get(receipt_id, {}))
+        if t.total >= 2 and t.valid > t.invalid:
+            continue
+        faults.append(
+            FaultEvent(
+                party_id,
+                witness_id,
+                FaultCause.ATTESTED_INVALID,
+                int(ts_ms),
+                ATTESTED_FAULT,
+                receipt_id,
+            )
+        )
+    faults.sort(key=lambda f: (f.receipt_id, f.party_id, f.source_id, f.ref_ms))
     return faults
 
 

@@ -144,7 +144,8 @@ UNWIND $rows AS row
 MATCH (r:Receipt {id: row.receipt}) MATCH (w:Witness {id: row.witness})
 CREATE (a:Attestation {
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
-  verdict: row.verdict, fault: row.fault, note: row.note, record: row.record
+  verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
+  record: row.record
 })
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
@@ -183,17 +184,19 @@ ON MATCH SET
   e.count = e.count + row.count
 """
 
-MERGE_FAULTS = """
+# Receipts per proof type on each model, for accountability policies.
+COUNT_PROOFS = """
 UNWIND $rows AS row
-MERGE (f:Fault {id: row.id})
-ON CREATE SET f.party = row.party, f.source = row.source, f.cause = row.cause,
-  f.ref_ms = row.ref_ms, f.amount = row.amount, f.count = row.count
-ON MATCH SET
-  f.amount = CASE WHEN row.ref_ms >= f.ref_ms
-    THEN f.amount * 2.0 ^ (toFloat(f.ref_ms - row.ref_ms) / $half_life_ms) + row.amount
-    ELSE f.amount + row.amount * 2.0 ^ (toFloat(row.ref_ms - f.ref_ms) / $half_life_ms) END,
-  f.ref_ms = CASE WHEN row.ref_ms >= f.ref_ms THEN row.ref_ms ELSE f.ref_ms END,
-  f.count = f.count + row.count
+MATCH (m:Model {id: row.model})
+SET m.receipts_tee = coalesce(m.receipts_tee, 0) + row.tee,
+    m.receipts_zk = coalesce(m.receipts_zk, 0) + row.zk,
+    m.receipts_none = coalesce(m.receipts_none, 0) + row.none
+"""
+
+MODEL_PROOFS = """
+MATCH (m:Model)
+RETURN m.id AS model, m.provider AS provider, coalesce(m.receipts_tee, 0) AS tee,
+       coalesce(m.receipts_zk, 0) AS zk, coalesce(m.receipts_none, 0) AS none
 """
 
 GET_META = "MATCH (m:Meta {id: $id}) RETURN m.value AS value"
@@ -268,10 +271,20 @@ RETURN collect(e.src) AS src, collect(e.dst) AS dst, collect(e.channel) AS chann
        collect(e.ref_ms) AS ref_ms, collect(e.amount) AS amount
 """
 
-ALL_FAULTS = """
-MATCH (f:Fault)
-RETURN collect(f.party) AS party, collect(f.source) AS source, collect(f.cause) AS cause,
-       collect(f.ref_ms) AS ref_ms, collect(f.amount) AS amount
+# Every `invalid` verdict with the party it blames; whether it stands depends on the
+# other votes on its receipt (an outvoted witness's accusation is void).
+INVALID_ATTESTATIONS = """
+MATCH (a:Attestation {verdict: 'invalid'})
+RETURN collect(a.receipt) AS receipt, collect(a.witness) AS witness,
+       collect(a.party) AS party, collect(a.ts) AS ts
+"""
+
+INCIDENTS = """
+MATCH (a:Attestation {party: $party})
+OPTIONAL MATCH (r:Receipt {id: a.receipt})
+RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.fault AS fault,
+       a.note AS note, r.valid_votes AS valid_votes, r.invalid_votes AS invalid_votes
+ORDER BY a.ts DESC, a.id LIMIT $limit
 """
 
 # Votes on receipts where witnesses disagreed, and every dispute with the votes on its

@@ -10,14 +10,13 @@ from collections.abc import Collection
 
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.builder import EvidenceBuilder
-from graphsvc.scoring.evidence import Channel, Evidence, FaultCause
+from graphsvc.scoring.evidence import Channel, Evidence
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.verdicts import vote_faults
+from graphsvc.scoring.verdicts import attested_faults, vote_faults
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
 _CHANNELS = {member.name.lower(): member for member in Channel}
-_CAUSES = {member.name.lower(): member for member in FaultCause}
 
 
 def load_evidence(
@@ -28,11 +27,11 @@ def load_evidence(
     ``seeds`` are the trusted entities of the personalization; empty means every
     registered witness (DESIGN §3).
     """
-    entities, edges, faults, contested, disputes = store.read_many(
+    entities, edges, invalid, contested, disputes = store.read_many(
         [
             Statement(cypher.ALL_ENTITIES, {}),
             Statement(cypher.ALL_EVIDENCE, {}),
-            Statement(cypher.ALL_FAULTS, {}),
+            Statement(cypher.INVALID_ATTESTATIONS, {}),
             Statement(cypher.CONTESTED_VOTES, {}),
             Statement(cypher.DISPUTES_WITH_VOTES, {}),
         ]
@@ -61,18 +60,6 @@ def load_evidence(
     ):
         builder.edge(src, dst, _CHANNELS[channel], ref_ms, amount)
     newest = max(columns["ref_ms"], default=0)
-    columns = faults[0]
-    for party, source, cause, ref_ms, amount in zip(
-        columns["party"],
-        columns["source"],
-        columns["cause"],
-        columns["ref_ms"],
-        columns["amount"],
-        strict=True,
-    ):
-        builder.fault(party, source, _CAUSES[cause], ref_ms, amount)
-    newest = max(newest, max(columns["ref_ms"], default=0))
-
     votes = [(r["receipt"], r["witness"], r["verdict"], r["ts"]) for r in contested]
     # A dispute's status depends on every vote on its receipt, contested or not.
     for row in disputes:
@@ -82,7 +69,15 @@ def load_evidence(
             if v.get("witness")
         )
     claims = [(r["receipt"], r["requester"], r["ts"]) for r in disputes]
-    for fault in vote_faults(sorted(set(votes)), claims, params):
+    columns = invalid[0]
+    accusations = zip(
+        columns["receipt"], columns["witness"], columns["party"], columns["ts"], strict=True
+    )
+    all_votes = sorted(set(votes))
+    for fault in [
+        *attested_faults(accusations, all_votes),
+        *vote_faults(all_votes, claims, params),
+    ]:
         builder.fault(*fault.as_row())
         newest = max(newest, fault.ref_ms)
 

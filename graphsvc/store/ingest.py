@@ -260,7 +260,7 @@ class Ingestor:
             ),
             Statement(cypher.CREATE_DISPUTES, {"rows": plan.disputes}),
             Statement(cypher.MERGE_EVIDENCE, {"rows": plan.evidence_rows(), **half_life}),
-            Statement(cypher.MERGE_FAULTS, {"rows": plan.fault_rows(), **half_life}),
+            Statement(cypher.COUNT_PROOFS, {"rows": plan.proof_rows()}),
         ]
         if plan.accepted:
             statements.append(

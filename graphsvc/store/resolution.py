@@ -25,12 +25,11 @@ from graphsvc.domain import (
     Verdict,
 )
 from graphsvc.records import Record, RecordError
-from graphsvc.scoring.evidence import Channel, FaultCause
+from graphsvc.scoring.evidence import Channel
 
-# Evidence and fault rows name their channel and cause by the enum member, lower-cased.
+# Evidence rows name their channel by the enum member, lower-cased.
 COSIGN = Channel.COSIGN.name.lower()
 ATTEST = Channel.ATTEST.name.lower()
-ATTESTED_INVALID = FaultCause.ATTESTED_INVALID.name.lower()
 
 
 class RecordStatus(StrEnum):
@@ -124,7 +123,8 @@ class WritePlan:
     votes: dict[str, list[int]] = field(default_factory=dict)  # receipt -> [valid, invalid]
     disputes: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[tuple[str, str, str], _DecayedSum] = field(default_factory=dict)
-    faults: dict[tuple[str, str, str], _DecayedSum] = field(default_factory=dict)
+    # receipts per (model, proof type), for policies on proof strength
+    proofs: dict[tuple[str, str], int] = field(default_factory=dict)
     accepted: int = 0
 
     def evidence_rows(self) -> list[dict[str, Any]]:
@@ -141,19 +141,11 @@ class WritePlan:
             for (ch, src, dst), s in sorted(self.evidence.items())
         ]
 
-    def fault_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": f"{cause}|{source}|{party}",
-                "party": party,
-                "source": source,
-                "cause": cause,
-                "ref_ms": s.ref_ms,
-                "amount": s.amount,
-                "count": s.count,
-            }
-            for (cause, source, party), s in sorted(self.faults.items())
-        ]
+    def proof_rows(self) -> list[dict[str, Any]]:
+        counts: dict[str, dict[str, int]] = {}
+        for (model, proof), n in sorted(self.proofs.items()):
+            counts.setdefault(model, {p.value: 0 for p in ProofType})[proof] = n
+        return [{"model": model, **by_proof} for model, by_proof in counts.items()]
 
 
 def stored_record(record: Record) -> str:
@@ -289,6 +281,8 @@ class Resolver:
             self.plan.output_nodes.add((output, record.signer))
             if requester is not None:
                 self.plan.output_requesters.add((output, requester))
+        key = (model, proof["type"])
+        self.plan.proofs[key] = self.plan.proofs.get(key, 0) + 1
         if requester is not None:
             q = self.rules.proof_weights[ProofType(proof["type"])]
             self._evidence(COSIGN, requester, model, record.ts, q)
@@ -315,6 +309,10 @@ class Resolver:
         self.state.votes.add(key)
         verdict = Verdict(body["verdict"])
         fault = body.get("fault")
+        # The party an `invalid` verdict blames; the scorer decides whether it stands.
+        party = None
+        if verdict is Verdict.INVALID:
+            party = receipt.node if fault == FaultParty.NODE.value else receipt.model
         self.plan.attestations.append(
             {
                 "id": record.id,
@@ -324,6 +322,7 @@ class Resolver:
                 "vote": key,
                 "verdict": str(verdict),
                 "fault": fault,
+                "party": party,
                 "note": body.get("note"),
                 "record": stored_record(record),
             }
@@ -335,9 +334,6 @@ class Resolver:
             self._evidence(ATTEST, record.signer, receipt.model, record.ts, 1.0)
         else:
             tally[1] += 1
-            party = receipt.node if fault == FaultParty.NODE.value else receipt.model
-            key3 = (ATTESTED_INVALID, record.signer, party)
-            self._add(self.plan.faults, key3, record.ts, 1.0)
         return False
 
     def _dispute(self, record: Record) -> bool:
@@ -365,16 +361,7 @@ class Resolver:
         return False
 
     def _evidence(self, channel: str, src: str, dst: str, ts: int, q: float) -> None:
-        self._add(self.plan.evidence, (channel, src, dst), ts, q)
-
-    def _add(
-        self,
-        sums: dict[tuple[str, str, str], _DecayedSum],
-        key: tuple[str, str, str],
-        ts: int,
-        q: float,
-    ) -> None:
-        running = sums.get(key)
+        running = self.plan.evidence.get((channel, src, dst))
         if running is None:
-            running = sums[key] = _DecayedSum(ts)
+            running = self.plan.evidence[(channel, src, dst)] = _DecayedSum(ts)
         running.add(ts, q, self.rules.half_life_ms)

@@ -3,6 +3,8 @@ CREATE INDEX entity_id IF NOT EXISTS FOR (n:Entity) ON (n.id);
 CREATE INDEX receipt_output IF NOT EXISTS FOR (n:Receipt) ON (n.output_hash);
 CREATE INDEX receipt_contested IF NOT EXISTS FOR (n:Receipt) ON (n.contested);
 CREATE INDEX attestation_receipt IF NOT EXISTS FOR (n:Attestation) ON (n.receipt);
+CREATE INDEX attestation_party IF NOT EXISTS FOR (n:Attestation) ON (n.party);
+CREATE INDEX attestation_verdict IF NOT EXISTS FOR (n:Attestation) ON (n.verdict);
 CREATE INDEX dispute_receipt IF NOT EXISTS FOR (n:Dispute) ON (n.receipt);
 CREATE INDEX snapshot_as_of IF NOT EXISTS FOR (n:Snapshot) ON (n.as_of_ms);
 CREATE INDEX score_entity IF NOT EXISTS FOR (n:Score) ON (n.entity);
