@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from graphsvc.api.app import create_app
-from graphsvc.api.context import Services
 from graphsvc.records import record_id
-from graphsvc.reputation import ReputationService
-from graphsvc.service import evidence_rules
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
 from tests import independent_signer as indie
-from tests.network import T0, Network
+from tests.api_client import ADMIN_TOKEN, gql, recompute, serving
+from tests.network import T0, Network, SignedNetwork, signed_network
 
 SUBMIT = """
 mutation($records: [JSON!]!) {
   submitRecords(records: $records) { index id status reason }
 }
 """
+
+Scored = tuple[TestClient, SignedNetwork]
 
 TRAIL = """
 query($id: ID!) {
@@ -46,24 +42,8 @@ query($id: ID!) {
 @pytest.fixture
 def client(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[TestClient]:
     settings = Settings(max_request_bytes=200_000, max_query_depth=6)
-    with GraphStore(embedded_endpoint) as store:
-        store.apply_schema()
-        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: T0 + 10**9)
-        reputation = ReputationService(
-            store, settings.scoring, clock=lambda: T0 + 10**9, refresh_seconds=0
-        )
-        app = create_app(
-            Services(settings=settings, store=store, ingestor=ingestor, reputation=reputation)
-        )
-        with TestClient(app) as test_client:
-            yield test_client
-
-
-def gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    with serving(embedded_endpoint, settings, T0 + 10**9, []) as test_client:
+        yield test_client
 
 
 def test_submit_and_read_the_attribution_trail(client: TestClient) -> None:
@@ -178,29 +158,14 @@ def test_public_api_limits(client: TestClient) -> None:
 
 
 @pytest.fixture
-def scored_client(
-    embedded_endpoint: BoltEndpoint, clean_graph: None
-) -> Iterator[tuple[TestClient, Any]]:
-    from tests.network import signed_network
-
-    settings = Settings(admin_token="s3cret", subscription_poll=0.05)  # type: ignore[arg-type]
-    now = T0 + 40 * 86_400_000
-    with GraphStore(embedded_endpoint) as store:
-        store.apply_schema()
-        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: now)
-        reputation = ReputationService(
-            store, settings.scoring, clock=lambda: now, refresh_seconds=0
-        )
-        net = signed_network(7)
-        ingestor.submit(net.records)
-        services = Services(
-            settings=settings, store=store, ingestor=ingestor, reputation=reputation
-        )
-        with TestClient(create_app(services)) as test_client:
-            yield test_client, net
+def scored_client(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[Scored]:
+    settings = Settings(admin_token=ADMIN_TOKEN, subscription_poll=0.05)  # type: ignore[arg-type]
+    net = signed_network(7)
+    with serving(embedded_endpoint, settings, T0 + 40 * 86_400_000, net.records) as test_client:
+        yield test_client, net
 
 
-def test_recompute_needs_the_admin_token(scored_client: tuple[TestClient, Any]) -> None:
+def test_recompute_needs_the_admin_token(scored_client: Scored) -> None:
     client, _ = scored_client
     mutation = "mutation { recompute { id asOf entities records evidenceDigest } }"
     refused = gql(client, mutation)
@@ -210,21 +175,19 @@ def test_recompute_needs_the_admin_token(scored_client: tuple[TestClient, Any]) 
     ).json()
     assert wrong["errors"][0]["message"].startswith("not authorised")
     done = client.post(
-        "/graphql", json={"query": mutation}, headers={"Authorization": "Bearer s3cret"}
+        "/graphql", json={"query": mutation}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
     ).json()
     snapshot = done["data"]["recompute"]
     assert snapshot["entities"] == 19 and snapshot["asOf"] == "2026-02-10T00:00:00+00:00"
 
 
-def test_reputation_leaderboard_and_history(scored_client: tuple[TestClient, Any]) -> None:
+def test_reputation_leaderboard_and_history(
+    scored_client: Scored,
+) -> None:
     client, net = scored_client
     empty = gql(client, "{ leaderboard(kind: NODE) { totalCount items { score } } }")
     assert empty["data"]["leaderboard"] == {"totalCount": 0, "items": []}
-    client.post(
-        "/graphql",
-        json={"query": "mutation { recompute { id } }"},
-        headers={"Authorization": "Bearer s3cret"},
-    )
+    recompute(client)
 
     page_query = """
     query($after: String) {
@@ -268,13 +231,9 @@ def test_reputation_leaderboard_and_history(scored_client: tuple[TestClient, Any
     assert "first must be between" in too_big["errors"][0]["message"]
 
 
-def test_search_compare_and_worst_first(scored_client: tuple[TestClient, Any]) -> None:
+def test_search_compare_and_worst_first(scored_client: Scored) -> None:
     client, net = scored_client
-    client.post(
-        "/graphql",
-        json={"query": "mutation { recompute { id } }"},
-        headers={"Authorization": "Bearer s3cret"},
-    )
+    recompute(client)
     found = gql(client, '{ search(text: "NODE-", kind: NODE) { id name reputation { rank } } }')
     nodes = found["data"]["search"]
     assert [n["name"] for n in nodes] == ["node-0", "node-1", "node-2", "node-3"]
@@ -293,7 +252,7 @@ def test_search_compare_and_worst_first(scored_client: tuple[TestClient, Any]) -
     assert "text must be" in gql(client, '{ search(text: "") { id } }')["errors"][0]["message"]
 
 
-def test_network_stats(scored_client: tuple[TestClient, Any]) -> None:
+def test_network_stats(scored_client: Scored) -> None:
     client, net = scored_client
     query = """{ networkStats { receipts outputs attestations disputes records lastIngestAt
                  entities { kind count massShare } snapshot { asOf } } }"""
@@ -304,17 +263,13 @@ def test_network_stats(scored_client: tuple[TestClient, Any]) -> None:
     assert before["snapshot"] is None
     kinds = {e["kind"]: e["count"] for e in before["entities"]}
     assert kinds == {"PROVIDER": 2, "MODEL": 4, "NODE": 4, "WITNESS": 3, "REQUESTER": 6}
-    client.post(
-        "/graphql",
-        json={"query": "mutation { recompute { id } }"},
-        headers={"Authorization": "Bearer s3cret"},
-    )
+    recompute(client)
     after = gql(client, query)["data"]["networkStats"]
     assert after["snapshot"]["asOf"] == "2026-02-10T00:00:00+00:00"
     assert sum(e["massShare"] for e in after["entities"]) == pytest.approx(1.0)
 
 
-def test_score_changes_subscription(scored_client: tuple[TestClient, Any]) -> None:
+def test_score_changes_subscription(scored_client: Scored) -> None:
     client, net = scored_client
     node = net.nodes[0].id
     with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
@@ -331,11 +286,7 @@ def test_score_changes_subscription(scored_client: tuple[TestClient, Any]) -> No
                 },
             }
         )
-        client.post(
-            "/graphql",
-            json={"query": "mutation { recompute { id } }"},
-            headers={"Authorization": "Bearer s3cret"},
-        )
+        recompute(client)
         message = ws.receive_json()
         assert message["type"] == "next", message
         change = message["payload"]["data"]["scoreChanges"]

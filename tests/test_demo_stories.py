@@ -191,7 +191,7 @@ def test_the_readme_demo_queries_answer(demo: Demo) -> None:
     text = README.read_text(encoding="utf-8")
     section = text[text.index("## The demo") : text.index("## Records")]
     queries = re.findall(r"```graphql\n(.*?)```", section, re.S)
-    assert len(queries) == 7
+    assert len(queries) == 9
     with TestClient(create_app(demo.services)) as client:
         for query in queries:
             body = client.post("/graphql", json={"query": query}).json()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -11,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from graphsvc.api import cursors
 from graphsvc.api.context import Context
 from graphsvc.api.types import Entity, EntityKind, to_datetime
 from graphsvc.reputation import SnapshotView
@@ -173,17 +173,14 @@ class ReputationFilter:
 
 
 def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode()
+    return cursors.encode("pos", str(position))
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not text.startswith("pos:"):
-            raise ValueError
-        return int(text[4:])
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"invalid cursor {cursor!r}") from None
+    payload = cursors.decode("pos", cursor)
+    if not payload.isdigit():
+        raise ValueError(f"invalid cursor {cursor!r}")
+    return int(payload)
 
 
 async def history_of(

@@ -15,6 +15,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc import domain
+from graphsvc.api.accountability_types import (
+    Incident,
+    ProviderPolicy,
+    ProviderRecommendation,
+    decode_feed_cursor,
+    incident_feed,
+    recommendations,
+)
 from graphsvc.api.context import Context
 from graphsvc.api.reputation_types import (
     KindCount,
@@ -151,6 +159,24 @@ class Query:
             total_count=len(members),
         )
 
+    @strawberry.field(
+        description="Providers meeting an accountability policy, best first, each with its "
+        "qualifying models (scores from the snapshot in force at asOf)."
+    )
+    async def recommend_providers(
+        self,
+        info: Info[Context, None],
+        policy: ProviderPolicy | None = None,
+        first: int = 20,
+        as_of: datetime | None = None,
+    ) -> list[ProviderRecommendation]:
+        size = page_size(info, first)
+        try:
+            rules = (policy or ProviderPolicy()).to_policy()
+        except ValueError as error:
+            raise ClientError(str(error)) from None
+        return await recommendations(info, rules, size, as_of)
+
     @strawberry.field(description="An entity's score in every snapshot between from and to.")
     async def score_history(
         self,
@@ -276,6 +302,32 @@ class Subscription:
                         reputation=Reputation(row=row, snapshot_id=current.info.id),
                     )
             previous = current
+
+    @strawberry.subscription(
+        description="Invalid attestations as they are stored: all, or those blaming the "
+        "given nodes or models (a provider id stands for its models)."
+    )
+    async def incidents(
+        self,
+        info: Info[Context, None],
+        ids: list[strawberry.ID] | None = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this Incident.cursor: what was stored since comes "
+                "first. Without it, only incidents stored from now on."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[Incident, None]:
+        if ids is not None:
+            page_size(info, len(ids))
+        try:
+            start = None if after is None else decode_feed_cursor(after)
+        except ValueError as error:
+            raise ClientError(str(error)) from None
+        wanted = None if ids is None else {str(i) for i in ids}
+        async for incident in incident_feed(info, wanted, start):
+            yield incident
 
 
 def _should_mask(error: Exception) -> bool:

@@ -17,6 +17,7 @@ from graphsvc.store import trail
 from graphsvc.store.resolution import RecordStatus as StoreRecordStatus
 
 if TYPE_CHECKING:
+    from graphsvc.api.accountability_types import Incident
     from graphsvc.api.reputation_types import Reputation, ScorePoint
 
 EntityKind = strawberry.enum(domain.EntityKind, name="EntityKind")
@@ -80,6 +81,18 @@ class Entity:
         from graphsvc.api.reputation_types import history_of
 
         return await history_of(info, str(self.id), from_, to)
+
+    @strawberry.field(
+        description="Invalid attestations blaming it (for a provider: blaming its models), "
+        "newest first, before the given time if any."
+    )
+    async def incidents(
+        self, info: Info[Context, None], first: int = 20, before: datetime | None = None
+    ) -> list[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
+        from graphsvc.api.accountability_types import incidents_of
+        from graphsvc.api.schema import page_size
+
+        return await incidents_of(info, self, page_size(info, first), before)
 
 
 async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:

@@ -69,6 +69,13 @@ class InvalidClaim(NamedTuple):
 ATTESTED_FAULT = 1.0
 
 
+class ClaimStatus(StrEnum):
+    """What became of an ``invalid`` attestation (an incident)."""
+
+    STANDS = "stands"  # it faults the party it names
+    OUTVOTED = "outvoted"  # a strict majority of at least two witnesses said valid
+
+
 class DisputeStatus(StrEnum):
     PENDING = "pending"
     UPHELD = "upheld"
@@ -193,32 +200,41 @@ def vote_faults(
     return faults
 
 
+def claim_status(claim: InvalidClaim, by_witness: dict[str, tuple[Verdict, int]]) -> ClaimStatus:
+    """Whether an ``invalid`` attestation faults its party, given the votes on its
+    receipt (an empty map when they all agree). Ingest keeps one attestation per
+    (receipt, witness), so the claim is its witness's vote."""
+    t = tally(by_witness)
+    if t.total >= 2 and t.valid > t.invalid:
+        return ClaimStatus.OUTVOTED
+    return ClaimStatus.STANDS
+
+
 def attested_faults(
     claims: Iterable[tuple[str, str, str, int]],
     attestations: Iterable[tuple[str, str, Verdict | str, int]],
     as_of_ms: int | None = None,
 ) -> list[FaultEvent]:
-    """The faults ``invalid`` attestations put on the parties they name, except where the
-    witness was outvoted. ``attestations`` needs every vote on the receipts where votes
-    disagree (others are unanimous: their claims stand)."""
+    """The faults ``invalid`` attestations put on the parties they name, unless
+    outvoted. ``attestations`` needs every vote on the receipts where votes disagree
+    (others are unanimous: their claims stand)."""
     votes = latest_votes(attestations, as_of_ms)
     faults = []
-    for receipt_id, witness_id, party_id, ts_ms in claims:
-        if as_of_ms is not None and ts_ms > as_of_ms:
+    for row in claims:
+        claim = InvalidClaim(*row)
+        if as_of_ms is not None and claim.ts_ms > as_of_ms:
             continue
-        t = tally(votes.get(receipt_id, {}))
-        if t.total >= 2 and t.valid > t.invalid:
-            continue
-        faults.append(
-            FaultEvent(
-                party_id,
-                witness_id,
-                FaultCause.ATTESTED_INVALID,
-                int(ts_ms),
-                ATTESTED_FAULT,
-                receipt_id,
+        if claim_status(claim, votes.get(claim.receipt_id, {})) is ClaimStatus.STANDS:
+            faults.append(
+                FaultEvent(
+                    claim.party_id,
+                    claim.witness_id,
+                    FaultCause.ATTESTED_INVALID,
+                    int(claim.ts_ms),
+                    ATTESTED_FAULT,
+                    claim.receipt_id,
+                )
             )
-        )
     faults.sort(key=lambda f: (f.receipt_id, f.party_id, f.source_id, f.ref_ms))
     return faults
 

@@ -145,7 +145,7 @@ MATCH (r:Receipt {id: row.receipt}) MATCH (w:Witness {id: row.witness})
 CREATE (a:Attestation {
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
   verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
-  record: row.record
+  record: row.record, ingested_ms: $now_ms
 })
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
@@ -195,6 +195,7 @@ SET m.receipts_tee = coalesce(m.receipts_tee, 0) + row.tee,
 
 MODEL_PROOFS = """
 MATCH (m:Model)
+WHERE $provider IS NULL OR m.provider = $provider
 RETURN m.id AS model, m.provider AS provider, coalesce(m.receipts_tee, 0) AS tee,
        coalesce(m.receipts_zk, 0) AS zk, coalesce(m.receipts_none, 0) AS none
 """
@@ -279,12 +280,34 @@ RETURN collect(a.receipt) AS receipt, collect(a.witness) AS witness,
        collect(a.party) AS party, collect(a.ts) AS ts
 """
 
+# Invalid attestations blaming any of $parties (a node, or a provider's models), newest
+# first, each with every vote on its receipt: whether it stands depends on them.
 INCIDENTS = """
-MATCH (a:Attestation {party: $party})
-OPTIONAL MATCH (r:Receipt {id: a.receipt})
-RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.fault AS fault,
-       a.note AS note, r.valid_votes AS valid_votes, r.invalid_votes AS invalid_votes
-ORDER BY a.ts DESC, a.id LIMIT $limit
+MATCH (a:Attestation {verdict: 'invalid'})
+WHERE a.party IN $parties AND ($before_ms IS NULL OR a.ts < $before_ms)
+WITH a ORDER BY a.ts DESC, a.id LIMIT $limit
+OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
+RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
+       a.fault AS fault, a.note AS note, a.ingested_ms AS ingested_ms,
+       collect(v {.witness, .verdict, .ts}) AS votes
+ORDER BY ts DESC, id
+"""
+
+NEWEST_INCIDENT_STAMP = """
+MATCH (a:Attestation {verdict: 'invalid'}) RETURN max(a.ingested_ms) AS ms
+"""
+
+# Invalid attestations stored after ($after_ms, $after_id) in (server clock, id) order,
+# for the incidents feed.
+INCIDENTS_INGESTED_AFTER = """
+MATCH (a:Attestation {verdict: 'invalid'})
+WHERE a.ingested_ms > $after_ms OR (a.ingested_ms = $after_ms AND a.id > $after_id)
+WITH a ORDER BY a.ingested_ms, a.id LIMIT $limit
+OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
+RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
+       a.fault AS fault, a.note AS note, a.ingested_ms AS ingested_ms,
+       collect(v {.witness, .verdict, .ts}) AS votes
+ORDER BY ingested_ms, id
 """
 
 # Votes on receipts where witnesses disagreed, and every dispute with the votes on its

@@ -248,7 +248,7 @@ class Ingestor:
                     ]
                 },
             ),
-            Statement(cypher.CREATE_ATTESTATIONS, {"rows": plan.attestations}),
+            Statement(cypher.CREATE_ATTESTATIONS, {"rows": plan.attestations, "now_ms": now}),
             Statement(
                 cypher.COUNT_VOTES,
                 {

@@ -1,10 +1,11 @@
-"""Counts of what the graph holds, for network statistics."""
+"""Counts of what the graph holds: network statistics, receipts per model and proof."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind
+from graphsvc.policy import ProofMix
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
@@ -37,3 +38,11 @@ def network_counts(store: GraphStore) -> NetworkCounts:
         records=int(ingest[0]["records"]) if ingest else 0,
         last_ingest_ms=int(ingest[0]["last_ms"]) if ingest else None,
     )
+
+
+def proof_mixes(store: GraphStore, provider: str | None = None) -> list[ProofMix]:
+    """Every model's (or one provider's models') receipts by proof type."""
+    return [
+        ProofMix(row["model"], row["provider"], int(row["tee"]), int(row["zk"]), int(row["none"]))
+        for row in store.read(cypher.MODEL_PROOFS, provider=provider)
+    ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsvc.domain import EntityKind
+from graphsvc.scoring.verdicts import latest_votes, tally
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 
@@ -57,17 +58,15 @@ class ReceiptTrail:
 
     @property
     def verdict(self) -> str:
-        """The witnesses' verdict so far: unverified, valid, invalid or contested."""
-        verdicts = {a.verdict for a in self.attestations}
-        if not verdicts:
+        """The witnesses' verdict so far: unverified, valid, invalid or contested (a tie).
+        One vote per witness, its latest, as the scorer counts them."""
+        votes = latest_votes((self.id, a.witness, a.verdict, a.ts) for a in self.attestations)
+        t = tally(votes.get(self.id, {}))
+        if t.total == 0:
             return "unverified"
-        if len(verdicts) > 1:
-            valid = sum(a.verdict == "valid" for a in self.attestations)
-            invalid = len(self.attestations) - valid
-            if valid == invalid:
-                return "contested"
-            return "valid" if valid > invalid else "invalid"
-        return verdicts.pop()
+        if t.valid == t.invalid:
+            return "contested"
+        return "valid" if t.valid > t.invalid else "invalid"
 
 
 def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]:

@@ -1,0 +1,250 @@
+"""GraphQL types of accountability: incidents blamed on a party, and providers that
+meet a developer's policy."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.types import Info
+
+from graphsvc import domain
+from graphsvc.api import cursors
+from graphsvc.api.context import Context
+from graphsvc.api.reputation_types import Reputation, snapshot_view, to_ms
+from graphsvc.api.types import Entity, FaultParty, ProofType, Receipt, load_entity, to_datetime
+from graphsvc.policy import Policy, ProviderOffer, recommend
+from graphsvc.scoring.verdicts import ClaimStatus
+from graphsvc.store import incidents as store_incidents
+from graphsvc.store.stats import proof_mixes
+
+IncidentStatus = strawberry.enum(
+    ClaimStatus,
+    name="IncidentStatus",
+    description="STANDS: it faults the party it names. OUTVOTED: a strict majority of at "
+    "least two witnesses attested the receipt valid, so it faults no one but its witness.",
+)
+
+# How far back each poll of the incidents feed looks: a write stamped before a poll can
+# commit after it, and replicas' clocks differ a little; ids already sent are skipped.
+FEED_LOOKBACK_MS = 60_000
+FEED_BATCH = 500
+_LAST = "\uffff"  # sorts after every record id
+
+
+@strawberry.type(description="An invalid attestation: a witness blamed a node or a model.")
+class Incident:
+    found: strawberry.Private[store_incidents.Incident]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.found.id)
+
+    @strawberry.field(
+        description="Its position in the incidents feed: subscribe with after: cursor to "
+        "resume after it."
+    )
+    def cursor(self) -> str:
+        return encode_feed_cursor(self.found.stamp, self.found.id)
+
+    @strawberry.field(description="When the witness signed it.")
+    def ts(self) -> datetime:
+        return to_datetime(self.found.ts)
+
+    @strawberry.field
+    def status(self) -> IncidentStatus:  # type: ignore[valid-type]
+        return self.found.status
+
+    @strawberry.field(description="Which party the witness blamed.")
+    def fault(self) -> FaultParty:  # type: ignore[valid-type]
+        return domain.FaultParty(self.found.fault)
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.found.note
+
+    @strawberry.field(description="The blamed node or model.")
+    async def party(self, info: Info[Context, None]) -> Entity | None:
+        return await load_entity(info, self.found.party)
+
+    @strawberry.field
+    async def witness(self, info: Info[Context, None]) -> Entity | None:
+        return await load_entity(info, self.found.witness)
+
+    @strawberry.field
+    async def receipt(self, info: Info[Context, None]) -> Receipt | None:
+        found = await info.context.receipts.load(self.found.receipt)
+        return Receipt(trail=found) if found else None
+
+
+async def blamed_parties(info: Info[Context, None], entity: Entity) -> list[str]:
+    """What incidents of ``entity`` name: itself, or for a provider its models."""
+    kind = domain.EntityKind(entity.kind)
+    if kind is domain.EntityKind.PROVIDER:
+        models = await run_in_threadpool(proof_mixes, info.context.services.store, str(entity.id))
+        return [m.model for m in models]
+    if kind in (domain.EntityKind.NODE, domain.EntityKind.MODEL):
+        return [str(entity.id)]
+    return []
+
+
+async def incidents_of(
+    info: Info[Context, None], entity: Entity, first: int, before: datetime | None
+) -> list[Incident]:
+    parties = await blamed_parties(info, entity)
+    found = await run_in_threadpool(
+        store_incidents.incidents,
+        info.context.services.store,
+        parties,
+        first,
+        None if before is None else to_ms(before),
+    )
+    return [Incident(found=f) for f in found]
+
+
+def encode_feed_cursor(stamp: int, incident_id: str) -> str:
+    return cursors.encode("feed", f"{stamp}:{incident_id}")
+
+
+def decode_feed_cursor(cursor: str) -> tuple[int, str]:
+    stamp, _, incident_id = cursors.decode("feed", cursor).partition(":")
+    if not stamp.isdigit() or not incident_id:
+        raise ValueError(f"invalid cursor {cursor!r}")
+    return int(stamp), incident_id
+
+
+async def incident_feed(
+    info: Info[Context, None], wanted: set[str] | None, after: tuple[int, str] | None
+) -> AsyncGenerator[Incident, None]:
+    """Incidents as they are stored, blaming ``wanted`` ids (a provider id stands for its
+    models) or any party: those stored after the ``after`` position first, then new ones.
+
+    Positions are the ingesting server's stamps, never this process's clock: each poll
+    rereads ``FEED_LOOKBACK_MS`` before the newest stamp seen, so a write stamped earlier
+    but committed later is still found; ids already seen are skipped.
+    """
+    store = info.context.services.store
+    if after is None:  # only what is stored from now on
+        after = (await run_in_threadpool(store_incidents.newest_incident_stamp, store) or 0, _LAST)
+    horizon = after[0]
+    seen = {
+        i.id: i.stamp
+        for i in await _window(info, horizon - FEED_LOOKBACK_MS)
+        if (i.stamp, i.id) <= after
+    }
+    while True:
+        for incident in await _window(info, horizon - FEED_LOOKBACK_MS):
+            if incident.id in seen:
+                continue
+            seen[incident.id] = incident.stamp
+            horizon = max(horizon, incident.stamp)
+            if wanted is None or await _concerns(info, incident, wanted):
+                yield Incident(found=incident)
+        seen = {i: ms for i, ms in seen.items() if ms >= horizon - FEED_LOOKBACK_MS}
+        await asyncio.sleep(info.context.services.settings.subscription_poll)
+
+
+async def _window(info: Info[Context, None], after_ms: int) -> list[store_incidents.Incident]:
+    """Every incident stamped after ``after_ms``, oldest first, read in pages."""
+    found: list[store_incidents.Incident] = []
+    after = (after_ms, "")
+    while True:
+        page = await run_in_threadpool(
+            store_incidents.incidents_ingested_after,
+            info.context.services.store,
+            *after,
+            FEED_BATCH,
+        )
+        found += page
+        if len(page) < FEED_BATCH:
+            return found
+        after = (page[-1].stamp, page[-1].id)
+
+
+async def _concerns(
+    info: Info[Context, None], incident: store_incidents.Incident, wanted: set[str]
+) -> bool:
+    if incident.party in wanted:
+        return True
+    party = await info.context.entities.load(incident.party)
+    return party is not None and party.provider in wanted
+
+
+@strawberry.input(
+    description="An accountability policy. A model qualifies when at least minProofShare "
+    "of its receipts carry minProof or a stronger proof (NONE < TEE < ZK), its score and "
+    "fault rate are within bounds and its decayed positive evidence is at least "
+    "minEvidence; a provider qualifies when its own score and fault rate are within bounds "
+    "and it publishes a qualifying model."
+)
+class ProviderPolicy:
+    min_proof: ProofType = domain.ProofType.NONE  # type: ignore[valid-type]
+    min_proof_share: float = 1.0
+    min_score: float = 0.0
+    max_fault_rate: float = 1.0
+    min_evidence: float = 0.0
+
+    def to_policy(self) -> Policy:
+        return Policy(
+            min_proof=domain.ProofType(self.min_proof),
+            min_proof_share=self.min_proof_share,
+            min_score=self.min_score,
+            max_fault_rate=self.max_fault_rate,
+            min_evidence=self.min_evidence,
+        )
+
+
+@strawberry.type(description="Receipts a model has served, by proof type (all time).")
+class ProofCounts:
+    tee: int
+    zk: int
+    none: int
+    share_at_least_min_proof: float = strawberry.field(
+        description="Share of its receipts with the policy's minimum proof or stronger."
+    )
+
+
+@strawberry.type
+class ModelRecommendation:
+    reputation: Reputation
+    proofs: ProofCounts
+
+
+@strawberry.type(description="A provider meeting the policy, with its qualifying models.")
+class ProviderRecommendation:
+    reputation: Reputation
+    models: list[ModelRecommendation]
+
+
+async def recommendations(
+    info: Info[Context, None], policy: Policy, first: int, as_of: datetime | None
+) -> list[ProviderRecommendation]:
+    view = await snapshot_view(info, as_of)
+    if view is None:
+        return []
+    mixes = await run_in_threadpool(proof_mixes, info.context.services.store)
+    offers = recommend(view.by_entity, mixes, policy)[:first]
+    return [_recommendation(offer, policy, view.info.id) for offer in offers]
+
+
+def _recommendation(
+    offer: ProviderOffer, policy: Policy, snapshot_id: str
+) -> ProviderRecommendation:
+    return ProviderRecommendation(
+        reputation=Reputation(row=offer.row, snapshot_id=snapshot_id),
+        models=[
+            ModelRecommendation(
+                reputation=Reputation(row=m.row, snapshot_id=snapshot_id),
+                proofs=ProofCounts(
+                    tee=m.proofs.tee,
+                    zk=m.proofs.zk,
+                    none=m.proofs.none,
+                    share_at_least_min_proof=m.proofs.share_at_least(policy.min_proof),
+                ),
+            )
+            for m in offer.models
+        ],
+    )

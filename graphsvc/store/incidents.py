@@ -1,0 +1,71 @@
+"""Incidents: the ``invalid`` attestations that blame a node or a model, with what
+became of each (it stands, was outvoted, or was superseded by its witness)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphsvc.scoring.verdicts import ClaimStatus, InvalidClaim, claim_status, latest_votes
+from graphsvc.store import cypher
+from graphsvc.store.graph_store import GraphStore
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    ts: int
+    receipt: str
+    witness: str
+    party: str
+    fault: str
+    note: str | None
+    status: ClaimStatus
+    stamp: int = 0  # when the ingesting server stored it (its clock), for the feed
+
+
+def incidents(
+    store: GraphStore, parties: Sequence[str], limit: int, before_ms: int | None = None
+) -> list[Incident]:
+    """The newest incidents blaming any of ``parties``, before ``before_ms`` if given."""
+    if not parties or limit <= 0:
+        return []
+    rows = store.read(cypher.INCIDENTS, parties=list(parties), before_ms=before_ms, limit=limit)
+    return [_incident(row) for row in rows]
+
+
+def incidents_ingested_after(
+    store: GraphStore, after_ms: int, after_id: str, limit: int
+) -> list[Incident]:
+    """Incidents stored after ``(after_ms, after_id)`` in (ingesting server's clock, id)
+    order, oldest first: the feed behind the ``incidents`` subscription."""
+    rows = store.read(
+        cypher.INCIDENTS_INGESTED_AFTER, after_ms=after_ms, after_id=after_id, limit=limit
+    )
+    return [_incident(row) for row in rows]
+
+
+def newest_incident_stamp(store: GraphStore) -> int | None:
+    rows = store.read(cypher.NEWEST_INCIDENT_STAMP)
+    return int(rows[0]["ms"]) if rows and rows[0]["ms"] is not None else None
+
+
+def _incident(row: dict[str, Any]) -> Incident:
+    claim = InvalidClaim(row["receipt"], row["witness"], row["party"], int(row["ts"]))
+    votes = latest_votes(
+        (row["receipt"], v["witness"], v["verdict"], int(v["ts"]))
+        for v in row["votes"]
+        if v.get("witness")
+    )
+    return Incident(
+        id=row["id"],
+        ts=claim.ts_ms,
+        receipt=claim.receipt_id,
+        witness=claim.witness_id,
+        party=claim.party_id,
+        fault=row["fault"],
+        note=row["note"],
+        status=claim_status(claim, votes.get(claim.receipt_id, {})),
+        stamp=int(row.get("ingested_ms") or 0),
+    )

@@ -1,0 +1,60 @@
+"""Serving the app in-process over the embedded store, for API tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from graphsvc.api.app import create_app
+from graphsvc.api.context import Services
+from graphsvc.reputation import ReputationService
+from graphsvc.service import evidence_rules
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.ingest import Ingestor
+
+ADMIN_TOKEN = "s3cret"
+
+
+@contextmanager
+def serving(
+    endpoint: BoltEndpoint, settings: Settings, now_ms: int, records: list[dict[str, Any]]
+) -> Iterator[TestClient]:
+    """The app over ``endpoint`` with ``records`` ingested, every clock fixed at ``now_ms``."""
+    with GraphStore(endpoint) as store:
+        store.apply_schema()
+        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: now_ms)
+        reputation = ReputationService(
+            store, settings.scoring, clock=lambda: now_ms, refresh_seconds=0
+        )
+        if records:
+            results = ingestor.submit(records)
+            assert [r.reason for r in results if r.reason] == []
+        services = Services(
+            settings=settings, store=store, ingestor=ingestor, reputation=reputation
+        )
+        with TestClient(create_app(services)) as client:
+            yield client
+
+
+def gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def recompute(client: TestClient) -> dict[str, Any]:
+    """Run the admin ``recompute`` mutation and return the new snapshot's id and asOf."""
+    body = client.post(
+        "/graphql",
+        json={"query": "mutation { recompute { id asOf } }"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).json()
+    assert "errors" not in body, body
+    snapshot: dict[str, Any] = body["data"]["recompute"]
+    return snapshot
