@@ -201,6 +201,18 @@ class ReputationService:
         info = snapshots.snapshot_in_force(self._store, as_of_ms)
         return self._view_of(info) if info else None
 
+    def view_by_id(self, snapshot_id: str) -> SnapshotView | None:
+        info = snapshots.snapshot_by_id(self._store, snapshot_id)
+        return self._view_of(info) if info else None
+
+    def known_current_view(self) -> tuple[bool, SnapshotView | None]:
+        """``(True, newest view)`` when it is known without asking the store (checked
+        less than the refresh interval ago), else ``(False, None)``: lets the event loop
+        skip a thread hop on most reads."""
+        if time.monotonic() - self._checked_at < self._refresh_seconds:
+            return True, self._current
+        return False, None
+
     def history(self, entity: str, from_ms: int, to_ms: int) -> list[ScoreRow]:
         return snapshots.score_history(self._store, entity, from_ms, to_ms)
 

@@ -58,3 +58,18 @@ def recompute(client: TestClient) -> dict[str, Any]:
     assert "errors" not in body, body
     snapshot: dict[str, Any] = body["data"]["recompute"]
     return snapshot
+
+
+@contextmanager
+def subscription(
+    client: TestClient, query: str, variables: dict[str, Any] | None = None
+) -> Iterator[Any]:
+    """A graphql-transport-ws connection with ``query`` subscribed as id "1"; completes it
+    on the way out."""
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        payload = {"query": query, "variables": variables or {}}
+        ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        yield ws
+        ws.send_json({"id": "1", "type": "complete"})

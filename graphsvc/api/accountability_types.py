@@ -14,9 +14,9 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
-from graphsvc.api.reputation_types import Reputation, snapshot_view, to_ms
+from graphsvc.api.reputation_types import Reputation, reputations, snapshot_view, to_ms
 from graphsvc.api.types import Entity, FaultParty, ProofType, Receipt, load_entity, to_datetime
-from graphsvc.policy import Policy, ProviderOffer, recommend
+from graphsvc.policy import Policy, recommend
 from graphsvc.scoring.verdicts import ClaimStatus
 from graphsvc.store import incidents as store_incidents
 from graphsvc.store.stats import proof_mixes
@@ -227,24 +227,23 @@ async def recommendations(
         return []
     mixes = await run_in_threadpool(proof_mixes, info.context.services.store)
     offers = recommend(view.by_entity, mixes, policy)[:first]
-    return [_recommendation(offer, policy, view.info.id) for offer in offers]
-
-
-def _recommendation(
-    offer: ProviderOffer, policy: Policy, snapshot_id: str
-) -> ProviderRecommendation:
-    return ProviderRecommendation(
-        reputation=Reputation(row=offer.row, snapshot_id=snapshot_id),
-        models=[
-            ModelRecommendation(
-                reputation=Reputation(row=m.row, snapshot_id=snapshot_id),
-                proofs=ProofCounts(
-                    tee=m.proofs.tee,
-                    zk=m.proofs.zk,
-                    none=m.proofs.none,
-                    share_at_least_min_proof=m.proofs.share_at_least(policy.min_proof),
-                ),
-            )
-            for m in offer.models
-        ],
-    )
+    rows = [row for offer in offers for row in (offer.row, *(m.row for m in offer.models))]
+    found = iter(await reputations(info, rows, view.info.id))
+    return [
+        ProviderRecommendation(
+            reputation=next(found),
+            models=[
+                ModelRecommendation(
+                    reputation=next(found),
+                    proofs=ProofCounts(
+                        tee=m.proofs.tee,
+                        zk=m.proofs.zk,
+                        none=m.proofs.none,
+                        share_at_least_min_proof=m.proofs.share_at_least(policy.min_proof),
+                    ),
+                )
+                for m in offer.models
+            ],
+        )
+        for offer in offers
+    ]

@@ -16,6 +16,29 @@ from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.ingest import Ingestor
 
 
+class EntityCache:
+    """Registered entities by id, shared by every request of one process.
+
+    Safe to keep without expiry: an accepted ``register`` or ``model`` record is never
+    replaced (one kind and name per key, one provider per model name). Unknown ids are
+    not cached, so an entity registered later is found at its first lookup.
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self._max_entries = max_entries
+        self._found: dict[str, trail.EntityInfo] = {}
+
+    def get(self, entity_id: str) -> trail.EntityInfo | None:
+        return self._found.get(entity_id)
+
+    def put_many(self, found: dict[str, trail.EntityInfo]) -> None:
+        if len(self._found) + len(found) > self._max_entries:
+            # Drop the older half (dicts keep insertion order): bounded, and cheap.
+            keep = list(self._found.items())[len(self._found) // 2 :]
+            self._found = dict(keep)
+        self._found.update(found)
+
+
 @dataclass
 class Services:
     """Long-lived objects shared by every request of one process."""
@@ -24,6 +47,7 @@ class Services:
     store: GraphStore
     ingestor: Ingestor
     reputation: ReputationService
+    entity_cache: EntityCache = field(default_factory=EntityCache)
 
 
 @dataclass
@@ -34,11 +58,13 @@ class Context:
     receipts: DataLoader[str, trail.ReceiptTrail | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        store = self.services.store
+        store, cache = self.services.store, self.services.entity_cache
 
         async def load_entities(ids: list[str]) -> list[trail.EntityInfo | None]:
-            found = await run_in_threadpool(trail.entities, store, ids)
-            return [found.get(i) for i in ids]
+            missing = [i for i in ids if cache.get(i) is None]
+            if missing:
+                cache.put_many(await run_in_threadpool(trail.entities, store, missing))
+            return [cache.get(i) for i in ids]
 
         async def load_receipts(ids: list[str]) -> list[trail.ReceiptTrail | None]:
             found = await run_in_threadpool(trail.receipt_trails, store, ids)

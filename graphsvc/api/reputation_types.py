@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -15,6 +16,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.types import Entity, EntityKind, to_datetime
 from graphsvc.reputation import SnapshotView
 from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.store.trail import EntityInfo
 
 
 def to_ms(moment: datetime) -> int:
@@ -26,15 +28,42 @@ def to_ms(moment: datetime) -> int:
 
 async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
     reputation = info.context.services.reputation
+    if as_of is None:
+        known, view = reputation.known_current_view()
+        if known:
+            return view
     return await run_in_threadpool(reputation.view, None if as_of is None else to_ms(as_of))
+
+
+async def reputations(
+    info: Info[Context, None], rows: Sequence[ScoreRow], snapshot_id: str
+) -> list[Reputation]:
+    """Reputations of ``rows`` with their entities fetched in one batch (usually from
+    the process's cache), so no field of theirs waits on the store."""
+    found = await info.context.entities.load_many([row.entity for row in rows])
+    return [
+        Reputation(row=row, snapshot_id=snapshot_id, entity_info=entity)
+        for row, entity in zip(rows, found, strict=True)
+    ]
 
 
 async def reputation_of(
     info: Info[Context, None], entity_id: str, as_of: datetime | None
 ) -> Reputation | None:
+    (found,) = await reputations_of(info, [entity_id], as_of)
+    return found
+
+
+async def reputations_of(
+    info: Info[Context, None], entity_ids: Sequence[str], as_of: datetime | None
+) -> list[Reputation | None]:
+    """Each id's reputation in the snapshot in force at ``as_of`` (None if unscored)."""
     view = await snapshot_view(info, as_of)
-    row = view.by_entity.get(entity_id) if view else None
-    return Reputation(row=row, snapshot_id=view.info.id) if row and view else None
+    if view is None:
+        return [None] * len(entity_ids)
+    rows = [view.by_entity.get(i) for i in entity_ids]
+    found = iter(await reputations(info, [r for r in rows if r is not None], view.info.id))
+    return [None if row is None else next(found) for row in rows]
 
 
 @strawberry.enum
@@ -47,13 +76,13 @@ class LeaderboardOrder(Enum):
 class Reputation:
     row: strawberry.Private[ScoreRow]
     snapshot_id: strawberry.Private[str]
+    entity_info: strawberry.Private[EntityInfo | None]
 
     @strawberry.field
-    async def entity(self, info: Info[Context, None]) -> Entity:
-        found = await info.context.entities.load(self.row.entity)
-        if found is None:  # scores only exist for registered entities
+    def entity(self) -> Entity:
+        if self.entity_info is None:  # scores only exist for registered entities
             raise LookupError(f"entity {self.row.entity} is scored but not registered")
-        return Entity.of(found)
+        return Entity.of(self.entity_info)
 
     @strawberry.field(description="0-100: mass relative to the best entity of the same kind.")
     def score(self) -> float:

@@ -9,8 +9,17 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from graphql.validation import ASTValidationRule
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -39,6 +48,8 @@ from graphsvc.api.reputation_types import (
     encode_cursor,
     history_of,
     reputation_of,
+    reputations,
+    reputations_of,
     snapshot_view,
     to_ms,
 )
@@ -54,6 +65,7 @@ from graphsvc.api.types import (
 from graphsvc.reputation import ScoringError
 from graphsvc.settings import Settings
 from graphsvc.store import trail
+from graphsvc.store.snapshots import ScoreRow
 from graphsvc.store.stats import network_counts
 
 
@@ -99,7 +111,7 @@ class Query:
         self, info: Info[Context, None], ids: list[strawberry.ID], as_of: datetime | None = None
     ) -> list[Reputation | None]:
         page_size(info, len(ids))
-        return [await reputation_of(info, str(i), as_of) for i in ids]
+        return await reputations_of(info, [str(i) for i in ids], as_of)
 
     @strawberry.field(description="Registered entities whose name contains the text.")
     async def search(
@@ -151,7 +163,7 @@ class Query:
         page = members[start : start + size]
         end = start + len(page) - 1
         return ReputationPage(
-            items=[Reputation(row=row, snapshot_id=view.info.id) for row in page],
+            items=await reputations(info, page, view.info.id),
             page_info=PageInfo(
                 has_next_page=end + 1 < len(members),
                 end_cursor=encode_cursor(end) if page else None,
@@ -276,18 +288,32 @@ class Subscription:
         ids: list[strawberry.ID] | None = None,
         kind: EntityKind | None = None,  # type: ignore[valid-type]
         min_delta: float = 0.0,
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The snapshot the client last saw: the first message compares "
+                "the next newer one with it. Without it, changes after the current one."
+            ),
+        ] = None,
     ) -> AsyncGenerator[ScoreChange, None]:
         if ids is not None:
             page_size(info, len(ids))
         wanted = {str(i) for i in ids} if ids is not None else None
         kind_wanted = None if kind is None else domain.EntityKind(kind)
         poll = info.context.services.settings.subscription_poll
-        previous = await snapshot_view(info, None)
+        if after is None:
+            previous = await snapshot_view(info, None)
+        else:
+            service = info.context.services.reputation
+            previous = await run_in_threadpool(service.view_by_id, str(after))
+            if previous is None:
+                raise ClientError(f"unknown snapshot {after}")
         while True:
             await asyncio.sleep(poll)
             current = await snapshot_view(info, None)
             if current is None or (previous and current.info.id == previous.info.id):
                 continue
+            changed: list[tuple[float | None, ScoreRow]] = []
             for entity, row in sorted(current.by_entity.items()):
                 if wanted is not None and entity not in wanted:
                     continue
@@ -296,11 +322,10 @@ class Subscription:
                 old = previous.by_entity.get(entity) if previous else None
                 before = old.score if old else None
                 if before is None or abs(row.score - before) > min_delta:
-                    yield ScoreChange(
-                        before=before,
-                        after=row.score,
-                        reputation=Reputation(row=row, snapshot_id=current.info.id),
-                    )
+                    changed.append((before, row))
+            found = await reputations(info, [row for _, row in changed], current.info.id)
+            for (before, row), reputation in zip(changed, found, strict=True):
+                yield ScoreChange(before=before, after=row.score, reputation=reputation)
             previous = current
 
     @strawberry.subscription(
@@ -337,14 +362,22 @@ def _should_mask(error: Exception) -> bool:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limit rules are made once, so every request validates with the same rule
+    # classes and ValidationCache can answer the documents dashboards send over and over
+    # (QueryDepthLimiter and MaxAliasesLimiter would make new ones per request).
+    limits: list[type[ASTValidationRule]] = [
+        depth_limit_rule(settings.max_query_depth, None, None),
+        alias_limit_rule(settings.max_query_aliases),
+    ]
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: ParserCache(maxsize=256),  # bounded: unique texts cannot grow memory
+            lambda: AddValidationRules(limits),
+            lambda: ValidationCache(maxsize=256),
             lambda: MaskErrors(should_mask_error=_should_mask),
         ],
     )
