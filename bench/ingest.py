@@ -431,7 +431,7 @@ class HttpServer:
 
 def post_ndjson(url: str, records: list[Record], body_records: int) -> None:
     """POST ``records`` as NDJSON bodies of ``body_records`` lines; read every answer."""
-    import httpx
+    import httpx2 as httpx
 
     with httpx.Client(timeout=600) as client:
         for first in range(0, len(records), body_records):
