@@ -6,8 +6,8 @@ Usage::
 
 Prints a markdown table, one row per half-life (the baselines do not depend on it), so
 the result can be checked for robustness rather than read at one tuned value. The
-default file is the shared Bitcoin OTC network. ``graphsvc replay FILE --json``
-gives the same figures for the default parameters.
+default file is the Bitcoin OTC network (`tests/data`, a copy of `shared/data`).
+``graphsvc replay FILE --json`` gives the same figures for the default parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.replay import load_ratings, replay_ratings
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitcoin-otc.csv"
+DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "bitcoin-otc.csv.gz"
 
 
 def main() -> None:

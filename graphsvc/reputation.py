@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
@@ -23,6 +24,7 @@ from graphsvc.scoring.scores import Scores
 from graphsvc.store import cypher, snapshots
 from graphsvc.store.evidence_loader import load_evidence
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.seeds import store_seeds, stored_seeds
 from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
 
 BREAKDOWN_TOP = 5
@@ -83,6 +85,12 @@ def score_rows(scores: Scores, *, with_breakdown: bool = True) -> list[ScoreRow]
     return rows
 
 
+class SeedSource(StrEnum):
+    ADMIN = "admin"  # set through the API (setSeeds), shared by every replica
+    CONFIGURED = "configured"  # GRAPHSVC_SEEDS
+    WITNESSES = "witnesses"  # the default: every registered witness
+
+
 class ReputationService:
     def __init__(
         self,
@@ -108,8 +116,27 @@ class ReputationService:
 
     # ------------------------------------------------------------------ computing
 
+    def seeds(self) -> tuple[tuple[str, ...], SeedSource]:
+        """The trusted entities the next recompute uses, and where they come from."""
+        stored = stored_seeds(self._store)
+        if stored is not None:
+            return stored, SeedSource.ADMIN
+        if self._seeds:
+            return self._seeds, SeedSource.CONFIGURED
+        return (), SeedSource.WITNESSES
+
+    def set_seeds(self, ids: Collection[str]) -> tuple[tuple[str, ...], SeedSource]:
+        """Keep ``ids`` as the seeds for every replica (empty: back to the configured
+        ones). Takes effect at the next recompute; snapshots record the seeds they used."""
+        try:
+            store_seeds(self._store, list(ids))
+        except LookupError as error:
+            raise ScoringError(str(error)) from None
+        return self.seeds()
+
     def evidence(self) -> tuple[Evidence, int]:
-        return load_evidence(self._store, self.params, seeds=self._seeds)
+        seeds, _ = self.seeds()
+        return load_evidence(self._store, self.params, seeds=seeds)
 
     def compute(self, as_of_ms: int | None = None) -> tuple[Scores, Evidence]:
         """Score the store's evidence as of a time (default: now), without storing it.

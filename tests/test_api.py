@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -312,3 +313,39 @@ def test_subscriptions_refuse_unknown_positions(scored_client: Scored) -> None:
             message = ws.receive_json()
         assert message["type"] == "next" and "errors" in message["payload"], message
         assert "unknown snapshot" in str(message) or "invalid cursor" in str(message)
+
+
+def admin(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
+    body: dict[str, Any] = client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).json()
+    return body
+
+
+def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
+    client, net = scored_client
+    seeds = "{ seeds { source ids entities { id kind } } }"
+    set_seeds = "mutation($ids: [ID!]!) { setSeeds(ids: $ids) { source ids } }"
+    assert gql(client, seeds)["data"]["seeds"] == {"source": "WITNESSES", "ids": [], "entities": []}
+    trusted = net.witnesses[0].id
+
+    refused = gql(client, set_seeds, ids=[trusted])
+    assert refused["errors"][0]["message"].startswith("not authorised")
+    unknown = admin(client, set_seeds, ids=[trusted, "ed25519:nope"])
+    assert unknown["errors"][0]["message"] == "unknown seed entities: ed25519:nope"
+    assert gql(client, seeds)["data"]["seeds"]["source"] == "WITNESSES"  # nothing changed
+
+    chosen = admin(client, set_seeds, ids=[trusted, trusted])["data"]["setSeeds"]
+    assert chosen == {"source": "ADMIN", "ids": [trusted]}
+    assert gql(client, seeds)["data"]["seeds"]["entities"] == [{"id": trusted, "kind": "WITNESS"}]
+    recompute(client)
+    query = "query($ids: [ID!]!) { compare(ids: $ids) { score mass } }"
+    first, other = gql(client, query, ids=[trusted, net.witnesses[1].id])["data"]["compare"]
+    # Witnesses receive no evidence: their mass is their teleport share, now all the first's.
+    assert first["score"] == 100.0 and first["mass"] > 0
+    assert other["mass"] == 0.0
+
+    cleared = admin(client, set_seeds, ids=[])["data"]["setSeeds"]
+    assert cleared == {"source": "WITNESSES", "ids": []}

@@ -21,7 +21,7 @@ from graphsvc.scoring.replay import (
     roc_auc,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bitcoin-otc.csv"
+DATA = Path(__file__).resolve().parent / "data" / "bitcoin-otc.csv.gz"
 DAY_S = 86_400
 
 

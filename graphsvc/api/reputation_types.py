@@ -14,7 +14,7 @@ from strawberry.types import Info
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
 from graphsvc.api.types import Entity, EntityKind, to_datetime
-from graphsvc.reputation import SnapshotView
+from graphsvc.reputation import SeedSource, SnapshotView
 from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.store.trail import EntityInfo
 
@@ -264,3 +264,29 @@ class ScoreChange:
     before: float | None
     after: float
     reputation: Reputation
+
+
+SeedSourceType = strawberry.enum(
+    SeedSource,
+    name="SeedSource",
+    description="ADMIN: set with setSeeds (shared by every replica). CONFIGURED: "
+    "GRAPHSVC_SEEDS. WITNESSES: none set, so every registered witness is trusted.",
+)
+
+
+@strawberry.type(description="The trusted entities the personalization's seed part uses.")
+class SeedSet:
+    source: SeedSourceType  # type: ignore[valid-type]
+    ids: list[strawberry.ID] = strawberry.field(
+        description="Empty when the source is WITNESSES (all of them)."
+    )
+
+    @strawberry.field
+    async def entities(self, info: Info[Context, None]) -> list[Entity]:
+        found = await info.context.entities.load_many([str(i) for i in self.ids])
+        return [Entity.of(e) for e in found if e is not None]
+
+    @classmethod
+    def of(cls, seeds: tuple[tuple[str, ...], SeedSource]) -> SeedSet:
+        ids, source = seeds
+        return cls(source=source, ids=[strawberry.ID(i) for i in ids])

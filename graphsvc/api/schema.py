@@ -43,6 +43,7 @@ from graphsvc.api.reputation_types import (
     ReputationPage,
     ScoreChange,
     ScorePoint,
+    SeedSet,
     Snapshot,
     decode_cursor,
     encode_cursor,
@@ -223,6 +224,10 @@ class Query:
             snapshot=Snapshot.of(view.info) if view else None,
         )
 
+    @strawberry.field(description="The trusted seeds the next recompute uses.")
+    async def seeds(self, info: Info[Context, None]) -> SeedSet:
+        return SeedSet.of(await run_in_threadpool(info.context.services.reputation.seeds))
+
     @strawberry.field(description="Stored snapshots, newest first.")
     async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:
         from graphsvc.store.snapshots import list_snapshots
@@ -263,6 +268,20 @@ class Mutation:
         return [
             RecordResult(index=r.index, id=r.id, status=r.status, reason=r.reason) for r in results
         ]
+
+    @strawberry.mutation(
+        description="Set the trusted seeds (registered entity ids) for every replica from "
+        "the next recompute on; an empty list goes back to the configured ones."
+    )
+    async def set_seeds(self, info: Info[Context, None], ids: list[strawberry.ID]) -> SeedSet:
+        require_admin(info)
+        page_size(info, len(ids))
+        reputation = info.context.services.reputation
+        try:
+            seeds = await run_in_threadpool(reputation.set_seeds, [str(i) for i in ids])
+        except ScoringError as error:
+            raise ClientError(str(error)) from None
+        return SeedSet.of(seeds)
 
     @strawberry.mutation(description="Recompute reputation now (or asOf) and store a snapshot.")
     async def recompute(self, info: Info[Context, None], as_of: datetime | None = None) -> Snapshot:

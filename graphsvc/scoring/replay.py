@@ -35,8 +35,10 @@ for ties, pooled over all checkpoints.
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import networkx as nx
 import numpy as np
@@ -98,14 +100,21 @@ class RatingsFormatError(ValueError):
 _COLUMNS = ("source", "target", "rating", "time")
 
 
+def _open_text(path: Path) -> TextIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline="")
+    return path.open(newline="")
+
+
 def load_ratings(path: str | Path) -> Ratings:
-    """Parse ``source,target,rating,time`` rows; raise ``RatingsFormatError`` on bad rows."""
+    """Parse ``source,target,rating,time`` rows (gzip-compressed if the name ends in
+    ``.gz``); raise ``RatingsFormatError`` on bad rows."""
     path = Path(path)
     src_names: list[str] = []
     dst_names: list[str] = []
     ratings: list[int] = []
     times: list[int] = []
-    with path.open(newline="") as f:
+    with _open_text(path) as f:
         for line_no, row in enumerate(csv.reader(f), start=1):
             if not row or all(not cell.strip() for cell in row):
                 continue
