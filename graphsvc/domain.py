@@ -27,6 +27,11 @@ class ProofType(StrEnum):
     NONE = "none"
 
 
+# Weakest to strongest. ZK ranks above TEE: anyone can check a zk proof without
+# trusting a hardware vendor's attestation keys.
+PROOF_STRENGTH = {ProofType.NONE: 0, ProofType.TEE: 1, ProofType.ZK: 2}
+
+
 class Verdict(StrEnum):
     VALID = "valid"
     INVALID = "invalid"

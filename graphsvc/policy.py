@@ -8,36 +8,7 @@ from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.store.snapshots import ScoreRow
-
-# Weakest to strongest. ZK ranks above TEE: anyone can check a zk proof without
-# trusting a hardware vendor's attestation keys.
-PROOF_STRENGTH = {ProofType.NONE: 0, ProofType.TEE: 1, ProofType.ZK: 2}
-
-
-@dataclass(frozen=True)
-class ProofMix:
-    """All-time receipts of one model by proof type (kept at ingest)."""
-
-    model: str
-    provider: str
-    tee: int
-    zk: int
-    none: int
-
-    @property
-    def receipts(self) -> int:
-        return self.tee + self.zk + self.none
-
-    def count(self, proof: ProofType) -> int:
-        return {ProofType.TEE: self.tee, ProofType.ZK: self.zk, ProofType.NONE: self.none}[proof]
-
-    def share_at_least(self, proof: ProofType) -> float:
-        """The share of its receipts whose proof is ``proof`` or stronger (0 if none)."""
-        if not self.receipts:
-            return 0.0
-        floor = PROOF_STRENGTH[proof]
-        strong = sum(self.count(p) for p, s in PROOF_STRENGTH.items() if s >= floor)
-        return strong / self.receipts
+from graphsvc.store.stats import ProofMix
 
 
 @dataclass(frozen=True)

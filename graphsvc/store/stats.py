@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphsvc.domain import EntityKind
-from graphsvc.policy import ProofMix
+from graphsvc.domain import PROOF_STRENGTH, EntityKind, ProofType
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
@@ -38,6 +37,32 @@ def network_counts(store: GraphStore) -> NetworkCounts:
         records=int(ingest[0]["records"]) if ingest else 0,
         last_ingest_ms=int(ingest[0]["last_ms"]) if ingest else None,
     )
+
+
+@dataclass(frozen=True)
+class ProofMix:
+    """All-time receipts of one model by proof type (kept at ingest)."""
+
+    model: str
+    provider: str
+    tee: int
+    zk: int
+    none: int
+
+    @property
+    def receipts(self) -> int:
+        return self.tee + self.zk + self.none
+
+    def count(self, proof: ProofType) -> int:
+        return {ProofType.TEE: self.tee, ProofType.ZK: self.zk, ProofType.NONE: self.none}[proof]
+
+    def share_at_least(self, proof: ProofType) -> float:
+        """The share of its receipts whose proof is ``proof`` or stronger (0 if none)."""
+        if not self.receipts:
+            return 0.0
+        floor = PROOF_STRENGTH[proof]
+        strong = sum(self.count(p) for p, s in PROOF_STRENGTH.items() if s >= floor)
+        return strong / self.receipts
 
 
 def proof_mixes(store: GraphStore, provider: str | None = None) -> list[ProofMix]:
