@@ -28,10 +28,7 @@ IncidentStatus = strawberry.enum(
     "least two witnesses attested the receipt valid, so it faults no one but its witness.",
 )
 
-# How far back each poll of the incidents feed looks: a write stamped before a poll can
-# commit after it, and replicas' clocks differ a little; ids already sent are skipped.
-FEED_LOOKBACK_MS = 60_000
-FEED_BATCH = 500
+FEED_BATCH = 500  # incidents read per round trip of the feed
 _LAST = "\uffff"  # sorts after every record id
 
 
@@ -48,7 +45,7 @@ class Incident:
         "resume after it."
     )
     def cursor(self) -> str:
-        return encode_feed_cursor(self.found.stamp, self.found.id)
+        return encode_feed_cursor(self.found.batch, self.found.id)
 
     @strawberry.field(description="When the witness signed it.")
     def ts(self) -> datetime:
@@ -105,63 +102,35 @@ async def incidents_of(
     return [Incident(found=f) for f in found]
 
 
-def encode_feed_cursor(stamp: int, incident_id: str) -> str:
-    return cursors.encode("feed", f"{stamp}:{incident_id}")
+def encode_feed_cursor(batch: int, incident_id: str) -> str:
+    return cursors.encode("feed", f"{batch}:{incident_id}")
 
 
 def decode_feed_cursor(cursor: str) -> tuple[int, str]:
-    stamp, _, incident_id = cursors.decode("feed", cursor).partition(":")
-    if not stamp.isdigit() or not incident_id:
+    batch, _, incident_id = cursors.decode("feed", cursor).partition(":")
+    if not batch.isdigit() or not incident_id:
         raise ValueError(f"invalid cursor {cursor!r}")
-    return int(stamp), incident_id
+    return int(batch), incident_id
 
 
 async def incident_feed(
     info: Info[Context, None], wanted: set[str] | None, after: tuple[int, str] | None
 ) -> AsyncGenerator[Incident, None]:
-    """Incidents as they are stored, blaming ``wanted`` ids (a provider id stands for its
-    models) or any party: those stored after the ``after`` position first, then new ones.
-
-    Positions are the ingesting server's stamps, never this process's clock: each poll
-    rereads ``FEED_LOOKBACK_MS`` before the newest stamp seen, so a write stamped earlier
-    but committed later is still found; ids already seen are skipped.
+    """Incidents as they are committed, blaming ``wanted`` ids (a provider id stands for
+    its models) or any party: those committed after the ``after`` position first, then
+    new ones. Positions are (ingest batch, id): batches are numbered in commit order and
+    commit whole, so nothing before a position can appear after a client has passed it.
     """
     store = info.context.services.store
-    if after is None:  # only what is stored from now on
-        after = (await run_in_threadpool(store_incidents.newest_incident_stamp, store) or 0, _LAST)
-    horizon = after[0]
-    seen = {
-        i.id: i.stamp
-        for i in await _window(info, horizon - FEED_LOOKBACK_MS)
-        if (i.stamp, i.id) <= after
-    }
+    position = after or (await run_in_threadpool(store_incidents.last_batch, store), _LAST)
     while True:
-        for incident in await _window(info, horizon - FEED_LOOKBACK_MS):
-            if incident.id in seen:
-                continue
-            seen[incident.id] = incident.stamp
-            horizon = max(horizon, incident.stamp)
+        page = await run_in_threadpool(store_incidents.incidents_after, store, position, FEED_BATCH)
+        for incident in page:
+            position = (incident.batch, incident.id)
             if wanted is None or await _concerns(info, incident, wanted):
                 yield Incident(found=incident)
-        seen = {i: ms for i, ms in seen.items() if ms >= horizon - FEED_LOOKBACK_MS}
-        await asyncio.sleep(info.context.services.settings.subscription_poll)
-
-
-async def _window(info: Info[Context, None], after_ms: int) -> list[store_incidents.Incident]:
-    """Every incident stamped after ``after_ms``, oldest first, read in pages."""
-    found: list[store_incidents.Incident] = []
-    after = (after_ms, "")
-    while True:
-        page = await run_in_threadpool(
-            store_incidents.incidents_ingested_after,
-            info.context.services.store,
-            *after,
-            FEED_BATCH,
-        )
-        found += page
         if len(page) < FEED_BATCH:
-            return found
-        after = (page[-1].stamp, page[-1].id)
+            await asyncio.sleep(info.context.services.settings.subscription_poll)
 
 
 async def _concerns(

@@ -139,13 +139,17 @@ MATCH (o:Output {id: row.output}) MATCH (q:Requester {id: row.requester})
 MERGE (o)<-[:REQUESTED]-(q)
 """
 
+# `batch` is the ingest counter's batch number, bumped first in the same transaction:
+# it orders incidents by commit for the incidents feed (see BUMP_INGEST_COUNTER).
 CREATE_ATTESTATIONS = """
+MATCH (m:Meta {id: 'ingest'})
+WITH m.batches AS batch
 UNWIND $rows AS row
 MATCH (r:Receipt {id: row.receipt}) MATCH (w:Witness {id: row.witness})
 CREATE (a:Attestation {
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
   verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
-  record: row.record, ingested_ms: $now_ms
+  record: row.record, batch: batch
 })
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
@@ -204,6 +208,8 @@ GET_META = "MATCH (m:Meta {id: $id}) RETURN m.value AS value"
 
 SET_META = "MERGE (m:Meta {id: $id}) SET m.value = $value"
 
+# The first statement of every accepting write transaction: on Neo4j its write lock on
+# the one Meta node is held until commit, so batch numbers follow commit order.
 BUMP_INGEST_COUNTER = """
 MERGE (m:Meta {id: 'ingest'})
 ON CREATE SET m.records = $accepted, m.batches = 1, m.last_ms = $now_ms
@@ -211,7 +217,10 @@ ON MATCH SET m.records = m.records + $accepted, m.batches = m.batches + 1, m.las
 RETURN m.records AS records
 """
 
-INGEST_COUNTER = "MATCH (m:Meta {id: 'ingest'}) RETURN m.records AS records, m.last_ms AS last_ms"
+INGEST_COUNTER = """
+MATCH (m:Meta {id: 'ingest'})
+RETURN m.records AS records, m.last_ms AS last_ms, m.batches AS batches
+"""
 
 # ---------------------------------------------------------------- attribution trail
 
@@ -288,26 +297,22 @@ WHERE a.party IN $parties AND ($before_ms IS NULL OR a.ts < $before_ms)
 WITH a ORDER BY a.ts DESC, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.ingested_ms AS ingested_ms,
+       a.fault AS fault, a.note AS note, a.batch AS batch,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY ts DESC, id
 """
 
-NEWEST_INCIDENT_STAMP = """
-MATCH (a:Attestation {verdict: 'invalid'}) RETURN max(a.ingested_ms) AS ms
-"""
-
-# Invalid attestations stored after ($after_ms, $after_id) in (server clock, id) order,
-# for the incidents feed.
-INCIDENTS_INGESTED_AFTER = """
+# Invalid attestations committed after position ($after_batch, $after_id), in commit
+# order: the incidents feed.
+INCIDENTS_AFTER = """
 MATCH (a:Attestation {verdict: 'invalid'})
-WHERE a.ingested_ms > $after_ms OR (a.ingested_ms = $after_ms AND a.id > $after_id)
-WITH a ORDER BY a.ingested_ms, a.id LIMIT $limit
+WHERE a.batch > $after_batch OR (a.batch = $after_batch AND a.id > $after_id)
+WITH a ORDER BY a.batch, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.ingested_ms AS ingested_ms,
+       a.fault AS fault, a.note AS note, a.batch AS batch,
        collect(v {.witness, .verdict, .ts}) AS votes
-ORDER BY ingested_ms, id
+ORDER BY batch, id
 """
 
 # Votes on receipts where witnesses disagreed, and every dispute with the votes on its

@@ -22,7 +22,7 @@ class Incident:
     fault: str
     note: str | None
     status: ClaimStatus
-    stamp: int = 0  # when the ingesting server stored it (its clock), for the feed
+    batch: int  # the ingest batch that stored it: the incidents feed's order
 
 
 def incidents(
@@ -35,20 +35,17 @@ def incidents(
     return [_incident(row) for row in rows]
 
 
-def incidents_ingested_after(
-    store: GraphStore, after_ms: int, after_id: str, limit: int
-) -> list[Incident]:
-    """Incidents stored after ``(after_ms, after_id)`` in (ingesting server's clock, id)
-    order, oldest first: the feed behind the ``incidents`` subscription."""
-    rows = store.read(
-        cypher.INCIDENTS_INGESTED_AFTER, after_ms=after_ms, after_id=after_id, limit=limit
-    )
+def incidents_after(store: GraphStore, position: tuple[int, str], limit: int) -> list[Incident]:
+    """Incidents committed after ``position`` (batch, id), in commit order."""
+    batch, incident_id = position
+    rows = store.read(cypher.INCIDENTS_AFTER, after_batch=batch, after_id=incident_id, limit=limit)
     return [_incident(row) for row in rows]
 
 
-def newest_incident_stamp(store: GraphStore) -> int | None:
-    rows = store.read(cypher.NEWEST_INCIDENT_STAMP)
-    return int(rows[0]["ms"]) if rows and rows[0]["ms"] is not None else None
+def last_batch(store: GraphStore) -> int:
+    """The number of the newest ingest batch (0 for an empty store)."""
+    rows = store.read(cypher.INGEST_COUNTER)
+    return int(rows[0]["batches"] or 0) if rows else 0
 
 
 def _incident(row: dict[str, Any]) -> Incident:
@@ -67,5 +64,5 @@ def _incident(row: dict[str, Any]) -> Incident:
         fault=row["fault"],
         note=row["note"],
         status=claim_status(claim, votes.get(claim.receipt_id, {})),
-        stamp=int(row.get("ingested_ms") or 0),
+        batch=int(row["batch"] or 0),
     )

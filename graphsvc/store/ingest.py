@@ -248,7 +248,7 @@ class Ingestor:
                     ]
                 },
             ),
-            Statement(cypher.CREATE_ATTESTATIONS, {"rows": plan.attestations, "now_ms": now}),
+            Statement(cypher.CREATE_ATTESTATIONS, {"rows": plan.attestations}),
             Statement(
                 cypher.COUNT_VOTES,
                 {
@@ -263,9 +263,9 @@ class Ingestor:
             Statement(cypher.COUNT_PROOFS, {"rows": plan.proof_rows()}),
         ]
         if plan.accepted:
-            statements.append(
-                Statement(cypher.BUMP_INGEST_COUNTER, {"accepted": plan.accepted, "now_ms": now})
-            )
+            # First, so later statements see this batch's number (attestations keep it).
+            bump = Statement(cypher.BUMP_INGEST_COUNTER, {"accepted": plan.accepted, "now_ms": now})
+            statements.insert(0, bump)
         return statements
 
 
