@@ -58,20 +58,24 @@ class Context:
     receipts: DataLoader[str, trail.ReceiptTrail | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        store, cache = self.services.store, self.services.entity_cache
-
-        async def load_entities(ids: list[str]) -> list[trail.EntityInfo | None]:
-            missing = [i for i in ids if cache.get(i) is None]
-            if missing:
-                cache.put_many(await run_in_threadpool(trail.entities, store, missing))
-            return [cache.get(i) for i in ids]
+        store = self.services.store
 
         async def load_receipts(ids: list[str]) -> list[trail.ReceiptTrail | None]:
             found = await run_in_threadpool(trail.receipt_trails, store, ids)
             return [found.get(i) for i in ids]
 
-        self.entities = DataLoader(load_fn=load_entities)
+        self.entities = DataLoader(load_fn=self.entity_infos)
         self.receipts = DataLoader(load_fn=load_receipts)
+
+    async def entity_infos(self, ids: list[str]) -> list[trail.EntityInfo | None]:
+        """Entities by id from the process cache, reading only the missing ones from the
+        store (one batch). Lists that need every row's entity call this directly: going
+        through the DataLoader would cost a future per row."""
+        cache = self.services.entity_cache
+        missing = [i for i in ids if cache.get(i) is None]
+        if missing:
+            cache.put_many(await run_in_threadpool(trail.entities, self.services.store, missing))
+        return [cache.get(i) for i in ids]
 
     # strawberry reads context attributes; dict-style access keeps extensions happy.
     def __getitem__(self, key: str) -> Any:

@@ -40,10 +40,7 @@ async def reputations(
 ) -> list[Reputation]:
     """Reputations of ``rows`` with their entities fetched in one batch (usually from
     the process's cache), so no field of theirs waits on the store."""
-    cache = info.context.services.entity_cache
-    found = [cache.get(row.entity) for row in rows]
-    if None in found:  # rare: entities registered since the process last saw them
-        found = await info.context.entities.load_many([row.entity for row in rows])
+    found = await info.context.entity_infos([row.entity for row in rows])
     return [
         Reputation(row=row, snapshot_id=snapshot_id, entity_info=entity)
         for row, entity in zip(rows, found, strict=True)

@@ -33,6 +33,7 @@ from graphsvc.api.accountability_types import (
     recommendations,
 )
 from graphsvc.api.context import Context
+from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.reputation_types import (
     KindCount,
     LeaderboardOrder,
@@ -68,17 +69,6 @@ from graphsvc.settings import Settings
 from graphsvc.store import trail
 from graphsvc.store.snapshots import ScoreRow
 from graphsvc.store.stats import network_counts
-
-
-class ClientError(Exception):
-    """An error whose message is meant for the caller (not masked)."""
-
-
-def page_size(info: Info[Context, None], first: int) -> int:
-    limit = info.context.services.settings.max_page_size
-    if not 0 <= first <= limit:
-        raise ClientError(f"first must be between 0 and {limit}")
-    return first
 
 
 @strawberry.type

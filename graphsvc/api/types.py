@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api.context import Context
+from graphsvc.api.limits import page_size
 from graphsvc.store import trail
 from graphsvc.store.resolution import RecordStatus as StoreRecordStatus
 
@@ -90,7 +91,6 @@ class Entity:
         self, info: Info[Context, None], first: int = 20, before: datetime | None = None
     ) -> list[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
         from graphsvc.api.accountability_types import incidents_of
-        from graphsvc.api.schema import page_size
 
         return await incidents_of(info, self, page_size(info, first), before)
 

@@ -1,5 +1,5 @@
 """Incidents: the ``invalid`` attestations that blame a node or a model, with what
-became of each (it stands, was outvoted, or was superseded by its witness)."""
+became of each (it stands, or was outvoted)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ def stored_seeds(store: GraphStore) -> tuple[str, ...] | None:
     return tuple(found) if found else None
 
 
-def store_seeds(store: GraphStore, ids: Sequence[str]) -> tuple[str, ...]:
+def store_seeds(store: GraphStore, ids: Sequence[str]) -> None:
     """Keep ``ids`` (sorted, unique) as the seeds; an empty list clears them. Every id must
     be a registered entity: ``LookupError`` names the ones that are not."""
     wanted = tuple(sorted(set(ids)))
@@ -30,4 +30,3 @@ def store_seeds(store: GraphStore, ids: Sequence[str]) -> tuple[str, ...]:
     if unknown:
         raise LookupError(f"unknown seed entities: {', '.join(unknown)}")
     store.write_one(cypher.SET_META, id=SEEDS_META, value=json.dumps(wanted))
-    return wanted
