@@ -70,7 +70,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     key = read_signing_key(Path(args.key))
     record.setdefault("signer", signer_id(key))
     if args.cosign:
-        from graphsvc.store.ingest import now_ms
+        from graphsvc.clock import now_ms
 
         record.setdefault("ts", now_ms())
         record = cosign(record, read_signing_key(Path(args.cosign)))
@@ -79,8 +79,8 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.service import running_services
-    from graphsvc.store.bulk import ingest_records
+    from graphsvc.ingest.bulk import ingest_records
+    from graphsvc.services import running_services
 
     items: list[tuple[str, object]] = []
     for name in args.files:
@@ -121,14 +121,13 @@ def parse_time(text: str) -> int:
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.reputation import ScoringError
-    from graphsvc.service import running_services
-    from graphsvc.store.snapshots import snapshots_at
+    from graphsvc.reputation.service import ScoringError
+    from graphsvc.services import running_services
 
     with running_services(settings) as services:
         reputation = services.reputation
         try:
-            if args.as_of is not None and snapshots_at(services.store, args.as_of):
+            if args.as_of is not None and reputation.has_snapshot(args.as_of):
                 report = reputation.reproduce(args.as_of)
                 if not report.identical:
                     print(
@@ -167,26 +166,15 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.reputation import ScoringError
-    from graphsvc.scoring.archive import evidence_from_bytes
-    from graphsvc.scoring.engine import compute_scores
+    from graphsvc.reputation.service import ScoringError
     from graphsvc.scoring.export import write_evidence_export
-    from graphsvc.scoring.params import ScoringParams
-    from graphsvc.service import running_services
-    from graphsvc.store.snapshots import snapshot_evidence, snapshots_at
+    from graphsvc.services import running_services
 
     with running_services(settings) as services:
-        stored = snapshots_at(services.store, args.as_of) if args.as_of is not None else []
-        if stored:
-            evidence = evidence_from_bytes(snapshot_evidence(services.store, stored[0].id))
-            scores = compute_scores(
-                evidence, ScoringParams.from_dict(stored[0].params), stored[0].as_of_ms
-            )
-        else:
-            try:
-                scores, _ = services.reputation.compute(args.as_of)
-            except ScoringError as error:
-                raise CliError(str(error)) from error
+        try:
+            scores = services.reputation.scores_as_of(args.as_of)
+        except ScoringError as error:
+            raise CliError(str(error)) from error
     paths = write_evidence_export(args.out, scores)
     for name, path in paths.items():
         print(f"{name}: {path}")
@@ -200,7 +188,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.service import serve
+    from graphsvc.server import serve
 
     serve(settings, demo=args.demo)
     return 0
@@ -218,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GraphQL service")
     serve.add_argument("--host", help="bind address (GRAPHSVC_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (GRAPHSVC_PORT, default 8000)")
-    serve.add_argument("--demo", action="store_true", help="load seed_data/ into an empty store")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo network into an empty store"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     ingest = commands.add_parser("ingest", help="ingest signed records (JSON array or NDJSON)")

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
-from graphsvc.store.snapshots import ScoreRow
-from graphsvc.store.stats import ProofMix
+from graphsvc.domain.entities import ProofMix
+from graphsvc.domain.snapshots import ScoreRow
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Maximum heap of the embedded ArcadeDB JVM.
     embedded_heap: str = "1g"
 
+    # How long (seconds) a process serves its newest snapshot before asking the store
+    # whether another replica stored a newer one.
+    snapshot_refresh: float = Field(default=2.0, ge=0)
+
     # How often a subscription looks for a new snapshot (seconds).
     subscription_poll: float = Field(default=2.0, gt=0)
 

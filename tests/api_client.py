@@ -9,13 +9,10 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
-from graphsvc.api.context import Services
-from graphsvc.reputation import ReputationService
-from graphsvc.service import evidence_rules
+from graphsvc.services import running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
 
 ADMIN_TOKEN = "s3cret"
 
@@ -25,18 +22,14 @@ def serving(
     endpoint: BoltEndpoint, settings: Settings, now_ms: int, records: list[dict[str, Any]]
 ) -> Iterator[TestClient]:
     """The app over ``endpoint`` with ``records`` ingested, every clock fixed at ``now_ms``."""
-    with GraphStore(endpoint) as store:
-        store.apply_schema()
-        ingestor = Ingestor(store, evidence_rules(settings), clock=lambda: now_ms)
-        reputation = ReputationService(
-            store, settings.scoring, clock=lambda: now_ms, refresh_seconds=0
-        )
+    settings = settings.model_copy(update={"snapshot_refresh": 0.0})
+    with (
+        GraphStore(endpoint) as store,
+        running_services(settings, store=store, clock=lambda: now_ms) as services,
+    ):
         if records:
-            results = ingestor.submit(records)
+            results = services.ingestor.submit(records)
             assert [r.reason for r in results if r.reason] == []
-        services = Services(
-            settings=settings, store=store, ingestor=ingestor, reputation=reputation
-        )
         with TestClient(create_app(services)) as client:
             yield client
 

@@ -12,13 +12,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
+from graphsvc.domain.entities import ProofMix
+from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.votes import ClaimStatus, InvalidClaim, claim_status
 from graphsvc.policy import Policy, recommend
 from graphsvc.records import builder, record_id
-from graphsvc.scoring.verdicts import ClaimStatus, InvalidClaim, attested_faults, claim_status
+from graphsvc.scoring.verdicts import attested_faults
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.snapshots import ScoreRow
-from graphsvc.store.stats import ProofMix
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving, subscription
 from tests.network import T0, SignedNetwork, signed_network
 

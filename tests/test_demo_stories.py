@@ -12,20 +12,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
-from graphsvc.api.context import Services
-from graphsvc.demo import replay_history, store_is_empty
+from graphsvc.demo import generate
+from graphsvc.demo.load import replay_history, store_is_empty
+from graphsvc.demo.params import load_params
+from graphsvc.demo.stories import StoryCast
 from graphsvc.domain import EntityKind
-from graphsvc.reputation import ReputationService, SnapshotView
+from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
-from graphsvc.seeds import generate
-from graphsvc.seeds.params import load_params
-from graphsvc.seeds.stories import StoryCast
-from graphsvc.service import evidence_rules
+from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
 
 DAY = 86_400_000
 
@@ -54,17 +53,11 @@ def demo(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[Dem
     _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
     network = generate(load_params())
     end = network.stories.end_ms
-    settings = Settings()
-    with GraphStore(embedded_endpoint) as store:
-        store.apply_schema()
-        services = Services(
-            settings=settings,
-            store=store,
-            ingestor=Ingestor(store, evidence_rules(settings), clock=lambda: end),
-            reputation=ReputationService(
-                store, settings.scoring, clock=lambda: end, refresh_seconds=0
-            ),
-        )
+    settings = Settings(snapshot_refresh=0)
+    with (
+        GraphStore(embedded_endpoint) as store,
+        running_services(settings, store=store, clock=lambda: end) as services,
+    ):
         assert store_is_empty(services)
         checkpoints = replay_history(services, network.records, progress=False)
         yield Demo(services, network.stories, checkpoints)

@@ -6,12 +6,12 @@ import os
 import signal
 from pathlib import Path
 
+from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
-from graphsvc.service import evidence_rules
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
 from tests.network import T0, Network
 
 
@@ -24,7 +24,9 @@ def test_acknowledged_records_survive_a_killed_server(tmp_path: Path) -> None:
     try:
         with GraphStore(endpoint) as store:
             store.apply_schema()
-            ingestor = Ingestor(store, evidence_rules(Settings()), clock=lambda: T0 + 10**9)
+            ingestor = Ingestor(
+                store, EvidenceRules.of(Settings().scoring), clock=lambda: T0 + 10**9
+            )
             results = ingestor.submit([*net.basics(), *receipts])
             assert all(str(r.status) == "accepted" for r in results)
         # No clean shutdown: the JVM gets no chance to flush anything after the answer.
@@ -37,6 +39,6 @@ def test_acknowledged_records_survive_a_killed_server(tmp_path: Path) -> None:
     with EmbeddedArcadeDB(data, heap="256m") as restarted, GraphStore(restarted.endpoint) as store:
         ids = {r["id"] for r in store.read("MATCH (r:Receipt) RETURN r.id AS id")}
         assert ids == {record_id(r) for r in receipts}
-        ingestor = Ingestor(store, evidence_rules(Settings()), clock=lambda: T0 + 10**9)
+        ingestor = Ingestor(store, EvidenceRules.of(Settings().scoring), clock=lambda: T0 + 10**9)
         again = ingestor.submit(receipts[:5])
         assert {str(r.status) for r in again} == {"duplicate"}

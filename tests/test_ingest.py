@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 
 from graphsvc.domain import FaultParty, ProofType, Verdict
+from graphsvc.domain.outcomes import RecordStatus
+from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
-from graphsvc.service import evidence_rules
 from graphsvc.settings import Settings
 from graphsvc.store import trail
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
-from graphsvc.store.resolution import RecordStatus
 from tests.network import T0, Network
 
 NOW = T0 + 10 * 86_400_000
-HALF_LIFE = evidence_rules(Settings()).half_life_ms
+HALF_LIFE = EvidenceRules.of(Settings().scoring).half_life_ms
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphS
 
 @pytest.fixture
 def ingestor(store: GraphStore) -> Ingestor:
-    return Ingestor(store, evidence_rules(Settings()), clock=lambda: NOW)
+    return Ingestor(store, EvidenceRules.of(Settings().scoring), clock=lambda: NOW)
 
 
 def statuses(results: list[Any]) -> list[str]:

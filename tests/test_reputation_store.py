@@ -10,15 +10,15 @@ import networkx as nx
 import pytest
 
 from graphsvc.domain import FaultParty, Verdict
+from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import builder
-from graphsvc.reputation import ReputationService, ScoringError
+from graphsvc.reputation.service import ReputationService, ScoringError
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.export import write_evidence_export
-from graphsvc.service import evidence_rules
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from graphsvc.store.ingest import Ingestor
 from graphsvc.store.snapshots import score_history
 from tests.network import T0, sha256_hex, signed_network
 
@@ -44,7 +44,7 @@ def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphS
 def services(store: GraphStore, clock: Clock) -> tuple[Ingestor, ReputationService]:
     settings = Settings()
     return (
-        Ingestor(store, evidence_rules(settings), clock=clock),
+        Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock),
         ReputationService(store, settings.scoring, clock=clock, refresh_seconds=0),
     )
 

@@ -14,19 +14,12 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
-from graphsvc.api.reputation_types import Reputation, reputations, snapshot_view, to_ms
-from graphsvc.api.types import Entity, FaultParty, ProofType, Receipt, load_entity, to_datetime
+from graphsvc.api.reputation_types import Reputation, reputations, snapshot_view
+from graphsvc.api.scalars import FaultParty, IncidentStatus, ProofType, to_datetime, to_ms
+from graphsvc.api.types import Entity, Receipt, load_entity
+from graphsvc.domain import trail
+from graphsvc.domain.entities import EntityInfo
 from graphsvc.policy import Policy, recommend
-from graphsvc.scoring.verdicts import ClaimStatus
-from graphsvc.store import incidents as store_incidents
-from graphsvc.store.stats import proof_mixes
-
-IncidentStatus = strawberry.enum(
-    ClaimStatus,
-    name="IncidentStatus",
-    description="STANDS: it faults the party it names. OUTVOTED: a strict majority of at "
-    "least two witnesses attested the receipt valid, so it faults no one but its witness.",
-)
 
 FEED_BATCH = 500  # incidents read per round trip of the feed
 _LAST = "\uffff"  # sorts after every record id
@@ -34,7 +27,7 @@ _LAST = "\uffff"  # sorts after every record id
 
 @strawberry.type(description="An invalid attestation: a witness blamed a node or a model.")
 class Incident:
-    found: strawberry.Private[store_incidents.Incident]
+    found: strawberry.Private[trail.Incident]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -77,25 +70,12 @@ class Incident:
         return Receipt(trail=found) if found else None
 
 
-async def blamed_parties(info: Info[Context, None], entity: Entity) -> list[str]:
-    """What incidents of ``entity`` name: itself, or for a provider its models."""
-    kind = domain.EntityKind(entity.kind)
-    if kind is domain.EntityKind.PROVIDER:
-        models = await run_in_threadpool(proof_mixes, info.context.services.store, str(entity.id))
-        return [m.model for m in models]
-    if kind in (domain.EntityKind.NODE, domain.EntityKind.MODEL):
-        return [str(entity.id)]
-    return []
-
-
 async def incidents_of(
-    info: Info[Context, None], entity: Entity, first: int, before: datetime | None
+    info: Info[Context, None], entity: EntityInfo, first: int, before: datetime | None
 ) -> list[Incident]:
-    parties = await blamed_parties(info, entity)
     found = await run_in_threadpool(
-        store_incidents.incidents,
-        info.context.services.store,
-        parties,
+        info.context.services.attribution.incidents_of,
+        entity,
         first,
         None if before is None else to_ms(before),
     )
@@ -121,10 +101,13 @@ async def incident_feed(
     new ones. Positions are (ingest batch, id): batches are numbered in commit order and
     commit whole, so nothing before a position can appear after a client has passed it.
     """
-    store = info.context.services.store
-    position = after or (await run_in_threadpool(store_incidents.last_batch, store), _LAST)
+    attribution = info.context.services.attribution
+    if after is None:
+        counter = await run_in_threadpool(attribution.ingest_counter)
+        after = (counter.batches, _LAST)
+    position = after
     while True:
-        page = await run_in_threadpool(store_incidents.incidents_after, store, position, FEED_BATCH)
+        page = await run_in_threadpool(attribution.incidents_after, position, FEED_BATCH)
         for incident in page:
             position = (incident.batch, incident.id)
             if wanted is None or await _concerns(info, incident, wanted):
@@ -133,9 +116,7 @@ async def incident_feed(
             await asyncio.sleep(info.context.services.settings.subscription_poll)
 
 
-async def _concerns(
-    info: Info[Context, None], incident: store_incidents.Incident, wanted: set[str]
-) -> bool:
+async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted: set[str]) -> bool:
     if incident.party in wanted:
         return True
     party = await info.context.entities.load(incident.party)
@@ -194,7 +175,7 @@ async def recommendations(
     view = await snapshot_view(info, as_of)
     if view is None:
         return []
-    mixes = await run_in_threadpool(proof_mixes, info.context.services.store)
+    mixes = await run_in_threadpool(info.context.services.attribution.proof_mixes)
     offers = recommend(view.by_entity, mixes, policy)[:first]
     rows = [row for offer in offers for row in (offer.row, *(m.row for m in offer.models))]
     found = iter(await reputations(info, rows, view.info.id))

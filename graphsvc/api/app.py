@@ -17,10 +17,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from graphsvc.api.context import Context, Services
+from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
+from graphsvc.domain.outcomes import RecordResult
 from graphsvc.metrics import Metrics
-from graphsvc.store.resolution import RecordResult
+from graphsvc.services import Services
 
 BULK_CHUNK = 1_000
 ROUTES = frozenset({"/graphql", "/records", "/healthz", "/readyz", "/metrics"})
@@ -94,15 +95,15 @@ def _too_large(limit: int) -> Response:
     return JSONResponse({"error": f"request body over {limit} bytes"}, status_code=413)
 
 
-def create_app(services: Services, metrics: Metrics | None = None) -> Starlette:
-    metrics = metrics or Metrics()
+def create_app(services: Services) -> Starlette:
+    metrics = services.metrics
     graphql = _GraphQL(services)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        if await run_in_threadpool(services.store.ping):
+        if await run_in_threadpool(services.attribution.ready):
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "store unreachable"}, status_code=503)
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from enum import Enum
+from datetime import datetime
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -13,17 +12,12 @@ from strawberry.types import Info
 
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
-from graphsvc.api.types import Entity, EntityKind, to_datetime
-from graphsvc.reputation import SeedSource, SnapshotView
-from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
-from graphsvc.store.trail import EntityInfo
-
-
-def to_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch; a time without zone is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+from graphsvc.api.scalars import EntityKind, SeedSource, to_datetime, to_ms
+from graphsvc.api.types import Entity
+from graphsvc.domain.entities import EntityInfo
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.reputation.service import SeedSource as DomainSeedSource
+from graphsvc.reputation.views import ScoreFilter, SnapshotView
 
 
 async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
@@ -64,12 +58,6 @@ async def reputations_of(
     rows = [view.by_entity.get(i) for i in entity_ids]
     found = iter(await reputations(info, [r for r in rows if r is not None], view.info.id))
     return [None if row is None else next(found) for row in rows]
-
-
-@strawberry.enum
-class LeaderboardOrder(Enum):
-    BEST_FIRST = "best_first"
-    WORST_FIRST = "worst_first"
 
 
 @strawberry.type(description="An entity's reputation in one snapshot, and why.")
@@ -192,12 +180,12 @@ class ReputationFilter:
     min_fault_rate: float | None = None
     min_confidence: float | None = None
 
-    def admits(self, row: ScoreRow) -> bool:
-        return (
-            (self.min_score is None or row.score >= self.min_score)
-            and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
-            and (self.min_fault_rate is None or row.fault_rate >= self.min_fault_rate)
-            and (self.min_confidence is None or row.confidence >= self.min_confidence)
+    def to_filter(self) -> ScoreFilter:
+        return ScoreFilter(
+            min_score=self.min_score,
+            max_fault_rate=self.max_fault_rate,
+            min_fault_rate=self.min_fault_rate,
+            min_confidence=self.min_confidence,
         )
 
 
@@ -263,17 +251,9 @@ class ScoreChange:
     reputation: Reputation
 
 
-SeedSourceType = strawberry.enum(
-    SeedSource,
-    name="SeedSource",
-    description="ADMIN: set with setSeeds (shared by every replica). CONFIGURED: "
-    "GRAPHSVC_SEEDS. WITNESSES: none set, so every registered witness is trusted.",
-)
-
-
 @strawberry.type(description="The trusted entities the personalization's seed part uses.")
 class SeedSet:
-    source: SeedSourceType  # type: ignore[valid-type]
+    source: SeedSource  # type: ignore[valid-type]
     ids: list[strawberry.ID] = strawberry.field(
         description="Empty when the source is WITNESSES (all of them)."
     )
@@ -284,6 +264,6 @@ class SeedSet:
         return [Entity.of(e) for e in found if e is not None]
 
     @classmethod
-    def of(cls, seeds: tuple[tuple[str, ...], SeedSource]) -> SeedSet:
+    def of(cls, seeds: tuple[tuple[str, ...], DomainSeedSource]) -> SeedSet:
         ids, source = seeds
         return cls(source=source, ids=[strawberry.ID(i) for i in ids])

@@ -36,7 +36,6 @@ from graphsvc.api.context import Context
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.reputation_types import (
     KindCount,
-    LeaderboardOrder,
     NetworkStats,
     PageInfo,
     Reputation,
@@ -53,22 +52,12 @@ from graphsvc.api.reputation_types import (
     reputations,
     reputations_of,
     snapshot_view,
-    to_ms,
 )
-from graphsvc.api.types import (
-    Entity,
-    EntityKind,
-    Output,
-    Receipt,
-    RecordResult,
-    load_entity,
-    to_datetime,
-)
-from graphsvc.reputation import ScoringError
+from graphsvc.api.scalars import EntityKind, LeaderboardOrder, to_datetime, to_ms
+from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
+from graphsvc.reputation.service import ScoringError
+from graphsvc.reputation.views import Order, score_changes
 from graphsvc.settings import Settings
-from graphsvc.store import trail
-from graphsvc.store.snapshots import ScoreRow
-from graphsvc.store.stats import network_counts
 
 
 @strawberry.type
@@ -80,7 +69,7 @@ class Query:
     @strawberry.field(description="An output hash with the receipts that produced it.")
     async def output(self, info: Info[Context, None], hash: str) -> Output | None:
         ids = await run_in_threadpool(
-            trail.receipt_ids_for_output, info.context.services.store, hash, 1
+            info.context.services.attribution.receipt_ids_for_output, hash, 1
         )
         return Output(hash=hash) if ids else None
 
@@ -116,8 +105,7 @@ class Query:
         if not 1 <= len(text) <= 200:
             raise ClientError("text must be 1 to 200 characters")
         found = await run_in_threadpool(
-            trail.search_entities,
-            info.context.services.store,
+            info.context.services.attribution.search,
             text,
             None if kind is None else domain.EntityKind(kind),
             size,
@@ -133,33 +121,32 @@ class Query:
         after: str | None = None,
         as_of: datetime | None = None,
         filter: ReputationFilter | None = None,
-        order: LeaderboardOrder = LeaderboardOrder.BEST_FIRST,
+        order: LeaderboardOrder = Order.BEST_FIRST,  # type: ignore[valid-type]
     ) -> ReputationPage:
         size = page_size(info, first)
         view = await snapshot_view(info, as_of)
-        empty = ReputationPage(
-            items=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
-        )
         if view is None:
-            return empty
-        members = view.ranked[domain.EntityKind(kind)]
-        if order is LeaderboardOrder.WORST_FIRST:
-            members = members[::-1]
-        if filter is not None:
-            members = [row for row in members if filter.admits(row)]
+            return ReputationPage(
+                items=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+            )
         try:
             start = decode_cursor(after) + 1 if after else 0
         except ValueError as error:
             raise ClientError(str(error)) from None
-        page = members[start : start + size]
-        end = start + len(page) - 1
+        page = view.leaderboard(
+            domain.EntityKind(kind),
+            start=start,
+            size=size,
+            order=Order(order),
+            where=None if filter is None else filter.to_filter(),
+        )
         return ReputationPage(
-            items=await reputations(info, page, view.info.id),
+            items=await reputations(info, page.rows, view.info.id),
             page_info=PageInfo(
-                has_next_page=end + 1 < len(members),
-                end_cursor=encode_cursor(end) if page else None,
+                has_next_page=page.has_next,
+                end_cursor=None if page.end is None else encode_cursor(page.end),
             ),
-            total_count=len(members),
+            total_count=page.total,
         )
 
     @strawberry.field(
@@ -192,14 +179,10 @@ class Query:
 
     @strawberry.field(description="Counts of the network and the newest snapshot.")
     async def network_stats(self, info: Info[Context, None]) -> NetworkStats:
-        counts = await run_in_threadpool(network_counts, info.context.services.store)
+        counts = await run_in_threadpool(info.context.services.attribution.network_counts)
         view = await snapshot_view(info, None)
-        mass: dict[domain.EntityKind, float] = {}
-        total = 0.0
-        if view is not None:
-            for kind, members in view.ranked.items():
-                mass[kind] = sum(r.mass for r in members)
-            total = sum(mass.values())
+        mass = view.mass_by_kind() if view is not None else {}
+        total = sum(mass.values())
         return NetworkStats(
             entities=[
                 KindCount(kind=k, count=n, mass_share=mass.get(k, 0.0) / total if total else 0.0)
@@ -220,10 +203,8 @@ class Query:
 
     @strawberry.field(description="Stored snapshots, newest first.")
     async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:
-        from graphsvc.store.snapshots import list_snapshots
-
         size = page_size(info, first)
-        found = await run_in_threadpool(list_snapshots, info.context.services.store, size)
+        found = await run_in_threadpool(info.context.services.reputation.snapshots, size)
         return [Snapshot.of(s) for s in found]
 
 
@@ -322,19 +303,14 @@ class Subscription:
             current = await snapshot_view(info, None)
             if current is None or (previous and current.info.id == previous.info.id):
                 continue
-            changed: list[tuple[float | None, ScoreRow]] = []
-            for entity, row in sorted(current.by_entity.items()):
-                if wanted is not None and entity not in wanted:
-                    continue
-                if kind_wanted is not None and row.kind is not kind_wanted:
-                    continue
-                old = previous.by_entity.get(entity) if previous else None
-                before = old.score if old else None
-                if before is None or abs(row.score - before) > min_delta:
-                    changed.append((before, row))
-            found = await reputations(info, [row for _, row in changed], current.info.id)
-            for (before, row), reputation in zip(changed, found, strict=True):
-                yield ScoreChange(before=before, after=row.score, reputation=reputation)
+            changed = score_changes(
+                previous, current, entities=wanted, kind=kind_wanted, min_delta=min_delta
+            )
+            found = await reputations(info, [c.row for c in changed], current.info.id)
+            for change, reputation in zip(changed, found, strict=True):
+                yield ScoreChange(
+                    before=change.before, after=change.row.score, reputation=reputation
+                )
             previous = current
 
     @strawberry.subscription(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import Enum
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -14,30 +13,21 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api.context import Context
 from graphsvc.api.limits import page_size
-from graphsvc.store import trail
-from graphsvc.store.resolution import RecordStatus as StoreRecordStatus
+from graphsvc.api.scalars import (
+    EntityKind,
+    FaultParty,
+    ProofType,
+    ReceiptVerdict,
+    RecordStatus,
+    Verdict,
+    to_datetime,
+)
+from graphsvc.domain.entities import EntityInfo
+from graphsvc.domain.trail import ReceiptTrail
 
 if TYPE_CHECKING:
     from graphsvc.api.accountability_types import Incident
     from graphsvc.api.reputation_types import Reputation, ScorePoint
-
-EntityKind = strawberry.enum(domain.EntityKind, name="EntityKind")
-ProofType = strawberry.enum(domain.ProofType, name="ProofType")
-Verdict = strawberry.enum(domain.Verdict, name="Verdict")
-FaultParty = strawberry.enum(domain.FaultParty, name="FaultParty")
-RecordStatus = strawberry.enum(StoreRecordStatus, name="RecordStatus")
-
-
-@strawberry.enum
-class ReceiptVerdict(Enum):
-    UNVERIFIED = "unverified"
-    VALID = "valid"
-    INVALID = "invalid"
-    CONTESTED = "contested"
-
-
-def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 @strawberry.type
@@ -54,14 +44,16 @@ class Entity:
     kind: EntityKind  # type: ignore[valid-type]
     name: str
     registered_at: datetime
+    found: strawberry.Private[EntityInfo]
 
     @classmethod
-    def of(cls, info: trail.EntityInfo) -> Entity:
+    def of(cls, info: EntityInfo) -> Entity:
         return cls(
             id=strawberry.ID(info.id),
             kind=info.kind,
             name=info.name,
             registered_at=to_datetime(info.ts),
+            found=info,
         )
 
     @strawberry.field(description="Its reputation now, or in the snapshot in force at asOf.")
@@ -92,7 +84,7 @@ class Entity:
     ) -> list[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
         from graphsvc.api.accountability_types import incidents_of
 
-        return await incidents_of(info, self, page_size(info, first), before)
+        return await incidents_of(info, self.found, page_size(info, first), before)
 
 
 async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:
@@ -162,7 +154,7 @@ class Dispute:
 
 @strawberry.type(description="One signed receipt: who ran which model for whom, and its fate.")
 class Receipt:
-    trail: strawberry.Private[trail.ReceiptTrail]
+    trail: strawberry.Private[ReceiptTrail]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -245,7 +237,7 @@ class Output:
     ) -> list[Receipt]:
         limit = min(max(first, 0), info.context.services.settings.max_page_size)
         ids = await run_in_threadpool(
-            trail.receipt_ids_for_output, info.context.services.store, self.hash, limit
+            info.context.services.attribution.receipt_ids_for_output, self.hash, limit
         )
         found = await info.context.receipts.load_many(ids)
         return [Receipt(trail=t) for t in found if t is not None]

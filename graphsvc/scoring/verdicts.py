@@ -32,13 +32,20 @@ Rules:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
 from graphsvc.domain import Verdict
+from graphsvc.domain.votes import (
+    ClaimStatus,
+    InvalidClaim,
+    Tally,
+    claim_status,
+    latest_votes,
+    tally,
+)
 from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.params import ScoringParams
 
@@ -56,24 +63,8 @@ class DisputeClaim(NamedTuple):
     ts_ms: int
 
 
-class InvalidClaim(NamedTuple):
-    """An ``invalid`` attestation and the party (node or model) it blames."""
-
-    receipt_id: str
-    witness_id: str
-    party_id: str
-    ts_ms: int
-
-
 # DESIGN §3 gives an invalid attestation no weight of its own: each is one fault.
 ATTESTED_FAULT = 1.0
-
-
-class ClaimStatus(StrEnum):
-    """What became of an ``invalid`` attestation (an incident)."""
-
-    STANDS = "stands"  # it faults the party it names
-    OUTVOTED = "outvoted"  # a strict majority of at least two witnesses said valid
 
 
 class DisputeStatus(StrEnum):
@@ -96,40 +87,6 @@ class FaultEvent:
 
     def as_row(self) -> tuple[str, str, FaultCause, int, float]:
         return (self.party_id, self.source_id, self.cause, self.ref_ms, self.amount)
-
-
-@dataclass(frozen=True)
-class Tally:
-    valid: int
-    invalid: int
-
-    @property
-    def total(self) -> int:
-        return self.valid + self.invalid
-
-
-def latest_votes(
-    attestations: Iterable[tuple[str, str, Verdict | str, int]], as_of_ms: int | None = None
-) -> dict[str, dict[str, tuple[Verdict, int]]]:
-    """``receipt -> witness -> (verdict, ts)``, one vote per witness (its latest)."""
-    votes: dict[str, dict[str, tuple[Verdict, int]]] = defaultdict(dict)
-    for receipt_id, witness_id, verdict, ts_ms in attestations:
-        if as_of_ms is not None and ts_ms > as_of_ms:
-            continue
-        vote = (Verdict(verdict), int(ts_ms))
-        known = votes[receipt_id].get(witness_id)
-        # Later wins; at equal time `invalid` wins ("invalid" > "valid" as strings).
-        if known is None or (vote[1], vote[0] == Verdict.INVALID) > (
-            known[1],
-            known[0] == Verdict.INVALID,
-        ):
-            votes[receipt_id][witness_id] = vote
-    return dict(votes)
-
-
-def tally(votes: dict[str, tuple[Verdict, int]]) -> Tally:
-    invalid = sum(1 for verdict, _ in votes.values() if verdict == Verdict.INVALID)
-    return Tally(valid=len(votes) - invalid, invalid=invalid)
 
 
 def status_of(t: Tally) -> DisputeStatus:
@@ -198,16 +155,6 @@ def vote_faults(
             )
     faults.sort(key=lambda f: (f.receipt_id, f.party_id, int(f.cause), f.ref_ms))
     return faults
-
-
-def claim_status(claim: InvalidClaim, by_witness: dict[str, tuple[Verdict, int]]) -> ClaimStatus:
-    """Whether an ``invalid`` attestation faults its party, given the votes on its
-    receipt (an empty map when they all agree). Ingest keeps one attestation per
-    (receipt, witness), so the claim is its witness's vote."""
-    t = tally(by_witness)
-    if t.total >= 2 and t.valid > t.invalid:
-        return ClaimStatus.OUTVOTED
-    return ClaimStatus.STANDS
 
 
 def attested_faults(

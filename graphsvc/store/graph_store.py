@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import neo4j
 from neo4j import GraphDatabase
@@ -33,6 +34,22 @@ class StoreUnavailable(RuntimeError):
     """The graph database cannot be reached or refused the connection."""
 
 
+class WriteConflict(RuntimeError):
+    """A write broke a uniqueness constraint: another writer stored the same thing
+    first. Nothing of the transaction was committed; read again and retry."""
+
+
+class StoreObserver(Protocol):
+    """Sees every statement and transaction the store runs, with its wall time: how
+    benchmarks time the production path, and where store metrics come from."""
+
+    def statement(self, query: str, rows: int, seconds: float) -> None:
+        """One run of ``query`` (a part of its rows, see ``MAX_RUN_BYTES``) returned."""
+
+    def transaction(self, *, write: bool, seconds: float) -> None:
+        """A transaction ended (committed, for writes): all its statements and commit."""
+
+
 def schema_statements(folder: Path | None = None) -> list[str]:
     """The constraint and index statements of ``schema/neo4j/*.cypher``, in file order."""
     folder = folder or schema_dir() / "neo4j"
@@ -44,8 +61,15 @@ def schema_statements(folder: Path | None = None) -> list[str]:
 
 
 class GraphStore:
-    def __init__(self, endpoint: BoltEndpoint, *, max_pool: int = 32) -> None:
+    def __init__(
+        self,
+        endpoint: BoltEndpoint,
+        *,
+        max_pool: int = 32,
+        observer: StoreObserver | None = None,
+    ) -> None:
         self.endpoint = endpoint
+        self.observer = observer
         self._driver = GraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
@@ -92,17 +116,35 @@ class GraphStore:
         return self._transaction(list(statements), write=True)
 
     def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
-        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
-            return [
-                [r.data() for part in _parts(s) for r in tx.run(s.query, dict(part.params))]
-                for s in statements
-            ]
+        observer = self.observer
 
+        def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
+            if observer is None:
+                return [
+                    [r.data() for part in _parts(s) for r in tx.run(s.query, dict(part.params))]
+                    for s in statements
+                ]
+            answers: list[list[Row]] = []
+            for s in statements:
+                rows: list[Row] = []
+                for part in _parts(s):
+                    started = time.perf_counter()
+                    rows.extend(r.data() for r in tx.run(s.query, dict(part.params)))
+                    observer.statement(s.query, _row_count(part), time.perf_counter() - started)
+                answers.append(rows)
+            return answers
+
+        started = time.perf_counter()
         try:
             with self._session() as session:
-                return session.execute_write(work) if write else session.execute_read(work)
+                answers = session.execute_write(work) if write else session.execute_read(work)
         except neo4j.exceptions.ServiceUnavailable as exc:
             raise StoreUnavailable(str(exc)) from exc
+        except neo4j.exceptions.ConstraintError as exc:
+            raise WriteConflict(str(exc)) from exc
+        if observer is not None:
+            observer.transaction(write=write, seconds=time.perf_counter() - started)
+        return answers
 
     def write_one(self, query: str, **params: Any) -> list[Row]:
         return self.write([Statement(query, params)])[0]
@@ -136,6 +178,11 @@ def _parts(statement: Statement) -> list[Statement]:
         Statement(statement.query, {**statement.params, "rows": rows[start:end]})
         for start, end in itertools.pairwise(bounds)
     ]
+
+
+def _row_count(statement: Statement) -> int:
+    rows = statement.params.get("rows")
+    return len(rows) if isinstance(rows, list) else 1
 
 
 def _size_bound(value: object) -> int:

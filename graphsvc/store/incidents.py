@@ -1,28 +1,15 @@
-"""Incidents: the ``invalid`` attestations that blame a node or a model, with what
+"""Read incidents: the ``invalid`` attestations that blame a node or a model, with what
 became of each (it stands, or was outvoted)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from graphsvc.scoring.verdicts import ClaimStatus, InvalidClaim, claim_status, latest_votes
+from graphsvc.domain.trail import Incident
+from graphsvc.domain.votes import InvalidClaim, claim_status, latest_votes
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
-
-
-@dataclass(frozen=True)
-class Incident:
-    id: str
-    ts: int
-    receipt: str
-    witness: str
-    party: str
-    fault: str
-    note: str | None
-    status: ClaimStatus
-    batch: int  # the ingest batch that stored it: the incidents feed's order
 
 
 def incidents(
@@ -40,12 +27,6 @@ def incidents_after(store: GraphStore, position: tuple[int, str], limit: int) ->
     batch, incident_id = position
     rows = store.read(cypher.INCIDENTS_AFTER, after_batch=batch, after_id=incident_id, limit=limit)
     return [_incident(row) for row in rows]
-
-
-def last_batch(store: GraphStore) -> int:
-    """The number of the newest ingest batch (0 for an empty store)."""
-    rows = store.read(cypher.INGEST_COUNTER)
-    return int(rows[0]["batches"] or 0) if rows else 0
 
 
 def _incident(row: dict[str, Any]) -> Incident:

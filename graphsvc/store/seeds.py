@@ -6,18 +6,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from graphsvc.store import cypher, trail
+from graphsvc.store import trail
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.meta import get_meta, set_meta
 
 SEEDS_META = "seeds"
 
 
 def stored_seeds(store: GraphStore) -> tuple[str, ...] | None:
     """The seeds set through the API, or None if none were (or they were cleared)."""
-    rows = store.read(cypher.GET_META, id=SEEDS_META)
-    if not rows or rows[0]["value"] is None:
+    value = get_meta(store, SEEDS_META)
+    if value is None:
         return None
-    found = json.loads(rows[0]["value"])
+    found = json.loads(value)
     return tuple(found) if found else None
 
 
@@ -29,4 +30,4 @@ def store_seeds(store: GraphStore, ids: Sequence[str]) -> None:
     unknown = [i for i in wanted if i not in known]
     if unknown:
         raise LookupError(f"unknown seed entities: {', '.join(unknown)}")
-    store.write_one(cypher.SET_META, id=SEEDS_META, value=json.dumps(wanted))
+    set_meta(store, SEEDS_META, json.dumps(wanted))

@@ -1,67 +1,35 @@
-"""Score snapshots in the graph: what was computed, when, from which evidence."""
+"""Store and read score snapshots: their facts, every entity's figures, the evidence."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from graphsvc.domain import EntityKind
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
 
-@dataclass(frozen=True)
-class SnapshotInfo:
-    id: str
-    as_of_ms: int
-    created_ms: int
-    params: dict[str, Any]
-    evidence_digest: str
-    records: int
-    entities: int
-    iterations: int
-    residual: float
-
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> SnapshotInfo:
-        return cls(**{**row, "params": json.loads(row["params"])})
+def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
+    return SnapshotInfo(**{**row, "params": json.loads(row["params"])})
 
 
-@dataclass(frozen=True)
-class ScoreRow:
-    """One entity's published figures in one snapshot."""
+def _score_row(row: dict[str, Any]) -> ScoreRow:
+    return ScoreRow(
+        **{**row, "kind": EntityKind(row["kind"]), "breakdown": json.loads(row["breakdown"])}
+    )
 
-    entity: str
-    kind: EntityKind
-    score: float
-    rank: int
-    percentile: float
-    mass: float
-    raw_mass: float
-    fault_rate: float
-    confidence: float
-    positive_evidence: float
-    fault_weight: float
-    phi: float
-    breakdown: dict[str, Any]
-    as_of_ms: int
 
-    @classmethod
-    def of(cls, row: dict[str, Any]) -> ScoreRow:
-        return cls(
-            **{**row, "kind": EntityKind(row["kind"]), "breakdown": json.loads(row["breakdown"])}
-        )
-
-    def storage_row(self, snapshot_id: str) -> dict[str, Any]:
-        return {
-            **self.__dict__,
-            "id": f"{snapshot_id}|{self.entity}",
-            "snapshot": snapshot_id,
-            "kind": str(self.kind),
-            "breakdown": json.dumps(self.breakdown, sort_keys=True, separators=(",", ":")),
-        }
+def _storage_row(row: ScoreRow, snapshot_id: str) -> dict[str, Any]:
+    return {
+        **row.__dict__,
+        "id": f"{snapshot_id}|{row.entity}",
+        "snapshot": snapshot_id,
+        "kind": str(row.kind),
+        "breakdown": json.dumps(row.breakdown, sort_keys=True, separators=(",", ":")),
+    }
 
 
 def save_snapshot(
@@ -78,14 +46,14 @@ def save_snapshot(
                     "blob": base64.b64encode(evidence_blob).decode("ascii"),
                 },
             ),
-            Statement(cypher.CREATE_SCORES, {"rows": [r.storage_row(info.id) for r in rows]}),
+            Statement(cypher.CREATE_SCORES, {"rows": [_storage_row(r, info.id) for r in rows]}),
         ]
     )
 
 
 def _one(store: GraphStore, query: str, **params: Any) -> SnapshotInfo | None:
     rows = store.read(query, **params)
-    return SnapshotInfo.of(rows[0]["snapshot"]) if rows else None
+    return _snapshot_info(rows[0]["snapshot"]) if rows else None
 
 
 def snapshot_by_id(store: GraphStore, snapshot_id: str) -> SnapshotInfo | None:
@@ -103,12 +71,12 @@ def snapshot_in_force(store: GraphStore, as_of_ms: int) -> SnapshotInfo | None:
 
 def snapshots_at(store: GraphStore, as_of_ms: int) -> list[SnapshotInfo]:
     return [
-        SnapshotInfo.of(r["snapshot"]) for r in store.read(cypher.SNAPSHOTS_AT, as_of_ms=as_of_ms)
+        _snapshot_info(r["snapshot"]) for r in store.read(cypher.SNAPSHOTS_AT, as_of_ms=as_of_ms)
     ]
 
 
 def list_snapshots(store: GraphStore, limit: int) -> list[SnapshotInfo]:
-    return [SnapshotInfo.of(r["snapshot"]) for r in store.read(cypher.SNAPSHOT_LIST, limit=limit)]
+    return [_snapshot_info(r["snapshot"]) for r in store.read(cypher.SNAPSHOT_LIST, limit=limit)]
 
 
 def snapshot_evidence(store: GraphStore, snapshot_id: str) -> bytes:
@@ -120,7 +88,7 @@ def snapshot_evidence(store: GraphStore, snapshot_id: str) -> bytes:
 
 def snapshot_scores(store: GraphStore, snapshot_id: str) -> list[ScoreRow]:
     return [
-        ScoreRow.of(r["score"]) for r in store.read(cypher.SNAPSHOT_SCORES, snapshot=snapshot_id)
+        _score_row(r["score"]) for r in store.read(cypher.SNAPSHOT_SCORES, snapshot=snapshot_id)
     ]
 
 
@@ -128,5 +96,5 @@ def score_history(store: GraphStore, entity: str, from_ms: int, to_ms: int) -> l
     """One row per snapshot time (the latest computed for that time), oldest first."""
     by_time: dict[int, ScoreRow] = {}
     for row in store.read(cypher.SCORE_HISTORY, entity=entity, from_ms=from_ms, to_ms=to_ms):
-        by_time[row["score"]["as_of_ms"]] = ScoreRow.of(row["score"])
+        by_time[row["score"]["as_of_ms"]] = _score_row(row["score"])
     return [by_time[t] for t in sorted(by_time)]

@@ -1,23 +1,31 @@
-"""Counts of what the graph holds: network statistics, receipts per model and proof."""
+"""Counts of what the graph holds: the ingest counter, network statistics, receipts per
+model and proof."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
-from graphsvc.domain import PROOF_STRENGTH, EntityKind, ProofType
+from graphsvc.domain.entities import IngestCounter, NetworkCounts, ProofMix
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
 
-@dataclass(frozen=True)
-class NetworkCounts:
-    entities: dict[EntityKind, int]
-    receipts: int
-    outputs: int
-    attestations: int
-    disputes: int
-    records: int
-    last_ingest_ms: int | None
+def _counter(rows: list[dict[str, Any]]) -> IngestCounter:
+    """The counter from its query's rows: none (and zeros) before the first batch."""
+    if not rows:
+        return IngestCounter()
+    row = rows[0]
+    last = row["last_ms"]
+    return IngestCounter(
+        records=int(row["records"] or 0),
+        batches=int(row["batches"] or 0),
+        last_ingest_ms=None if last is None else int(last),
+    )
+
+
+def ingest_counter(store: GraphStore) -> IngestCounter:
+    """Accepted records and committed batches so far (zeros for an empty store)."""
+    return _counter(store.read(cypher.INGEST_COUNTER))
 
 
 def network_counts(store: GraphStore) -> NetworkCounts:
@@ -28,41 +36,16 @@ def network_counts(store: GraphStore) -> NetworkCounts:
     )
     counts, ingest, *per_kind = answers
     totals = counts[0]
+    counter = _counter(ingest)
     return NetworkCounts(
         entities={k: int(rows[0]["n"]) for k, rows in zip(kinds, per_kind, strict=True)},
         receipts=int(totals["receipts"]),
         outputs=int(totals["outputs"]),
         attestations=int(totals["attestations"]),
         disputes=int(totals["disputes"]),
-        records=int(ingest[0]["records"]) if ingest else 0,
-        last_ingest_ms=int(ingest[0]["last_ms"]) if ingest else None,
+        records=counter.records,
+        last_ingest_ms=counter.last_ingest_ms,
     )
-
-
-@dataclass(frozen=True)
-class ProofMix:
-    """All-time receipts of one model by proof type (kept at ingest)."""
-
-    model: str
-    provider: str
-    tee: int
-    zk: int
-    none: int
-
-    @property
-    def receipts(self) -> int:
-        return self.tee + self.zk + self.none
-
-    def count(self, proof: ProofType) -> int:
-        return {ProofType.TEE: self.tee, ProofType.ZK: self.zk, ProofType.NONE: self.none}[proof]
-
-    def share_at_least(self, proof: ProofType) -> float:
-        """The share of its receipts whose proof is ``proof`` or stronger (0 if none)."""
-        if not self.receipts:
-            return 0.0
-        floor = PROOF_STRENGTH[proof]
-        strong = sum(self.count(p) for p, s in PROOF_STRENGTH.items() if s >= floor)
-        return strong / self.receipts
 
 
 def proof_mixes(store: GraphStore, provider: str | None = None) -> list[ProofMix]:

@@ -3,70 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring.verdicts import latest_votes, tally
+from graphsvc.domain.entities import EntityInfo
+from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
-
-
-@dataclass(frozen=True)
-class EntityInfo:
-    id: str
-    kind: EntityKind
-    name: str
-    ts: int
-    provider: str | None = None
-    digest: str | None = None
-
-
-@dataclass(frozen=True)
-class AttestationInfo:
-    id: str
-    ts: int
-    witness: str
-    verdict: str
-    fault: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
-class DisputeInfo:
-    id: str
-    ts: int
-    requester: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ReceiptTrail:
-    id: str
-    ts: int
-    node: str
-    model: str
-    provider: str | None
-    requester: str | None
-    input_hash: str
-    output_hash: str
-    proof_type: str
-    measurement: str | None
-    record: dict[str, Any]
-    attestations: tuple[AttestationInfo, ...]
-    disputes: tuple[DisputeInfo, ...]
-
-    @property
-    def verdict(self) -> str:
-        """The witnesses' verdict so far: unverified, valid, invalid or contested (a tie).
-        One vote per witness, its latest, as the scorer counts them."""
-        votes = latest_votes((self.id, a.witness, a.verdict, a.ts) for a in self.attestations)
-        t = tally(votes.get(self.id, {}))
-        if t.total == 0:
-            return "unverified"
-        if t.valid == t.invalid:
-            return "contested"
-        return "valid" if t.valid > t.invalid else "invalid"
 
 
 def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]:

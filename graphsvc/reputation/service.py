@@ -10,47 +10,30 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from enum import StrEnum
 
-from graphsvc.domain import EntityKind
+from graphsvc.clock import Clock
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.reputation.rows import score_rows
+from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Evidence
-from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
-from graphsvc.store import cypher, snapshots
+from graphsvc.store import snapshots
 from graphsvc.store.evidence_loader import load_evidence
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.seeds import store_seeds, stored_seeds
-from graphsvc.store.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.store.stats import ingest_counter
 
-BREAKDOWN_TOP = 5
 VIEW_CACHE = 8
 
 
 class ScoringError(ValueError):
     """A recompute or reproduction that cannot be done as asked; the message says why."""
-
-
-@dataclass
-class SnapshotView:
-    """One snapshot's scores, indexed for the API."""
-
-    info: SnapshotInfo
-    by_entity: dict[str, ScoreRow]
-    ranked: dict[EntityKind, list[ScoreRow]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, info: SnapshotInfo, rows: list[ScoreRow]) -> SnapshotView:
-        ranked: dict[EntityKind, list[ScoreRow]] = {kind: [] for kind in EntityKind}
-        for row in rows:
-            ranked[row.kind].append(row)
-        for members in ranked.values():
-            members.sort(key=lambda r: (r.rank, r.entity))
-        return cls(info, {r.entity: r for r in rows}, ranked)
 
 
 @dataclass(frozen=True)
@@ -59,30 +42,6 @@ class Reproduction:
     identical: bool
     differing_entities: list[str]
     store_evidence_unchanged: bool
-
-
-def score_rows(scores: Scores, *, with_breakdown: bool = True) -> list[ScoreRow]:
-    rows = []
-    for i, entity_id in enumerate(scores.entity_ids):
-        rows.append(
-            ScoreRow(
-                entity=entity_id,
-                kind=scores.kind_of(i),
-                score=float(scores.score[i]),
-                rank=int(scores.rank[i]),
-                percentile=float(scores.percentile[i]),
-                mass=float(scores.mass[i]),
-                raw_mass=float(scores.raw_mass[i]),
-                fault_rate=float(scores.fault_rate[i]),
-                confidence=float(scores.confidence[i]),
-                positive_evidence=float(scores.positive_evidence[i]),
-                fault_weight=float(scores.fault_weight[i]),
-                phi=float(scores.phi[i]),
-                breakdown=breakdown(scores, i, top=BREAKDOWN_TOP) if with_breakdown else {},
-                as_of_ms=scores.as_of_ms,
-            )
-        )
-    return rows
 
 
 class SeedSource(StrEnum):
@@ -98,7 +57,7 @@ class ReputationService:
         params: ScoringParams,
         *,
         seeds: Collection[str] = (),
-        clock: Callable[[], int],
+        clock: Clock,
         refresh_seconds: float = 2.0,
         breakdown_limit: int = 200_000,
     ) -> None:
@@ -191,9 +150,7 @@ class ReputationService:
         if not found:
             raise ScoringError(f"no snapshot was taken for {as_of_ms}")
         info = found[0]
-        evidence = evidence_from_bytes(snapshots.snapshot_evidence(self._store, info.id))
-        params = ScoringParams.from_dict(info.params)
-        scores = compute_scores(evidence, params, as_of_ms)
+        scores, evidence = self._recompute_stored(info)
         stored = {r.entity: r for r in snapshots.snapshot_scores(self._store, info.id)}
         recomputed = {r.entity: r for r in score_rows(scores, with_breakdown=False)}
         differing = sorted(
@@ -201,7 +158,7 @@ class ReputationService:
             for entity in stored.keys() | recomputed.keys()
             if entity not in stored
             or entity not in recomputed
-            or _figures(stored[entity]) != _figures(recomputed[entity])
+            or stored[entity].figures() != recomputed[entity].figures()
         )
         digest_ok = scores.evidence_digest == info.evidence_digest
         current, _ = self.evidence()
@@ -209,8 +166,31 @@ class ReputationService:
         return Reproduction(info, digest_ok and not differing, differing, unchanged)
 
     def _records(self) -> int:
-        rows = self._store.read(cypher.INGEST_COUNTER)
-        return int(rows[0]["records"]) if rows and rows[0]["records"] else 0
+        return ingest_counter(self._store).records
+
+    def has_snapshot(self, as_of_ms: int) -> bool:
+        """Whether a snapshot was taken for exactly ``as_of_ms``."""
+        return bool(snapshots.snapshots_at(self._store, as_of_ms))
+
+    def scores_as_of(self, as_of_ms: int | None = None) -> Scores:
+        """The scores for a time: from the evidence of the snapshot taken for it if there
+        is one (so an export shows what was published), else computed now."""
+        found = [] if as_of_ms is None else snapshots.snapshots_at(self._store, as_of_ms)
+        if not found:
+            scores, _ = self.compute(as_of_ms)
+            return scores
+        scores, _ = self._recompute_stored(found[0])
+        return scores
+
+    def _recompute_stored(self, info: SnapshotInfo) -> tuple[Scores, Evidence]:
+        """Score a stored snapshot again from the evidence and parameters it recorded."""
+        evidence = evidence_from_bytes(snapshots.snapshot_evidence(self._store, info.id))
+        params = ScoringParams.from_dict(info.params)
+        return compute_scores(evidence, params, info.as_of_ms), evidence
+
+    def snapshots(self, limit: int) -> list[SnapshotInfo]:
+        """Stored snapshots, newest first."""
+        return snapshots.list_snapshots(self._store, limit)
 
     def needs_recompute(self, max_age_ms: int) -> bool:
         """New records since the newest snapshot, or the newest is older than max_age."""
@@ -268,16 +248,3 @@ class ReputationService:
             self._views.move_to_end(view.info.id)
             while len(self._views) > VIEW_CACHE:
                 self._views.popitem(last=False)
-
-
-def _figures(row: ScoreRow) -> tuple[float, ...]:
-    return (
-        row.mass,
-        row.raw_mass,
-        row.score,
-        float(row.rank),
-        row.percentile,
-        row.fault_rate,
-        row.confidence,
-        row.phi,
-    )

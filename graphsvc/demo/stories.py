@@ -1,6 +1,6 @@
 """The seven stories of the demo network and the cast that plays them.
 
-Each story is detectable in the records (``tests/test_seeds.py`` checks that) and should
+Each story is detectable in the records (``tests/test_demo_network.py`` checks that) and should
 be visible in the scores. The scored-story test (to be written once the scoring engine and
 the store loader are joined) generates the default network, ingests it, scores it with
 the default ``ScoringParams`` at ``cast.end_ms`` (and at the instants named below) and

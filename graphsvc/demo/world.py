@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.domain import EntityKind, ProofType
-from graphsvc.records.builder import Actor, sha256_hex
-from graphsvc.seeds.params import NetworkParams, ParamsError
-from graphsvc.seeds.sampling import (
+from graphsvc.demo.params import NetworkParams, ParamsError
+from graphsvc.demo.sampling import (
     Floats,
     Ints,
     apportion,
@@ -24,6 +22,8 @@ from graphsvc.seeds.sampling import (
     stream,
     zipf_weights,
 )
+from graphsvc.domain import EntityKind, ProofType
+from graphsvc.records.builder import Actor, sha256_hex
 
 # Proof codes used in the plan arrays, in ProofShares field order.
 PROOFS = (ProofType.TEE, ProofType.ZK, ProofType.NONE)
@@ -98,12 +98,12 @@ class World:
 
 def build_world(params: NetworkParams) -> World:
     pop = params.population
-    secret = f"graphsvc-demo/{params.seed}"
+    secret = f"graphsvc-demo/{params.rng_seed}"
 
     def actors(names: list[str], kind: EntityKind) -> tuple[Actor, ...]:
         return tuple(Actor.derived(name, kind, secret) for name in names)
 
-    names = stream(params.seed, "names")
+    names = stream(params.rng_seed, "names")
     providers = actors(_numbered(_shuffled(names, _PROVIDERS), pop.providers), EntityKind.PROVIDER)
     region = below(names.random(pop.nodes), len(_REGIONS))
     node_names = [f"node-{_REGIONS[r]}-{i + 1:03d}" for i, r in enumerate(region)]
@@ -118,7 +118,7 @@ def build_world(params: NetworkParams) -> World:
     models, popularity, p_index, faulty_model, degrading_model = _catalogue(params, providers)
     node_proof, capacity, model_nodes = _deployment(params, popularity)
 
-    cast = stream(params.seed, "cast")
+    cast = stream(params.rng_seed, "cast")
     faulty_nodes, reformed = _lazy_nodes(params, cast, node_proof, model_nodes[faulty_model])
     return World(
         providers=providers,
@@ -162,7 +162,7 @@ def _catalogue(
 ) -> tuple[tuple[Model, ...], Floats, int, int, int]:
     """Models, their popularity, and the story-2 provider, bad model and degrading model."""
     pop = params.population
-    rng = stream(params.seed, "models")
+    rng = stream(params.rng_seed, "models")
     # Story 2 needs a provider with many healthy models besides the bad one: provider 0
     # (a random one, the names were shuffled) is the big lab, the others share the rest.
     big = params.stories.model_fault.provider_models
@@ -215,7 +215,7 @@ def _deployment(params: NetworkParams, popularity: Floats) -> tuple[Ints, Floats
     """Each honest node's proof type, capacity and served models."""
     traffic = params.traffic
     n = params.population.nodes
-    rng = stream(params.seed, "nodes")
+    rng = stream(params.rng_seed, "nodes")
     shares = traffic.node_proofs
     node_proof = np.repeat(
         np.arange(3, dtype=np.int64),

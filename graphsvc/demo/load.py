@@ -1,4 +1,4 @@
-"""`graphsvc serve --demo`: load the seed network into an empty store, as history.
+"""`graphsvc serve --demo`: load the demo network into an empty store, as history.
 
 The network is generated once per parameter set into the data directory (deterministic:
 the same parameters give byte-identical records). It is ingested in time order and
@@ -14,18 +14,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from graphsvc.api.context import Services
-from graphsvc.seeds.cache import ensure_ndjson
-from graphsvc.seeds.params import load_params
-from graphsvc.store import cypher
+from graphsvc.demo.cache import ensure_ndjson
+from graphsvc.demo.params import load_params
+from graphsvc.services import Services
 
 WEEK_MS = 7 * 86_400_000
 CHUNK = 2_000
 
 
 def store_is_empty(services: Services) -> bool:
-    rows = services.store.read(cypher.INGEST_COUNTER)
-    return not rows or not rows[0]["records"]
+    return services.attribution.ingest_counter().records == 0
 
 
 def read_ndjson(path: Path) -> list[dict[str, Any]]:
@@ -34,12 +32,12 @@ def read_ndjson(path: Path) -> list[dict[str, Any]]:
 
 
 def load_demo(services: Services, *, progress: bool = True) -> bool:
-    """Ingest and score the seed network if the store is empty; returns whether it did."""
+    """Ingest and score the demo network if the store is empty; returns whether it did."""
     if not store_is_empty(services):
         print("graphsvc: the store is not empty; demo data not loaded", file=sys.stderr)
         return False
     params = load_params()
-    records = read_ndjson(ensure_ndjson(services.settings.data / "seed", params))
+    records = read_ndjson(ensure_ndjson(services.settings.data / "demo", params))
     replay_history(services, records, progress=progress)
     return True
 

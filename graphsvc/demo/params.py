@@ -261,7 +261,7 @@ class Stories:
 class NetworkParams:
     """Everything the generator reads; the same parameters give byte-identical records."""
 
-    seed: int = 20261101
+    rng_seed: int = 20261101
     end: str = "2026-11-01T00:00:00Z"  # the window's end instant (fixed: output is reproducible)
     days: int = 90  # the window's length
     population: Population = field(default_factory=Population)
@@ -270,7 +270,7 @@ class NetworkParams:
     stories: Stories = field(default_factory=Stories)
 
     def __post_init__(self) -> None:
-        _check(0 <= self.seed < 2**63, "seed", self.seed, "an integer in [0, 2^63)")
+        _check(0 <= self.rng_seed < 2**63, "rng_seed", self.rng_seed, "an integer in [0, 2^63)")
         try:
             _parse_end(self.end)
         except ValueError as exc:

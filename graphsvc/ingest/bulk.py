@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from graphsvc.domain import DEPENDENCY_ORDER, RecordType
-from graphsvc.store.ingest import Ingestor
-from graphsvc.store.resolution import RecordResult, RecordStatus
+from graphsvc.domain.outcomes import RecordResult, RecordStatus
+from graphsvc.ingest.ingestor import Ingestor
 
 CHUNK = 2_000
 

@@ -1,6 +1,6 @@
-"""The demo network (graphsvc.seeds): deterministic, valid, in dependency order, and every
+"""The demo network (graphsvc.demo): deterministic, valid, in dependency order, and every
 story present in the records. Whether the stories show in the *scores* is tested once the
-store loader and the engine are joined (see graphsvc/seeds/stories.py)."""
+store loader and the engine are joined (see graphsvc/demo/stories.py)."""
 
 from __future__ import annotations
 
@@ -15,25 +15,27 @@ from typing import Any
 
 import pytest
 
-from graphsvc.domain import EntityKind, ProofType
-from graphsvc.records import record_id, validate_record
-from graphsvc.seeds import (
+from graphsvc.demo import (
     GENERATOR_VERSION,
+    DemoNetwork,
     NetworkParams,
     ParamsError,
-    SeedNetwork,
     ensure_ndjson,
     generate,
     load_params,
 )
-from graphsvc.seeds.__main__ import main
-from graphsvc.seeds.params import MS_PER_DAY
-from graphsvc.store.resolution import EvidenceRules, KnownState, RecordStatus, Resolver
+from graphsvc.demo.__main__ import main
+from graphsvc.demo.params import MS_PER_DAY
+from graphsvc.domain import EntityKind, ProofType
+from graphsvc.domain.batch import KnownState
+from graphsvc.domain.outcomes import RecordStatus
+from graphsvc.ingest.resolution import EvidenceRules, Resolver
+from graphsvc.records import record_id, validate_record
 
 # A scaled-down network (2,000 receipts): fast enough to generate several times.
 SMALL = NetworkParams.from_dict(
     {
-        "seed": 7,
+        "rng_seed": 7,
         "population": {
             "providers": 4,
             "models": 12,
@@ -53,12 +55,12 @@ SMALL = NetworkParams.from_dict(
 
 
 @pytest.fixture(scope="module")
-def small() -> SeedNetwork:
+def small() -> DemoNetwork:
     return generate(SMALL)
 
 
 @pytest.fixture(scope="module")
-def full() -> SeedNetwork:
+def full() -> DemoNetwork:
     # The network `serve --demo` loads: the parameters shipped in seed_data/.
     return generate(load_params())
 
@@ -85,7 +87,7 @@ class Index:
                 yield receipt, attestation
 
 
-def index(network: SeedNetwork) -> Index:
+def index(network: DemoNetwork) -> Index:
     found = Index()
     for record in network.records:
         if record["type"] == "receipt":
@@ -98,7 +100,7 @@ def index(network: SeedNetwork) -> Index:
 
 
 @pytest.fixture(scope="module")
-def full_index(full: SeedNetwork) -> Index:
+def full_index(full: DemoNetwork) -> Index:
     return index(full)
 
 
@@ -146,7 +148,7 @@ def test_impossible_story_sizes_are_explained() -> None:
 # --- determinism and output ---------------------------------------------------------------
 
 
-def test_same_parameters_give_identical_records(small: SeedNetwork) -> None:
+def test_same_parameters_give_identical_records(small: DemoNetwork) -> None:
     again = generate(SMALL)
     assert again.records == small.records
     assert again.stories == small.stories
@@ -161,21 +163,21 @@ SMALL_DIGEST = (
 )
 
 
-def test_output_changes_only_with_the_generator_version(small: SeedNetwork) -> None:
+def test_output_changes_only_with_the_generator_version(small: DemoNetwork) -> None:
     assert (GENERATOR_VERSION, small.ndjson_digest()) == SMALL_DIGEST, (
-        "the generated network changed: bump graphsvc.seeds.params.GENERATOR_VERSION "
+        "the generated network changed: bump graphsvc.demo.params.GENERATOR_VERSION "
         "and update SMALL_DIGEST"
     )
 
 
-def test_another_seed_gives_another_network(small: SeedNetwork) -> None:
-    other = generate(replace(SMALL, seed=8))
+def test_another_seed_gives_another_network(small: DemoNetwork) -> None:
+    other = generate(replace(SMALL, rng_seed=8))
     assert other.ndjson_digest() != small.ndjson_digest()
 
 
-def test_full_network_ndjson_is_stable(full: SeedNetwork, tmp_path: Path) -> None:
-    written = full.write_ndjson(tmp_path / "seed.ndjson")
-    data = (tmp_path / "seed.ndjson").read_bytes()
+def test_full_network_ndjson_is_stable(full: DemoNetwork, tmp_path: Path) -> None:
+    written = full.write_ndjson(tmp_path / "network.ndjson")
+    data = (tmp_path / "network.ndjson").read_bytes()
     assert written == hashlib.sha256(data).hexdigest() == full.ndjson_digest()
     lines = data.decode().splitlines()
     assert len(lines) == len(full.records)
@@ -190,7 +192,7 @@ def test_ensure_ndjson_generates_once(tmp_path: Path, monkeypatch: pytest.Monkey
     def fail(*_: object) -> None:
         raise AssertionError("regenerated a cached network")
 
-    monkeypatch.setattr("graphsvc.seeds.cache.generate", fail)
+    monkeypatch.setattr("graphsvc.demo.cache.generate", fail)
     assert ensure_ndjson(tmp_path, SMALL) == path
     assert path.read_bytes() == first
 
@@ -209,25 +211,25 @@ def test_module_entry_point_writes_the_network(tmp_path: Path) -> None:
 # --- validity and order -------------------------------------------------------------------
 
 
-def test_every_record_validates(small: SeedNetwork) -> None:
+def test_every_record_validates(small: DemoNetwork) -> None:
     for record in small.records:
         validate_record(record, now_ms=small.params.end_ms)
 
 
-def test_full_network_sample_validates(full: SeedNetwork) -> None:
+def test_full_network_sample_validates(full: DemoNetwork) -> None:
     # Validating all 60,000 records takes ~15 s; every type appears in a 1-in-40 sample.
     head = [r for r in full.records if r["type"] in ("register", "model")]
     for record in [*head, *full.records[::40], *_disputes(full)]:
         validate_record(record, now_ms=full.params.end_ms)
 
 
-def _disputes(network: SeedNetwork) -> list[dict[str, Any]]:
+def _disputes(network: DemoNetwork) -> list[dict[str, Any]]:
     return [r for r in network.records if r["type"] == "dispute"]
 
 
 @pytest.mark.parametrize("which", ["small", "full"])
 def test_records_are_in_dependency_order(which: str, request: pytest.FixtureRequest) -> None:
-    network: SeedNetwork = request.getfixturevalue(which)
+    network: DemoNetwork = request.getfixturevalue(which)
     end = network.params.end_ms
     registered: dict[str, str] = {}
     models: set[str] = set()
@@ -266,7 +268,7 @@ def test_records_are_in_dependency_order(which: str, request: pytest.FixtureRequ
     assert seen_types[:3] == ["register", "model", "receipt"]
 
 
-def test_the_store_accepts_the_records_in_file_order(small: SeedNetwork) -> None:
+def test_the_store_accepts_the_records_in_file_order(small: DemoNetwork) -> None:
     rules = EvidenceRules(
         half_life_ms=30 * MS_PER_DAY,
         proof_weights={ProofType.TEE: 1.0, ProofType.ZK: 1.0, ProofType.NONE: 0.5},
@@ -286,7 +288,7 @@ def test_the_store_accepts_the_records_in_file_order(small: SeedNetwork) -> None
 
 @pytest.mark.parametrize("which", ["small", "full"])
 def test_counts_match_parameters(which: str, request: pytest.FixtureRequest) -> None:
-    network: SeedNetwork = request.getfixturevalue(which)
+    network: DemoNetwork = request.getfixturevalue(which)
     params, cast = network.params, network.stories
     pop, ring = params.population, params.stories.sybil_ring
     types = Counter(r["type"] for r in network.records)
@@ -310,7 +312,7 @@ def test_counts_match_parameters(which: str, request: pytest.FixtureRequest) -> 
     assert len(cast.faulty_nodes) == params.stories.faulty_nodes.count
 
 
-def test_traffic_looks_like_a_real_network(full: SeedNetwork, full_index: Index) -> None:
+def test_traffic_looks_like_a_real_network(full: DemoNetwork, full_index: Index) -> None:
     receipts = list(full_index.receipts.values())
     ring_nodes = set(full.stories.sybil_nodes)
     honest = [r for r in receipts if r["signer"] not in ring_nodes]
@@ -340,11 +342,11 @@ def test_traffic_looks_like_a_real_network(full: SeedNetwork, full_index: Index)
 # --- the seven stories, as the records tell them ------------------------------------------
 
 
-def _honest(full: SeedNetwork, attestation: dict[str, Any]) -> bool:
+def _honest(full: DemoNetwork, attestation: dict[str, Any]) -> bool:
     return bool(attestation["signer"] != full.stories.dishonest_witness)
 
 
-def test_story1_faulty_nodes_are_caught_all_along(full: SeedNetwork, full_index: Index) -> None:
+def test_story1_faulty_nodes_are_caught_all_along(full: DemoNetwork, full_index: Index) -> None:
     cast = full.stories
     for node in cast.faulty_nodes:
         # (A faulty node may also serve the degrading model, whose faults name the model.)
@@ -360,7 +362,7 @@ def test_story1_faulty_nodes_are_caught_all_along(full: SeedNetwork, full_index:
 
 
 def test_story2_model_fault_spares_the_provider_and_nodes(
-    full: SeedNetwork, full_index: Index
+    full: DemoNetwork, full_index: Index
 ) -> None:
     cast = full.stories
     bad = [a for _, a in full_index.votes_on(model=cast.faulty_model) if a["verdict"] == "invalid"]
@@ -387,7 +389,7 @@ def test_story2_model_fault_spares_the_provider_and_nodes(
 
 
 def test_story3_reformed_node_faults_only_in_its_bad_month(
-    full: SeedNetwork, full_index: Index
+    full: DemoNetwork, full_index: Index
 ) -> None:
     cast = full.stories
     faults = [
@@ -407,7 +409,7 @@ def test_story3_reformed_node_faults_only_in_its_bad_month(
     assert len(later) >= 100  # it keeps serving, cleanly
 
 
-def test_story4_dishonest_witness_is_in_the_minority(full: SeedNetwork, full_index: Index) -> None:
+def test_story4_dishonest_witness_is_in_the_minority(full: DemoNetwork, full_index: Index) -> None:
     witness = full.stories.dishonest_witness
     contested = minority = 0
     for attestations in full_index.attestations.values():
@@ -426,7 +428,7 @@ def test_story4_dishonest_witness_is_in_the_minority(full: SeedNetwork, full_ind
         assert len({a["verdict"] for a in attestations if _honest(full, a)}) == 1
 
 
-def test_story5_disputes_upheld_and_rejected(full: SeedNetwork, full_index: Index) -> None:
+def test_story5_disputes_upheld_and_rejected(full: DemoNetwork, full_index: Index) -> None:
     cast = full.stories
     for ids, verdict in ((cast.disputes_upheld, "invalid"), (cast.disputes_rejected, "valid")):
         for dispute_id in ids:
@@ -439,7 +441,7 @@ def test_story5_disputes_upheld_and_rejected(full: SeedNetwork, full_index: Inde
     assert serial[cast.serial_disputer] == full.params.stories.disputes.serial
 
 
-def test_story6_sybil_ring_is_closed_and_unwitnessed(full: SeedNetwork, full_index: Index) -> None:
+def test_story6_sybil_ring_is_closed_and_unwitnessed(full: DemoNetwork, full_index: Index) -> None:
     cast = full.stories
     ring_nodes, ring_requesters = set(cast.sybil_nodes), set(cast.sybil_requesters)
     ring = [r for r in full_index.receipts.values() if r["signer"] in ring_nodes]
@@ -458,7 +460,7 @@ def test_story6_sybil_ring_is_closed_and_unwitnessed(full: SeedNetwork, full_ind
     )
 
 
-def test_story7_degrading_model_fails_more_at_the_end(full: SeedNetwork, full_index: Index) -> None:
+def test_story7_degrading_model_fails_more_at_the_end(full: DemoNetwork, full_index: Index) -> None:
     cast = full.stories
     before: Counter[bool] = Counter()
     during: Counter[bool] = Counter()

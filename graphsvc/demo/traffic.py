@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.seeds.params import MS_PER_DAY, NetworkParams
-from graphsvc.seeds.sampling import Bools, Floats, Ints, below, categorical, stream
-from graphsvc.seeds.world import TEE, World
+from graphsvc.demo.params import MS_PER_DAY, NetworkParams
+from graphsvc.demo.sampling import Bools, Floats, Ints, below, categorical, stream
+from graphsvc.demo.world import TEE, World
 
 NO_REQUESTER = -1
 
@@ -39,7 +39,7 @@ def plan_traffic(params: NetworkParams, world: World) -> Plan:
     honest = traffic.receipts - ring.receipts
     span = params.days * MS_PER_DAY
 
-    rng = stream(params.seed, "traffic")
+    rng = stream(params.rng_seed, "traffic")
     h_ts = params.start_ms + _growing_offsets(rng.random(honest), traffic.growth, span)
     h_model = categorical(rng.random(honest), world.model_popularity)
     node_draw = rng.random(honest)
@@ -53,7 +53,7 @@ def plan_traffic(params: NetworkParams, world: World) -> Plan:
     reexecute_pick = rng.random(honest)
 
     # The ring trades from its start day to the end of the window.
-    rrng = stream(params.seed, "ring")
+    rrng = stream(params.rng_seed, "ring")
     ring_start = params.start_ms + ring.start_day * MS_PER_DAY
     r_ts = ring_start + below(rrng.random(ring.receipts), params.end_ms - ring_start)
     r_model = categorical(rrng.random(ring.receipts), world.model_popularity)

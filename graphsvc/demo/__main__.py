@@ -1,4 +1,4 @@
-"""``python -m graphsvc.seeds --out FILE [--params network.json]``: write the demo network."""
+"""``python -m graphsvc.demo --out FILE [--params network.json]``: write the demo network."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from graphsvc.seeds.generator import generate
-from graphsvc.seeds.params import ParamsError, load_params
+from graphsvc.demo.generator import generate
+from graphsvc.demo.params import ParamsError, load_params
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m graphsvc.seeds", description="Write the demo network as NDJSON."
+        prog="python -m graphsvc.demo", description="Write the demo network as NDJSON."
     )
     parser.add_argument("--out", type=Path, required=True, help="NDJSON file to write")
     parser.add_argument(
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         network = generate(load_params(args.params))
     except (OSError, ParamsError) as exc:
-        print(f"graphsvc.seeds: {exc}", file=sys.stderr)
+        print(f"graphsvc.demo: {exc}", file=sys.stderr)
         return 2
     generated = time.perf_counter() - started
     digest = network.write_ndjson(args.out)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphsvc.seeds.generator import generate
-from graphsvc.seeds.params import NetworkParams, load_params
+from graphsvc.demo.generator import generate
+from graphsvc.demo.params import NetworkParams, load_params
 
 
 def cached_path(directory: Path, params: NetworkParams) -> Path:
     # The digest covers the parameters and the generator version: editing network.json
     # or upgrading graphsvc regenerates instead of loading a stale network.
-    return directory / f"seed-{params.digest()[:16]}.ndjson"
+    return directory / f"network-{params.digest()[:16]}.ndjson"
 
 
 def ensure_ndjson(directory: Path, params: NetworkParams | None = None) -> Path:

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphsvc.demo.params import MS_PER_DAY, NetworkParams
+from graphsvc.demo.stories import StoryCast
+from graphsvc.demo.traffic import NO_REQUESTER, Plan, plan_traffic
+from graphsvc.demo.verdicts import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
+from graphsvc.demo.world import PROOFS, TEE, ZK, World, build_world
 from graphsvc.domain import EntityKind, Verdict
 from graphsvc.records import builder
 from graphsvc.records.builder import Actor, record_id, sha256_hex
-from graphsvc.seeds.params import MS_PER_DAY, NetworkParams
-from graphsvc.seeds.stories import StoryCast
-from graphsvc.seeds.traffic import NO_REQUESTER, Plan, plan_traffic
-from graphsvc.seeds.verdicts import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
-from graphsvc.seeds.world import PROOFS, TEE, ZK, World, build_world
 
 Record = dict[str, Any]
 
@@ -44,7 +44,7 @@ _REJECTED_REASONS = ("answer looks wrong", "unexpected output", "quality below e
 
 
 @dataclass(frozen=True)
-class SeedNetwork:
+class DemoNetwork:
     params: NetworkParams
     records: list[Record]  # dependency order, and chronological
     stories: StoryCast
@@ -82,14 +82,14 @@ class SeedNetwork:
         return digest.hexdigest()
 
 
-def generate(params: NetworkParams | None = None) -> SeedNetwork:
+def generate(params: NetworkParams | None = None) -> DemoNetwork:
     """The demo network for ``params`` (default: the built-in defaults)."""
     params = NetworkParams() if params is None else params
     world = build_world(params)
     plan = plan_traffic(params, world)
     verdicts = decide(params, world, plan)
     records, dispute_ids = _sign(params, world, plan, verdicts)
-    return SeedNetwork(
+    return DemoNetwork(
         params=params,
         records=records,
         stories=_cast(params, world, plan, verdicts, dispute_ids),
@@ -101,7 +101,7 @@ def generate(params: NetworkParams | None = None) -> SeedNetwork:
 def _sign(
     params: NetworkParams, world: World, plan: Plan, verdicts: Verdicts
 ) -> tuple[list[Record], dict[int, str]]:
-    seed = params.seed
+    rng_seed = params.rng_seed
     # Identities and models exist before the window opens.
     head: list[Record] = [
         builder.register(actor, params.start_ms - 2 * MS_PER_DAY + 1000 * i)
@@ -131,14 +131,14 @@ def _sign(
         model = world.models[models[i]].name
         node = world.nodes[nodes[i]]
         if rings[i]:
-            input_hash = sha256_hex(f"{seed}/ring-input/{i}")
-            output_hash = sha256_hex(f"{seed}/ring-output/{i}")
+            input_hash = sha256_hex(f"{rng_seed}/ring-input/{i}")
+            output_hash = sha256_hex(f"{rng_seed}/ring-output/{i}")
             # A made-up measurement: it matches no published runtime image.
             measurement: str | None = "tdx-mrtd:" + sha256_hex(f"fake/{node.name}")[7:71]
         else:
-            input_hash = sha256_hex(f"{seed}/input/{keys[i]}")
-            output_hash = _output_hash(seed, model, keys[i], i, wrong[i])
-            measurement = _measurement(world, seed, proofs[i], models[i], i)
+            input_hash = sha256_hex(f"{rng_seed}/input/{keys[i]}")
+            output_hash = _output_hash(rng_seed, model, keys[i], i, wrong[i])
+            measurement = _measurement(world, rng_seed, proofs[i], models[i], i)
         requester = world.requesters[requesters[i]] if requesters[i] != NO_REQUESTER else None
         receipt = builder.receipt(
             node,
@@ -173,22 +173,22 @@ def _sign(
     return head + [event[3] for event in events], dispute_ids
 
 
-def _output_hash(seed: int, model: str, key: int, index: int, wrong: int) -> str:
+def _output_hash(rng_seed: int, model: str, key: int, index: int, wrong: int) -> str:
     if wrong == CORRECT:
         # A function of model and input, so re-executions agree on one Output.
-        return sha256_hex(f"{seed}/output/{model}/{key}")
+        return sha256_hex(f"{rng_seed}/output/{model}/{key}")
     if wrong == MODEL_WRONG:
         # A model bug is reproducible: every node running the input gets the same output,
         # which is how witnesses tell it from a node fault.
-        return sha256_hex(f"{seed}/bad-output/{model}/{key}")
-    return sha256_hex(f"{seed}/skipped/{index}")
+        return sha256_hex(f"{rng_seed}/bad-output/{model}/{key}")
+    return sha256_hex(f"{rng_seed}/skipped/{index}")
 
 
-def _measurement(world: World, seed: int, proof: int, model: int, index: int) -> str | None:
+def _measurement(world: World, rng_seed: int, proof: int, model: int, index: int) -> str | None:
     if proof == TEE:
         return world.measurements[model]
     if proof == ZK:
-        return "zk-proof:" + sha256_hex(f"{seed}/proof/{index}")[7:]
+        return "zk-proof:" + sha256_hex(f"{rng_seed}/proof/{index}")[7:]
     return None
 
 
@@ -254,4 +254,4 @@ def _kinds(world: World) -> dict[str, EntityKind]:
     return kinds
 
 
-__all__ = ["SeedNetwork", "generate"]
+__all__ = ["DemoNetwork", "generate"]

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphsvc.demo.params import MS_PER_DAY, NetworkParams, ParamsError
+from graphsvc.demo.sampling import Ints, categorical, distinct, stream
+from graphsvc.demo.traffic import NO_REQUESTER, Plan
+from graphsvc.demo.world import World
 from graphsvc.domain import FaultParty
-from graphsvc.seeds.params import MS_PER_DAY, NetworkParams, ParamsError
-from graphsvc.seeds.sampling import Ints, categorical, distinct, stream
-from graphsvc.seeds.traffic import NO_REQUESTER, Plan
-from graphsvc.seeds.world import World
 
 # Wrong-output codes per receipt.
 CORRECT, NODE_WRONG, MODEL_WRONG = 0, 1, 2
@@ -58,7 +58,7 @@ def decide(params: NetworkParams, world: World, plan: Plan) -> Verdicts:
 
 def _wrong_outputs(params: NetworkParams, world: World, plan: Plan) -> Ints:
     stories = params.stories
-    rng = stream(params.seed, "faults")
+    rng = stream(params.rng_seed, "faults")
     node_u, model_u = rng.random(len(plan)), rng.random(len(plan))
 
     node_rate = np.zeros(len(plan))
@@ -88,7 +88,7 @@ def _wrong_outputs(params: NetworkParams, world: World, plan: Plan) -> Ints:
 
 def _panels(params: NetworkParams, world: World, plan: Plan) -> dict[int, tuple[Vote, ...]]:
     w = params.witnessing
-    rng = stream(params.seed, "audits")
+    rng = stream(params.rng_seed, "audits")
     rates = np.array([w.audit_rate.tee, w.audit_rate.zk, w.audit_rate.none])
     audited = (rng.random(len(plan)) < rates[plan.proof]) & ~plan.ring
     sizes = 1 + categorical(rng.random(len(plan)), np.array(w.panel_weights))
@@ -122,7 +122,7 @@ def _disputes(
     params: NetworkParams, plan: Plan, wrong: Ints, panels: dict[int, tuple[Vote, ...]]
 ) -> tuple[tuple[PlannedDispute, ...], int | None]:
     wanted = params.stories.disputes
-    rng = stream(params.seed, "disputes")
+    rng = stream(params.rng_seed, "disputes")
     # Only unanimous panels: an upheld dispute's receipt is attested invalid by every
     # witness, a rejected one's valid by every witness.
     unanimous = np.zeros(len(plan), dtype=np.bool_)

@@ -4,16 +4,16 @@
 the data directory, keyed by the parameters' digest. See ``seed_data/README.md``.
 """
 
-from graphsvc.seeds.cache import ensure_ndjson
-from graphsvc.seeds.generator import SeedNetwork, generate
-from graphsvc.seeds.params import GENERATOR_VERSION, NetworkParams, ParamsError, load_params
-from graphsvc.seeds.stories import StoryCast
+from graphsvc.demo.cache import ensure_ndjson
+from graphsvc.demo.generator import DemoNetwork, generate
+from graphsvc.demo.params import GENERATOR_VERSION, NetworkParams, ParamsError, load_params
+from graphsvc.demo.stories import StoryCast
 
 __all__ = [
     "GENERATOR_VERSION",
+    "DemoNetwork",
     "NetworkParams",
     "ParamsError",
-    "SeedNetwork",
     "StoryCast",
     "ensure_ndjson",
     "generate",

@@ -1,4 +1,5 @@
-"""The vocabulary shared by records, store, scoring and API."""
+"""The vocabulary shared by records, store, scoring and API: kinds, record types,
+proofs, verdicts, and the tables that relate them."""
 
 from __future__ import annotations
 

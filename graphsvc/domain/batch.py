@@ -1,0 +1,107 @@
+"""One ingest batch as data: what the store already holds that its records touch
+(:class:`KnownState`, read before resolution), and the rows it writes (:class:`WritePlan`,
+filled by resolution). Pure, so the attribution rule is tested without a database and
+the store turns a plan into statements without knowing the rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphsvc.domain import EntityKind, ProofType
+
+
+@dataclass(frozen=True)
+class KnownEntity:
+    kind: EntityKind
+    record_id: str | None
+    provider: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownReceipt:
+    node: str
+    model: str
+    requester: str | None
+
+
+@dataclass
+class KnownState:
+    """What the store holds that a batch's records may refer to or collide with."""
+
+    entities: dict[str, KnownEntity] = field(default_factory=dict)
+    receipts: dict[str, KnownReceipt] = field(default_factory=dict)
+    attestation_ids: set[str] = field(default_factory=set)
+    dispute_ids: set[str] = field(default_factory=set)
+    votes: set[str] = field(default_factory=set)  # witness|receipt
+    claims: set[str] = field(default_factory=set)  # requester|receipt
+    outputs: set[str] = field(default_factory=set)
+
+
+def vote_key(witness: str, receipt: str) -> str:
+    return f"{witness}|{receipt}"
+
+
+def claim_key(requester: str, receipt: str) -> str:
+    return f"{requester}|{receipt}"
+
+
+@dataclass
+class DecayedSum:
+    """Batch-local running sum ``sum(q * 2^((t - ref) / H))`` with ref the newest t."""
+
+    ref_ms: int
+    amount: float = 0.0
+    count: int = 0
+
+    def add(self, ts: int, q: float, half_life_ms: float) -> None:
+        if ts > self.ref_ms:
+            self.amount *= math.exp2((self.ref_ms - ts) / half_life_ms)
+            self.ref_ms = ts
+        self.amount += q * math.exp2((ts - self.ref_ms) / half_life_ms)
+        self.count += 1
+
+
+@dataclass
+class WritePlan:
+    """Rows for each write statement of one batch; empty lists are skipped."""
+
+    entities: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    # Receipts whose Output is new: written with the Output and all its edges at once.
+    output_receipts: list[dict[str, Any]] = field(default_factory=list)
+    # Receipts for an Output that exists already (a re-execution), and that Output's
+    # edges, which may exist too.
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    output_models: set[tuple[str, str]] = field(default_factory=set)
+    output_nodes: set[tuple[str, str]] = field(default_factory=set)
+    output_requesters: set[tuple[str, str]] = field(default_factory=set)
+    attestations: list[dict[str, Any]] = field(default_factory=list)
+    votes: dict[str, list[int]] = field(default_factory=dict)  # receipt -> [valid, invalid]
+    disputes: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[tuple[str, str, str], DecayedSum] = field(default_factory=dict)
+    # receipts per (model, proof type), for policies on proof strength
+    proofs: dict[tuple[str, str], int] = field(default_factory=dict)
+    accepted: int = 0
+
+    def evidence_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{ch}|{src}|{dst}",
+                "src": src,
+                "dst": dst,
+                "channel": ch,
+                "ref_ms": s.ref_ms,
+                "amount": s.amount,
+                "count": s.count,
+            }
+            for (ch, src, dst), s in sorted(self.evidence.items())
+        ]
+
+    def proof_rows(self) -> list[dict[str, Any]]:
+        counts: dict[str, dict[str, int]] = {}
+        for (model, proof), n in sorted(self.proofs.items()):
+            counts.setdefault(model, {p.value: 0 for p in ProofType})[proof] = n
+        return [{"model": model, **by_proof} for model, by_proof in counts.items()]

@@ -1,0 +1,55 @@
+"""Score snapshots: what was computed, for when, from which evidence, and each
+entity's published figures in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphsvc.domain.vocabulary import EntityKind
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    id: str
+    as_of_ms: int
+    created_ms: int
+    params: dict[str, Any]
+    evidence_digest: str
+    records: int
+    entities: int
+    iterations: int
+    residual: float
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One entity's published figures in one snapshot."""
+
+    entity: str
+    kind: EntityKind
+    score: float
+    rank: int
+    percentile: float
+    mass: float
+    raw_mass: float
+    fault_rate: float
+    confidence: float
+    positive_evidence: float
+    fault_weight: float
+    phi: float
+    breakdown: dict[str, Any]
+    as_of_ms: int
+
+    def figures(self) -> tuple[float, ...]:
+        """The computed figures a reproduction must match bit for bit."""
+        return (
+            self.mass,
+            self.raw_mass,
+            self.score,
+            float(self.rank),
+            self.percentile,
+            self.fault_rate,
+            self.confidence,
+            self.phi,
+        )

@@ -1,0 +1,72 @@
+"""The attribution trail of a receipt (who ran which model for whom, and what the
+witnesses and requesters said of it), and incidents: the invalid attestations that
+blame a node or a model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphsvc.domain.votes import ClaimStatus, latest_votes, tally
+
+
+@dataclass(frozen=True)
+class AttestationInfo:
+    id: str
+    ts: int
+    witness: str
+    verdict: str
+    fault: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    id: str
+    ts: int
+    requester: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReceiptTrail:
+    id: str
+    ts: int
+    node: str
+    model: str
+    provider: str | None
+    requester: str | None
+    input_hash: str
+    output_hash: str
+    proof_type: str
+    measurement: str | None
+    record: dict[str, Any]
+    attestations: tuple[AttestationInfo, ...]
+    disputes: tuple[DisputeInfo, ...]
+
+    @property
+    def verdict(self) -> str:
+        """The witnesses' verdict so far: unverified, valid, invalid or contested (a tie).
+        One vote per witness, its latest, as the scorer counts them."""
+        votes = latest_votes((self.id, a.witness, a.verdict, a.ts) for a in self.attestations)
+        t = tally(votes.get(self.id, {}))
+        if t.total == 0:
+            return "unverified"
+        if t.valid == t.invalid:
+            return "contested"
+        return "valid" if t.valid > t.invalid else "invalid"
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An invalid attestation and what became of it (it stands, or was outvoted)."""
+
+    id: str
+    ts: int
+    receipt: str
+    witness: str
+    party: str
+    fault: str
+    note: str | None
+    status: ClaimStatus
+    batch: int  # the ingest batch that stored it: the incidents feed's order

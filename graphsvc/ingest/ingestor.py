@@ -1,0 +1,152 @@
+"""Batch ingest: validate, resolve against the store, write in one transaction, answer.
+
+A batch is acknowledged only after its transaction has committed, so an accepted
+record is durable before anyone hears it was accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from graphsvc.clock import Clock, now_ms
+from graphsvc.domain.outcomes import RecordResult, RecordStatus
+from graphsvc.ingest.resolution import EvidenceRules, Resolver
+from graphsvc.records import Record, RecordError, record_id, validate_record
+from graphsvc.store import ingest_state
+from graphsvc.store.graph_store import GraphStore, WriteConflict
+from graphsvc.store.meta import get_meta, set_meta
+
+_RULES_META = "evidence_rules"
+
+
+class EvidenceRulesMismatch(RuntimeError):
+    """The store's evidence sums were made with other rules than the ones configured."""
+
+
+def _best_effort_id(raw: object) -> str | None:
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return record_id(raw)
+    except Exception:
+        return None
+
+
+@dataclass
+class _Checked:
+    """A batch after the stateless checks, before resolution against the store."""
+
+    size: int
+    now: int
+    results: dict[int, RecordResult] = field(default_factory=dict)  # rejected, repeated
+    valid: list[tuple[int, Record]] = field(default_factory=list)
+
+
+class Ingestor:
+    def __init__(self, store: GraphStore, rules: EvidenceRules, *, clock: Clock = now_ms) -> None:
+        self._store = store
+        self._rules = rules
+        self._clock = clock
+        # Resolution reads then writes; one batch at a time per process keeps that
+        # consistent. Other processes are caught by the unique constraints (retry).
+        self._lock = threading.Lock()
+
+    def ensure_rules(self) -> None:
+        """Record the evidence rules on first use; refuse a store summed with others."""
+        wanted = _rules_value(self._rules)
+        stored = get_meta(self._store, _RULES_META)
+        if stored is None:
+            set_meta(self._store, _RULES_META, wanted)
+        elif stored != wanted:
+            raise EvidenceRulesMismatch(
+                f"the store's evidence was summed with {stored}, but the settings say "
+                f"{wanted}; use the store's half-life and proof weights"
+            )
+
+    def submit(self, raws: Sequence[object]) -> list[RecordResult]:
+        """Ingest one batch in one transaction; one result per record, in input order.
+
+        The results come back after the commit: an accepted record is durable.
+        """
+        return self._store_checked(self._check(raws))
+
+    def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]:
+        """:meth:`submit` each batch in turn, checking the next batch while one is stored.
+
+        Each batch is still its own transaction, resolved after the previous one has
+        committed, and its results are yielded after its commit, so the outcome is the
+        same as calling :meth:`submit` batch by batch. Only the stateless checks
+        (schemas, signatures) of batch k+1 run in a worker thread while batch k is
+        resolved and written: libsodium releases the GIL, and the database works on the
+        other core.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="graphsvc-check") as pool:
+            pending: Future[_Checked] | None = None
+            for batch in batches:
+                upcoming = pool.submit(self._check, batch)
+                if pending is not None:
+                    yield self._store_checked(pending.result())
+                pending = upcoming
+            if pending is not None:
+                yield self._store_checked(pending.result())
+
+    def _check(self, raws: Sequence[object]) -> _Checked:
+        """Validate each record on its own and drop repeats within the batch."""
+        checked = _Checked(size=len(raws), now=self._clock())
+        first_index: dict[str, int] = {}
+        for index, raw in enumerate(raws):
+            try:
+                record = validate_record(raw, now_ms=checked.now)
+            except RecordError as error:
+                checked.results[index] = RecordResult(
+                    index, _best_effort_id(raw), RecordStatus.REJECTED, str(error)
+                )
+                continue
+            if record.id in first_index:
+                checked.results[index] = RecordResult(
+                    index,
+                    record.id,
+                    RecordStatus.DUPLICATE,
+                    f"same record as index {first_index[record.id]}",
+                )
+                continue
+            first_index[record.id] = index
+            checked.valid.append((index, record))
+        return checked
+
+    def _store_checked(self, checked: _Checked) -> list[RecordResult]:
+        results = checked.results
+        if checked.valid:
+            for result in self._resolve_and_write(checked.valid, checked.now):
+                results[result.index] = result
+        return [results[index] for index in range(checked.size)]
+
+    def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
+        with self._lock:
+            for attempt in range(3):
+                state = ingest_state.known_state(self._store, [r for _, r in records])
+                resolver = Resolver(state, self._rules)
+                results = resolver.resolve(records)
+                try:
+                    ingest_state.write_plan(
+                        self._store,
+                        resolver.plan,
+                        now_ms=now,
+                        half_life_ms=self._rules.half_life_ms,
+                    )
+                except WriteConflict:
+                    # Another process wrote one of these records meanwhile: resolve again
+                    # against what it wrote.
+                    if attempt == 2:
+                        raise
+                    continue
+                return results
+        raise AssertionError("unreachable")
+
+
+def _rules_value(rules: EvidenceRules) -> str:
+    weights = ",".join(f"{k}={v!r}" for k, v in sorted(rules.proof_weights.items()))
+    return f"half_life_ms={float(rules.half_life_ms)!r};proof_weights={weights}"

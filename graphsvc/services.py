@@ -1,0 +1,57 @@
+"""The running service, assembled in one place: store, ingest, attribution reads,
+reputation. The CLI, the server, the tests and the benchmarks all start here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from graphsvc.attribution import AttributionService
+from graphsvc.clock import Clock, now_ms
+from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.ingest.resolution import EvidenceRules
+from graphsvc.metrics import Metrics
+from graphsvc.reputation.service import ReputationService
+from graphsvc.settings import Settings
+from graphsvc.store.connect import open_store
+from graphsvc.store.graph_store import GraphStore
+
+
+@dataclass
+class Services:
+    """Long-lived objects shared by every request of one process."""
+
+    settings: Settings
+    ingestor: Ingestor
+    attribution: AttributionService
+    reputation: ReputationService
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+@contextmanager
+def running_services(
+    settings: Settings, *, store: GraphStore | None = None, clock: Clock = now_ms
+) -> Iterator[Services]:
+    """The service over ``store`` (default: the one the settings name, opened here and
+    closed on exit), with every clock reading ``clock``."""
+    with ExitStack() as stack:
+        if store is None:
+            store = stack.enter_context(open_store(settings))
+        else:
+            store.apply_schema()
+        ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
+        ingestor.ensure_rules()
+        reputation = ReputationService(
+            store,
+            settings.scoring,
+            seeds=settings.seeds,
+            clock=clock,
+            refresh_seconds=settings.snapshot_refresh,
+        )
+        yield Services(
+            settings=settings,
+            ingestor=ingestor,
+            attribution=AttributionService(store),
+            reputation=reputation,
+        )

@@ -1,0 +1,135 @@
+"""The store's side of ingest: read what a batch's records touch, write a batch's plan.
+
+Resolution (``graphsvc.ingest.resolution``) decides between the two without a
+database; these functions are its only reads and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphsvc.domain import EntityKind, RecordType
+from graphsvc.domain.batch import (
+    KnownEntity,
+    KnownReceipt,
+    KnownState,
+    WritePlan,
+    claim_key,
+    vote_key,
+)
+from graphsvc.records import Record
+from graphsvc.store import cypher
+from graphsvc.store.graph_store import GraphStore, Statement
+
+
+def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
+    """What the store holds that ``records`` refer to or collide with, in one read."""
+    entity_ids: set[str] = set()
+    receipt_ids: set[str] = set()
+    attestation_ids: list[str] = []
+    dispute_ids: list[str] = []
+    votes: list[str] = []
+    claims: list[str] = []
+    outputs: set[str] = set()
+    for record in records:
+        body = record.body
+        entity_ids.add(record.signer)
+        if record.type is RecordType.MODEL:
+            entity_ids.add(body["model"])
+        elif record.type is RecordType.RECEIPT:
+            receipt_ids.add(record.id)
+            entity_ids.add(body["model"])
+            if "requester" in body:
+                entity_ids.add(body["requester"])
+            outputs.add(body["output_hash"])
+        elif record.type is RecordType.ATTESTATION:
+            receipt_ids.add(body["receipt"])
+            attestation_ids.append(record.id)
+            votes.append(vote_key(record.signer, body["receipt"]))
+        elif record.type is RecordType.DISPUTE:
+            receipt_ids.add(body["receipt"])
+            dispute_ids.append(record.id)
+            claims.append(claim_key(record.signer, body["receipt"]))
+
+    lookups = [
+        Statement(cypher.ENTITIES_BY_ID, {"ids": sorted(entity_ids)}),
+        Statement(cypher.RECEIPTS_BY_ID, {"ids": sorted(receipt_ids)}),
+        Statement(cypher.EXISTING_ATTESTATION_IDS, {"ids": attestation_ids}),
+        Statement(cypher.EXISTING_DISPUTE_IDS, {"ids": dispute_ids}),
+        Statement(cypher.EXISTING_VOTES, {"keys": votes}),
+        Statement(cypher.EXISTING_CLAIMS, {"keys": claims}),
+        Statement(cypher.EXISTING_OUTPUTS, {"ids": sorted(outputs)}),
+    ]
+    needed = [s for s in lookups if next(iter(s.params.values()))]
+    answers = dict(zip((s.query for s in needed), store.read_many(needed), strict=True))
+
+    def rows(query: str) -> list[dict[str, Any]]:
+        # Each lookup answers one row holding the list of what it found.
+        answer = answers.get(query)
+        return list(answer[0]["rows"]) if answer else []
+
+    return KnownState(
+        entities={
+            r["id"]: KnownEntity(EntityKind(r["kind"]), r["record_id"], r["provider"])
+            for r in rows(cypher.ENTITIES_BY_ID)
+        },
+        receipts={
+            r["id"]: KnownReceipt(r["node"], r["model"], r["requester"])
+            for r in rows(cypher.RECEIPTS_BY_ID)
+        },
+        attestation_ids={r["id"] for r in rows(cypher.EXISTING_ATTESTATION_IDS)},
+        dispute_ids={r["id"] for r in rows(cypher.EXISTING_DISPUTE_IDS)},
+        votes={r["key"] for r in rows(cypher.EXISTING_VOTES)},
+        claims={r["key"] for r in rows(cypher.EXISTING_CLAIMS)},
+        outputs={r["id"] for r in rows(cypher.EXISTING_OUTPUTS)},
+    )
+
+
+def write_plan(store: GraphStore, plan: WritePlan, *, now_ms: int, half_life_ms: float) -> None:
+    """Write one batch in one transaction. ``WriteConflict`` when another writer stored
+    one of its records first (nothing is written then)."""
+    store.write(_statements(plan, now_ms, half_life_ms))
+
+
+def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[Statement]:
+    statements = [
+        Statement(cypher.CREATE_ENTITIES[kind], {"rows": rows})
+        for kind, rows in sorted(plan.entities.items())
+    ]
+    half_life = {"half_life_ms": float(half_life_ms)}
+    statements += [
+        Statement(cypher.CREATE_MODELS, {"rows": plan.models}),
+        Statement(cypher.CREATE_OUTPUT_RECEIPTS, {"rows": plan.output_receipts}),
+        Statement(cypher.CREATE_RECEIPTS, {"rows": plan.receipts}),
+        Statement(
+            cypher.LINK_OUTPUT_MODEL,
+            {"rows": [{"output": o, "model": m} for o, m in sorted(plan.output_models)]},
+        ),
+        Statement(
+            cypher.LINK_OUTPUT_NODE,
+            {"rows": [{"output": o, "node": n} for o, n in sorted(plan.output_nodes)]},
+        ),
+        Statement(
+            cypher.LINK_REQUESTER_OUTPUT,
+            {"rows": [{"output": o, "requester": q} for o, q in sorted(plan.output_requesters)]},
+        ),
+        Statement(cypher.CREATE_ATTESTATIONS, {"rows": plan.attestations}),
+        Statement(
+            cypher.COUNT_VOTES,
+            {
+                "rows": [
+                    {"receipt": r, "valid": v, "invalid": i}
+                    for r, (v, i) in sorted(plan.votes.items())
+                ]
+            },
+        ),
+        Statement(cypher.CREATE_DISPUTES, {"rows": plan.disputes}),
+        Statement(cypher.MERGE_EVIDENCE, {"rows": plan.evidence_rows(), **half_life}),
+        Statement(cypher.COUNT_PROOFS, {"rows": plan.proof_rows()}),
+    ]
+    if plan.accepted:
+        # First, so later statements see this batch's number (attestations keep it).
+        bump = Statement(cypher.BUMP_INGEST_COUNTER, {"accepted": plan.accepted, "now_ms": now_ms})
+        statements.insert(0, bump)
+    return statements
