@@ -1,4 +1,4 @@
-"""The `graphsvc` command line (DESIGN §5)."""
+"""The `graphsvc` command line (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import MAX_RUN_BYTES, GraphStore, Statement, _parts
+from graphsvc.store.graph_store import MAX_RUN_BYTES, GraphStore, Statement, WriteConflict, _parts
 
 CREATE = "UNWIND $rows AS row CREATE (:Blob {n: row.n, text: row.text}) RETURN row.n AS n"
 
@@ -36,3 +36,52 @@ def test_a_batch_over_16_mib_is_written_in_one_transaction(store: GraphStore) ->
     [answer] = store.write([Statement(CREATE, {"rows": rows})])
     assert [row["n"] for row in answer] == list(range(2200))
     assert store.read("MATCH (b:Blob) RETURN count(b) AS c") == [{"c": 2200}]
+
+
+class Recorder:
+    """A StoreObserver that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, int]] = []
+        self.transactions: list[bool] = []
+
+    def statement(self, query: str, rows: int, seconds: float) -> None:
+        assert seconds >= 0
+        self.statements.append((query, rows))
+
+    def transaction(self, *, write: bool, seconds: float) -> None:
+        assert seconds >= 0
+        self.transactions.append(write)
+
+
+def test_an_observer_sees_every_part_and_transaction_of_the_production_path(
+    embedded_endpoint: BoltEndpoint, clean_graph: None
+) -> None:
+    recorder = Recorder()
+    with GraphStore(embedded_endpoint, observer=recorder) as store:
+        rows = [{"n": n, "text": "x" * (MAX_RUN_BYTES // 12)} for n in range(3)]
+        [answer] = store.write([Statement(CREATE, {"rows": rows})])
+        assert [row["n"] for row in answer] == [0, 1, 2]
+        assert store.read("MATCH (b:Blob) RETURN count(b) AS c") == [{"c": 3}]
+    # Three rows of a third of the bound each go in two parts, then the count's one run.
+    assert recorder.statements == [
+        (CREATE, 2),
+        (CREATE, 1),
+        ("MATCH (b:Blob) RETURN count(b) AS c", 1),
+    ]
+    assert recorder.transactions == [True, False]
+
+
+def test_a_broken_uniqueness_constraint_is_a_write_conflict(store: GraphStore) -> None:
+    store.apply_schema()
+    create = "CREATE (:Witness {id: $id, name: 'w'})"
+    store.write_one(create, id="ed25519:w")
+    with pytest.raises(WriteConflict):
+        store.write(
+            [
+                Statement("CREATE (:Witness {id: 'ed25519:x', name: 'x'})", {}),
+                Statement(create, {"id": "ed25519:w"}),
+            ]
+        )
+    # Nothing of the failed transaction was committed.
+    assert store.read("MATCH (w:Witness) RETURN w.id AS id") == [{"id": "ed25519:w"}]

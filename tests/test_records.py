@@ -1,4 +1,4 @@
-"""Records: encoding, keys, canonical bytes, signing and validation (DESIGN §1)."""
+"""Records: encoding, keys, canonical bytes, signing and validation (docs/design.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""DESIGN §1 cross-checked against an independent implementation (tests/independent_signer.py).
+"""docs/design.md §1 cross-checked against an independent implementation
+(tests/independent_signer.py).
 
 Records signed without graphsvc.records must validate and get the same id, and the two
 implementations must agree byte for byte, so neither can drift from the design alone.

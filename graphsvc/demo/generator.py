@@ -27,7 +27,7 @@ from graphsvc.records.builder import Actor, record_id, sha256_hex
 
 Record = dict[str, Any]
 
-# Ties in ts sort receipts before what refers to them (DESIGN dependency order).
+# Ties in ts sort receipts before what refers to them (the dependency order of docs/design.md §1).
 _RANK = {"register": 0, "model": 1, "receipt": 2, "attestation": 3, "dispute": 3}
 
 _NOTES = {

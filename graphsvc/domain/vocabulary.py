@@ -43,7 +43,7 @@ class FaultParty(StrEnum):
     MODEL = "model"
 
 
-# Which kind must sign each record type (DESIGN §1); register is signed by the key itself.
+# Which kind must sign each record type (docs/design.md §1); register is signed by the key itself.
 SIGNER_KIND: dict[RecordType, EntityKind | None] = {
     RecordType.REGISTER: None,
     RecordType.MODEL: EntityKind.PROVIDER,

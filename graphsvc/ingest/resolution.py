@@ -42,7 +42,7 @@ ATTEST = Channel.ATTEST.name.lower()
 
 @dataclass(frozen=True)
 class EvidenceRules:
-    """How records become evidence at ingest (DESIGN §3)."""
+    """How records become evidence at ingest (docs/design.md §3)."""
 
     half_life_ms: float
     proof_weights: Mapping[ProofType, float]

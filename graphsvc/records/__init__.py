@@ -1,4 +1,4 @@
-"""Signed records: encoding, keys, canonical bytes, signing and validation (DESIGN §1)."""
+"""Signed records: encoding, keys, canonical bytes, signing and validation (docs/design.md §1)."""
 
 from graphsvc.records.canonical import canonical_bytes, record_id
 from graphsvc.records.encoding import b64url_decode, b64url_encode

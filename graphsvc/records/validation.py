@@ -1,4 +1,4 @@
-"""Stateless acceptance checks for one submitted record (DESIGN §1).
+"""Stateless acceptance checks for one submitted record (docs/design.md §1).
 
 Everything that can be decided from the record alone and the clock: shape (the JSON
 Schemas), signatures, and the future-timestamp bound. Whether the signer, model or receipt

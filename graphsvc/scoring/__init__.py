@@ -1,1 +1,1 @@
-"""Reputation: time-decayed personalized PageRank with isolated faults (DESIGN §3)."""
+"""Reputation: time-decayed personalized PageRank with isolated faults (docs/design.md §3)."""

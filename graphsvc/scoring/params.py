@@ -1,4 +1,4 @@
-"""Parameters of the reputation model (DESIGN §3), validated and JSON round-trippable.
+"""Parameters of the reputation model (docs/design.md §3), validated and JSON round-trippable.
 
 Every snapshot stores ``ScoringParams.to_dict()`` beside its scores so that
 ``graphsvc score --as-of T`` can rebuild the exact same parameters with ``from_dict``.
@@ -17,10 +17,10 @@ MS_PER_DAY = 86_400_000
 class ScoringParams:
     """Knobs of the time-decayed personalized PageRank with faults.
 
-    ``usage_exponent``: DESIGN §3 asks for ``p_usage ∝ sqrt(volume)``, but sqrt rewards
-    splitting: volume ``V`` spread over ``k`` identities earns ``k*sqrt(V/k) = sqrt(k*V)``,
+    ``usage_exponent``: the original brief asked for ``p_usage ∝ sqrt(volume)``, but sqrt
+    rewards splitting: volume ``V`` spread over ``k`` identities earns ``k*sqrt(V/k) = sqrt(k*V)``,
     so registering more identities buys more teleport mass. Exponent 1 (linear) is
-    split-proof, hence the default; 0.5 reproduces the DESIGN text.
+    split-proof, hence the default; 0.5 reproduces the original brief (docs/design.md §8).
 
     ``confidence_scale``: confidence is ``v / (v + confidence_scale)`` with ``v = e + f`` the
     entity's decayed evidence volume (positive plus fault weight), so an entity with

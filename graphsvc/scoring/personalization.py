@@ -1,7 +1,8 @@
-"""The personalization (teleport) vector ``p = sigma*p_seeds + (1 - sigma)*p_usage`` (DESIGN §3).
+"""The personalization (teleport) vector ``p = sigma*p_seeds + (1 - sigma)*p_usage``
+(docs/design.md §3).
 
 - ``p_seeds`` is uniform over ``evidence.seeds``. With no configured seeds it falls back to
-  every WITNESS entity (DESIGN's default: "registered witnesses"). Note that registering a
+  every WITNESS entity (the default: registered witnesses). Note that registering a
   witness identity is free, so a deployment should configure seeds explicitly.
 - ``p_usage`` spreads over requesters in proportion to ``volume ** usage_exponent``, where
   ``volume`` is the requester's decayed COSIGN weight on edges into NODE entities that

@@ -9,7 +9,7 @@ seconds, header optional). Mapping onto the evidence model:
 - every participant is one kind (REQUESTER): scores are compared within a kind.
 
 Personalization: a trust network has no witnesses and no paid, attested usage, so the
-DESIGN's ``p_usage`` has no counterpart; ``p`` is uniform over the *raters active in the
+The model's ``p_usage`` has no counterpart; ``p`` is uniform over the *raters active in the
 last half-life* (participants who gave a positive rating within ``H`` before the
 checkpoint; all raters so far if none). Every active participant gets one equal say,
 whatever its volume (so flooding ratings buys nothing), and the trust core follows the

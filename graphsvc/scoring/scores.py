@@ -1,6 +1,6 @@
 """The engine's result: per-entity reputation arrays plus the internals explain/export use.
 
-Definitions (DESIGN §3, "Published per entity"):
+Definitions (docs/design.md §3, "Published per entity"):
 
 - ``raw_mass``: the personalized PageRank vector ``x`` (sums to 1).
 - ``mass = phi*x``, **not renormalised**: the mass an entity loses to its own faults is

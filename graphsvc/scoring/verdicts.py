@@ -1,4 +1,4 @@
-"""Faults derived from votes: minority witnesses and rejected disputes (DESIGN §3).
+"""Faults derived from votes: minority witnesses and rejected disputes (docs/design.md §3).
 
 Pure functions over attestation and dispute tuples; the store feeds them what it holds
 (optionally cut at ``as_of_ms``) and adds the returned faults to the evidence.
@@ -16,7 +16,7 @@ Rules:
   (no fault to the requester; the invalid attestations already fault the node or
   model). It is **pending** while the receipt has no vote, and **contested** when votes
   disagree without an invalid majority (valid majority or tie): no fault either way,
-  because the DESIGN only faults a challenger against a unanimous verdict.
+  because only a unanimous verdict faults a challenger (docs/design.md §3).
 - An ``invalid`` attestation faults the party it names (node or model) with an
   ``ATTESTED_INVALID`` fault of 1 at its time, its witness as source, unless the witness
   was **outvoted**: on a receipt with at least two votes and a strict ``valid``
@@ -63,7 +63,7 @@ class DisputeClaim(NamedTuple):
     ts_ms: int
 
 
-# DESIGN §3 gives an invalid attestation no weight of its own: each is one fault.
+# docs/design.md §3 gives an invalid attestation no weight of its own: each is one fault.
 ATTESTED_FAULT = 1.0
 
 

@@ -25,7 +25,7 @@ def load_evidence(
     """The evidence in the store, and the time of its newest row (0 when empty).
 
     ``seeds`` are the trusted entities of the personalization; empty means every
-    registered witness (DESIGN §3).
+    registered witness (docs/design.md §3).
     """
     entities, edges, invalid, contested, disputes = store.read_many(
         [
