@@ -165,6 +165,26 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.services import running_services
+
+    with running_services(settings) as services:
+        check = services.reputation.check_evidence()
+    figures = (
+        f"batch {check.batch}: {check.entities} entities, {check.edges} edges, "
+        f"{check.faults} faults"
+    )
+    if not check.matches:
+        print(
+            f"kept evidence DIFFERS from the store at {figures}; differing: "
+            f"{', '.join(check.differing)}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"kept evidence matches the store at {figures} ({check.store_digest})")
+    return 0
+
+
 def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.reputation.service import ScoringError
     from graphsvc.scoring.export import write_evidence_export
@@ -228,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="output directory")
     export.add_argument("--as-of", type=parse_time, help="ms since epoch or ISO 8601 time")
     export.set_defaults(handler=cmd_export_evidence)
+
+    check = commands.add_parser(
+        "check-evidence",
+        help="compare the evidence the scorer keeps with a full re-read of the store",
+    )
+    check.set_defaults(handler=cmd_check_evidence)
 
     replay = commands.add_parser(
         "replay", help="replay a signed trust network (source,target,rating,time) and report AUC"

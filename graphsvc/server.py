@@ -3,20 +3,18 @@ recompute."""
 
 from __future__ import annotations
 
+import uvicorn
+
+from graphsvc.api.app import create_app
+from graphsvc.demo.load import load_demo
 from graphsvc.reputation.periodic import PeriodicRecompute
 from graphsvc.services import running_services
 from graphsvc.settings import Settings
 
 
 def serve(settings: Settings, *, demo: bool = False) -> None:
-    import uvicorn
-
-    from graphsvc.api.app import create_app
-
     with running_services(settings) as services:
         if demo:
-            from graphsvc.demo.load import load_demo
-
             load_demo(services)
         app = create_app(services)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")

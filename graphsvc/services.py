@@ -8,6 +8,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from graphsvc.attribution import AttributionService
+from graphsvc.blobs import BlobStore, FileBlobStore
 from graphsvc.clock import Clock, now_ms
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
@@ -31,13 +32,22 @@ class Services:
 
 @contextmanager
 def running_services(
-    settings: Settings, *, store: GraphStore | None = None, clock: Clock = now_ms
+    settings: Settings,
+    *,
+    store: GraphStore | None = None,
+    clock: Clock = now_ms,
+    blobs: BlobStore | None = None,
 ) -> Iterator[Services]:
     """The service over ``store`` (default: the one the settings name, opened here and
-    closed on exit), with every clock reading ``clock``."""
+    closed on exit), with every clock reading ``clock``.
+
+    ``blobs`` keeps files beside the store (the scorer's kept evidence). A store opened
+    here keeps them in the data directory; a caller's store keeps them only if given.
+    """
     with ExitStack() as stack:
         if store is None:
             store = stack.enter_context(open_store(settings))
+            blobs = blobs or FileBlobStore(settings.data / "kept")
         else:
             store.apply_schema()
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
@@ -48,6 +58,7 @@ def running_services(
             seeds=settings.seeds,
             clock=clock,
             refresh_seconds=settings.snapshot_refresh,
+            blobs=blobs,
         )
         yield Services(
             settings=settings,

@@ -15,8 +15,12 @@ from tests.network import T0, Network, signed_network
 
 @pytest.fixture
 def store_env(
-    embedded_endpoint: BoltEndpoint, clean_graph: None, monkeypatch: pytest.MonkeyPatch
+    embedded_endpoint: BoltEndpoint,
+    clean_graph: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("GRAPHSVC_NEO4J_URI", embedded_endpoint.uri)
     monkeypatch.setenv("GRAPHSVC_NEO4J_USER", embedded_endpoint.user)
     monkeypatch.setenv("GRAPHSVC_NEO4J_PASSWORD", embedded_endpoint.password)

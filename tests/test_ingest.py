@@ -216,7 +216,7 @@ def test_invalid_attestations_fault_only_the_named_party_unless_outvoted(
     from graphsvc.records.builder import Actor
     from graphsvc.scoring.evidence import FaultCause
     from graphsvc.scoring.params import ScoringParams
-    from graphsvc.store.evidence_loader import load_evidence
+    from graphsvc.store.evidence_loader import read_all
 
     net = Network()
     third = Actor.derived("wit-3", EntityKind.WITNESS)
@@ -243,7 +243,7 @@ def test_invalid_attestations_fault_only_the_named_party_unless_outvoted(
     contested = store.read("MATCH (r:Receipt {contested: true}) RETURN r.id AS id")
     assert contested == [{"id": record_id(r3)}]
 
-    evidence, _ = load_evidence(store, ScoringParams())
+    evidence, _ = read_all(store).evidence(ScoringParams())
     ids = evidence.entity_ids
     faults = sorted(
         (ids[p], ids[s], FaultCause(c).name)

@@ -30,6 +30,9 @@ class IngestCounter:
     records: int = 0
     batches: int = 0
     last_ingest_ms: int | None = None
+    # The most records one batch accepted; None for a store written before it was kept
+    # (and before what batches change was stamped: see store/evidence_loader.py).
+    largest_batch: int | None = 0
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from graphsvc.blobs import BlobStore
 from graphsvc.clock import Clock
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper
 from graphsvc.reputation.rows import score_rows
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
@@ -24,7 +26,6 @@ from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.store import snapshots
-from graphsvc.store.evidence_loader import load_evidence
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.seeds import store_seeds, stored_seeds
 from graphsvc.store.stats import ingest_counter
@@ -59,15 +60,15 @@ class ReputationService:
         seeds: Collection[str] = (),
         clock: Clock,
         refresh_seconds: float = 2.0,
-        breakdown_limit: int = 200_000,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._store = store
         self.params = params
         self._seeds = tuple(seeds)
         self._clock = clock
         self._refresh_seconds = refresh_seconds
-        self._breakdown_limit = breakdown_limit
         self._recompute_lock = threading.Lock()
+        self._evidence = EvidenceKeeper(store, params, blobs=blobs)
         self._views: OrderedDict[str, SnapshotView] = OrderedDict()
         self._views_lock = threading.Lock()
         self._current: SnapshotView | None = None
@@ -95,7 +96,12 @@ class ReputationService:
 
     def evidence(self) -> tuple[Evidence, int]:
         seeds, _ = self.seeds()
-        return load_evidence(self._store, self.params, seeds=seeds)
+        return self._evidence.evidence(seeds)
+
+    def check_evidence(self) -> EvidenceCheck:
+        """Compare the evidence this process keeps with a full re-read of the store."""
+        seeds, _ = self.seeds()
+        return self._evidence.check(seeds)
 
     def compute(self, as_of_ms: int | None = None) -> tuple[Scores, Evidence]:
         """Score the store's evidence as of a time (default: now), without storing it.
@@ -134,10 +140,9 @@ class ReputationService:
                 iterations=scores.iterations,
                 residual=scores.residual,
             )
-            rows = score_rows(
-                scores, with_breakdown=len(scores.entity_ids) <= self._breakdown_limit
-            )
+            rows = score_rows(scores)  # every entity explained, in one pass over the evidence
             snapshots.save_snapshot(self._store, info, rows, evidence_to_bytes(evidence))
+            self._evidence.save()
             view = SnapshotView.of(info, rows)
             self._remember(view)
             if self._current is None or info.as_of_ms >= self._current.info.as_of_ms:

@@ -57,28 +57,36 @@ UNWIND $keys AS key MATCH (d:Dispute {claim: key}) RETURN collect({key: d.claim}
 
 # ---------------------------------------------------------------- ingest writes
 
+# What every accepting write transaction stamps on what it creates or changes: the
+# ingest counter's batch number, bumped by its first statement (BUMP_INGEST_COUNTER).
+# Batches are numbered in commit order, so "what changed after batch b" is a lookup of
+# the batches after b (one index lookup each: ArcadeDB does not use an index for `>`).
+_THIS_BATCH = "MATCH (meta:Meta {id: 'ingest'}) WITH meta.batches AS batch"
+
 
 def create_entities(kind: EntityKind) -> str:
     if kind not in REGISTRABLE_KINDS:
         raise ValueError(f"{kind} is not registered by a key")
     return f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
 CREATE (e:Entity:{LABELS[kind]} {{
   id: row.id, kind: row.kind, name: row.name, ts: row.ts,
-  record_id: row.record_id, record: row.record
+  record_id: row.record_id, record: row.record, batch: batch
 }})
 """
 
 
 CREATE_ENTITIES: dict[EntityKind, str] = {kind: create_entities(kind) for kind in REGISTRABLE_KINDS}
 
-CREATE_MODELS = """
+CREATE_MODELS = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MATCH (p:Provider {id: row.provider})
-CREATE (m:Entity:Model {
+MATCH (p:Provider {{id: row.provider}})
+CREATE (m:Entity:Model {{
   id: row.id, kind: 'model', name: row.id, digest: row.digest, provider: row.provider,
-  ts: row.ts, record_id: row.record_id, record: row.record
-})
+  ts: row.ts, record_id: row.record_id, record: row.record, batch: batch
+}})
 CREATE (m)-[:PUBLISHED_BY]->(p)
 """
 
@@ -141,16 +149,15 @@ MERGE (o)<-[:REQUESTED]-(q)
 
 # `batch` is the ingest counter's batch number, bumped first in the same transaction:
 # it orders incidents by commit for the incidents feed (see BUMP_INGEST_COUNTER).
-CREATE_ATTESTATIONS = """
-MATCH (m:Meta {id: 'ingest'})
-WITH m.batches AS batch
+CREATE_ATTESTATIONS = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MATCH (r:Receipt {id: row.receipt}) MATCH (w:Witness {id: row.witness})
-CREATE (a:Attestation {
+MATCH (r:Receipt {{id: row.receipt}}) MATCH (w:Witness {{id: row.witness}})
+CREATE (a:Attestation {{
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
   verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
   record: row.record, batch: batch
-})
+}})
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
 
@@ -161,13 +168,14 @@ SET r.valid_votes = r.valid_votes + row.valid, r.invalid_votes = r.invalid_votes
 SET r.contested = (r.valid_votes > 0 AND r.invalid_votes > 0)
 """
 
-CREATE_DISPUTES = """
+CREATE_DISPUTES = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MATCH (r:Receipt {id: row.receipt}) MATCH (q:Requester {id: row.requester})
-CREATE (d:Dispute {
+MATCH (r:Receipt {{id: row.receipt}}) MATCH (q:Requester {{id: row.requester}})
+CREATE (d:Dispute {{
   id: row.id, ts: row.ts, requester: row.requester, receipt: row.receipt, claim: row.claim,
-  reason: row.reason, record: row.record
-})
+  reason: row.reason, record: row.record, batch: batch
+}})
 CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
 """
 
@@ -175,17 +183,18 @@ CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
 #   amount(ref) = sum(q * 2^((t - ref) / H)).
 # Merging a batch sum (ref b, amount x) into a stored one (ref s, amount y) keeps the
 # later reference and decays the other side to it.
-MERGE_EVIDENCE = """
+MERGE_EVIDENCE = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MERGE (e:Evidence {id: row.id})
+MERGE (e:Evidence {{id: row.id}})
 ON CREATE SET e.src = row.src, e.dst = row.dst, e.channel = row.channel,
-  e.ref_ms = row.ref_ms, e.amount = row.amount, e.count = row.count
+  e.ref_ms = row.ref_ms, e.amount = row.amount, e.count = row.count, e.batch = batch
 ON MATCH SET
   e.amount = CASE WHEN row.ref_ms >= e.ref_ms
     THEN e.amount * 2.0 ^ (toFloat(e.ref_ms - row.ref_ms) / $half_life_ms) + row.amount
     ELSE e.amount + row.amount * 2.0 ^ (toFloat(row.ref_ms - e.ref_ms) / $half_life_ms) END,
   e.ref_ms = CASE WHEN row.ref_ms >= e.ref_ms THEN row.ref_ms ELSE e.ref_ms END,
-  e.count = e.count + row.count
+  e.count = e.count + row.count, e.batch = batch
 """
 
 # Receipts per proof type on each model, for accountability policies.
@@ -210,16 +219,25 @@ SET_META = "MERGE (m:Meta {id: $id}) SET m.value = $value"
 
 # The first statement of every accepting write transaction: on Neo4j its write lock on
 # the one Meta node is held until commit, so batch numbers follow commit order.
+# `largest` (the most records one batch accepted) bounds how many batches one read of the
+# scorer's changes may ask for.
 BUMP_INGEST_COUNTER = """
 MERGE (m:Meta {id: 'ingest'})
-ON CREATE SET m.records = $accepted, m.batches = 1, m.last_ms = $now_ms
-ON MATCH SET m.records = m.records + $accepted, m.batches = m.batches + 1, m.last_ms = $now_ms
+ON CREATE SET m.records = $accepted, m.batches = 1, m.last_ms = $now_ms, m.largest = $accepted
+ON MATCH SET m.records = m.records + $accepted, m.batches = m.batches + 1, m.last_ms = $now_ms,
+  m.largest = CASE WHEN coalesce(m.largest, 0) < $accepted THEN $accepted ELSE m.largest END
 RETURN m.records AS records
 """
 
 INGEST_COUNTER = """
 MATCH (m:Meta {id: 'ingest'})
-RETURN m.records AS records, m.last_ms AS last_ms, m.batches AS batches
+RETURN m.records AS records, m.last_ms AS last_ms, m.batches AS batches, m.largest AS largest
+"""
+
+# A random id given to a store at its first use: files kept beside it name the store
+# they were made from, so a store that was wiped or replaced is not mistaken for it.
+STORE_ID = """
+MERGE (m:Meta {id: 'store'}) ON CREATE SET m.value = $new_id RETURN m.value AS id
 """
 
 # ---------------------------------------------------------------- attribution trail
@@ -269,24 +287,60 @@ COUNT_BY_LABEL: dict[EntityKind, str] = {
 
 # ---------------------------------------------------------------- scorer input
 
-# Columnar (one row of lists): over Bolt this is several times faster than a row each.
-ALL_ENTITIES = """
-MATCH (e:Entity)
+# What changed in the ingest batches $batches (a list of batch numbers), for the scorer's
+# kept evidence. Columnar (one row of lists): over Bolt this is several times faster than
+# a row each; callers ask for few enough batches that no list passes ArcadeDB's cap on one
+# collect() (524,288 elements). Batch 0 holds what a store written before batches were
+# stamped holds (see STAMP_LEGACY).
+ENTITIES_IN_BATCHES = """
+UNWIND $batches AS b MATCH (e:Entity {batch: b})
 RETURN collect(e.id) AS id, collect(e.kind) AS kind, collect(coalesce(e.provider, '')) AS provider
 """
 
-ALL_EVIDENCE = """
-MATCH (e:Evidence)
-RETURN collect(e.src) AS src, collect(e.dst) AS dst, collect(e.channel) AS channel,
-       collect(e.ref_ms) AS ref_ms, collect(e.amount) AS amount
+EVIDENCE_IN_BATCHES = """
+UNWIND $batches AS b MATCH (e:Evidence {batch: b})
+RETURN collect(e.id) AS id, collect(e.src) AS src, collect(e.dst) AS dst,
+       collect(e.channel) AS channel, collect(e.ref_ms) AS ref_ms, collect(e.amount) AS amount
 """
 
-# Every `invalid` verdict with the party it blames; whether it stands depends on the
-# other votes on its receipt (an outvoted witness's accusation is void).
-INVALID_ATTESTATIONS = """
-MATCH (a:Attestation {verdict: 'invalid'})
-RETURN collect(a.receipt) AS receipt, collect(a.witness) AS witness,
+# The invalid verdicts of those batches with the party each blames, and the receipts any
+# attestation of those batches concerns (their votes changed).
+ACCUSATIONS_IN_BATCHES = """
+UNWIND $batches AS b MATCH (a:Attestation {batch: b}) WHERE a.verdict = 'invalid'
+RETURN collect(a.id) AS id, collect(a.receipt) AS receipt, collect(a.witness) AS witness,
        collect(a.party) AS party, collect(a.ts) AS ts
+"""
+
+VOTED_RECEIPTS_IN_BATCHES = """
+UNWIND $batches AS b MATCH (a:Attestation {batch: b}) RETURN collect(DISTINCT a.receipt) AS id
+"""
+
+DISPUTES_IN_BATCHES = """
+UNWIND $batches AS b MATCH (d:Dispute {batch: b})
+RETURN collect(d.id) AS id, collect(d.receipt) AS receipt, collect(d.requester) AS requester,
+       collect(d.ts) AS ts
+"""
+
+# All votes on some receipts, and whether each is disputed: the scorer keeps the votes of
+# receipts whose witnesses disagree or that someone disputes.
+VOTES_ON_RECEIPTS = """
+UNWIND $receipts AS id MATCH (a:Attestation {receipt: id})
+RETURN collect(a.receipt) AS receipt, collect(a.witness) AS witness,
+       collect(a.verdict) AS verdict, collect(a.ts) AS ts
+"""
+
+# One-off upgrade of a store written before batches were stamped: its records count as
+# batch 0. In slices, so no transaction grows with the store.
+STAMP_LEGACY: dict[str, str] = {
+    label: f"MATCH (n:{label}) WHERE n.batch IS NULL WITH n LIMIT $limit SET n.batch = 0 "
+    "RETURN count(n) AS stamped"
+    for label in ("Entity", "Evidence", "Attestation", "Dispute")
+}
+
+# Marks the upgrade done. Batch 0 then holds all of the old store, read at once: stores
+# from before batches were stamped hold demo-sized data.
+STAMPED_LEGACY = """
+MATCH (m:Meta {id: 'ingest'}) SET m.largest = coalesce(m.largest, m.records)
 """
 
 # Invalid attestations blaming any of $parties (a node, or a provider's models), newest
@@ -313,21 +367,6 @@ RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.par
        a.fault AS fault, a.note AS note, a.batch AS batch,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY batch, id
-"""
-
-# Votes on receipts where witnesses disagreed, and every dispute with the votes on its
-# receipt: small next to the receipts, and all the vote-based faults depend on.
-CONTESTED_VOTES = """
-MATCH (r:Receipt {contested: true})
-MATCH (a:Attestation {receipt: r.id})
-RETURN a.receipt AS receipt, a.witness AS witness, a.verdict AS verdict, a.ts AS ts
-"""
-
-DISPUTES_WITH_VOTES = """
-MATCH (d:Dispute)
-OPTIONAL MATCH (a:Attestation {receipt: d.receipt})
-RETURN d.id AS id, d.receipt AS receipt, d.requester AS requester, d.ts AS ts,
-       collect(a {.witness, .verdict, .ts}) AS votes
 """
 
 # ---------------------------------------------------------------- score snapshots

@@ -1,88 +1,129 @@
-"""Build the scorer's :class:`Evidence` from the store's running sums.
+"""Read what the scorer needs from the store, by ingest batch: every entity, evidence
+sum, invalid verdict and dispute stamped with a batch after the one the scorer's kept
+evidence is current to, and every vote on the receipts those concern.
 
-Reads the aggregated evidence and fault rows kept current at ingest, the votes on
-contested receipts and the disputes (small next to the receipts), never the receipts.
+Never the receipts themselves, and never one list that grows with the store: a read asks
+for as many batches as keep its lists well under ArcadeDB's cap on one ``collect()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import uuid
+from collections import defaultdict
 
-from graphsvc.domain import EntityKind
-from graphsvc.scoring.builder import EvidenceBuilder
-from graphsvc.scoring.evidence import Channel, Evidence
-from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.verdicts import attested_faults, vote_faults
+from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, Vote
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
+from graphsvc.store.stats import ingest_counter
 
-_CHANNELS = {member.name.lower(): member for member in Channel}
+# ArcadeDB refuses a collect() of more than 524,288 elements.
+MAX_LIST = 400_000
+# A record adds at most two evidence rows (a receipt: requester -> model and -> node; an
+# attestation: witness -> node and -> model) or one entity.
+ROWS_PER_RECORD = 2
+LEGACY_SLICE = 50_000
+# Votes are read for this many receipts at a time (a receipt has a handful of votes).
+RECEIPTS_PER_READ = 25_000
 
 
-def load_evidence(
-    store: GraphStore, params: ScoringParams, *, seeds: Collection[str] = ()
-) -> tuple[Evidence, int]:
-    """The evidence in the store, and the time of its newest row (0 when empty).
+def store_id(store: GraphStore) -> str:
+    """The store's random id, given at its first use."""
+    found = store.read(cypher.GET_META, id="store")
+    if found and found[0]["value"]:
+        return str(found[0]["value"])
+    return str(store.write_one(cypher.STORE_ID, new_id=uuid.uuid4().hex)[0]["id"])
 
-    ``seeds`` are the trusted entities of the personalization; empty means every
-    registered witness (docs/design.md §3).
-    """
-    entities, edges, invalid, contested, disputes = store.read_many(
-        [
-            Statement(cypher.ALL_ENTITIES, {}),
-            Statement(cypher.ALL_EVIDENCE, {}),
-            Statement(cypher.INVALID_ATTESTATIONS, {}),
-            Statement(cypher.CONTESTED_VOTES, {}),
-            Statement(cypher.DISPUTES_WITH_VOTES, {}),
-        ]
-    )
-    builder = EvidenceBuilder()
-    newest = 0
-    columns = entities[0]
-    witnesses = []
-    for entity_id, kind_name, provider in zip(
-        columns["id"], columns["kind"], columns["provider"], strict=True
-    ):
-        kind = EntityKind(kind_name)
-        builder.entity(entity_id, kind)
-        if kind is EntityKind.MODEL and provider:
-            builder.structural(entity_id, provider)
-        elif kind is EntityKind.WITNESS:
-            witnesses.append(entity_id)
-    columns = edges[0]
-    for src, dst, channel, ref_ms, amount in zip(
-        columns["src"],
-        columns["dst"],
-        columns["channel"],
-        columns["ref_ms"],
-        columns["amount"],
-        strict=True,
-    ):
-        builder.edge(src, dst, _CHANNELS[channel], ref_ms, amount)
-    newest = max(columns["ref_ms"], default=0)
-    votes = [(r["receipt"], r["witness"], r["verdict"], r["ts"]) for r in contested]
-    # A dispute's status depends on every vote on its receipt, contested or not.
-    for row in disputes:
-        votes.extend(
-            (row["receipt"], v["witness"], v["verdict"], v["ts"])
-            for v in row["votes"]
-            if v.get("witness")
+
+def stamp_legacy_batches(store: GraphStore) -> int:
+    """Stamp batch 0 on what a store written before batches were stamped holds; returns
+    how many nodes it stamped (0 once done)."""
+    stamped = 0
+    for query in cypher.STAMP_LEGACY.values():
+        while True:
+            done = int(store.write_one(query, limit=LEGACY_SLICE)[0]["stamped"])
+            stamped += done
+            if done < LEGACY_SLICE:
+                break
+    store.write_one(cypher.STAMPED_LEGACY)
+    return stamped
+
+
+def batches_per_read(largest_batch: int) -> int:
+    """How many batches one read may cover, given the most records a batch accepted."""
+    return max(1, MAX_LIST // (ROWS_PER_RECORD * max(largest_batch, 1)))
+
+
+def read_all(store: GraphStore, to_batch: int | None = None) -> KeptEvidence:
+    """Everything the scorer needs, read afresh up to ``to_batch`` (default: the newest)."""
+    counter = ingest_counter(store)
+    kept = KeptEvidence(store_id(store))
+    last = counter.batches if to_batch is None else to_batch
+    kept.apply(read_changes(store, kept.batch, last, largest_batch=counter.largest_batch or 1))
+    return kept
+
+
+def read_changes(
+    store: GraphStore, after_batch: int, to_batch: int, *, largest_batch: int
+) -> EvidenceChanges:
+    """What the batches after ``after_batch`` up to ``to_batch`` changed (batch 0 is the
+    legacy one, so ``after_batch=-1`` reads everything)."""
+    changes = EvidenceChanges(from_batch=after_batch, to_batch=to_batch)
+    touched: set[str] = set()
+    step = batches_per_read(largest_batch)
+    for start in range(after_batch + 1, to_batch + 1, step):
+        batches = {"batches": list(range(start, min(start + step, to_batch + 1)))}
+        entities, edges, accusations, voted, disputes = store.read_many(
+            [
+                Statement(cypher.ENTITIES_IN_BATCHES, batches),
+                Statement(cypher.EVIDENCE_IN_BATCHES, batches),
+                Statement(cypher.ACCUSATIONS_IN_BATCHES, batches),
+                Statement(cypher.VOTED_RECEIPTS_IN_BATCHES, batches),
+                Statement(cypher.DISPUTES_IN_BATCHES, batches),
+            ]
         )
-    claims = [(r["receipt"], r["requester"], r["ts"]) for r in disputes]
-    columns = invalid[0]
-    accusations = zip(
-        columns["receipt"], columns["witness"], columns["party"], columns["ts"], strict=True
-    )
-    all_votes = sorted(set(votes))
-    for fault in [
-        *attested_faults(accusations, all_votes),
-        *vote_faults(all_votes, claims, params),
-    ]:
-        builder.fault(*fault.as_row())
-        newest = max(newest, fault.ref_ms)
+        columns = entities[0]
+        changes.entity_id += columns["id"]
+        changes.entity_kind += columns["kind"]
+        changes.entity_provider += columns["provider"]
+        columns = edges[0]
+        changes.edge_src += columns["src"]
+        changes.edge_dst += columns["dst"]
+        changes.edge_channel += columns["channel"]
+        changes.edge_ref_ms += columns["ref_ms"]
+        changes.edge_amount += columns["amount"]
+        columns = accusations[0]
+        changes.accusations.update(
+            (i, (r, w, p, int(t)))
+            for i, r, w, p, t in zip(
+                columns["id"],
+                columns["receipt"],
+                columns["witness"],
+                columns["party"],
+                columns["ts"],
+                strict=True,
+            )
+        )
+        columns = disputes[0]
+        changes.claims.update(
+            (i, (r, q, int(t)))
+            for i, r, q, t in zip(
+                columns["id"], columns["receipt"], columns["requester"], columns["ts"], strict=True
+            )
+        )
+        touched.update(voted[0]["id"])
+    touched.update(receipt for receipt, _, _ in changes.claims.values())
+    changes.votes = _votes(store, sorted(touched))
+    return changes
 
-    trusted = seeds or witnesses
-    for entity_id in trusted:
-        if builder.has_entity(entity_id):
-            builder.seed(entity_id)
-    return builder.build(aggregated_half_life_ms=params.half_life_ms), newest
+
+def _votes(store: GraphStore, receipts: list[str]) -> dict[str, tuple[Vote, ...]]:
+    """Every vote on each of ``receipts`` (an empty tuple for a receipt without any)."""
+    found: dict[str, list[Vote]] = defaultdict(list)
+    for start in range(0, len(receipts), RECEIPTS_PER_READ):
+        part = receipts[start : start + RECEIPTS_PER_READ]
+        columns = store.read(cypher.VOTES_ON_RECEIPTS, receipts=part)[0]
+        for r, w, v, t in zip(
+            columns["receipt"], columns["witness"], columns["verdict"], columns["ts"], strict=True
+        ):
+            found[r].append((w, v, int(t)))
+    return {r: tuple(found.get(r, ())) for r in receipts}

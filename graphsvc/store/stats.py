@@ -20,6 +20,7 @@ def _counter(rows: list[dict[str, Any]]) -> IngestCounter:
         records=int(row["records"] or 0),
         batches=int(row["batches"] or 0),
         last_ingest_ms=None if last is None else int(last),
+        largest_batch=None if row.get("largest") is None else int(row["largest"]),
     )
 
 

@@ -1,0 +1,168 @@
+"""The evidence a process keeps between recomputes, against the embedded store: each
+recompute reads only the batches since the last, a restart loads the saved file and
+catches up, and the check against a full re-read passes (docs/design.md §3.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphsvc.blobs import FileBlobStore
+from graphsvc.cli import main
+from graphsvc.domain import FaultParty, Verdict
+from graphsvc.records import record_id
+from graphsvc.reputation import kept_evidence
+from graphsvc.reputation.kept_evidence import KEPT_REF
+from graphsvc.services import Services, running_services
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.evidence_loader import read_all
+from graphsvc.store.graph_store import GraphStore
+from tests.network import T0, Network
+
+NOW = T0 + 86_400_000
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (after, to) batch ranges the kept evidence reads."""
+    seen: list[tuple[int, int]] = []
+    original = kept_evidence.read_changes
+
+    def spy(store: GraphStore, after: int, to: int, **kwargs: Any) -> Any:
+        seen.append((after, to))
+        return original(store, after, to, **kwargs)
+
+    monkeypatch.setattr(kept_evidence, "read_changes", spy)
+    return seen
+
+
+@pytest.fixture
+def store(clean_graph: BoltEndpoint) -> Iterator[GraphStore]:
+    with GraphStore(clean_graph) as graph:
+        yield graph
+
+
+def serving(store: GraphStore, blobs: FileBlobStore | None = None) -> Any:
+    return running_services(Settings(), store=store, clock=lambda: NOW, blobs=blobs)
+
+
+def grow(services: Services, net: Network, first: int) -> None:
+    """Receipts, an outvoted accusation and a dispute: every kind of change."""
+    receipts = [net.receipt(first + i) for i in range(3)]
+    services.ingestor.submit(receipts)
+    a, b, _ = (record_id(r) for r in receipts)
+    services.ingestor.submit(
+        [
+            net.attest(a, Verdict.INVALID, fault=FaultParty.NODE),
+            net.attest(b, Verdict.VALID),
+            net.attest(b, Verdict.INVALID, witness=net.witness2, fault=FaultParty.MODEL),
+            net.dispute(a),
+        ]
+    )
+
+
+def test_each_recompute_reads_only_the_batches_since_the_last(
+    store: GraphStore, reads: list[tuple[int, int]]
+) -> None:
+    net = Network()
+    with serving(store) as services:
+        services.ingestor.submit(net.basics())
+        services.reputation.recompute()
+        grow(services, net, 0)
+        services.reputation.recompute()
+        services.reputation.recompute()  # nothing new: nothing read
+        check = services.reputation.check_evidence()
+    assert reads == [(-1, 1), (1, 3)]
+    assert check.matches and check.differing == ()
+    assert check.batch == 3 and check.edges > 0 and check.faults == 2
+
+
+def test_a_restart_loads_the_saved_evidence_and_catches_up(
+    store: GraphStore, reads: list[tuple[int, int]], tmp_path: Path
+) -> None:
+    blobs = FileBlobStore(tmp_path / "kept")
+    net = Network()
+    with serving(store, blobs) as services:
+        services.ingestor.submit(net.basics())
+        grow(services, net, 0)
+        services.reputation.recompute()
+    saved = blobs.ref(KEPT_REF)
+    assert saved is not None and (tmp_path / "kept" / saved.replace(":", "-")).is_file()
+
+    with serving(store, blobs) as services:  # another process, the same store and files
+        grow(services, net, 10)
+        snapshot = services.reputation.recompute()
+        assert services.reputation.check_evidence().matches
+    assert reads[-1] == (3, 5)  # only the two batches it missed
+    assert blobs.ref(KEPT_REF) != saved
+    assert not (tmp_path / "kept" / saved.replace(":", "-")).exists()  # replaced, not kept
+    fresh, _ = read_all(store).evidence(Settings().scoring)
+    from graphsvc.scoring.engine import compute_scores
+
+    assert compute_scores(fresh, Settings().scoring, snapshot.as_of_ms).evidence_digest == (
+        snapshot.evidence_digest
+    )
+
+
+def test_files_of_another_store_are_not_used(
+    store: GraphStore,
+    reads: list[tuple[int, int]],
+    tmp_path: Path,
+    _embedded_driver: Any,
+) -> None:
+    blobs = FileBlobStore(tmp_path / "kept")
+    net = Network()
+    with serving(store, blobs) as services:
+        services.ingestor.submit(net.basics())
+        grow(services, net, 0)
+        services.reputation.recompute()
+    _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
+    with serving(store, blobs) as services:
+        services.ingestor.submit(net.basics())
+        services.reputation.recompute()
+        assert services.reputation.check_evidence().matches
+    assert reads[-1] == (-1, 1)  # read afresh: the file was of the wiped store
+
+
+def test_a_store_from_before_batches_is_stamped_once_and_read(
+    store: GraphStore, reads: list[tuple[int, int]]
+) -> None:
+    net = Network()
+    with serving(store) as services:
+        services.ingestor.submit(net.basics())
+        grow(services, net, 0)
+    # As an older graphsvc left it: nothing stamped with its batch.
+    store.write_one("MATCH (n) WHERE n.batch IS NOT NULL REMOVE n.batch")
+    store.write_one("MATCH (m:Meta {id: 'ingest'}) REMOVE m.largest")
+    with serving(store) as services:
+        services.reputation.recompute()
+        check = services.reputation.check_evidence()
+        assert check.matches and check.faults == 2
+        grow(services, net, 10)
+        services.reputation.recompute()
+    assert reads[0] == (-1, 3) and reads[-1] == (3, 5)
+    assert store.read("MATCH (n:Evidence) WHERE n.batch IS NULL RETURN count(n) AS c") == [{"c": 0}]
+
+
+def test_check_evidence_command(
+    embedded_endpoint: BoltEndpoint,
+    store: GraphStore,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    net = Network()
+    with serving(store) as services:
+        services.ingestor.submit(net.basics())
+        grow(services, net, 0)
+    monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("GRAPHSVC_NEO4J_URI", embedded_endpoint.uri)
+    monkeypatch.setenv("GRAPHSVC_NEO4J_USER", embedded_endpoint.user)
+    monkeypatch.setenv("GRAPHSVC_NEO4J_PASSWORD", embedded_endpoint.password)
+    assert main(["check-evidence"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("kept evidence matches the store at batch 3:") and "2 faults" in out
