@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Recomputes take from milliseconds (demo) to tens of seconds (millions of edges).
+RECOMPUTE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
 @dataclass
@@ -25,5 +28,25 @@ class Metrics:
             registry=self.registry,
         )
         self.recomputes = Counter(
-            "graphsvc_recomputes_total", "Reputation recomputes.", registry=self.registry
+            "graphsvc_recomputes_total",
+            "Reputation recomputes, by outcome (ok, failed).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.recompute_seconds = Histogram(
+            "graphsvc_recompute_seconds",
+            "Time of each phase of a recompute (load, compute, explain, persist).",
+            ["phase"],
+            buckets=RECOMPUTE_BUCKETS,
+            registry=self.registry,
+        )
+        self.snapshot_entities = Gauge(
+            "graphsvc_snapshot_entities",
+            "Entities scored by the newest recompute of this process.",
+            registry=self.registry,
+        )
+        self.snapshot_edges = Gauge(
+            "graphsvc_snapshot_edges",
+            "Evidence edges the newest recompute of this process scored.",
+            registry=self.registry,
         )

@@ -13,6 +13,7 @@ from graphsvc.clock import Clock, now_ms
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics
+from graphsvc.reputation.periodic import PeriodicRecompute
 from graphsvc.reputation.service import ReputationService
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
@@ -27,6 +28,8 @@ class Services:
     ingestor: Ingestor
     attribution: AttributionService
     reputation: ReputationService
+    # Started by `serve` (`with services.background:`); idle in commands and tests.
+    background: PeriodicRecompute
     metrics: Metrics = field(default_factory=Metrics)
 
 
@@ -50,6 +53,7 @@ def running_services(
             blobs = blobs or FileBlobStore(settings.data / "kept")
         else:
             store.apply_schema()
+        metrics = Metrics()
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
         reputation = ReputationService(
@@ -59,10 +63,13 @@ def running_services(
             clock=clock,
             refresh_seconds=settings.snapshot_refresh,
             blobs=blobs,
+            metrics=metrics,
         )
         yield Services(
             settings=settings,
             ingestor=ingestor,
             attribution=AttributionService(store),
             reputation=reputation,
+            background=PeriodicRecompute(reputation, settings.score_interval),
+            metrics=metrics,
         )

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None
 
+    # Seconds to open a store connection (or wait for a free one), and that one store
+    # transaction may take, retries of transient failures included.
+    store_connect_timeout: float = Field(default=5.0, gt=0)
+    store_transaction_timeout: float = Field(default=60.0, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 

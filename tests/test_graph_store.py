@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import MAX_RUN_BYTES, GraphStore, Statement, WriteConflict, _parts
+from graphsvc.store.graph_store import (
+    MAX_RUN_BYTES,
+    GraphStore,
+    Statement,
+    StoreUnavailable,
+    WriteConflict,
+    _parts,
+)
 
 CREATE = "UNWIND $rows AS row CREATE (:Blob {n: row.n, text: row.text}) RETURN row.n AS n"
 
@@ -85,3 +93,14 @@ def test_a_broken_uniqueness_constraint_is_a_write_conflict(store: GraphStore) -
         )
     # Nothing of the failed transaction was committed.
     assert store.read("MATCH (w:Witness) RETURN w.id AS id") == [{"id": "ed25519:w"}]
+
+
+def test_a_store_nobody_answers_at_fails_fast_and_pings_false() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = BoltEndpoint(uri=f"bolt://127.0.0.1:{port}", user="neo4j", password="x")
+    with GraphStore(endpoint, connect_timeout=1.0, transaction_timeout=2.0) as store:
+        assert store.ping() is False
+        with pytest.raises(StoreUnavailable):
+            store.read("RETURN 1 AS one")

@@ -103,9 +103,7 @@ def create_app(services: Services) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        if await run_in_threadpool(services.attribution.ready):
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "store unreachable"}, status_code=503)
+        return await run_in_threadpool(_readiness, services)
 
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -141,6 +139,30 @@ def create_app(services: Services) -> Starlette:
     app.state.services = services
     app.state.metrics = metrics
     return app
+
+
+def _readiness(services: Services) -> Response:
+    """503 while the store does not answer. Otherwise 200: ``ready``, or ``degraded``
+    with the cause while background recomputes fail (reads still work, from the newest
+    snapshot, whose age is reported)."""
+    if not services.attribution.ready():
+        return JSONResponse({"status": "unavailable", "cause": "store unreachable"}, 503)
+    body: dict[str, Any] = {"status": "ready"}
+    view = services.reputation.view()
+    if view is not None:
+        age = (services.reputation.now_ms() - view.info.created_ms) / 1000
+        body["snapshot"] = {"id": view.info.id, "age_seconds": round(age, 3)}
+    status = services.background.status()
+    if status.running:
+        body["recompute"] = {
+            "consecutive_failures": status.consecutive_failures,
+            "last_error": status.last_error,
+            "next_attempt_in_seconds": status.next_attempt_in,
+        }
+        if status.consecutive_failures:
+            body["status"] = "degraded"
+            body["cause"] = f"background recompute failing: {status.last_error}"
+    return JSONResponse(body)
 
 
 async def _bulk_results(body: bytes, services: Services, metrics: Metrics) -> AsyncIterator[bytes]:

@@ -7,16 +7,18 @@ swaps it in. Each process checks the store for a newer snapshot, so API replicas
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
 from graphsvc.blobs import BlobStore
 from graphsvc.clock import Clock
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.metrics import Metrics
 from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper
 from graphsvc.reputation.rows import score_rows
 from graphsvc.reputation.views import SnapshotView
@@ -31,10 +33,31 @@ from graphsvc.store.seeds import store_seeds, stored_seeds
 from graphsvc.store.stats import ingest_counter
 
 VIEW_CACHE = 8
+PHASES = ("load", "compute", "explain", "persist")
+
+log = logging.getLogger(__name__)
 
 
 class ScoringError(ValueError):
     """A recompute or reproduction that cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class RecomputeReport:
+    """What one recompute produced, and how long each of its phases took (seconds)."""
+
+    snapshot: SnapshotInfo
+    edges: int
+    seconds: dict[str, float]
+    stored: bool  # False when the same evidence was already scored for that time
+
+    def line(self) -> str:
+        phases = " ".join(f"{p}={self.seconds.get(p, 0.0):.3f}s" for p in PHASES)
+        outcome = "stored" if self.stored else "unchanged"
+        return (
+            f"recompute {outcome} snapshot {self.snapshot.id}: {self.snapshot.entities} "
+            f"entities, {self.edges} edges, {self.snapshot.records} records; {phases}"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,12 +84,15 @@ class ReputationService:
         clock: Clock,
         refresh_seconds: float = 2.0,
         blobs: BlobStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store = store
         self.params = params
         self._seeds = tuple(seeds)
         self._clock = clock
         self._refresh_seconds = refresh_seconds
+        self._metrics = metrics or Metrics()
+        self.last_report: RecomputeReport | None = None
         self._recompute_lock = threading.Lock()
         self._evidence = EvidenceKeeper(store, params, blobs=blobs)
         self._views: OrderedDict[str, SnapshotView] = OrderedDict()
@@ -110,6 +136,9 @@ class ReputationService:
         evidence; earlier times are answered from the snapshots taken then.
         """
         evidence, newest = self.evidence()
+        return self._score(evidence, newest, as_of_ms), evidence
+
+    def _score(self, evidence: Evidence, newest: int, as_of_ms: int | None) -> Scores:
         if as_of_ms is None:
             # Records may be stamped up to five minutes ahead of this clock.
             as_of_ms = max(self._clock(), newest)
@@ -119,16 +148,54 @@ class ReputationService:
                 "sums cannot be wound back; scores for that time come from the snapshot "
                 "taken then (graphsvc score --as-of reproduces stored snapshots)"
             )
-        return compute_scores(evidence, self.params, as_of_ms), evidence
+        return compute_scores(evidence, self.params, as_of_ms)
 
     def recompute(self, as_of_ms: int | None = None) -> SnapshotInfo:
-        """Compute and store a snapshot, and serve it if it is the newest."""
+        """Compute and store a snapshot, and serve it if it is the newest. Counted and
+        timed in the metrics, logged with its figures (or its cause when it fails)."""
+        report = self._counted(lambda: self._recompute(as_of_ms))
+        assert report is not None
+        return report.snapshot
+
+    def recompute_if_due(self, max_age_ms: int) -> SnapshotInfo | None:
+        """:meth:`recompute` if records arrived since the newest snapshot or it is older
+        than ``max_age_ms``; a failure to find out counts as a failed recompute."""
+        report = self._counted(
+            lambda: self._recompute(None) if self.needs_recompute(max_age_ms) else None
+        )
+        return None if report is None else report.snapshot
+
+    def _counted(self, attempt: Callable[[], RecomputeReport | None]) -> RecomputeReport | None:
+        try:
+            report = attempt()
+        except Exception as error:
+            self._metrics.recomputes.labels("failed").inc()
+            if not isinstance(error, ScoringError):
+                log.exception("recompute failed: %r", error)
+            raise
+        if report is None:
+            return None
+        self._metrics.recomputes.labels("ok").inc()
+        for phase, seconds in report.seconds.items():
+            self._metrics.recompute_seconds.labels(phase).observe(seconds)
+        self._metrics.snapshot_entities.set(report.snapshot.entities)
+        self._metrics.snapshot_edges.set(report.edges)
+        self.last_report = report
+        log.info(report.line())
+        return report
+
+    def _recompute(self, as_of_ms: int | None) -> RecomputeReport:
+        timer = _PhaseTimer()
         with self._recompute_lock:
             records = self._records()
-            scores, evidence = self.compute(as_of_ms)
+            evidence, newest = self.evidence()
+            timer.lap("load")
+            scores = self._score(evidence, newest, as_of_ms)
+            timer.lap("compute")
+            edges = len(evidence.edge_src)
             for existing in snapshots.snapshots_at(self._store, scores.as_of_ms):
                 if existing.evidence_digest == scores.evidence_digest:
-                    return existing
+                    return RecomputeReport(existing, edges, timer.seconds, stored=False)
             info = SnapshotInfo(
                 id=f"{scores.as_of_ms}-{scores.evidence_digest[7:19]}",
                 as_of_ms=scores.as_of_ms,
@@ -141,13 +208,15 @@ class ReputationService:
                 residual=scores.residual,
             )
             rows = score_rows(scores)  # every entity explained, in one pass over the evidence
+            timer.lap("explain")
             snapshots.save_snapshot(self._store, info, rows, evidence_to_bytes(evidence))
             self._evidence.save()
+            timer.lap("persist")
             view = SnapshotView.of(info, rows)
             self._remember(view)
             if self._current is None or info.as_of_ms >= self._current.info.as_of_ms:
                 self._current = view
-            return info
+            return RecomputeReport(info, edges, timer.seconds, stored=True)
 
     def reproduce(self, as_of_ms: int) -> Reproduction:
         """Recompute the stored snapshot for ``as_of_ms`` from the evidence it recorded."""
@@ -204,6 +273,10 @@ class ReputationService:
             return self._records() > 0
         return self._records() != latest.records or (self._clock() - latest.as_of_ms > max_age_ms)
 
+    def now_ms(self) -> int:
+        """The service's clock."""
+        return self._clock()
+
     # ------------------------------------------------------------------ reading
 
     def view(self, as_of_ms: int | None = None) -> SnapshotView | None:
@@ -253,3 +326,14 @@ class ReputationService:
             self._views.move_to_end(view.info.id)
             while len(self._views) > VIEW_CACHE:
                 self._views.popitem(last=False)
+
+
+class _PhaseTimer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = now - self._last
+        self._last = now

@@ -34,6 +34,12 @@ def open_store(settings: Settings) -> Iterator[GraphStore]:
                 EmbeddedArcadeDB(settings.data, heap=settings.embedded_heap)
             )
             endpoint = server.endpoint
-        store = stack.enter_context(GraphStore(endpoint))
+        store = stack.enter_context(
+            GraphStore(
+                endpoint,
+                connect_timeout=settings.store_connect_timeout,
+                transaction_timeout=settings.store_transaction_timeout,
+            )
+        )
         store.apply_schema()
         yield store

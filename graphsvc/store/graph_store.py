@@ -67,13 +67,22 @@ class GraphStore:
         *,
         max_pool: int = 32,
         observer: StoreObserver | None = None,
+        connect_timeout: float = 5.0,
+        transaction_timeout: float = 60.0,
     ) -> None:
+        """``connect_timeout`` bounds opening a connection and waiting for a free one;
+        ``transaction_timeout`` bounds a transaction on the server and the driver's
+        retries of a transient failure, so no call holds a caller (or a lock) forever."""
         self.endpoint = endpoint
         self.observer = observer
+        self._transaction_timeout = transaction_timeout
         self._driver = GraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
             max_connection_pool_size=max_pool,
+            connection_timeout=connect_timeout,
+            connection_acquisition_timeout=connect_timeout,
+            max_transaction_retry_time=transaction_timeout,
         )
 
     def close(self) -> None:
@@ -91,7 +100,12 @@ class GraphStore:
     def ping(self) -> bool:
         try:
             return self.read(cypher.PING) == [{"ok": 1}]
-        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError):
+        except (
+            StoreUnavailable,
+            neo4j.exceptions.Neo4jError,
+            neo4j.exceptions.DriverError,
+            OSError,
+        ):
             return False
 
     def apply_schema(self) -> None:
@@ -118,6 +132,7 @@ class GraphStore:
     def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
         observer = self.observer
 
+        @neo4j.unit_of_work(timeout=self._transaction_timeout)
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
             if observer is None:
                 return [
