@@ -14,6 +14,7 @@ from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics
 from graphsvc.reputation.periodic import PeriodicRecompute
+from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.service import ReputationService
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
@@ -64,6 +65,11 @@ def running_services(
             refresh_seconds=settings.snapshot_refresh,
             blobs=blobs,
             metrics=metrics,
+            retention=RetentionPolicy(
+                all_hours=settings.retain_all_hours,
+                hourly_days=settings.retain_hourly_days,
+                daily_days=settings.retain_daily_days,
+            ),
         )
         yield Services(
             settings=settings,

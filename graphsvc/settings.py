@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # runs when records arrived since the newest snapshot, or it is a day old.
     score_interval: float = Field(default=300.0, ge=0)
 
+    # Snapshot retention: every snapshot this many hours, then the newest of each hour for
+    # this many days, then the newest of each day (for this many days; unset: forever).
+    retain_all_hours: float = Field(default=48.0, ge=0)
+    retain_hourly_days: float = Field(default=30.0, ge=0)
+    retain_daily_days: float | None = Field(default=None, ge=0)
+
     # The reputation model's parameters (GRAPHSVC_SCORING__HALF_LIFE_DAYS=14, ...).
     scoring: ScoringParams = Field(default_factory=ScoringParams)
 

@@ -237,6 +237,12 @@ def test_reputation_leaderboard_and_history(
     assert history["data"]["scoreHistory"] == [
         {"asOf": "2026-02-10T00:00:00+00:00", "score": 100.0, "rank": 1}
     ]
+    none = gql(client, f'{{ scoreHistory(id: "{node}", first: 0) {{ asOf }} }}')
+    assert none["data"]["scoreHistory"] == []
+    paged = gql(client, f'{{ entity(id: "{node}") {{ scoreHistory(first: 1) {{ score }} }} }}')
+    assert paged["data"]["entity"]["scoreHistory"] == [{"score": 100.0}]
+    huge = gql(client, f'{{ scoreHistory(id: "{node}", first: 100000) {{ asOf }} }}')
+    assert "first must be between" in huge["errors"][0]["message"]
     bad = gql(client, '{ leaderboard(kind: NODE, after: "zzz") { totalCount } }')
     assert "invalid cursor" in bad["errors"][0]["message"]
     too_big = gql(client, "{ leaderboard(kind: NODE, first: 100000) { totalCount } }")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
+from graphsvc.api.limits import page_size
 from graphsvc.api.scalars import EntityKind, SeedSource, to_datetime, to_ms
 from graphsvc.api.types import Entity
 from graphsvc.domain.entities import EntityInfo
@@ -201,13 +202,19 @@ def decode_cursor(cursor: str) -> int:
 
 
 async def history_of(
-    info: Info[Context, None], entity_id: str, start: datetime | None, end: datetime | None
+    info: Info[Context, None],
+    entity_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    first: int | None,
 ) -> list[ScorePoint]:
+    limit = info.context.services.settings.max_page_size if first is None else first
     rows = await run_in_threadpool(
         info.context.services.reputation.history,
         entity_id,
         to_ms(start) if start else 0,
         to_ms(end) if end else 2**62,
+        page_size(info, limit),
     )
     return [to_point(row) for row in rows]
 

@@ -167,15 +167,24 @@ class Query:
             raise ClientError(str(error)) from None
         return await recommendations(info, rules, size, as_of)
 
-    @strawberry.field(description="An entity's score in every snapshot between from and to.")
+    @strawberry.field(
+        description="An entity's score in every retained snapshot between from and to (paged)."
+    )
     async def score_history(
         self,
         info: Info[Context, None],
         id: strawberry.ID,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="At most this many points (default: the largest page), oldest "
+                "first; the next page starts with from just after the last asOf."
+            ),
+        ] = None,
     ) -> list[ScorePoint]:
-        return await history_of(info, str(id), from_, to)
+        return await history_of(info, str(id), from_, to, first)
 
     @strawberry.field(description="Counts of the network and the newest snapshot.")
     async def network_stats(self, info: Info[Context, None]) -> NetworkStats:

@@ -64,16 +64,25 @@ class Entity:
 
         return await reputation_of(info, str(self.id), as_of)
 
-    @strawberry.field(description="Its score in every snapshot between from and to.")
+    @strawberry.field(
+        description="Its score in every retained snapshot between from and to (paged)."
+    )
     async def score_history(
         self,
         info: Info[Context, None],
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="At most this many points (default: the largest page), oldest "
+                "first; the next page starts with from just after the last asOf."
+            ),
+        ] = None,
     ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
         from graphsvc.api.reputation_types import history_of
 
-        return await history_of(info, str(self.id), from_, to)
+        return await history_of(info, str(self.id), from_, to, first)
 
     @strawberry.field(
         description="Invalid attestations blaming it (for a provider: blaming its models), "

@@ -79,7 +79,8 @@ class PeriodicRecompute:
     def run_once(self) -> None:
         """One attempt: recompute if due; a failure is recorded, never raised."""
         try:
-            self._reputation.recompute_if_due(max_age_ms=DAY_MS)
+            if self._reputation.recompute_if_due(max_age_ms=DAY_MS) is not None:
+                self._reputation.prune()
         except Exception as error:
             with self._lock:
                 self._failures += 1

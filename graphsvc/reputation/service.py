@@ -20,6 +20,7 @@ from graphsvc.clock import Clock
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.metrics import Metrics
 from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper
+from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.rows import score_rows
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
@@ -85,6 +86,7 @@ class ReputationService:
         refresh_seconds: float = 2.0,
         blobs: BlobStore | None = None,
         metrics: Metrics | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self._store = store
         self.params = params
@@ -92,6 +94,7 @@ class ReputationService:
         self._clock = clock
         self._refresh_seconds = refresh_seconds
         self._metrics = metrics or Metrics()
+        self.retention = retention or RetentionPolicy()
         self.last_report: RecomputeReport | None = None
         self._recompute_lock = threading.Lock()
         self._evidence = EvidenceKeeper(store, params, blobs=blobs)
@@ -266,6 +269,19 @@ class ReputationService:
         """Stored snapshots, newest first."""
         return snapshots.list_snapshots(self._store, limit)
 
+    def prune(self) -> list[str]:
+        """Delete the snapshots the retention policy no longer keeps; returns their ids."""
+        found = snapshots.list_snapshots(self._store, limit=None)
+        keep = self.retention.keep(found, self._clock())
+        pruned = [s.id for s in found if s.id not in keep]
+        for snapshot_id in pruned:
+            snapshots.delete_snapshot(self._store, snapshot_id)
+            with self._views_lock:
+                self._views.pop(snapshot_id, None)
+        if pruned:
+            log.info("retention removed %d snapshots, kept %d", len(pruned), len(keep))
+        return pruned
+
     def needs_recompute(self, max_age_ms: int) -> bool:
         """New records since the newest snapshot, or the newest is older than max_age."""
         latest = snapshots.latest_snapshot(self._store)
@@ -298,8 +314,10 @@ class ReputationService:
             return True, self._current
         return False, None
 
-    def history(self, entity: str, from_ms: int, to_ms: int) -> list[ScoreRow]:
-        return snapshots.score_history(self._store, entity, from_ms, to_ms)
+    def history(self, entity: str, from_ms: int, to_ms: int, limit: int) -> list[ScoreRow]:
+        """The entity's figures in the retained snapshots from ``from_ms`` to ``to_ms``,
+        oldest first, at most ``limit`` of them (the next page starts after the last)."""
+        return snapshots.score_history(self._store, entity, from_ms, to_ms, limit)
 
     def _current_view(self) -> SnapshotView | None:
         now = time.monotonic()

@@ -382,7 +382,17 @@ CREATE (s:Snapshot {
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
   iterations: $iterations, residual: $residual
 })
-CREATE (:SnapshotEvidence {id: $id, blob: $blob})
+"""
+
+# A snapshot's evidence archive, cut into parts well under one Bolt message (ArcadeDB
+# never answers a message over 16 MiB).
+CREATE_SNAPSHOT_PARTS = """
+UNWIND $rows AS row
+CREATE (:SnapshotPart {id: row.id, snapshot: row.snapshot, seq: row.seq, blob: row.blob})
+"""
+
+SNAPSHOT_PARTS = """
+MATCH (p:SnapshotPart {snapshot: $id}) RETURN p.seq AS seq, p.blob AS blob ORDER BY p.seq
 """
 
 CREATE_SCORES = """
@@ -418,7 +428,24 @@ MATCH (s:Snapshot) RETURN {SNAPSHOT_FIELDS} ORDER BY s.as_of_ms DESC, s.created_
 LIMIT $limit
 """
 
-SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) RETURN e.blob AS blob"
+ALL_SNAPSHOTS = f"""
+MATCH (s:Snapshot) RETURN {SNAPSHOT_FIELDS} ORDER BY s.as_of_ms DESC, s.created_ms DESC
+"""
+
+# Where snapshots stored before the archive was cut into parts keep theirs.
+LEGACY_SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) RETURN e.blob AS blob"
+
+# Retention removes a snapshot: first the Snapshot node, so no reader finds it any more,
+# then its scores in slices (one transaction each stays small), then its evidence.
+DELETE_SNAPSHOT = "MATCH (s:Snapshot {id: $id}) DELETE s"
+
+DELETE_SNAPSHOT_SCORES = """
+MATCH (c:Score {snapshot: $id}) WITH c LIMIT $limit DELETE c RETURN count(*) AS deleted
+"""
+
+DELETE_SNAPSHOT_PARTS = "MATCH (p:SnapshotPart {snapshot: $id}) DELETE p"
+
+DELETE_LEGACY_SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) DELETE e"
 
 SCORE_FIELDS = (
     "c {.entity, .kind, .mass, .raw_mass, .score, .rank, .percentile, .fault_rate,"
@@ -431,5 +458,6 @@ SCORE_HISTORY = f"""
 MATCH (c:Score {{entity: $entity}})
 WHERE c.as_of_ms >= $from_ms AND c.as_of_ms <= $to_ms
 RETURN {SCORE_FIELDS}, c.snapshot AS snapshot
-ORDER BY c.as_of_ms
+ORDER BY c.as_of_ms, c.snapshot
+LIMIT $limit
 """

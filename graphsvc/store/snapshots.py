@@ -32,21 +32,47 @@ def _storage_row(row: ScoreRow, snapshot_id: str) -> dict[str, Any]:
     }
 
 
+# Raw bytes per evidence part: 2.7 MB once in base64, far below a Bolt message's 16 MiB.
+PART_BYTES = 2 * 1024 * 1024
+DELETE_SLICE = 20_000
+
+
 def save_snapshot(
     store: GraphStore, info: SnapshotInfo, rows: list[ScoreRow], evidence_blob: bytes
 ) -> None:
     """Write a snapshot, its scores and its evidence in one transaction."""
+    parts = [
+        {
+            "id": f"{info.id}|{seq}",
+            "snapshot": info.id,
+            "seq": seq,
+            "blob": base64.b64encode(evidence_blob[start : start + PART_BYTES]).decode("ascii"),
+        }
+        for seq, start in enumerate(range(0, len(evidence_blob), PART_BYTES))
+    ]
     store.write(
         [
             Statement(
                 cypher.CREATE_SNAPSHOT,
-                {
-                    **info.__dict__,
-                    "params": json.dumps(info.params, sort_keys=True),
-                    "blob": base64.b64encode(evidence_blob).decode("ascii"),
-                },
+                {**info.__dict__, "params": json.dumps(info.params, sort_keys=True)},
             ),
+            Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": parts}),
             Statement(cypher.CREATE_SCORES, {"rows": [_storage_row(r, info.id) for r in rows]}),
+        ]
+    )
+
+
+def delete_snapshot(store: GraphStore, snapshot_id: str) -> None:
+    """Remove a snapshot: unlisted at once, then its scores and evidence in slices."""
+    store.write_one(cypher.DELETE_SNAPSHOT, id=snapshot_id)
+    while store.write_one(cypher.DELETE_SNAPSHOT_SCORES, id=snapshot_id, limit=DELETE_SLICE)[0][
+        "deleted"
+    ]:
+        pass
+    store.write(
+        [
+            Statement(cypher.DELETE_SNAPSHOT_PARTS, {"id": snapshot_id}),
+            Statement(cypher.DELETE_LEGACY_SNAPSHOT_EVIDENCE, {"id": snapshot_id}),
         ]
     )
 
@@ -75,15 +101,19 @@ def snapshots_at(store: GraphStore, as_of_ms: int) -> list[SnapshotInfo]:
     ]
 
 
-def list_snapshots(store: GraphStore, limit: int) -> list[SnapshotInfo]:
-    return [_snapshot_info(r["snapshot"]) for r in store.read(cypher.SNAPSHOT_LIST, limit=limit)]
+def list_snapshots(store: GraphStore, limit: int | None) -> list[SnapshotInfo]:
+    """Snapshots, newest first; all of them when ``limit`` is None."""
+    query = cypher.SNAPSHOT_LIST if limit is not None else cypher.ALL_SNAPSHOTS
+    return [_snapshot_info(r["snapshot"]) for r in store.read(query, limit=limit)]
 
 
 def snapshot_evidence(store: GraphStore, snapshot_id: str) -> bytes:
-    rows = store.read(cypher.SNAPSHOT_EVIDENCE, id=snapshot_id)
-    if not rows:
+    parts = store.read(cypher.SNAPSHOT_PARTS, id=snapshot_id)
+    if not parts:
+        parts = store.read(cypher.LEGACY_SNAPSHOT_EVIDENCE, id=snapshot_id)
+    if not parts:
         raise LookupError(f"snapshot {snapshot_id} has no stored evidence")
-    return base64.b64decode(rows[0]["blob"])
+    return b"".join(base64.b64decode(part["blob"]) for part in parts)
 
 
 def snapshot_scores(store: GraphStore, snapshot_id: str) -> list[ScoreRow]:
@@ -92,9 +122,15 @@ def snapshot_scores(store: GraphStore, snapshot_id: str) -> list[ScoreRow]:
     ]
 
 
-def score_history(store: GraphStore, entity: str, from_ms: int, to_ms: int) -> list[ScoreRow]:
-    """One row per snapshot time (the latest computed for that time), oldest first."""
+def score_history(
+    store: GraphStore, entity: str, from_ms: int, to_ms: int, limit: int
+) -> list[ScoreRow]:
+    """One row per snapshot time (the latest computed for that time), oldest first, for
+    at most ``limit`` snapshots."""
     by_time: dict[int, ScoreRow] = {}
-    for row in store.read(cypher.SCORE_HISTORY, entity=entity, from_ms=from_ms, to_ms=to_ms):
+    rows = store.read(
+        cypher.SCORE_HISTORY, entity=entity, from_ms=from_ms, to_ms=to_ms, limit=limit
+    )
+    for row in rows:
         by_time[row["score"]["as_of_ms"]] = _score_row(row["score"])
     return [by_time[t] for t in sorted(by_time)]

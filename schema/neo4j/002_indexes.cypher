@@ -14,3 +14,4 @@ CREATE INDEX entity_batch IF NOT EXISTS FOR (n:Entity) ON (n.batch);
 CREATE INDEX evidence_batch IF NOT EXISTS FOR (n:Evidence) ON (n.batch);
 CREATE INDEX attestation_batch IF NOT EXISTS FOR (n:Attestation) ON (n.batch);
 CREATE INDEX dispute_batch IF NOT EXISTS FOR (n:Dispute) ON (n.batch);
+CREATE INDEX snapshot_part_snapshot IF NOT EXISTS FOR (n:SnapshotPart) ON (n.snapshot);

@@ -1,0 +1,102 @@
+"""Snapshot retention (docs/design.md §3.6): every snapshot for 48 hours, the newest of
+each hour for 30 days, the newest of each day after; what is kept still reproduces bit
+for bit, and history pages over what is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.reputation.retention import DAY_MS, HOUR_MS, RetentionPolicy
+from graphsvc.services import Services, running_services
+from graphsvc.settings import Settings
+from graphsvc.store import snapshots
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from tests.network import T0, Network
+
+NOW = T0 + 100 * DAY_MS
+
+
+def info(snapshot_id: str, as_of_ms: int, created_ms: int | None = None) -> SnapshotInfo:
+    created = as_of_ms if created_ms is None else created_ms
+    return SnapshotInfo(snapshot_id, as_of_ms, created, {}, "sha256:x", 0, 0, 0, 0.0)
+
+
+def test_the_default_policy_thins_by_age() -> None:
+    recent = [info(f"r{i}", NOW - i * 5 * 60_000) for i in range(12)]  # the last hour
+    two_days_ago = NOW - 50 * HOUR_MS
+    hourly = [info(f"h{i}", two_days_ago - i * 20 * 60_000) for i in range(6)]  # 2 hours
+    month_ago = NOW - 40 * DAY_MS
+    daily = [info(f"d{i}", month_ago - i * 6 * HOUR_MS) for i in range(8)]  # 2 days
+    keep = RetentionPolicy().keep([*recent, *hourly, *daily], NOW)
+    assert {f"r{i}" for i in range(12)} <= keep
+    kept_hourly = sorted(k for k in keep if k.startswith("h"))
+    kept_daily = sorted(k for k in keep if k.startswith("d"))
+    # Six snapshots 20 minutes apart span three UTC hours at most; one is kept in each.
+    hours = {s.as_of_ms // HOUR_MS for s in hourly}
+    days = {s.as_of_ms // DAY_MS for s in daily}
+    assert len(kept_hourly) == len(hours) and len(kept_daily) == len(days)
+    # The one kept in a bucket is its newest.
+    for bucket in hours:
+        newest = max(
+            (s for s in hourly if s.as_of_ms // HOUR_MS == bucket), key=lambda s: s.as_of_ms
+        )
+        assert newest.id in keep
+
+
+def test_a_daily_limit_drops_the_oldest_and_the_newest_is_always_kept() -> None:
+    old = [info("old", NOW - 400 * DAY_MS), info("older", NOW - 500 * DAY_MS)]
+    policy = RetentionPolicy(all_hours=0, hourly_days=0, daily_days=365)
+    assert policy.keep(old, NOW) == {"old"}  # newest of all, though past the limit
+    assert policy.keep([*old, info("new", NOW)], NOW) == {"new"}
+    assert RetentionPolicy().keep([], NOW) == set()
+
+
+@pytest.fixture
+def services(clean_graph: BoltEndpoint) -> Iterator[tuple[Services, list[int], GraphStore]]:
+    clock = [T0 + DAY_MS]
+    with (
+        GraphStore(clean_graph) as store,
+        running_services(
+            Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
+        ) as running,
+    ):
+        yield running, clock, store
+
+
+def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
+    services: tuple[Services, list[int], GraphStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, clock, store = services
+    monkeypatch.setattr(snapshots, "PART_BYTES", 64)  # evidence in many small parts
+    net = Network()
+    running.ingestor.submit(net.basics())
+    times = [T0 + DAY_MS + i * 20 * 60_000 for i in range(6)]  # two hours, 20 min apart
+    for n, moment in enumerate(times):
+        clock[0] = moment
+        running.ingestor.submit([net.receipt(n, ts=moment - 1000)])
+        running.reputation.recompute()
+    node = net.node.id
+    assert len(running.reputation.history(node, 0, 2**62, limit=100)) == 6
+    assert [p.as_of_ms for p in running.reputation.history(node, 0, 2**62, limit=2)] == times[:2]
+    page = running.reputation.history(node, times[1] + 1, 2**62, limit=2)
+    assert [p.as_of_ms for p in page] == times[2:4]
+
+    clock[0] = times[-1] + 3 * DAY_MS  # now past the 48 hours: one per hour remains
+    pruned = running.reputation.prune()
+    kept = {s.id for s in running.reputation.snapshots(100)}
+    policy = RetentionPolicy()
+    listed = [s for s in running.reputation.snapshots(100)]
+    assert len(pruned) == 6 - len(kept) and len(kept) == len({t // HOUR_MS for t in times})
+    assert kept == policy.keep(listed, clock[0])
+    history = running.reputation.history(node, 0, 2**62, limit=100)
+    assert {p.as_of_ms for p in history} == {s.as_of_ms for s in listed}
+    for snapshot in listed:  # every retained snapshot reproduces bit for bit
+        assert running.reputation.reproduce(snapshot.as_of_ms).identical
+    assert running.reputation.prune() == []  # nothing more to remove
+    for label, key in (("Score", "snapshot"), ("SnapshotPart", "snapshot")):
+        left = store.read(f"MATCH (n:{label}) RETURN DISTINCT n.{key} AS s")
+        assert {row["s"] for row in left} == kept  # nothing of a removed snapshot remains
