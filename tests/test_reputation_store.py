@@ -178,3 +178,22 @@ def test_decay_halves_stored_evidence_every_half_life(store: GraphStore) -> None
     assert received.sum() == 8  # the 4 models and 4 nodes
     ratio = later.positive_evidence[received] / first.positive_evidence[received]
     assert ratio == pytest.approx(0.5, rel=1e-12)
+
+
+def test_a_replica_keeps_answering_while_it_loads_a_newer_snapshot(store: GraphStore) -> None:
+    clock = Clock(NOW)
+    ingestor, writer = services(store, clock)
+    _, replica = services(store, clock)
+    net = signed_network(1)
+    ingestor.submit(net.records)
+    first = writer.recompute()
+    assert replica.view().info.id == first.id  # type: ignore[union-attr]  # nothing yet: waits
+
+    clock.ms = NOW + DAY
+    second = writer.recompute()
+    assert second.id != first.id
+    # The replica answers at once from what it has, loading the newer one aside ...
+    assert replica.view().info.id == first.id  # type: ignore[union-attr]
+    replica.settle(timeout=60)
+    # ... and serves it once loaded.
+    assert replica.view().info.id == second.id  # type: ignore[union-attr]

@@ -100,6 +100,7 @@ class ReputationService:
         self._evidence = EvidenceKeeper(store, params, blobs=blobs)
         self._views: OrderedDict[str, SnapshotView] = OrderedDict()
         self._views_lock = threading.Lock()
+        self._loaders: dict[str, threading.Thread] = {}
         self._current: SnapshotView | None = None
         self._checked_at = float("-inf")
 
@@ -319,14 +320,48 @@ class ReputationService:
         oldest first, at most ``limit`` of them (the next page starts after the last)."""
         return snapshots.score_history(self._store, entity, from_ms, to_ms, limit)
 
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait for views being loaded in the background (tests, orderly shutdown)."""
+        with self._views_lock:
+            loaders = list(self._loaders.values())
+        for loader in loaders:
+            loader.join(timeout)
+
     def _current_view(self) -> SnapshotView | None:
+        current = self._current
         now = time.monotonic()
         if now - self._checked_at >= self._refresh_seconds:
             self._checked_at = now
             latest = snapshots.latest_snapshot(self._store)
-            if latest is not None and (self._current is None or latest.id != self._current.info.id):
-                self._current = self._view_of(latest)
-        return self._current
+            if latest is not None and (current is None or latest.id != current.info.id):
+                if current is None:
+                    current = self._current = self._view_of(latest)  # nothing to serve yet
+                else:
+                    self._load_in_background(latest)
+        return current
+
+    def _load_in_background(self, info: SnapshotInfo) -> None:
+        """Load a newer snapshot (another replica's) while reads keep being answered from
+        the current one; it is served once loaded."""
+        with self._views_lock:
+            if info.id in self._loaders:
+                return
+
+            def load() -> None:
+                try:
+                    view = self._view_of(info)
+                    current = self._current
+                    if current is None or view.info.as_of_ms >= current.info.as_of_ms:
+                        self._current = view
+                except Exception:
+                    log.exception("loading snapshot %s failed; serving the previous one", info.id)
+                finally:
+                    with self._views_lock:
+                        self._loaders.pop(info.id, None)
+
+            loader = threading.Thread(target=load, name=f"load-{info.id}", daemon=True)
+            self._loaders[info.id] = loader
+            loader.start()  # under the lock, so settle() never joins an unstarted thread
 
     def _view_of(self, info: SnapshotInfo) -> SnapshotView:
         with self._views_lock:
