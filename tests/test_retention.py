@@ -97,6 +97,6 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
     for snapshot in listed:  # every retained snapshot reproduces bit for bit
         assert running.reputation.reproduce(snapshot.as_of_ms).identical
     assert running.reputation.prune() == []  # nothing more to remove
-    for label, key in (("Score", "snapshot"), ("SnapshotPart", "snapshot")):
+    for label, key in (("ScoreShard", "snapshot"), ("SnapshotPart", "snapshot")):
         left = store.read(f"MATCH (n:{label}) RETURN DISTINCT n.{key} AS s")
         assert {row["s"] for row in left} == kept  # nothing of a removed snapshot remains

@@ -229,7 +229,7 @@ class ReputationService:
             raise ScoringError(f"no snapshot was taken for {as_of_ms}")
         info = found[0]
         scores, evidence = self._recompute_stored(info)
-        stored = {r.entity: r for r in snapshots.snapshot_scores(self._store, info.id)}
+        stored = {r.entity: r for r in snapshots.snapshot_scores(self._store, info)}
         recomputed = {r.entity: r for r in score_rows(scores, with_breakdown=False)}
         differing = sorted(
             entity
@@ -369,7 +369,7 @@ class ReputationService:
             if cached is not None:
                 self._views.move_to_end(info.id)
                 return cached
-        view = SnapshotView.of(info, snapshots.snapshot_scores(self._store, info.id))
+        view = SnapshotView.of(info, snapshots.snapshot_scores(self._store, info))
         self._remember(view)
         return view
 

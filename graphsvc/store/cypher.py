@@ -380,8 +380,33 @@ CREATE_SNAPSHOT = """
 CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
-  iterations: $iterations, residual: $residual
+  iterations: $iterations, residual: $residual, shards: $shards
 })
+"""
+
+# A snapshot's scores, a shard of entities per node (see store/score_shards.py).
+CREATE_SCORE_SHARDS = """
+UNWIND $rows AS row
+CREATE (:ScoreShard {
+  id: row.id, snapshot: row.snapshot, shard: row.shard, figures: row.figures,
+  breakdowns: row.breakdowns
+})
+"""
+
+SNAPSHOT_SCORE_SHARDS = """
+MATCH (p:ScoreShard {snapshot: $id}) RETURN p.figures AS figures, p.breakdowns AS breakdowns
+"""
+
+# The snapshots an entity's history pages through: one per time, the latest computed.
+HISTORY_SNAPSHOTS = """
+MATCH (s:Snapshot) WHERE s.as_of_ms >= $from_ms AND s.as_of_ms <= $to_ms
+RETURN s.id AS id, s.as_of_ms AS as_of_ms, s.shards AS shards
+ORDER BY s.as_of_ms, s.created_ms DESC
+LIMIT $limit
+"""
+
+HISTORY_FIGURES = """
+UNWIND $ids AS id MATCH (p:ScoreShard {id: id}) RETURN p.id AS id, p.figures AS figures
 """
 
 # A snapshot's evidence archive, cut into parts well under one Bolt message (ArcadeDB
@@ -393,17 +418,6 @@ CREATE (:SnapshotPart {id: row.id, snapshot: row.snapshot, seq: row.seq, blob: r
 
 SNAPSHOT_PARTS = """
 MATCH (p:SnapshotPart {snapshot: $id}) RETURN p.seq AS seq, p.blob AS blob ORDER BY p.seq
-"""
-
-CREATE_SCORES = """
-UNWIND $rows AS row
-CREATE (:Score {
-  id: row.id, snapshot: row.snapshot, as_of_ms: row.as_of_ms, entity: row.entity,
-  kind: row.kind, mass: row.mass, raw_mass: row.raw_mass, score: row.score, rank: row.rank,
-  percentile: row.percentile, fault_rate: row.fault_rate, confidence: row.confidence,
-  positive_evidence: row.positive_evidence, fault_weight: row.fault_weight, phi: row.phi,
-  breakdown: row.breakdown
-})
 """
 
 SNAPSHOT_BY_ID = f"MATCH (s:Snapshot {{id: $id}}) RETURN {SNAPSHOT_FIELDS}"
@@ -445,19 +459,16 @@ MATCH (c:Score {snapshot: $id}) WITH c LIMIT $limit DELETE c RETURN count(*) AS 
 
 DELETE_SNAPSHOT_PARTS = "MATCH (p:SnapshotPart {snapshot: $id}) DELETE p"
 
+DELETE_SCORE_SHARDS = "MATCH (p:ScoreShard {snapshot: $id}) DELETE p"
+
 DELETE_LEGACY_SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) DELETE e"
 
+# Snapshots stored before score shards keep a Score node per entity: read, never written.
 SCORE_FIELDS = (
     "c {.entity, .kind, .mass, .raw_mass, .score, .rank, .percentile, .fault_rate,"
     " .confidence, .positive_evidence, .fault_weight, .phi, .breakdown, .as_of_ms} AS score"
 )
 
-SNAPSHOT_SCORES = f"MATCH (c:Score {{snapshot: $snapshot}}) RETURN {SCORE_FIELDS}"
+LEGACY_SNAPSHOT_SCORES = f"MATCH (c:Score {{snapshot: $snapshot}}) RETURN {SCORE_FIELDS}"
 
-SCORE_HISTORY = f"""
-MATCH (c:Score {{entity: $entity}})
-WHERE c.as_of_ms >= $from_ms AND c.as_of_ms <= $to_ms
-RETURN {SCORE_FIELDS}, c.snapshot AS snapshot
-ORDER BY c.as_of_ms, c.snapshot
-LIMIT $limit
-"""
+LEGACY_HISTORY = f"UNWIND $ids AS id MATCH (c:Score {{id: id}}) RETURN {SCORE_FIELDS}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
-from graphsvc.store import cypher
+from graphsvc.store import cypher, score_shards
 from graphsvc.store.graph_store import GraphStore, Statement
 
 
@@ -20,16 +20,6 @@ def _score_row(row: dict[str, Any]) -> ScoreRow:
     return ScoreRow(
         **{**row, "kind": EntityKind(row["kind"]), "breakdown": json.loads(row["breakdown"])}
     )
-
-
-def _storage_row(row: ScoreRow, snapshot_id: str) -> dict[str, Any]:
-    return {
-        **row.__dict__,
-        "id": f"{snapshot_id}|{row.entity}",
-        "snapshot": snapshot_id,
-        "kind": str(row.kind),
-        "breakdown": json.dumps(row.breakdown, sort_keys=True, separators=(",", ":")),
-    }
 
 
 # Raw bytes per evidence part: 2.7 MB once in base64, far below a Bolt message's 16 MiB.
@@ -50,14 +40,19 @@ def save_snapshot(
         }
         for seq, start in enumerate(range(0, len(evidence_blob), PART_BYTES))
     ]
+    shards = score_shards.encode(info.id, rows)
     store.write(
         [
             Statement(
                 cypher.CREATE_SNAPSHOT,
-                {**info.__dict__, "params": json.dumps(info.params, sort_keys=True)},
+                {
+                    **info.__dict__,
+                    "params": json.dumps(info.params, sort_keys=True),
+                    "shards": len(shards),
+                },
             ),
             Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": parts}),
-            Statement(cypher.CREATE_SCORES, {"rows": [_storage_row(r, info.id) for r in rows]}),
+            Statement(cypher.CREATE_SCORE_SHARDS, {"rows": shards}),
         ]
     )
 
@@ -71,6 +66,7 @@ def delete_snapshot(store: GraphStore, snapshot_id: str) -> None:
         pass
     store.write(
         [
+            Statement(cypher.DELETE_SCORE_SHARDS, {"id": snapshot_id}),
             Statement(cypher.DELETE_SNAPSHOT_PARTS, {"id": snapshot_id}),
             Statement(cypher.DELETE_LEGACY_SNAPSHOT_EVIDENCE, {"id": snapshot_id}),
         ]
@@ -116,21 +112,45 @@ def snapshot_evidence(store: GraphStore, snapshot_id: str) -> bytes:
     return b"".join(base64.b64decode(part["blob"]) for part in parts)
 
 
-def snapshot_scores(store: GraphStore, snapshot_id: str) -> list[ScoreRow]:
+def snapshot_scores(store: GraphStore, info: SnapshotInfo) -> list[ScoreRow]:
+    """Every entity's figures and breakdown in one snapshot."""
+    found = store.read(cypher.SNAPSHOT_SCORE_SHARDS, id=info.id)
+    if not found:  # stored before score shards
+        legacy = store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
+        return [_score_row(r["score"]) for r in legacy]
     return [
-        _score_row(r["score"]) for r in store.read(cypher.SNAPSHOT_SCORES, snapshot=snapshot_id)
+        row
+        for shard in found
+        for row in score_shards.decode(shard["figures"], shard["breakdowns"], info.as_of_ms)
     ]
 
 
 def score_history(
     store: GraphStore, entity: str, from_ms: int, to_ms: int, limit: int
 ) -> list[ScoreRow]:
-    """One row per snapshot time (the latest computed for that time), oldest first, for
-    at most ``limit`` snapshots."""
-    by_time: dict[int, ScoreRow] = {}
-    rows = store.read(
-        cypher.SCORE_HISTORY, entity=entity, from_ms=from_ms, to_ms=to_ms, limit=limit
+    """The entity's figures (no breakdown) in the snapshots from ``from_ms`` to ``to_ms``,
+    one per time (the latest computed for it), oldest first, from at most ``limit``
+    snapshots: one small read per snapshot, whatever the number of entities."""
+    found = store.read(cypher.HISTORY_SNAPSHOTS, from_ms=from_ms, to_ms=to_ms, limit=limit)
+    latest: dict[int, dict[str, Any]] = {}
+    for snapshot in found:  # latest created first within a time
+        latest.setdefault(int(snapshot["as_of_ms"]), snapshot)
+    parts = {
+        score_shards.part_id(s["id"], score_shards.shard_of(entity, s["shards"])): t
+        for t, s in latest.items()
+        if s["shards"]
+    }
+    legacy = {f"{s['id']}|{entity}" for s in latest.values() if not s["shards"]}
+    answers = store.read_many(
+        [
+            Statement(cypher.HISTORY_FIGURES, {"ids": sorted(parts)}),
+            Statement(cypher.LEGACY_HISTORY, {"ids": sorted(legacy)}),
+        ]
     )
-    for row in rows:
-        by_time[row["score"]["as_of_ms"]] = _score_row(row["score"])
-    return [by_time[t] for t in sorted(by_time)]
+    rows = [
+        row
+        for shard in answers[0]
+        for row in score_shards.decode(shard["figures"], None, parts[shard["id"]], only=entity)
+    ]
+    rows += [_score_row({**r["score"], "breakdown": "{}"}) for r in answers[1]]
+    return sorted(rows, key=lambda r: r.as_of_ms)
