@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.reputation import kept_evidence
 from graphsvc.reputation.retention import DAY_MS, HOUR_MS, RetentionPolicy
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
@@ -80,6 +81,11 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
         running.ingestor.submit([net.receipt(n, ts=moment - 1000)])
         running.reputation.recompute()
     node = net.node.id
+    forms = [snapshots.snapshot_evidence(store, s.id) for s in running.reputation.snapshots(10)]
+    # Oldest first: a base, then deltas each on the one before.
+    assert [e.form for e in reversed(forms)] == ["base"] + ["delta"] * 5
+    listed_ids = [s.id for s in reversed(running.reputation.snapshots(10))]
+    assert [e.parent for e in reversed(forms)] == [None, *listed_ids[:-1]]
     assert len(running.reputation.history(node, 0, 2**62, limit=100)) == 6
     assert [p.as_of_ms for p in running.reputation.history(node, 0, 2**62, limit=2)] == times[:2]
     page = running.reputation.history(node, times[1] + 1, 2**62, limit=2)
@@ -96,7 +102,29 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
     assert {p.as_of_ms for p in history} == {s.as_of_ms for s in listed}
     for snapshot in listed:  # every retained snapshot reproduces bit for bit
         assert running.reputation.reproduce(snapshot.as_of_ms).identical
+    # The removed ones were folded into what follows them: one base, deltas after it.
+    chain = [snapshots.snapshot_evidence(store, s.id) for s in reversed(listed)]
+    assert [e.form for e in chain] == ["base"] + ["delta"] * (len(chain) - 1)
+    assert [e.parent for e in chain] == [None, *[s.id for s in reversed(listed)][:-1]]
     assert running.reputation.prune() == []  # nothing more to remove
     for label, key in (("ScoreShard", "snapshot"), ("SnapshotPart", "snapshot")):
         left = store.read(f"MATCH (n:{label}) RETURN DISTINCT n.{key} AS s")
         assert {row["s"] for row in left} == kept  # nothing of a removed snapshot remains
+
+
+def test_a_new_base_once_the_deltas_outweigh_the_last(
+    services: tuple[Services, list[int], GraphStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, clock, store = services
+    monkeypatch.setattr(kept_evidence, "MIN_BASE_BYTES", 0)
+    net = Network()
+    running.ingestor.submit(net.basics())
+    forms = []
+    for n in range(8):
+        clock[0] += HOUR_MS
+        running.ingestor.submit([net.receipt(n, ts=clock[0] - 1000)])
+        snapshot = running.reputation.recompute()
+        forms.append(snapshots.snapshot_evidence(store, snapshot.id).form)
+    assert forms[0] == "base" and "delta" in forms and forms.count("base") >= 2
+    for snapshot in running.reputation.snapshots(10):
+        assert running.reputation.reproduce(snapshot.as_of_ms).identical

@@ -13,7 +13,7 @@ from graphsvc.domain import EntityKind, Verdict
 from graphsvc.scoring.builder import EvidenceBuilder, canonicalize
 from graphsvc.scoring.engine import ConvergenceError, compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, Evidence, FaultCause
-from graphsvc.scoring.explain import breakdown
+from graphsvc.scoring.explain import breakdown, breakdowns
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
 from tests.scoring_factories import DAY_MS, T0, product
@@ -256,6 +256,7 @@ def test_breakdown_shares_add_up_and_faults_are_listed() -> None:
     assert top["faultWeight"] == pytest.approx(2.0)
     provider = breakdown(s, net.providers[0])
     assert {c["channel"] for c in provider["incoming"]} == {"structural"}
+    assert breakdowns(s) == [breakdown(s, i) for i in range(len(s.entity_ids))]
 
 
 # --- verdicts ---------------------------------------------------------------------------

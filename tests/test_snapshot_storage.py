@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.reputation.kept_evidence import evidence_of
 from graphsvc.reputation.retention import RetentionPolicy
+from graphsvc.reputation.views import SnapshotView
+from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store import score_shards, snapshots
@@ -76,10 +79,14 @@ def services(clean_graph: BoltEndpoint) -> Iterator[tuple[Services, GraphStore, 
 
 def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[ScoreRow]) -> None:
     """Rewrite a snapshot the way graphsvc stored it before shards and parts."""
-    blob = snapshots.snapshot_evidence(store, snapshot_id)
+    lineage = snapshots.evidence_lineage(store, snapshot_id)
+    blob = evidence_to_bytes(evidence_of(lineage, Settings().scoring))
     store.write_one("MATCH (p:ScoreShard {snapshot: $id}) DELETE p", id=snapshot_id)
     store.write_one("MATCH (p:SnapshotPart {snapshot: $id}) DELETE p", id=snapshot_id)
-    store.write_one("MATCH (s:Snapshot {id: $id}) REMOVE s.shards", id=snapshot_id)
+    store.write_one(
+        "MATCH (s:Snapshot {id: $id}) REMOVE s.shards, s.evidence_form, s.parent, s.seeds",
+        id=snapshot_id,
+    )
     store.write_one(
         "CREATE (:SnapshotEvidence {id: $id, blob: $blob})",
         id=snapshot_id,
@@ -110,9 +117,24 @@ def test_snapshots_stored_before_shards_still_read_page_and_reproduce(
     old_view = running.reputation.view()
     assert old_view is not None
     as_stored_before_shards(store, old.id, list(old_view.by_entity.values()))
+    # The upgraded graphsvc starts afresh: its first snapshot keeps a base of its own.
     clock[0] += DAY
-    running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
-    new = running.reputation.recompute()
+    with running_services(
+        Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
+    ) as running:
+        running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
+        new = running.reputation.recompute()
+        check_upgraded(running, store, net, old, new, old_view)
+
+
+def check_upgraded(
+    running: Services,
+    store: GraphStore,
+    net: Network,
+    old: SnapshotInfo,
+    new: SnapshotInfo,
+    old_view: SnapshotView,
+) -> None:
 
     history = running.reputation.history(net.node.id, 0, 2**62, limit=10)
     assert [p.as_of_ms for p in history] == [old.as_of_ms, new.as_of_ms]

@@ -53,3 +53,19 @@ class ScoreRow:
             self.confidence,
             self.phi,
         )
+
+
+@dataclass(frozen=True)
+class SnapshotEvidence:
+    """How a snapshot keeps the evidence it was computed from, to be reproduced.
+
+    ``form`` is ``base`` (the scorer's whole kept evidence), ``delta`` (what changed since
+    the ``parent`` snapshot's evidence) or ``archive`` (the evidence arrays themselves, as
+    snapshots stored before bases and deltas have it). ``seeds`` are the trusted ids the
+    scorer was given (empty: every witness).
+    """
+
+    form: str
+    data: bytes
+    parent: str | None = None
+    seeds: tuple[str, ...] = ()

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from graphsvc.blobs import BlobStore
+from graphsvc.domain.snapshots import SnapshotEvidence
+from graphsvc.scoring.archive import evidence_from_bytes
 from graphsvc.scoring.digest import EVIDENCE_ARRAYS, evidence_digest
 from graphsvc.scoring.evidence import Evidence
-from graphsvc.scoring.kept import KeptEvidence, KeptEvidenceMismatch
+from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, KeptEvidenceMismatch
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.store.evidence_loader import (
     read_all,
@@ -30,6 +33,8 @@ from graphsvc.store.stats import ingest_counter
 log = logging.getLogger(__name__)
 
 KEPT_REF = "kept-evidence"
+# A new base once the deltas since the last one outweigh it (and never for less).
+MIN_BASE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,11 +64,48 @@ class EvidenceKeeper:
         self._kept: KeptEvidence | None = None
         self._saved_batch: int | None = None
         self._lock = threading.Lock()
+        # What a snapshot stores of its evidence: the changes applied since the last
+        # snapshot this keeper stored (its parent), or the whole state (a base) when the
+        # deltas since the last base would outweigh a new one, or nothing links them.
+        self._pending: list[EvidenceChanges] = []
+        self._parent: str | None = None
+        self._base_bytes = 0
+        self._chain_bytes = 0
 
     def evidence(self, seeds: Collection[str] = ()) -> tuple[Evidence, int]:
         """The store's evidence now (caught up first), and the time of its newest row."""
         with self._lock:
             return self._caught_up().evidence(self._params, seeds=seeds)
+
+    def capture(self, seeds: Collection[str] = ()) -> tuple[Evidence, int, SnapshotEvidence, int]:
+        """:meth:`evidence`, with how a snapshot of it stores it, and a mark to pass to
+        :meth:`stored` once the snapshot is written."""
+        with self._lock:
+            kept = self._caught_up()
+            evidence, newest = kept.evidence(self._params, seeds=seeds)
+            stored = self._delta(tuple(seeds))
+            if stored is None:
+                stored = SnapshotEvidence("base", kept.to_bytes(), None, tuple(seeds))
+            return evidence, newest, stored, len(self._pending)
+
+    def _delta(self, seeds: tuple[str, ...]) -> SnapshotEvidence | None:
+        if self._parent is None or not self._pending:
+            return None
+        changes = reduce(EvidenceChanges.then, self._pending)
+        data = changes.to_bytes()
+        if self._chain_bytes + len(data) > max(self._base_bytes, MIN_BASE_BYTES):
+            return None
+        return SnapshotEvidence("delta", data, self._parent, seeds)
+
+    def stored(self, snapshot_id: str, evidence: SnapshotEvidence, mark: int) -> None:
+        """A snapshot with ``evidence`` (from :meth:`capture`) was written."""
+        with self._lock:
+            del self._pending[:mark]
+            self._parent = snapshot_id
+            if evidence.form == "base":
+                self._base_bytes, self._chain_bytes = len(evidence.data), 0
+            else:
+                self._chain_bytes += len(evidence.data)
 
     def save(self) -> str | None:
         """Keep the current state in the blob store (if any); returns its digest."""
@@ -112,18 +154,19 @@ class EvidenceKeeper:
         if kept is None or kept.store_id != identity or kept.batch > counter.batches:
             kept = KeptEvidence(identity)
         if kept.batch < counter.batches:
+            changes = read_changes(
+                self._store, kept.batch, counter.batches, largest_batch=counter.largest_batch or 1
+            )
             try:
-                kept.apply(
-                    read_changes(
-                        self._store,
-                        kept.batch,
-                        counter.batches,
-                        largest_batch=counter.largest_batch or 1,
-                    )
-                )
+                kept.apply(changes)
             except KeptEvidenceMismatch as error:
                 log.warning("kept evidence does not follow the store (%s): reading it all", error)
                 kept = read_all(self._store, counter.batches)
+            else:
+                self._pending.append(changes)
+        if kept is not self._kept:  # a new lineage: the next snapshot stores a base
+            self._pending.clear()
+            self._parent = None
         self._kept = kept
         return kept
 
@@ -147,3 +190,28 @@ def _field_bytes(evidence: Evidence, name: str) -> bytes:
     if name == "entity_ids":
         return "\x00".join(evidence.entity_ids).encode()
     return bytes(getattr(evidence, name).tobytes())
+
+
+def evidence_of(lineage: Sequence[SnapshotEvidence], params: ScoringParams) -> Evidence:
+    """The evidence a snapshot was computed from, rebuilt from its stored lineage (a base
+    and the deltas after it, or an archive)."""
+    if lineage[0].form == "archive":
+        return evidence_from_bytes(lineage[0].data)
+    kept = KeptEvidence.from_bytes(lineage[0].data)
+    for delta in lineage[1:]:
+        kept.apply(EvidenceChanges.from_bytes(delta.data))
+    evidence, _ = kept.evidence(params, seeds=lineage[-1].seeds)
+    return evidence
+
+
+def folded(parent: SnapshotEvidence, child: SnapshotEvidence) -> SnapshotEvidence:
+    """A child's evidence (a delta on ``parent``'s) once the parent goes: both deltas as
+    one on the grandparent's, or, when the parent was a base, a base of its own."""
+    if parent.form == "delta":
+        changes = EvidenceChanges.from_bytes(parent.data).then(
+            EvidenceChanges.from_bytes(child.data)
+        )
+        return SnapshotEvidence("delta", changes.to_bytes(), parent.parent, child.seeds)
+    kept = KeptEvidence.from_bytes(parent.data)
+    kept.apply(EvidenceChanges.from_bytes(child.data))
+    return SnapshotEvidence("base", kept.to_bytes(), None, child.seeds)

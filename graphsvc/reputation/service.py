@@ -19,11 +19,11 @@ from graphsvc.blobs import BlobStore
 from graphsvc.clock import Clock
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.metrics import Metrics
-from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper
+from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper, evidence_of, folded
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.rows import score_rows
 from graphsvc.reputation.views import SnapshotView
-from graphsvc.scoring.archive import evidence_from_bytes, evidence_to_bytes
+from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.params import ScoringParams
@@ -192,7 +192,8 @@ class ReputationService:
         timer = _PhaseTimer()
         with self._recompute_lock:
             records = self._records()
-            evidence, newest = self.evidence()
+            seeds, _ = self.seeds()
+            evidence, newest, kept_as, mark = self._evidence.capture(seeds)
             timer.lap("load")
             scores = self._score(evidence, newest, as_of_ms)
             timer.lap("compute")
@@ -213,7 +214,8 @@ class ReputationService:
             )
             rows = score_rows(scores)  # every entity explained, in one pass over the evidence
             timer.lap("explain")
-            snapshots.save_snapshot(self._store, info, rows, evidence_to_bytes(evidence))
+            snapshots.save_snapshot(self._store, info, rows, kept_as)
+            self._evidence.stored(info.id, kept_as, mark)
             self._evidence.save()
             timer.lap("persist")
             view = SnapshotView.of(info, rows)
@@ -262,8 +264,8 @@ class ReputationService:
 
     def _recompute_stored(self, info: SnapshotInfo) -> tuple[Scores, Evidence]:
         """Score a stored snapshot again from the evidence and parameters it recorded."""
-        evidence = evidence_from_bytes(snapshots.snapshot_evidence(self._store, info.id))
         params = ScoringParams.from_dict(info.params)
+        evidence = evidence_of(snapshots.evidence_lineage(self._store, info.id), params)
         return compute_scores(evidence, params, info.as_of_ms), evidence
 
     def snapshots(self, limit: int) -> list[SnapshotInfo]:
@@ -274,8 +276,13 @@ class ReputationService:
         """Delete the snapshots the retention policy no longer keeps; returns their ids."""
         found = snapshots.list_snapshots(self._store, limit=None)
         keep = self.retention.keep(found, self._clock())
-        pruned = [s.id for s in found if s.id not in keep]
+        pruned = [s.id for s in reversed(found) if s.id not in keep]  # oldest first
         for snapshot_id in pruned:
+            child = snapshots.child_of(self._store, snapshot_id)
+            if child is not None:  # its evidence is a delta on this one's: fold it in
+                parent = snapshots.snapshot_evidence(self._store, snapshot_id)
+                own = snapshots.snapshot_evidence(self._store, child)
+                snapshots.replace_evidence(self._store, child, folded(parent, own))
             snapshots.delete_snapshot(self._store, snapshot_id)
             with self._views_lock:
                 self._views.pop(snapshot_id, None)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import FaultEvent, attested_faults, vote_faults
 
 _FORMAT = "graphsvc-kept-evidence-v1"
+_CHANGES = "graphsvc-evidence-changes-v1"
 _CHANNELS = {member.name.lower(): member for member in Channel}
 # An edge's key packs (source, target, channel) into one int64: rows are kept sorted by it,
 # so an update is a binary search, not a dictionary of millions of Python ints.
@@ -58,6 +60,48 @@ class EvidenceChanges:
     accusations: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
     claims: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     votes: dict[str, tuple[Vote, ...]] = field(default_factory=dict)
+
+    def then(self, later: EvidenceChanges) -> EvidenceChanges:
+        """These changes followed by ``later``, as one: applying it gives the same state
+        as applying both in turn (a row changed twice keeps its later reading)."""
+        if later.from_batch != self.to_batch:
+            raise KeptEvidenceMismatch(
+                f"changes after batch {later.from_batch} do not follow batch {self.to_batch}"
+            )
+        return EvidenceChanges(
+            from_batch=self.from_batch,
+            to_batch=later.to_batch,
+            entity_id=self.entity_id + later.entity_id,
+            entity_kind=self.entity_kind + later.entity_kind,
+            entity_provider=self.entity_provider + later.entity_provider,
+            edge_src=self.edge_src + later.edge_src,
+            edge_dst=self.edge_dst + later.edge_dst,
+            edge_channel=self.edge_channel + later.edge_channel,
+            edge_ref_ms=self.edge_ref_ms + later.edge_ref_ms,
+            edge_amount=self.edge_amount + later.edge_amount,
+            accusations={**self.accusations, **later.accusations},
+            claims={**self.claims, **later.claims},
+            votes={**self.votes, **later.votes},
+        )
+
+    def to_bytes(self) -> bytes:
+        """Compressed JSON (floats keep every bit: Python writes their shortest repr)."""
+        return zlib.compress(json.dumps({"format": _CHANGES, **asdict(self)}).encode(), 6)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EvidenceChanges:
+        fields = json.loads(zlib.decompress(data))
+        if fields.pop("format", None) != _CHANGES:
+            raise ValueError("not graphsvc evidence changes")
+        changes = cls(**fields)
+        changes.accusations = {
+            k: (r, w, p, int(t)) for k, (r, w, p, t) in changes.accusations.items()
+        }
+        changes.claims = {k: (r, q, int(t)) for k, (r, q, t) in changes.claims.items()}
+        changes.votes = {
+            r: tuple((w, v, int(t)) for w, v, t in cast) for r, cast in changes.votes.items()
+        }
+        return changes
 
 
 class KeptEvidenceMismatch(ValueError):
@@ -256,7 +300,7 @@ class KeptEvidence:
             "votes": self.votes,
         }
         buffer = io.BytesIO()
-        np.savez(
+        np.savez_compressed(
             buffer,
             header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
             **{name: getattr(self, f"_{name}") for name in _EDGE_COLUMNS},

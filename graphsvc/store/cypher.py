@@ -380,8 +380,21 @@ CREATE_SNAPSHOT = """
 CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
-  iterations: $iterations, residual: $residual, shards: $shards
+  iterations: $iterations, residual: $residual, shards: $shards,
+  evidence_form: $evidence_form, parent: $parent, seeds: $seeds
 })
+"""
+
+# How a snapshot keeps its evidence (see domain/snapshots.py SnapshotEvidence).
+SNAPSHOT_EVIDENCE_FORM = """
+MATCH (s:Snapshot {id: $id})
+RETURN s.evidence_form AS form, s.parent AS parent, s.seeds AS seeds
+"""
+
+SNAPSHOT_CHILD = "MATCH (s:Snapshot {parent: $id}) RETURN s.id AS id"
+
+SET_SNAPSHOT_EVIDENCE = """
+MATCH (s:Snapshot {id: $id}) SET s.evidence_form = $evidence_form, s.parent = $parent
 """
 
 # A snapshot's scores, a shard of entities per node (see store/score_shards.py).

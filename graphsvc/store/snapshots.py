@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
 from graphsvc.store import cypher, score_shards
 from graphsvc.store.graph_store import GraphStore, Statement
 
@@ -28,18 +28,9 @@ DELETE_SLICE = 20_000
 
 
 def save_snapshot(
-    store: GraphStore, info: SnapshotInfo, rows: list[ScoreRow], evidence_blob: bytes
+    store: GraphStore, info: SnapshotInfo, rows: list[ScoreRow], evidence: SnapshotEvidence
 ) -> None:
     """Write a snapshot, its scores and its evidence in one transaction."""
-    parts = [
-        {
-            "id": f"{info.id}|{seq}",
-            "snapshot": info.id,
-            "seq": seq,
-            "blob": base64.b64encode(evidence_blob[start : start + PART_BYTES]).decode("ascii"),
-        }
-        for seq, start in enumerate(range(0, len(evidence_blob), PART_BYTES))
-    ]
     shards = score_shards.encode(info.id, rows)
     store.write(
         [
@@ -49,12 +40,41 @@ def save_snapshot(
                     **info.__dict__,
                     "params": json.dumps(info.params, sort_keys=True),
                     "shards": len(shards),
+                    "evidence_form": evidence.form,
+                    "parent": evidence.parent,
+                    "seeds": json.dumps(list(evidence.seeds)),
                 },
             ),
-            Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": parts}),
+            Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": _parts(info.id, evidence.data)}),
             Statement(cypher.CREATE_SCORE_SHARDS, {"rows": shards}),
         ]
     )
+
+
+def replace_evidence(store: GraphStore, snapshot_id: str, evidence: SnapshotEvidence) -> None:
+    """Give a snapshot other evidence bytes (retention folds a removed parent into it)."""
+    store.write(
+        [
+            Statement(cypher.DELETE_SNAPSHOT_PARTS, {"id": snapshot_id}),
+            Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": _parts(snapshot_id, evidence.data)}),
+            Statement(
+                cypher.SET_SNAPSHOT_EVIDENCE,
+                {"id": snapshot_id, "evidence_form": evidence.form, "parent": evidence.parent},
+            ),
+        ]
+    )
+
+
+def _parts(snapshot_id: str, data: bytes) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"{snapshot_id}|{seq}",
+            "snapshot": snapshot_id,
+            "seq": seq,
+            "blob": base64.b64encode(data[start : start + PART_BYTES]).decode("ascii"),
+        }
+        for seq, start in enumerate(range(0, len(data), PART_BYTES))
+    ]
 
 
 def delete_snapshot(store: GraphStore, snapshot_id: str) -> None:
@@ -103,13 +123,41 @@ def list_snapshots(store: GraphStore, limit: int | None) -> list[SnapshotInfo]:
     return [_snapshot_info(r["snapshot"]) for r in store.read(query, limit=limit)]
 
 
-def snapshot_evidence(store: GraphStore, snapshot_id: str) -> bytes:
+def snapshot_evidence(store: GraphStore, snapshot_id: str) -> SnapshotEvidence:
+    """How the snapshot keeps its evidence: a base, a delta on its parent's, or (stored
+    before those) the evidence archive itself."""
+    found = store.read(cypher.SNAPSHOT_EVIDENCE_FORM, id=snapshot_id)
+    if not found:
+        raise LookupError(f"no snapshot {snapshot_id}")
     parts = store.read(cypher.SNAPSHOT_PARTS, id=snapshot_id)
-    if not parts:
+    form = found[0]["form"] or "archive"
+    if not parts and form == "archive":
         parts = store.read(cypher.LEGACY_SNAPSHOT_EVIDENCE, id=snapshot_id)
     if not parts:
         raise LookupError(f"snapshot {snapshot_id} has no stored evidence")
-    return b"".join(base64.b64decode(part["blob"]) for part in parts)
+    return SnapshotEvidence(
+        form=form,
+        data=b"".join(base64.b64decode(part["blob"]) for part in parts),
+        parent=found[0]["parent"],
+        seeds=tuple(json.loads(found[0]["seeds"] or "[]")),
+    )
+
+
+def evidence_lineage(store: GraphStore, snapshot_id: str) -> list[SnapshotEvidence]:
+    """The stored evidence from the snapshot's base (or archive) down to the snapshot."""
+    lineage = [snapshot_evidence(store, snapshot_id)]
+    while lineage[0].form == "delta":
+        parent = lineage[0].parent
+        if parent is None:
+            raise LookupError(f"a delta before snapshot {snapshot_id} names no parent")
+        lineage.insert(0, snapshot_evidence(store, parent))
+    return lineage
+
+
+def child_of(store: GraphStore, snapshot_id: str) -> str | None:
+    """The snapshot whose evidence is a delta on this one's, if any."""
+    found = store.read(cypher.SNAPSHOT_CHILD, id=snapshot_id)
+    return str(found[0]["id"]) if found else None
 
 
 def snapshot_scores(store: GraphStore, info: SnapshotInfo) -> list[ScoreRow]:
