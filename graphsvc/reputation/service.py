@@ -7,11 +7,13 @@ swaps it in. Each process checks the store for a newer snapshot, so API replicas
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -212,7 +214,9 @@ class ReputationService:
                 iterations=scores.iterations,
                 residual=scores.residual,
             )
-            rows = score_rows(scores)  # every entity explained, in one pass over the evidence
+            with _collector_paused():
+                # Every entity explained, in one pass over the evidence.
+                rows = score_rows(scores)
             timer.lap("explain")
             snapshots.save_snapshot(self._store, info, rows, kept_as)
             self._evidence.stored(info.id, kept_as, mark)
@@ -397,3 +401,17 @@ class _PhaseTimer:
         now = time.perf_counter()
         self.seconds[phase] = now - self._last
         self._last = now
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while millions of small objects (a row
+    and an explanation per entity) are made: none of them form cycles, and collections
+    triggered by their sheer number cost 6-8 s of a 17 s recompute at 1M entities."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
