@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from graphsvc.attribution import AttributionService
 from graphsvc.blobs import BlobStore, FileBlobStore
@@ -31,7 +31,7 @@ class Services:
     reputation: ReputationService
     # Started by `serve` (`with services.background:`); idle in commands and tests.
     background: PeriodicRecompute
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics  # the one registry every part counts in
 
 
 @contextmanager

@@ -128,3 +128,17 @@ def test_a_new_base_once_the_deltas_outweigh_the_last(
     assert forms[0] == "base" and "delta" in forms and forms.count("base") >= 2
     for snapshot in running.reputation.snapshots(10):
         assert running.reputation.reproduce(snapshot.as_of_ms).identical
+
+
+def test_a_recompute_with_nothing_new_stores_an_empty_delta(
+    services: tuple[Services, list[int], GraphStore],
+) -> None:
+    running, clock, store = services
+    net = Network()
+    running.ingestor.submit([*net.basics(), net.receipt(0)])
+    first = running.reputation.recompute()
+    clock[0] += 2 * DAY_MS  # a day later, nothing ingested: scored again as it aged
+    second = running.reputation.recompute()
+    stored = snapshots.snapshot_evidence(store, second.id)
+    assert (stored.form, stored.parent) == ("delta", first.id)
+    assert running.reputation.reproduce(second.as_of_ms).identical

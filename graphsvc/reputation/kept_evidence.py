@@ -83,15 +83,18 @@ class EvidenceKeeper:
         with self._lock:
             kept = self._caught_up()
             evidence, newest = kept.evidence(self._params, seeds=seeds)
-            stored = self._delta(tuple(seeds))
+            stored = self._delta(kept, tuple(seeds))
             if stored is None:
                 stored = SnapshotEvidence("base", kept.to_bytes(), None, tuple(seeds))
             return evidence, newest, stored, len(self._pending)
 
-    def _delta(self, seeds: tuple[str, ...]) -> SnapshotEvidence | None:
-        if self._parent is None or not self._pending:
+    def _delta(self, kept: KeptEvidence, seeds: tuple[str, ...]) -> SnapshotEvidence | None:
+        if self._parent is None:
             return None
-        changes = reduce(EvidenceChanges.then, self._pending)
+        if self._pending:
+            changes = reduce(EvidenceChanges.then, self._pending)
+        else:  # nothing new since the parent (a recompute because it aged): an empty delta
+            changes = EvidenceChanges(from_batch=kept.batch, to_batch=kept.batch)
         data = changes.to_bytes()
         if self._chain_bytes + len(data) > max(self._base_bytes, MIN_BASE_BYTES):
             return None
