@@ -117,7 +117,7 @@ class EvidenceKeeper:
             if self._blobs is None or kept is None or kept.batch == self._saved_batch:
                 return None
             previous = self._blobs.ref(KEPT_REF)
-            digest = self._blobs.put(kept.to_bytes())
+            digest = self._blobs.put(kept.to_bytes(compress=False))
             self._blobs.set_ref(KEPT_REF, digest)
             if previous is not None and previous != digest:
                 self._blobs.delete(previous)

@@ -286,8 +286,9 @@ class KeptEvidence:
 
     # ------------------------------------------------------------------ persisting
 
-    def to_bytes(self) -> bytes:
-        """Everything kept, in one self-describing file (NumPy's ``.npz``)."""
+    def to_bytes(self, *, compress: bool = True) -> bytes:
+        """Everything kept, in one self-describing file (NumPy's ``.npz``); uncompressed
+        for a local file written at every recompute, where speed matters more."""
         header = {
             "format": _FORMAT,
             "store_id": self.store_id,
@@ -300,7 +301,7 @@ class KeptEvidence:
             "votes": self.votes,
         }
         buffer = io.BytesIO()
-        np.savez_compressed(
+        (np.savez_compressed if compress else np.savez)(
             buffer,
             header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
             **{name: getattr(self, f"_{name}") for name in _EDGE_COLUMNS},
