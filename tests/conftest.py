@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import neo4j
 import pytest
 
+from graphsvc.services import Services, running_services
+from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from tests.network import T0
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +39,27 @@ def clean_graph(embedded_endpoint: BoltEndpoint, _embedded_driver: neo4j.Driver)
         "MATCH (n) DETACH DELETE n", database_=embedded_endpoint.database
     )
     return embedded_endpoint
+
+
+@dataclass
+class Clocked:
+    """The running service over the session's (cleaned) store, with a clock the test
+    moves: ``now[0]`` is the time every part reads."""
+
+    services: Services
+    store: GraphStore
+    now: list[int]
+
+
+@pytest.fixture
+def clocked(clean_graph: BoltEndpoint) -> Iterator[Clocked]:
+    now = [T0 + 86_400_000]
+    settings = Settings(snapshot_refresh=0)
+    with (
+        GraphStore(clean_graph) as store,
+        running_services(settings, store=store, clock=lambda: now[0]) as services,
+    ):
+        yield Clocked(services, store, now)
 
 
 @pytest.fixture(scope="session")

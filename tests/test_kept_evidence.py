@@ -65,6 +65,17 @@ def grow(services: Services, net: Network, first: int) -> None:
     )
 
 
+def scored_once(store: GraphStore, blobs: FileBlobStore) -> Network:
+    """A network ingested and scored once by a process that kept its evidence in
+    ``blobs`` (three batches)."""
+    net = Network()
+    with serving(store, blobs) as services:
+        services.ingestor.submit(net.basics())
+        grow(services, net, 0)
+        services.reputation.recompute()
+    return net
+
+
 def test_each_recompute_reads_only_the_batches_since_the_last(
     store: GraphStore, reads: list[tuple[int, int]]
 ) -> None:
@@ -85,11 +96,7 @@ def test_a_restart_loads_the_saved_evidence_and_catches_up(
     store: GraphStore, reads: list[tuple[int, int]], tmp_path: Path
 ) -> None:
     blobs = FileBlobStore(tmp_path / "kept")
-    net = Network()
-    with serving(store, blobs) as services:
-        services.ingestor.submit(net.basics())
-        grow(services, net, 0)
-        services.reputation.recompute()
+    net = scored_once(store, blobs)
     saved = blobs.ref(KEPT_REF)
     assert saved is not None and (tmp_path / "kept" / saved.replace(":", "-")).is_file()
 
@@ -115,11 +122,7 @@ def test_files_of_another_store_are_not_used(
     _embedded_driver: Any,
 ) -> None:
     blobs = FileBlobStore(tmp_path / "kept")
-    net = Network()
-    with serving(store, blobs) as services:
-        services.ingestor.submit(net.basics())
-        grow(services, net, 0)
-        services.reputation.recompute()
+    net = scored_once(store, blobs)
     _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
     with serving(store, blobs) as services:
         services.ingestor.submit(net.basics())

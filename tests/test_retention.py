@@ -4,18 +4,13 @@ for bit, and history pages over what is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from graphsvc.domain.snapshots import SnapshotInfo
 from graphsvc.reputation import kept_evidence
 from graphsvc.reputation.retention import DAY_MS, HOUR_MS, RetentionPolicy
-from graphsvc.services import Services, running_services
-from graphsvc.settings import Settings
 from graphsvc.store import snapshots
-from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore
+from tests.conftest import Clocked
 from tests.network import T0, Network
 
 NOW = T0 + 100 * DAY_MS
@@ -56,22 +51,10 @@ def test_a_daily_limit_drops_the_oldest_and_the_newest_is_always_kept() -> None:
     assert RetentionPolicy().keep([], NOW) == set()
 
 
-@pytest.fixture
-def services(clean_graph: BoltEndpoint) -> Iterator[tuple[Services, list[int], GraphStore]]:
-    clock = [T0 + DAY_MS]
-    with (
-        GraphStore(clean_graph) as store,
-        running_services(
-            Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
-        ) as running,
-    ):
-        yield running, clock, store
-
-
 def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
-    services: tuple[Services, list[int], GraphStore], monkeypatch: pytest.MonkeyPatch
+    clocked: Clocked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running, clock, store = services
+    running, store, clock = clocked.services, clocked.store, clocked.now
     monkeypatch.setattr(snapshots, "PART_BYTES", 64)  # evidence in many small parts
     net = Network()
     running.ingestor.submit(net.basics())
@@ -113,9 +96,9 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
 
 
 def test_a_new_base_once_the_deltas_outweigh_the_last(
-    services: tuple[Services, list[int], GraphStore], monkeypatch: pytest.MonkeyPatch
+    clocked: Clocked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    running, clock, store = services
+    running, store, clock = clocked.services, clocked.store, clocked.now
     monkeypatch.setattr(kept_evidence, "MIN_BASE_BYTES", 0)
     net = Network()
     running.ingestor.submit(net.basics())
@@ -131,9 +114,9 @@ def test_a_new_base_once_the_deltas_outweigh_the_last(
 
 
 def test_a_recompute_with_nothing_new_stores_an_empty_delta(
-    services: tuple[Services, list[int], GraphStore],
+    clocked: Clocked,
 ) -> None:
-    running, clock, store = services
+    running, store, clock = clocked.services, clocked.store, clocked.now
     net = Network()
     running.ingestor.submit([*net.basics(), net.receipt(0)])
     first = running.reputation.recompute()

@@ -7,9 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Iterator
-
-import pytest
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
@@ -20,8 +17,8 @@ from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store import score_shards, snapshots
-from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.conftest import Clocked
 from tests.network import T0, Network
 
 DAY = 86_400_000
@@ -65,18 +62,6 @@ def test_shards_read_back_every_row_exactly() -> None:
     assert score_shards.shard_of("ed25519:abc", 7) == 2
 
 
-@pytest.fixture
-def services(clean_graph: BoltEndpoint) -> Iterator[tuple[Services, GraphStore, list[int]]]:
-    clock = [T0 + DAY]
-    with (
-        GraphStore(clean_graph) as store,
-        running_services(
-            Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
-        ) as running,
-    ):
-        yield running, store, clock
-
-
 def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[ScoreRow]) -> None:
     """Rewrite a snapshot the way graphsvc stored it before shards and parts."""
     lineage = snapshots.evidence_lineage(store, snapshot_id)
@@ -108,9 +93,9 @@ def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[Scor
 
 
 def test_snapshots_stored_before_shards_still_read_page_and_reproduce(
-    services: tuple[Services, GraphStore, list[int]],
+    clocked: Clocked,
 ) -> None:
-    running, store, clock = services
+    running, store, clock = clocked.services, clocked.store, clocked.now
     net = Network()
     running.ingestor.submit([*net.basics(), net.receipt(0)])
     old = running.reputation.recompute()

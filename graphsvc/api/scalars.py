@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -32,6 +33,16 @@ SeedSource = strawberry.enum(
     description="ADMIN: set with setSeeds (shared by every replica). CONFIGURED: "
     "GRAPHSVC_SEEDS. WITNESSES: none set, so every registered witness is trusted.",
 )
+
+
+# scoreHistory's page size, on Query and on Entity alike.
+HistoryPageSize = Annotated[
+    int | None,
+    strawberry.argument(
+        description="At most this many points (default: the largest page), oldest first; "
+        "the next page starts with from just after the last asOf."
+    ),
+]
 
 
 @strawberry.enum

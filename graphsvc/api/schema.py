@@ -53,7 +53,7 @@ from graphsvc.api.reputation_types import (
     reputations_of,
     snapshot_view,
 )
-from graphsvc.api.scalars import EntityKind, LeaderboardOrder, to_datetime, to_ms
+from graphsvc.api.scalars import EntityKind, HistoryPageSize, LeaderboardOrder, to_datetime, to_ms
 from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
 from graphsvc.reputation.service import ScoringError
 from graphsvc.reputation.views import Order, score_changes
@@ -176,13 +176,7 @@ class Query:
         id: strawberry.ID,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-        first: Annotated[
-            int | None,
-            strawberry.argument(
-                description="At most this many points (default: the largest page), oldest "
-                "first; the next page starts with from just after the last asOf."
-            ),
-        ] = None,
+        first: HistoryPageSize = None,
     ) -> list[ScorePoint]:
         return await history_of(info, str(id), from_, to, first)
 

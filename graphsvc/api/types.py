@@ -16,6 +16,7 @@ from graphsvc.api.limits import page_size
 from graphsvc.api.scalars import (
     EntityKind,
     FaultParty,
+    HistoryPageSize,
     ProofType,
     ReceiptVerdict,
     RecordStatus,
@@ -72,13 +73,7 @@ class Entity:
         info: Info[Context, None],
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
-        first: Annotated[
-            int | None,
-            strawberry.argument(
-                description="At most this many points (default: the largest page), oldest "
-                "first; the next page starts with from just after the last asOf."
-            ),
-        ] = None,
+        first: HistoryPageSize = None,
     ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
         from graphsvc.api.reputation_types import history_of
 
