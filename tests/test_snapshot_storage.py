@@ -124,8 +124,8 @@ def check_upgraded(
     history = running.reputation.history(net.node.id, 0, 2**62, limit=10)
     assert [p.as_of_ms for p in history] == [old.as_of_ms, new.as_of_ms]
     assert history[0].score == old_view.by_entity[net.node.id].score
-    reread = snapshots.snapshot_scores(store, old)
-    assert {r.entity: r for r in reread} == old_view.by_entity
+    reread, explained = snapshots.snapshot_scores(store, old)
+    assert explained and {r.entity: r for r in reread} == old_view.by_entity
     assert running.reputation.reproduce(old.as_of_ms).identical
     assert running.reputation.reproduce(new.as_of_ms).identical
     running.reputation.retention = RetentionPolicy(all_hours=0, hourly_days=0, daily_days=0)
@@ -133,3 +133,24 @@ def check_upgraded(
     assert store.read("MATCH (n) WHERE n:Score OR n:SnapshotEvidence RETURN count(n) AS c") == [
         {"c": 0}
     ]
+
+
+def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_again(
+    clocked: Clocked,
+) -> None:
+    running, store, clock = clocked.services, clocked.store, clocked.now
+    net = Network()
+    running.ingestor.submit([*net.basics(), net.receipt(0)])
+    first = running.reputation.recompute()
+    first_rows = dict(running.reputation.view().by_entity)  # type: ignore[union-attr]
+    clock[0] += DAY
+    running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
+    second = running.reputation.recompute()
+    assert snapshots.snapshot_scores(store, first)[1] is False  # dropped when superseded
+    assert snapshots.snapshot_scores(store, second)[1] is True
+    with running_services(
+        Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
+    ) as replica:  # nothing cached: the older view comes from the evidence
+        older = replica.reputation.view(first.as_of_ms)
+        assert older is not None and older.by_entity == first_rows
+        assert older.by_entity[net.node.id].breakdown  # explained again, not empty

@@ -100,6 +100,11 @@ class EvidenceKeeper:
             return None
         return SnapshotEvidence("delta", data, self._parent, seeds)
 
+    def last_stored(self) -> str | None:
+        """The snapshot this keeper stored last, if any."""
+        with self._lock:
+            return self._parent
+
     def stored(self, snapshot_id: str, evidence: SnapshotEvidence, mark: int) -> None:
         """A snapshot with ``evidence`` (from :meth:`capture`) was written."""
         with self._lock:

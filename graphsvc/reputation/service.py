@@ -218,7 +218,9 @@ class ReputationService:
                 # Every entity explained, in one pass over the evidence.
                 rows = score_rows(scores)
             timer.lap("explain")
-            snapshots.save_snapshot(self._store, info, rows, kept_as)
+            snapshots.save_snapshot(
+                self._store, info, rows, kept_as, supersedes=self._evidence.last_stored()
+            )
             self._evidence.stored(info.id, kept_as, mark)
             self._evidence.save()
             timer.lap("persist")
@@ -235,7 +237,8 @@ class ReputationService:
             raise ScoringError(f"no snapshot was taken for {as_of_ms}")
         info = found[0]
         scores, evidence = self._recompute_stored(info)
-        stored = {r.entity: r for r in snapshots.snapshot_scores(self._store, info)}
+        stored_rows, _ = snapshots.snapshot_scores(self._store, info)
+        stored = {r.entity: r for r in stored_rows}
         recomputed = {r.entity: r for r in score_rows(scores, with_breakdown=False)}
         differing = sorted(
             entity
@@ -380,7 +383,12 @@ class ReputationService:
             if cached is not None:
                 self._views.move_to_end(info.id)
                 return cached
-        view = SnapshotView.of(info, snapshots.snapshot_scores(self._store, info))
+        rows, explained = snapshots.snapshot_scores(self._store, info)
+        if not explained:  # an older snapshot: explained again from its evidence
+            scores, _ = self._recompute_stored(info)
+            with _collector_paused():
+                rows = score_rows(scores)
+        view = SnapshotView.of(info, rows)
         self._remember(view)
         return view
 

@@ -406,6 +406,10 @@ CREATE (:ScoreShard {
 })
 """
 
+# Only the newest snapshot keeps its breakdowns (replicas load them); an older one's are
+# recomputed from its evidence when someone asks (docs/design.md §8 D35).
+FORGET_BREAKDOWNS = "MATCH (p:ScoreShard {snapshot: $id}) SET p.breakdowns = null"
+
 SNAPSHOT_SCORE_SHARDS = """
 MATCH (p:ScoreShard {snapshot: $id}) RETURN p.figures AS figures, p.breakdowns AS breakdowns
 """

@@ -28,9 +28,15 @@ DELETE_SLICE = 20_000
 
 
 def save_snapshot(
-    store: GraphStore, info: SnapshotInfo, rows: list[ScoreRow], evidence: SnapshotEvidence
+    store: GraphStore,
+    info: SnapshotInfo,
+    rows: list[ScoreRow],
+    evidence: SnapshotEvidence,
+    *,
+    supersedes: str | None = None,
 ) -> None:
-    """Write a snapshot, its scores and its evidence in one transaction."""
+    """Write a snapshot, its scores and its evidence in one transaction; the breakdowns of
+    ``supersedes`` (the snapshot before it) are dropped in the same transaction."""
     shards = score_shards.encode(info.id, rows)
     store.write(
         [
@@ -47,6 +53,7 @@ def save_snapshot(
             ),
             Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": _parts(info.id, evidence.data)}),
             Statement(cypher.CREATE_SCORE_SHARDS, {"rows": shards}),
+            *([Statement(cypher.FORGET_BREAKDOWNS, {"id": supersedes})] if supersedes else []),
         ]
     )
 
@@ -160,17 +167,19 @@ def child_of(store: GraphStore, snapshot_id: str) -> str | None:
     return str(found[0]["id"]) if found else None
 
 
-def snapshot_scores(store: GraphStore, info: SnapshotInfo) -> list[ScoreRow]:
-    """Every entity's figures and breakdown in one snapshot."""
+def snapshot_scores(store: GraphStore, info: SnapshotInfo) -> tuple[list[ScoreRow], bool]:
+    """Every entity's figures in one snapshot, and whether their breakdowns are stored
+    too (else the rows carry empty ones)."""
     found = store.read(cypher.SNAPSHOT_SCORE_SHARDS, id=info.id)
     if not found:  # stored before score shards
         legacy = store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
-        return [_score_row(r["score"]) for r in legacy]
-    return [
+        return [_score_row(r["score"]) for r in legacy], True
+    rows = [
         row
         for shard in found
         for row in score_shards.decode(shard["figures"], shard["breakdowns"], info.as_of_ms)
     ]
+    return rows, all(shard["breakdowns"] is not None for shard in found)
 
 
 def score_history(
