@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.report import table
+
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import load_ratings, replay_ratings
+from graphsvc.scoring.replay import Ratings, load_ratings, replay_ratings
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "data" / "bitcoin-otc.csv.gz"
 
@@ -33,21 +35,22 @@ def main() -> None:
     ratings = load_ratings(args.file)
     print(f"`{Path(args.file).name}`: {len(ratings.rating):,} ratings, {len(ratings.ids):,} ids")
     print()
-    print(
-        "| half-life (days) | model | mean past rating | plain PageRank | ratings "
-        "| seen ratees only: model / mean / PageRank (ratings) | time (s) |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for text in args.half_lives.split(","):
-        days = float(text)
-        start = time.perf_counter()
-        r = replay_ratings(ratings, ScoringParams(half_life_days=days))
-        seconds = time.perf_counter() - start
-        print(
-            f"| {days:g} | {r.model:.4f} | {r.mean_past_rating:.4f} | {r.pagerank_plain:.4f} "
-            f"| {r.ratings_evaluated:,} | {r.seen_model:.4f} / {r.seen_mean_past_rating:.4f} / "
-            f"{r.seen_pagerank_plain:.4f} ({r.ratings_seen:,}) | {seconds:.1f} |"
-        )
+    columns = [
+        "half-life (days)", "model", "mean past rating", "plain PageRank", "ratings",
+        "seen ratees only: model / mean / PageRank (ratings)", "time (s)",
+    ]  # fmt: skip
+    table(columns, (_row(ratings, float(days)) for days in args.half_lives.split(",")))
+
+
+def _row(ratings: Ratings, days: float) -> list[str]:
+    start = time.perf_counter()
+    r = replay_ratings(ratings, ScoringParams(half_life_days=days))
+    seconds = time.perf_counter() - start
+    seen = f"{r.seen_model:.4f} / {r.seen_mean_past_rating:.4f} / {r.seen_pagerank_plain:.4f}"
+    return [
+        f"{days:g}", f"{r.model:.4f}", f"{r.mean_past_rating:.4f}", f"{r.pagerank_plain:.4f}",
+        f"{r.ratings_evaluated:,}", f"{seen} ({r.ratings_seen:,})", f"{seconds:.1f}",
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""Scoring benchmark (DESIGN §6): engine vs networkx vs a raw scipy power iteration.
+"""Scoring benchmark (docs/design.md §6): engine vs networkx vs a raw scipy power iteration.
 
 Usage::
 
-    .venv/bin/python bench/scoring.py [--sizes 100k,1m,10m] [--seed 7]
+    .venv/bin/python bench/scoring.py [--sizes 100k,1m,10m] [--rng-seed 7]
 
 For each size a seeded synthetic evidence graph shaped like the product is generated
 once and saved to a temporary ``.npz``: requesters -> (model, node) COSIGN rows,
@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -41,6 +39,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.accounting import peak_rss_bytes, reset_peak_rss, rss_bytes
+from harness.report import table
 
 from graphsvc.scoring.evidence import KIND_CODES, Channel, Evidence, FaultCause
 from graphsvc.scoring.params import ScoringParams
@@ -99,25 +100,25 @@ def synthetic_evidence(edges: int, seed: int) -> Evidence:
     ref = AS_OF_MS - rng.integers(0, 120 * DAY_MS, total)
     amount = rng.choice(np.array([0.5, 1.0]), total) * rng.integers(1, 20, total)
     order = np.lexsort((dst, src))  # a store would read rows in a stable order too
+    rows = {"src": src, "dst": dst, "channel": channel, "ref_ms": ref, "amount": amount}
 
     faults = max(total // 100, 1)
     party = np.concatenate((nodes, models))[rng.integers(0, len(nodes) + len(models), faults)]
-    return Evidence(
-        entity_ids=ids,
-        entity_kinds=kinds,
-        edge_src=src[order],
-        edge_dst=dst[order],
-        edge_channel=channel[order],
-        edge_ref_ms=ref[order],
-        edge_amount=amount[order].astype(np.float64),
-        struct_src=np.concatenate((models, model_provider)).astype(np.int64),
-        struct_dst=np.concatenate((model_provider, models)).astype(np.int64),
-        fault_party=party.astype(np.int64),
-        fault_source=wit[rng.integers(0, len(wit), faults)].astype(np.int64),
-        fault_cause=np.full(faults, FaultCause.ATTESTED_INVALID, dtype=np.int64),
-        fault_ref_ms=AS_OF_MS - rng.integers(0, 120 * DAY_MS, faults),
-        fault_amount=np.ones(faults),
-    )
+    blame = {
+        "party": party,
+        "source": wit[rng.integers(0, len(wit), faults)],
+        "cause": np.full(faults, FaultCause.ATTESTED_INVALID),
+        "ref_ms": AS_OF_MS - rng.integers(0, 120 * DAY_MS, faults),
+    }
+    columns: dict[str, np.ndarray] = {f"edge_{n}": column[order] for n, column in rows.items()}
+    columns |= {f"fault_{name}": column.astype(np.int64) for name, column in blame.items()}
+    columns |= {
+        "entity_kinds": kinds,
+        "struct_src": np.concatenate((models, model_provider)).astype(np.int64),
+        "struct_dst": np.concatenate((model_provider, models)).astype(np.int64),
+        "fault_amount": np.ones(faults),
+    }
+    return Evidence(entity_ids=ids, **columns)
 
 
 _ARRAY_FIELDS = (
@@ -152,29 +153,6 @@ def load(folder: Path) -> Evidence:
     return Evidence(entity_ids=tuple(f"ed25519:{i:09d}" for i in range(n)), **arrays)
 
 
-def _peak_rss_bytes() -> int:
-    """VmHWM, not ru_maxrss: a child's ru_maxrss keeps the parent's RSS at fork time."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _reset_peak_rss() -> None:
-    """Reset the kernel's peak-RSS mark (Linux >= 4.0) so setup does not count."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def _decayed(ev: Evidence, params: ScoringParams) -> np.ndarray:
     from graphsvc.scoring.engine import decayed_weights
 
@@ -194,8 +172,8 @@ def run_case(case: str, path: Path) -> dict[str, float]:
         w = _decayed(ev, params)
         p = personalization_vector(ev, params, usage_volume(ev, w, np.empty_like(w)))
         del w
-    _reset_peak_rss()
-    base = _rss_bytes()
+    reset_peak_rss()
+    base = rss_bytes()
     start = time.perf_counter()
     if case == "engine":
         scores = compute_scores(ev, params, AS_OF_MS)
@@ -207,7 +185,7 @@ def run_case(case: str, path: Path) -> dict[str, float]:
     else:
         raise ValueError(case)
     seconds = time.perf_counter() - start
-    peak = _peak_rss_bytes()
+    peak = peak_rss_bytes()
     return {"seconds": seconds, "peak": peak, "delta": max(peak - base, 0), "n": n, **extra}
 
 
@@ -268,7 +246,7 @@ def _scipy(ev: Evidence, params: ScoringParams, p: np.ndarray) -> dict[str, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100k,1m,10m", help="comma list of 100k, 1m, 10m")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--rng-seed", type=int, default=7, help="seed of the synthetic graphs")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: subprocess mode
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -281,7 +259,7 @@ def main() -> None:
         for label in args.sizes.split(","):
             edges = SIZES[label.strip().lower()]
             path = Path(tmp) / f"evidence-{label}"
-            save(synthetic_evidence(edges, args.seed), path)
+            save(synthetic_evidence(edges, args.rng_seed), path)
             cases = ["engine", "scipy"] + (["networkx"] if edges <= 1_000_000 else [])
             results = {}
             for case in cases:
@@ -298,25 +276,28 @@ def main() -> None:
 
 
 def _print_table(rows: list[tuple[str, int, dict[str, dict[str, float]]]]) -> None:
-    print(
-        "| edges | entities | case | time (s) | peak RSS (MB) | +peak (MB) | iterations "
-        "| engine speed-up |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+    columns = [
+        "edges", "entities", "case", "time (s)", "peak RSS (MB)", "+peak (MB)", "iterations",
+        "engine speed-up",
+    ]  # fmt: skip
+    cells: list[list[object]] = []
     for _label, edges, results in rows:
         engine = results["engine"]["seconds"]
         for case in ("engine", "scipy", "networkx"):
             if case not in results:
                 skipped = "skipped (too slow / too large at this size)"
-                print(f"| {edges:,} | | networkx | {skipped} | | | | |")
+                cells.append([f"{edges:,}", "", case, skipped, "", "", "", ""])
                 continue
             r = results[case]
-            ratio = "1x" if case == "engine" else f"{r['seconds'] / engine:.1f}x"
-            iters = int(r["iterations"]) if "iterations" in r else "n/a"
-            print(
-                f"| {edges:,} | {int(r['n']):,} | {case} | {r['seconds']:.3f} | "
-                f"{r['peak'] / 2**20:.0f} | {r['delta'] / 2**20:.0f} | {iters} | {ratio} |"
-            )
+            cells.append(
+                [
+                    f"{edges:,}", f"{int(r['n']):,}", case, f"{r['seconds']:.3f}",
+                    f"{r['peak'] / 2**20:.0f}", f"{r['delta'] / 2**20:.0f}",
+                    int(r["iterations"]) if "iterations" in r else "n/a",
+                    "1x" if case == "engine" else f"{r['seconds'] / engine:.1f}x",
+                ]
+            )  # fmt: skip
+    table(columns, cells)
 
 
 if __name__ == "__main__":

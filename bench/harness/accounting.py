@@ -1,0 +1,85 @@
+"""CPU and memory accounting from /proc (Linux)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) of process ``pid``; 0 if it is gone."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (every core, every process)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / _TICK
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Wall time and CPU seconds of this process, the server, the JVM and the machine;
+    ``Usage.now`` readings subtract into the use of an interval (``since``)."""
+
+    wall: float
+    client: float  # this process
+    server: float
+    jvm: float
+    machine: float
+
+    @classmethod
+    def now(cls, server: int | None, jvm: int | None) -> Usage:
+        return cls(
+            time.perf_counter(), time.process_time(), proc_cpu(server), proc_cpu(jvm),
+            machine_busy(),
+        )  # fmt: skip
+
+    def since(self, start: Usage) -> Usage:
+        return Usage(
+            self.wall - start.wall, self.client - start.client, self.server - start.server,
+            self.jvm - start.jvm, self.machine - start.machine,
+        )  # fmt: skip
+
+    @property
+    def others(self) -> float:
+        """CPU seconds of everything else on the machine (other users' jobs)."""
+        return max(self.machine - self.client - self.server - self.jvm, 0.0)
+
+    def percent(self, cpu_seconds: float) -> float:
+        """``cpu_seconds`` as percent of one core over this interval."""
+        return 100 * cpu_seconds / self.wall if self.wall > 0 else math.nan
+
+
+def peak_rss_bytes() -> int:
+    """VmHWM, not ru_maxrss: a child's ru_maxrss keeps the parent's RSS at fork time."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak_rss() -> None:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0) so what came before does not count."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
