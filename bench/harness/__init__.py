@@ -16,5 +16,7 @@ memory does not load the HTTP client.
 - ``load``: a keep-alive HTTP/1.1 client on raw asyncio, an open-loop generator that
   schedules each request whatever the answers do and measures latency from the
   *scheduled* time (no coordinated omission), and the same pacing for plain calls.
+- ``synthetic``: entities and evidence rows written through the store's own write path
+  (``write_plan``) in batches, for stores bigger than ingest can build in a run.
 - ``report``: progress lines, nearest-rank percentiles, latency rows, markdown tables.
 """
