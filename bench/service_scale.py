@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import synthetic
 from harness.accounting import Usage, peak_rss_bytes, reset_peak_rss, rss_bytes
+from harness.network import cut, receipts_in, scaled_params, setup_and_stream
 from harness.processes import settle, wait_quiet
 from harness.report import percentile, progress, table
 
@@ -61,6 +62,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
 from graphsvc.blobs import FileBlobStore
 from graphsvc.demo import NetworkParams, ensure_ndjson
+from graphsvc.demo.params import Population
 from graphsvc.domain.outcomes import RecordStatus
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.services import Services, running_services
@@ -240,39 +242,13 @@ def latency_row(name: str, ms: list[float], limit: float | None = None) -> list[
 # ---------------------------------------------------------------- demo network cases
 
 
-def network_params(receipts: int, seed: int) -> NetworkParams:
-    """The demo's parameters with ``receipts`` receipts, identities and stories in
-    proportion (the Sybil ring's receipts, the disputes)."""
-    base, f = NetworkParams(rng_seed=seed), receipts / NetworkParams().traffic.receipts
-    population = replace(
-        base.population, providers=max(10, receipts // 10_000), models=max(40, receipts // 1_000),
-        nodes=max(100, receipts // 125), witnesses=max(15, receipts // 3_300),
-        requesters=max(300, receipts // 11),
+def population(receipts: int) -> Population:
+    """The demo's identities, grown in proportion to the traffic."""
+    return replace(
+        NetworkParams().population, providers=max(10, receipts // 10_000),
+        models=max(40, receipts // 1_000), nodes=max(100, receipts // 125),
+        witnesses=max(15, receipts // 3_300), requesters=max(300, receipts // 11),
     )  # fmt: skip
-    ring, disputes = base.stories.sybil_ring, base.stories.disputes
-    stories = replace(
-        base.stories, sybil_ring=replace(ring, receipts=max(1, round(ring.receipts * f))),
-        disputes=replace(disputes, upheld=int(disputes.upheld * f),
-                         rejected=int(disputes.rejected * f), serial=int(disputes.serial * f)),
-    )  # fmt: skip
-    traffic = replace(base.traffic, receipts=receipts)
-    return replace(base, population=population, traffic=traffic, stories=stories)
-
-
-def cut(stream: list[Raw], quotas: list[int]) -> list[list[Raw]]:
-    """Consecutive slices with ``quotas[i]`` receipts each (and the attestations and
-    disputes up to the next slice's first receipt)."""
-    slices, position = [], 0
-    for quota in quotas:
-        start, taken = position, 0
-        while position < len(stream):
-            if stream[position]["type"] == "receipt":
-                if taken == quota:
-                    break
-                taken += 1
-            position += 1
-        slices.append(stream[start:position])
-    return slices
 
 
 def ingest(services: Services, records: list[Raw]) -> float:
@@ -284,10 +260,6 @@ def ingest(services: Services, records: list[Raw]) -> float:
         if bad:
             raise SystemExit(f"{len(bad)} records not accepted, e.g. {bad[:2]}")
     return time.perf_counter() - started
-
-
-def receipts_in(records: list[Raw]) -> int:
-    return sum(r["type"] == "receipt" for r in records)
 
 
 @dataclass
@@ -308,14 +280,16 @@ class DemoRun:
 
 def demo_case(args: argparse.Namespace, name: str, receipts: int) -> list[list[str]]:
     per_slice, window = round(receipts / PER_DAY), receipts // 10
-    params = network_params(receipts + (args.snapshots - 1) * per_slice, args.rng_seed)
+    total = receipts + (args.snapshots - 1) * per_slice
+    params = scaled_params(total, args.rng_seed, population(total))
     started = time.perf_counter()
     path = ensure_ndjson(args.out / "networks", params)
     with path.open() as lines:
         records = [json.loads(line) for line in lines]
-    first = next(i for i, r in enumerate(records) if r["type"] == "receipt")
+    setup, stream = setup_and_stream(records)
+    first = len(setup)
     quotas = [window] * 10 + [per_slice] * (args.snapshots - 1)
-    parts = [records[:first], *cut(records[first:], quotas)]
+    parts = [setup, *cut(stream, quotas)]
     del records
     progress(f"{name}: {path.name}: {first:,} identities ({time.perf_counter() - started:.0f} s)")
     folder = Path(tempfile.mkdtemp(prefix="graphsvc-scale-"))
