@@ -113,6 +113,25 @@ class Reputation:
     def phi(self) -> float:
         return self.row.phi
 
+    @strawberry.field(
+        description="Probability (0-1) that its next accountable event is a fault: the "
+        "posterior mean from its decayed events and its kind's recent fault rate."
+    )
+    def risk(self) -> float | None:
+        return self.row.risk
+
+    @strawberry.field(description="Lower end of the 90 % credible interval of risk.")
+    def risk_low(self) -> float | None:
+        return self.row.risk_low
+
+    @strawberry.field(description="Upper end of the 90 % credible interval of risk.")
+    def risk_high(self) -> float | None:
+        return self.row.risk_high
+
+    @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
+    def risk_events(self) -> float | None:
+        return self.row.risk_events
+
     @strawberry.field(description="Top contributors of incoming mass and the faults applied.")
     def breakdown(self) -> JSON:
         return JSON(self.row.breakdown)
@@ -180,9 +199,11 @@ class ReputationFilter:
     max_fault_rate: float | None = None
     min_fault_rate: float | None = None
     min_confidence: float | None = None
+    max_risk: float | None = None
 
     def to_filter(self) -> ScoreFilter:
         return ScoreFilter(
+            max_risk=self.max_risk,
             min_score=self.min_score,
             max_fault_rate=self.max_fault_rate,
             min_fault_rate=self.min_fault_rate,

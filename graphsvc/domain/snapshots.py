@@ -40,6 +40,11 @@ class ScoreRow:
     phi: float
     breakdown: dict[str, Any]
     as_of_ms: int
+    # Risk of misbehaviour (docs/design.md §3.8); None in snapshots stored before it.
+    risk: float | None = None
+    risk_low: float | None = None
+    risk_high: float | None = None
+    risk_events: float | None = None
 
     def figures(self) -> tuple[float, ...]:
         """The computed figures a reproduction must match bit for bit."""
@@ -52,7 +57,17 @@ class ScoreRow:
             self.fault_rate,
             self.confidence,
             self.phi,
+            *(
+                v
+                for v in (self.risk, self.risk_low, self.risk_high, self.risk_events)
+                if v is not None
+            ),
         )
+
+
+def risk_of(row: ScoreRow) -> float:
+    """The row's risk; a snapshot stored before risk existed counts as the riskiest."""
+    return 1.0 if row.risk is None else row.risk
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ from graphsvc.scoring.scores import Scores
 BREAKDOWN_TOP = 5
 
 # A ScoreRow is (entity, kind, its figures, each named like the Scores array it comes
-# from, breakdown, as_of_ms).
-_FIGURES = tuple(field.name for field in fields(ScoreRow))[2:-2]
+# from, breakdown, as_of_ms, then the risk figures, named like their Scores arrays too).
+_NAMES = tuple(field.name for field in fields(ScoreRow))
+_FIGURES = _NAMES[2 : _NAMES.index("breakdown")]
+_RISK = _NAMES[_NAMES.index("as_of_ms") + 1 :]
 
 
 def score_rows(scores: Scores, *, with_breakdown: bool = True) -> list[ScoreRow]:
@@ -28,7 +30,8 @@ def score_rows(scores: Scores, *, with_breakdown: bool = True) -> list[ScoreRow]
     # Whole columns at once, in ScoreRow's field order: at a million rows, a numpy scalar
     # per figure or keyword arguments per row cost seconds.
     figures = [getattr(scores, name).tolist() for name in _FIGURES]
+    risk = [getattr(scores, name).tolist() for name in _RISK]
     fields_in_order = zip(
-        scores.entity_ids, kinds, *figures, explained, [scores.as_of_ms] * n, strict=True
+        scores.entity_ids, kinds, *figures, explained, [scores.as_of_ms] * n, *risk, strict=True
     )
     return [ScoreRow(*row) for row in fields_in_order]

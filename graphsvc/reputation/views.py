@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo, risk_of
 
 
 class Order(StrEnum):
     BEST_FIRST = "best_first"
     WORST_FIRST = "worst_first"
+    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/design.md §3.8)
+    HIGHEST_RISK = "highest_risk"
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,12 @@ class ScoreFilter:
     max_fault_rate: float | None = None
     min_fault_rate: float | None = None
     min_confidence: float | None = None
+    max_risk: float | None = None
 
     def admits(self, row: ScoreRow) -> bool:
         return (
             (self.min_score is None or row.score >= self.min_score)
+            and (self.max_risk is None or risk_of(row) <= self.max_risk)
             and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
             and (self.min_fault_rate is None or row.fault_rate >= self.min_fault_rate)
             and (self.min_confidence is None or row.confidence >= self.min_confidence)
@@ -62,6 +66,8 @@ class SnapshotView:
     info: SnapshotInfo
     by_entity: dict[str, ScoreRow]
     ranked: dict[EntityKind, list[ScoreRow]] = field(default_factory=dict)
+    # Lowest risk first, per kind: built on the first read that asks for it.
+    by_risk: dict[EntityKind, list[ScoreRow]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, info: SnapshotInfo, rows: list[ScoreRow]) -> SnapshotView:
@@ -84,12 +90,20 @@ class SnapshotView:
         """``size`` entities of ``kind`` from position ``start`` of the ordered,
         filtered list."""
         members = self.ranked[kind]
-        if order is Order.WORST_FIRST:
+        if order in (Order.LOWEST_RISK, Order.HIGHEST_RISK):
+            members = self.risk_order(kind)
+        if order in (Order.WORST_FIRST, Order.HIGHEST_RISK):
             members = members[::-1]
         if where is not None:
             members = [row for row in members if where.admits(row)]
         rows = members[start : start + size]
         return Page(rows=rows, end=start + len(rows) - 1 if rows else None, total=len(members))
+
+    def risk_order(self, kind: EntityKind) -> list[ScoreRow]:
+        """Entities of ``kind`` by risk, lowest first; equal risks by rank."""
+        if kind not in self.by_risk:
+            self.by_risk[kind] = sorted(self.ranked[kind], key=lambda r: (risk_of(r), r.rank))
+        return self.by_risk[kind]
 
     def mass_by_kind(self) -> dict[EntityKind, float]:
         return {kind: sum(r.mass for r in members) for kind, members in self.ranked.items()}

@@ -61,6 +61,12 @@ _FIGURES = {
     "positiveEvidence": "positive_evidence",
     "faultWeight": "fault_weight",
     "phi": "phi",
+    "risk": "risk",
+    "riskLow": "risk_low",
+    "riskHigh": "risk_high",
+    "riskEvents": "risk_events",
+    "riskFaultEvents": "risk_fault_events",
+    "riskPrior": "risk_prior",
 }
 
 

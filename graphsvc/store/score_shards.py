@@ -32,6 +32,8 @@ FIGURES = (
     "fault_weight",
     "phi",
 )
+# Appended later: absent from shards stored before risk (docs/design.md §3.8).
+OPTIONAL_FIGURES = ("risk", "risk_low", "risk_high", "risk_events")
 
 
 def shard_count(entities: int) -> int:
@@ -64,6 +66,7 @@ def encode(snapshot_id: str, rows: Sequence[ScoreRow]) -> list[dict[str, Any]]:
                     "entity": [r.entity for r in shard_rows],
                     "kind": [str(r.kind) for r in shard_rows],
                     **{name: [getattr(r, name) for r in shard_rows] for name in FIGURES},
+                    **{name: [getattr(r, name) for r in shard_rows] for name in OPTIONAL_FIGURES},
                 }
             ),
             "breakdowns": _pack([r.breakdown for r in shard_rows]),
@@ -91,9 +94,19 @@ def decode(
                 as_of_ms=as_of_ms,
                 rank=int(columns["rank"][i]),
                 **{name: float(columns[name][i]) for name in FIGURES if name != "rank"},
+                **_optional_figures(columns, i),
             )
         )
     return rows
+
+
+def _optional_figures(columns: dict[str, Any], i: int) -> dict[str, Any]:
+    """Row ``i``'s risk figures; absent (None) in shards stored before them."""
+    return {
+        name: None if columns[name][i] is None else float(columns[name][i])
+        for name in OPTIONAL_FIGURES
+        if name in columns
+    }
 
 
 def _pack(value: object) -> str:

@@ -1,0 +1,186 @@
+"""Risk: the probability that an entity's next accountable event is a fault
+(docs/design.md §3.8).
+
+A Beta-Binomial posterior per entity from decayed counts of its events, each event
+counted once whatever its weight elsewhere in the model:
+
+- ``k`` = decayed fault events, ``m`` = decayed positive events (``n = k + m``);
+- the prior is ``Beta(s*p0, s*(1 - p0))``: ``p0`` is the recent (decayed) fault share of
+  the entity's kind, ``s`` = ``risk_prior_strength`` (1: the prior weighs as much as one
+  event, so the first real event moves the estimate halfway);
+- ``risk = (k + s*p0) / (n + s)``, with the equal-tailed ``risk_interval`` credible
+  interval of ``Beta(k + s*p0, m + s*(1 - p0))``.
+
+What an event is, per kind (by channel, so the trust-network replay follows the same
+rules):
+
+- node and model: the attestations naming it (an ATTEST row is one valid vote, an
+  ATTESTED_INVALID fault one standing invalid vote); in the replay, the ratings it
+  received (RATING rows and NEGATIVE_RATING faults, one per rating);
+- provider: its models' events, summed;
+- witness: its votes: valid ones (its ATTEST rows into nodes) and standing invalid ones
+  are positive, minus the ones it was outvoted on, which are its faults;
+- requester: its co-signed receipts on attested nodes (positive, weighted by proof as
+  evidence) and its disputes found baseless (faults).
+
+Standing decides whose evidence counts: each event is weighed by the credibility of the
+party that signed it, ``min(1, x_u / median x of u's kind)`` with ``x`` the PageRank
+mass (``raw_mass``). A party with no mass, such as a Sybil ring nobody attested, adds
+nothing, so its members stay at the prior; a fault a party caused itself (outvoted, a
+baseless dispute) always counts fully. Risk never feeds back into the mass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import betaincinv
+
+from graphsvc.domain import EntityKind
+from graphsvc.scoring.evidence import (
+    KIND_CODES,
+    Channel,
+    Evidence,
+    FaultCause,
+    FloatArray,
+    IntArray,
+    weighted_counts,
+)
+from graphsvc.scoring.params import ScoringParams
+
+# When nothing in the network has any event, the prior mean is maximally uncertain.
+UNINFORMED_PRIOR = 0.5
+
+_NODE = KIND_CODES[EntityKind.NODE]
+_PROVIDER = KIND_CODES[EntityKind.PROVIDER]
+
+
+@dataclass(frozen=True, eq=False)
+class RowWeights:
+    """Decayed weights the engine computed: of the :func:`event_rows` and of every fault."""
+
+    event_rows: IntArray
+    events: FloatArray
+    faults: FloatArray
+
+
+@dataclass(frozen=True, eq=False)
+class Risk:
+    """Per entity: posterior mean, credible interval, events behind it and the prior."""
+
+    mean: FloatArray
+    low: FloatArray
+    high: FloatArray
+    events: FloatArray  # decayed, credibility-weighted events k + m
+    fault_events: FloatArray  # k
+    prior: FloatArray  # p0 of the entity's kind
+    credibility: FloatArray  # how much the entity's own signature counts, in [0, 1]
+
+
+def credibility(raw_mass: FloatArray, kinds: FloatArray | np.ndarray) -> FloatArray:
+    """``min(1, x_u / median x of u's kind)`` over entities of the kind with mass."""
+    out = np.zeros(len(raw_mass), dtype=np.float64)
+    for code in np.unique(kinds).tolist():
+        members = np.flatnonzero(kinds == code)
+        held = raw_mass[members]
+        positive = held[held > 0]
+        if len(positive):
+            out[members] = np.minimum(1.0, held / float(np.median(positive)))
+    return out
+
+
+def fault_events_per_row(evidence: Evidence, params: ScoringParams) -> FloatArray:
+    """How many events each fault row's amount stands for (its unit weight per cause)."""
+    units = np.zeros(len(FaultCause), dtype=np.float64)
+    units[FaultCause.ATTESTED_INVALID] = 1.0
+    units[FaultCause.WITNESS_MINORITY] = params.minority_fault
+    units[FaultCause.REJECTED_DISPUTE] = params.rejected_dispute_fault
+    units[FaultCause.NEGATIVE_RATING] = 1.0
+    unit = units[evidence.fault_cause]
+    counts = np.zeros(len(unit), dtype=np.float64)
+    np.divide(evidence.fault_amount, unit, out=counts, where=unit > 0)
+    return counts
+
+
+def event_rows(evidence: Evidence) -> IntArray:
+    """The edge rows that are events for risk: attestations and ratings."""
+    channel = evidence.edge_channel
+    rows: IntArray = np.flatnonzero((channel == Channel.ATTEST) | (channel == Channel.RATING))
+    return rows
+
+
+def estimate_risk(
+    evidence: Evidence,
+    params: ScoringParams,
+    raw_mass: FloatArray,
+    decayed: RowWeights,
+    usage_volume: FloatArray,
+) -> Risk:
+    """Risk of every entity from the engine's decayed weights of the :func:`event_rows`
+    and of the fault rows, ``usage_volume`` each requester's decayed co-signed weight on
+    attested nodes, and the mass ``raw_mass``."""
+    ev = evidence
+    n = ev.entity_count
+    kinds = ev.entity_kinds
+    cred = credibility(raw_mass, kinds)
+
+    # Positive events named by attestations and ratings: only those rows are decayed.
+    src, dst = ev.edge_src[decayed.event_rows], ev.edge_dst[decayed.event_rows]
+    signed = decayed.events * cred[src]
+    positive = weighted_counts(dst, signed, n)
+    # A witness's own valid votes: one ATTEST row into a node per vote.
+    votes = weighted_counts(src, signed * (kinds[dst] == _NODE), n)
+
+    per_row = fault_events_per_row(ev, params)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(ev.fault_amount > 0, decayed.faults / ev.fault_amount, 0.0)
+    decayed_events = per_row * ratio
+    own = ev.fault_source == ev.fault_party
+    weight = np.where(own, 1.0, cred[ev.fault_source])
+    faults = weighted_counts(ev.fault_party, decayed_events * weight, n)
+    invalid = ev.fault_cause == FaultCause.ATTESTED_INVALID
+    votes += weighted_counts(ev.fault_source, decayed_events * weight * invalid, n)
+    minority = weighted_counts(
+        ev.fault_party, decayed_events * (ev.fault_cause == FaultCause.WITNESS_MINORITY), n
+    )
+    positive += np.maximum(votes - minority * cred, 0.0)
+    positive += usage_volume * cred
+
+    # A provider's events are its models'.
+    to_provider = kinds[ev.struct_dst] == _PROVIDER
+    model, provider = ev.struct_src[to_provider], ev.struct_dst[to_provider]
+    positive += weighted_counts(provider, positive[model], n)
+    faults += weighted_counts(provider, faults[model], n)
+
+    prior = _kind_priors(kinds, faults, positive)
+    s = params.risk_prior_strength
+    a = faults + s * prior
+    b = positive + s * (1.0 - prior)
+    mean = a / (a + b)
+    tail = (1.0 - params.risk_interval) / 2.0
+    low = betaincinv(a, b, tail)
+    high = betaincinv(a, b, 1.0 - tail)
+    return Risk(
+        mean=mean,
+        low=np.minimum(low, mean),
+        high=np.maximum(high, mean),
+        events=faults + positive,
+        fault_events=faults,
+        prior=prior,
+        credibility=cred,
+    )
+
+
+def _kind_priors(kinds: np.ndarray, faults: FloatArray, positive: FloatArray) -> FloatArray:
+    """The decayed fault share of each entity's kind (of all kinds if its kind has no
+    events; ``UNINFORMED_PRIOR`` if nothing has)."""
+    total = float(faults.sum() + positive.sum())
+    overall = float(faults.sum()) / total if total > 0 else UNINFORMED_PRIOR
+    prior = np.full(len(kinds), overall, dtype=np.float64)
+    for code in np.unique(kinds).tolist():
+        members = kinds == code
+        events = float(faults[members].sum() + positive[members].sum())
+        if events > 0:
+            prior[members] = float(faults[members].sum()) / events
+    return prior
