@@ -192,3 +192,36 @@ def test_the_readme_demo_queries_answer(demo: Demo) -> None:
             body = client.post("/graphql", json={"query": query}).json()
             assert "errors" not in body, (query, body)
             assert all(body["data"].values()), (query, body)
+
+
+def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> None:
+    view, cast = demo.view(), demo.cast
+    rows = list(view.by_entity.values())
+    assert all(
+        r.risk is not None and r.risk_low is not None and r.risk_high is not None for r in rows
+    )
+    assert all(r.risk_low <= r.risk <= r.risk_high for r in rows)  # type: ignore[operator]
+    prior = {r.kind: r.breakdown["riskPrior"] for r in rows}
+    for node in cast.faulty_nodes:
+        assert view.by_entity[node].risk > prior[EntityKind.NODE]  # type: ignore[operator]
+    for fake in (*cast.sybil_nodes, *cast.sybil_requesters):
+        row = view.by_entity[fake]
+        assert row.risk_events == 0.0 and row.risk == prior[row.kind]  # the prior, never better
+    witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
+    assert witnesses[-1].entity == cast.dishonest_witness
+    with TestClient(create_app(demo.services)) as client:
+        body = client.post(
+            "/graphql",
+            json={
+                "query": """
+            { leaderboard(kind: PROVIDER, first: 3, order: LOWEST_RISK, filter: {maxRisk: 0.5}) {
+                items { risk riskLow riskHigh riskEvents entity { name } } }
+              recommendProviders(first: 10, policy: {maxRisk: 0.0}) { reputation { risk } } }
+        """
+            },
+        ).json()
+        assert "errors" not in body, body
+        items = body["data"]["leaderboard"]["items"]
+        assert items and [i["risk"] for i in items] == sorted(i["risk"] for i in items)
+        assert all(i["riskEvents"] > 0 for i in items)
+        assert body["data"]["recommendProviders"] == []  # no provider is certainly safe

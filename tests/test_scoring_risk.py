@@ -57,10 +57,10 @@ def test_a_party_without_events_is_at_its_kinds_prior_neither_safest_nor_riskies
     assert events == 0.0 and new == pytest.approx(prior)
     busy, quiet, bad = (_risk(scores, n)[0] for n in ("node-busy", "node-quiet", "node-bad"))
     assert busy < quiet < new < bad  # more clean evidence, less risk; faults, more
-    # The prior is the nodes' decayed fault share, events counted once.
+    # The prior is the nodes' decayed fault share, events counted once (Jeffreys-smoothed).
     i = [scores.index_of(n) for n in ("node-busy", "node-quiet", "node-bad", "node-new")]
     nodes_faults = float(scores.risk_fault_events[i].sum())
-    assert prior == pytest.approx(nodes_faults / float(scores.risk_events[i].sum()))
+    assert prior == pytest.approx((nodes_faults + 0.5) / (float(scores.risk_events[i].sum()) + 1))
 
 
 def test_the_interval_holds_the_mean_and_narrows_with_evidence() -> None:

@@ -6,7 +6,7 @@ counted once whatever its weight elsewhere in the model:
 
 - ``k`` = decayed fault events, ``m`` = decayed positive events (``n = k + m``);
 - the prior is ``Beta(s*p0, s*(1 - p0))``: ``p0`` is the recent (decayed) fault share of
-  the entity's kind, ``s`` = ``risk_prior_strength`` (1: the prior weighs as much as one
+  the entity's kind (with half a pseudo-event each way, so never 0 or 1), ``s`` = ``risk_prior_strength`` (1: the prior weighs as much as one
   event, so the first real event moves the estimate halfway);
 - ``risk = (k + s*p0) / (n + s)``, with the equal-tailed ``risk_interval`` credible
   interval of ``Beta(k + s*p0, m + s*(1 - p0))``.
@@ -49,8 +49,8 @@ from graphsvc.scoring.evidence import (
 )
 from graphsvc.scoring.params import ScoringParams
 
-# When nothing in the network has any event, the prior mean is maximally uncertain.
-UNINFORMED_PRIOR = 0.5
+# Jeffreys' Beta(1/2, 1/2) for a kind's own fault share (see _kind_priors).
+JEFFREYS = 0.5
 
 _NODE = KIND_CODES[EntityKind.NODE]
 _PROVIDER = KIND_CODES[EntityKind.PROVIDER]
@@ -78,7 +78,7 @@ class Risk:
     credibility: FloatArray  # how much the entity's own signature counts, in [0, 1]
 
 
-def credibility(raw_mass: FloatArray, kinds: FloatArray | np.ndarray) -> FloatArray:
+def credibility(raw_mass: FloatArray, kinds: IntArray) -> FloatArray:
     """``min(1, x_u / median x of u's kind)`` over entities of the kind with mass."""
     out = np.zeros(len(raw_mass), dtype=np.float64)
     for code in np.unique(kinds).tolist():
@@ -172,15 +172,14 @@ def estimate_risk(
     )
 
 
-def _kind_priors(kinds: np.ndarray, faults: FloatArray, positive: FloatArray) -> FloatArray:
-    """The decayed fault share of each entity's kind (of all kinds if its kind has no
-    events; ``UNINFORMED_PRIOR`` if nothing has)."""
-    total = float(faults.sum() + positive.sum())
-    overall = float(faults.sum()) / total if total > 0 else UNINFORMED_PRIOR
-    prior = np.full(len(kinds), overall, dtype=np.float64)
+def _kind_priors(kinds: IntArray, faults: FloatArray, positive: FloatArray) -> FloatArray:
+    """The decayed fault share of each entity's kind, itself estimated with Jeffreys'
+    prior: ``(F + 1/2) / (N + 1)``, so it is never exactly 0 or 1 (a kind without a
+    fault yet is not certainly safe) and is 1/2 for a kind with no event at all."""
+    prior = np.empty(len(kinds), dtype=np.float64)
     for code in np.unique(kinds).tolist():
         members = kinds == code
-        events = float(faults[members].sum() + positive[members].sum())
-        if events > 0:
-            prior[members] = float(faults[members].sum()) / events
+        kind_faults = float(faults[members].sum())
+        events = kind_faults + float(positive[members].sum())
+        prior[members] = (kind_faults + JEFFREYS) / (events + 2 * JEFFREYS)
     return prior
