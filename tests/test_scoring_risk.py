@@ -147,3 +147,15 @@ def test_risk_parameters_are_validated() -> None:
         ScoringParams(risk_prior_strength=0.0)
     with pytest.raises(ValueError, match="risk_interval"):
         ScoringParams(risk_interval=1.0)
+
+
+def test_risk_parameters_enter_the_digest_only_away_from_their_defaults() -> None:
+    from graphsvc.scoring.digest import evidence_digest
+
+    evidence = _network().build()
+    default = evidence_digest(evidence, PARAMS, T0)
+    # A snapshot stored before risk existed recorded no risk parameters: same digest.
+    before_risk = {k: v for k, v in PARAMS.to_dict().items() if not k.startswith("risk")}
+    assert evidence_digest(evidence, ScoringParams.from_dict(before_risk), T0) == default
+    assert evidence_digest(evidence, ScoringParams(risk_prior_strength=2.0), T0) != default
+    assert evidence_digest(evidence, ScoringParams(risk_interval=0.5), T0) != default

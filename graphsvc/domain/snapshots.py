@@ -64,6 +64,12 @@ class ScoreRow:
             ),
         )
 
+    def reproduced_by(self, recomputed: ScoreRow) -> bool:
+        """Whether a recomputation gives every figure this stored row holds, bit for bit
+        (a row stored before risk existed holds none of the risk figures)."""
+        mine = self.figures()
+        return mine == recomputed.figures()[: len(mine)]
+
 
 def risk_of(row: ScoreRow) -> float:
     """The row's risk; a snapshot stored before risk existed counts as the riskiest."""

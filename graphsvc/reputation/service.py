@@ -245,7 +245,7 @@ class ReputationService:
             for entity in stored.keys() | recomputed.keys()
             if entity not in stored
             or entity not in recomputed
-            or stored[entity].figures() != recomputed[entity].figures()
+            or not stored[entity].reproduced_by(recomputed[entity])
         )
         digest_ok = scores.evidence_digest == info.evidence_digest
         current, _ = self.evidence()

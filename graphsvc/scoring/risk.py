@@ -6,8 +6,9 @@ counted once whatever its weight elsewhere in the model:
 
 - ``k`` = decayed fault events, ``m`` = decayed positive events (``n = k + m``);
 - the prior is ``Beta(s*p0, s*(1 - p0))``: ``p0`` is the recent (decayed) fault share of
-  the entity's kind (with half a pseudo-event each way, so never 0 or 1), ``s`` = ``risk_prior_strength`` (1: the prior weighs as much as one
-  event, so the first real event moves the estimate halfway);
+  the entity's kind (with half a pseudo-event each way, so never 0 or 1);
+  ``s`` = ``risk_prior_strength`` = 1: the prior weighs as much as one event, so the
+  first real event moves the estimate halfway;
 - ``risk = (k + s*p0) / (n + s)``, with the equal-tailed ``risk_interval`` credible
   interval of ``Beta(k + s*p0, m + s*(1 - p0))``.
 
