@@ -209,19 +209,20 @@ def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> No
         assert row.risk_events == 0.0 and row.risk == prior[row.kind]  # the prior, never better
     witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
     assert witnesses[-1].entity == cast.dishonest_witness
+    import re
+
+    from tests.readme import README
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Risk") : text.index("### Snapshots and reproducibility")]
+    (query,) = re.findall(r"```graphql\n(.*?)```", section, re.S)
     with TestClient(create_app(demo.services)) as client:
-        body = client.post(
-            "/graphql",
-            json={
-                "query": """
-            { leaderboard(kind: PROVIDER, first: 3, order: LOWEST_RISK, filter: {maxRisk: 0.5}) {
-                items { risk riskLow riskHigh riskEvents entity { name } } }
-              recommendProviders(first: 10, policy: {maxRisk: 0.0}) { reputation { risk } } }
-        """
-            },
-        ).json()
+        body = client.post("/graphql", json={"query": query}).json()
         assert "errors" not in body, body
         items = body["data"]["leaderboard"]["items"]
         assert items and [i["risk"] for i in items] == sorted(i["risk"] for i in items)
+        assert all(i["riskLow"] <= i["risk"] <= min(0.05, i["riskHigh"]) for i in items)
         assert all(i["riskEvents"] > 0 for i in items)
+        none = "{ recommendProviders(first: 10, policy: {maxRisk: 0.0}) { reputation { risk } } }"
+        body = client.post("/graphql", json={"query": none}).json()
         assert body["data"]["recommendProviders"] == []  # no provider is certainly safe
