@@ -112,6 +112,10 @@ ARRAYS = [
     "fault_weight",
     "phi",
     "personalization",
+    "risk",
+    "risk_low",
+    "risk_high",
+    "risk_events",
 ]
 
 
