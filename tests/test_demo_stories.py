@@ -197,10 +197,7 @@ def test_the_readme_demo_queries_answer(demo: Demo) -> None:
 def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> None:
     view, cast = demo.view(), demo.cast
     rows = list(view.by_entity.values())
-    assert all(
-        r.risk is not None and r.risk_low is not None and r.risk_high is not None for r in rows
-    )
-    assert all(r.risk_low <= r.risk <= r.risk_high for r in rows)  # type: ignore[operator]
+    assert all(r.risk is not None and r.risk_events is not None for r in rows)
     prior = {r.kind: r.breakdown["riskPrior"] for r in rows}
     for node in cast.faulty_nodes:
         assert view.by_entity[node].risk > prior[EntityKind.NODE]  # type: ignore[operator]

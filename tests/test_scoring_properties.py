@@ -113,8 +113,8 @@ ARRAYS = [
     "phi",
     "personalization",
     "risk",
-    "risk_low",
-    "risk_high",
+    "risk_fault_events",
+    "risk_prior",
     "risk_events",
 ]
 

@@ -12,6 +12,7 @@ from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Channel, FaultCause
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.risk import credible_interval
 from graphsvc.scoring.scores import Scores
 from tests.scoring_factories import DAY_MS, T0, product
 from tests.test_scoring_sybil import _add_ring
@@ -20,14 +21,11 @@ PARAMS = ScoringParams()
 
 
 def _risk(scores: Scores, entity: str) -> tuple[float, float, float, float, float]:
+    """risk, its interval, the events behind it and its prior."""
     i = scores.index_of(entity)
-    return (
-        float(scores.risk[i]),
-        float(scores.risk_low[i]),
-        float(scores.risk_high[i]),
-        float(scores.risk_events[i]),
-        float(scores.risk_prior[i]),
-    )
+    risk, events = float(scores.risk[i]), float(scores.risk_events[i])
+    low, high = credible_interval(risk, events, PARAMS.risk_prior_strength)
+    return risk, low, high, events, float(scores.risk_prior[i])
 
 
 def _network() -> EvidenceBuilder:
@@ -85,7 +83,7 @@ def test_risk_is_explained_in_the_breakdown() -> None:
     explained = breakdown(scores, "node-bad")
     assert explained["risk"] == _risk(scores, "node-bad")[0]
     assert explained["riskFaultEvents"] > 0 and 0 < explained["riskPrior"] < 1
-    assert {"riskLow", "riskHigh", "riskEvents"} <= set(explained)
+    assert explained["riskEvents"] == _risk(scores, "node-bad")[3]
 
 
 def test_attestations_of_a_witness_without_standing_count_for_nothing() -> None:
@@ -145,8 +143,6 @@ def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None
 def test_risk_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="risk_prior_strength"):
         ScoringParams(risk_prior_strength=0.0)
-    with pytest.raises(ValueError, match="risk_interval"):
-        ScoringParams(risk_interval=1.0)
 
 
 def test_risk_parameters_enter_the_digest_only_away_from_their_defaults() -> None:
@@ -158,4 +154,3 @@ def test_risk_parameters_enter_the_digest_only_away_from_their_defaults() -> Non
     before_risk = {k: v for k, v in PARAMS.to_dict().items() if not k.startswith("risk")}
     assert evidence_digest(evidence, ScoringParams.from_dict(before_risk), T0) == default
     assert evidence_digest(evidence, ScoringParams(risk_prior_strength=2.0), T0) != default
-    assert evidence_digest(evidence, ScoringParams(risk_interval=0.5), T0) != default

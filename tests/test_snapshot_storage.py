@@ -127,8 +127,7 @@ def check_upgraded(
     assert history[0].score == old_view.by_entity[net.node.id].score
     reread, explained = snapshots.snapshot_scores(store, old)
     before_risk = {  # graphsvc stored no risk before shards
-        e: replace(r, risk=None, risk_low=None, risk_high=None, risk_events=None)
-        for e, r in old_view.by_entity.items()
+        e: replace(r, risk=None, risk_events=None) for e, r in old_view.by_entity.items()
     }
     assert explained and {r.entity: r for r in reread} == before_risk
     assert running.reputation.reproduce(old.as_of_ms).identical

@@ -181,7 +181,7 @@ async def recommendations(
     mixes = await run_in_threadpool(info.context.services.attribution.proof_mixes)
     offers = recommend(view.by_entity, mixes, policy)[:first]
     rows = [row for offer in offers for row in (offer.row, *(m.row for m in offer.models))]
-    found = iter(await reputations(info, rows, view.info.id))
+    found = iter(await reputations(info, rows, view.info))
     return [
         ProviderRecommendation(
             reputation=next(found),

@@ -40,10 +40,9 @@ class ScoreRow:
     phi: float
     breakdown: dict[str, Any]
     as_of_ms: int
-    # Risk of misbehaviour (docs/design.md §3.8); None in snapshots stored before it.
+    # Risk of misbehaviour and the events behind it (docs/design.md §3.8); None in
+    # snapshots stored before it. Its interval is derived on read.
     risk: float | None = None
-    risk_low: float | None = None
-    risk_high: float | None = None
     risk_events: float | None = None
 
     def figures(self) -> tuple[float, ...]:
@@ -57,11 +56,7 @@ class ScoreRow:
             self.fault_rate,
             self.confidence,
             self.phi,
-            *(
-                v
-                for v in (self.risk, self.risk_low, self.risk_high, self.risk_events)
-                if v is not None
-            ),
+            *(v for v in (self.risk, self.risk_events) if v is not None),
         )
 
     def reproduced_by(self, recomputed: ScoreRow) -> bool:

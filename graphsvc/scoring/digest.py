@@ -38,7 +38,7 @@ EVIDENCE_ARRAYS: tuple[tuple[str, str], ...] = (
 
 # Parameters added after digests were first stored: they enter a digest only when set
 # away from their default, so snapshots stored before them keep their digest.
-LATER_PARAMS = ("risk_prior_strength", "risk_interval")
+LATER_PARAMS = ("risk_prior_strength",)
 
 
 def _digested_params(params: ScoringParams) -> dict[str, float | int]:

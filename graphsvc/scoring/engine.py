@@ -159,8 +159,6 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
         iterations=iterations,
         residual=residual,
         risk=risk.mean,
-        risk_low=risk.low,
-        risk_high=risk.high,
         risk_events=risk.events,
         risk_fault_events=risk.fault_events,
         risk_prior=risk.prior,

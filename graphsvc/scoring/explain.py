@@ -62,8 +62,6 @@ _FIGURES = {
     "faultWeight": "fault_weight",
     "phi": "phi",
     "risk": "risk",
-    "riskLow": "risk_low",
-    "riskHigh": "risk_high",
     "riskEvents": "risk_events",
     "riskFaultEvents": "risk_fault_events",
     "riskPrior": "risk_prior",

@@ -94,8 +94,6 @@ def write_evidence_export(out_dir: str | Path, scores: Scores) -> dict[str, Path
             "rank",
             "raw_mass",
             "risk",
-            "risk_low",
-            "risk_high",
             "risk_events",
         ),
         ids,
@@ -105,8 +103,6 @@ def write_evidence_export(out_dir: str | Path, scores: Scores) -> dict[str, Path
         scores.rank.tolist(),
         scores.raw_mass.tolist(),
         scores.risk.tolist(),
-        scores.risk_low.tolist(),
-        scores.risk_high.tolist(),
         scores.risk_events.tolist(),
     )
     meta = {

@@ -27,8 +27,7 @@ class ScoringParams:
     ``confidence_scale`` units of fresh evidence (e.g. 10 fresh TEE receipts) is at 0.5.
 
     ``risk_prior_strength``: how many events the prior of ``risk`` weighs (1: the first
-    real event moves the estimate halfway from the kind's fault rate); ``risk_interval``:
-    the mass of its equal-tailed credible interval (docs/design.md §3.8).
+    real event moves the estimate halfway from the kind's fault rate; docs/design.md §3.8).
 
     ``tol`` is on the L1 change of the mass vector between two iterations; the remaining
     error is then below ``tol*alpha/(1-alpha)`` (~ 5.7*tol) in L1.
@@ -50,7 +49,6 @@ class ScoringParams:
     tol: float = 1e-12
     max_iter: int = 10_000
     risk_prior_strength: float = 1.0
-    risk_interval: float = 0.9
 
     def __post_init__(self) -> None:
         def check(name: str, ok: bool, rule: str) -> None:
@@ -86,7 +84,6 @@ class ScoringParams:
         check("tol", self.tol > 0.0, "> 0")
         check("max_iter", self.max_iter >= 1, ">= 1")
         check("risk_prior_strength", self.risk_prior_strength > 0.0, "> 0")
-        check("risk_interval", 0.0 < self.risk_interval < 1.0, "in (0, 1)")
 
     @property
     def half_life_ms(self) -> int:

@@ -97,9 +97,9 @@ class ReplayResult:
     def as_dict(self) -> dict[str, Any]:
         """The JSON the CLI prints with ``--json``: the original four keys, then the rest."""
         return {
-            "model": self.model,
-            "mean_past_rating": self.mean_past_rating,
-            "pagerank_plain": self.pagerank_plain,
+            "model": _json_float(self.model),
+            "mean_past_rating": _json_float(self.mean_past_rating),
+            "pagerank_plain": _json_float(self.pagerank_plain),
             "ratings_evaluated": self.ratings_evaluated,
             "checkpoints": self.checkpoints,
             "ratings_seen": self.ratings_seen,

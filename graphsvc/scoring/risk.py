@@ -9,8 +9,10 @@ counted once whatever its weight elsewhere in the model:
   the entity's kind (with half a pseudo-event each way, so never 0 or 1);
   ``s`` = ``risk_prior_strength`` = 1: the prior weighs as much as one event, so the
   first real event moves the estimate halfway;
-- ``risk = (k + s*p0) / (n + s)``, with the equal-tailed ``risk_interval`` credible
-  interval of ``Beta(k + s*p0, m + s*(1 - p0))``.
+- ``risk = (k + s*p0) / (n + s)``, with the equal-tailed 90 % credible interval of
+  ``Beta(k + s*p0, m + s*(1 - p0))``: :func:`credible_interval`, from ``risk`` and ``n``
+  alone, computed when a figure is read (a Beta quantile costs microseconds, too much
+  for every entity at every recompute).
 
 What an event is, per kind (by channel, so the trust-network replay follows the same
 rules):
@@ -52,6 +54,8 @@ from graphsvc.scoring.params import ScoringParams
 
 # Jeffreys' Beta(1/2, 1/2) for a kind's own fault share (see _kind_priors).
 JEFFREYS = 0.5
+# Mass of the published credible interval: from its 5 % to its 95 % quantile.
+INTERVAL = 0.9
 
 _NODE = KIND_CODES[EntityKind.NODE]
 _PROVIDER = KIND_CODES[EntityKind.PROVIDER]
@@ -68,11 +72,9 @@ class RowWeights:
 
 @dataclass(frozen=True, eq=False)
 class Risk:
-    """Per entity: posterior mean, credible interval, events behind it and the prior."""
+    """Per entity: posterior mean, the events behind it and the prior."""
 
     mean: FloatArray
-    low: FloatArray
-    high: FloatArray
     events: FloatArray  # decayed, credibility-weighted events k + m
     fault_events: FloatArray  # k
     prior: FloatArray  # p0 of the entity's kind
@@ -158,19 +160,23 @@ def estimate_risk(
     s = params.risk_prior_strength
     a = faults + s * prior
     b = positive + s * (1.0 - prior)
-    mean = a / (a + b)
-    tail = (1.0 - params.risk_interval) / 2.0
-    low = betaincinv(a, b, tail)
-    high = betaincinv(a, b, 1.0 - tail)
     return Risk(
-        mean=mean,
-        low=np.minimum(low, mean),
-        high=np.maximum(high, mean),
+        mean=a / (a + b),
         events=faults + positive,
         fault_events=faults,
         prior=prior,
         credibility=cred,
     )
+
+
+def credible_interval(risk: float, events: float, prior_strength: float) -> tuple[float, float]:
+    """The 90 % equal-tailed interval of the posterior ``Beta(a, b)`` whose mean is
+    ``risk`` and whose total is ``a + b = events + prior_strength``."""
+    total = events + prior_strength
+    a, b = risk * total, (1.0 - risk) * total
+    tail = (1.0 - INTERVAL) / 2.0
+    low, high = (float(betaincinv(a, b, q)) for q in (tail, 1.0 - tail))
+    return min(low, risk), max(high, risk)
 
 
 def _kind_priors(kinds: IntArray, faults: FloatArray, positive: FloatArray) -> FloatArray:

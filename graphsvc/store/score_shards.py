@@ -33,7 +33,7 @@ FIGURES = (
     "phi",
 )
 # Appended later: absent from shards stored before risk (docs/design.md §3.8).
-OPTIONAL_FIGURES = ("risk", "risk_low", "risk_high", "risk_events")
+OPTIONAL_FIGURES = ("risk", "risk_events")
 
 
 def shard_count(entities: int) -> int:
