@@ -43,6 +43,7 @@ from scipy.special import betaincinv
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.evidence import (
     KIND_CODES,
+    KINDS_BY_CODE,
     Channel,
     Evidence,
     FaultCause,
@@ -84,7 +85,7 @@ class Risk:
 def credibility(raw_mass: FloatArray, kinds: IntArray) -> FloatArray:
     """``min(1, x_u / median x of u's kind)`` over entities of the kind with mass."""
     out = np.zeros(len(raw_mass), dtype=np.float64)
-    for code in np.unique(kinds).tolist():
+    for code in KINDS_BY_CODE:
         members = np.flatnonzero(kinds == code)
         held = raw_mass[members]
         positive = held[held > 0]
@@ -184,7 +185,7 @@ def _kind_priors(kinds: IntArray, faults: FloatArray, positive: FloatArray) -> F
     prior: ``(F + 1/2) / (N + 1)``, so it is never exactly 0 or 1 (a kind without a
     fault yet is not certainly safe) and is 1/2 for a kind with no event at all."""
     prior = np.empty(len(kinds), dtype=np.float64)
-    for code in np.unique(kinds).tolist():
+    for code in KINDS_BY_CODE:
         members = kinds == code
         kind_faults = float(faults[members].sum())
         events = kind_faults + float(positive[members].sum())
