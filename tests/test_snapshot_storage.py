@@ -9,8 +9,6 @@ import json
 import random
 import zlib
 
-import numpy as np
-
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.kept_evidence import evidence_of
@@ -20,7 +18,7 @@ from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.table import FIGURES, ScoreTable, entity_key, entity_keys
+from graphsvc.scoring.table import FIGURES, ScoreTable, entity_key
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store import score_shards, snapshots
@@ -60,20 +58,7 @@ def test_shards_read_back_every_figure_exactly() -> None:
     table = ScoreTable.of(compute_scores(net.builder.build(), params, T0), explain=False)
     stored = score_shards.encode("snap", table, params)
     assert len(stored) == score_shards.shard_count(len(table)) > 1
-    names = dict(zip(entity_keys(table.entity_ids).tolist(), table.entity_ids, strict=True))
-    ids, kinds, figures = [], [], []
-    for shard in stored:
-        shard_ids, shard_kinds, shard_figures = score_shards.decode(shard["figures"], names)
-        ids += shard_ids
-        kinds.append(shard_kinds)
-        figures.append(shard_figures)
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    back = ScoreTable(
-        as_of_ms=T0,
-        entity_ids=tuple(ids[i] for i in order),
-        kinds=np.concatenate(kinds)[order],
-        figures={n: np.concatenate([f[n] for f in figures])[order] for n in FIGURES},
-    )
+    back = score_shards.decode_table(T0, [s["figures"] for s in stored], table.entity_ids)
     assert back.entity_ids == table.entity_ids and back.differing(table) == []
     for i in (0, 7, len(table) - 1):
         one = table.entity_ids[i]

@@ -19,7 +19,7 @@ import base64
 import json
 import math
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,31 @@ def decode(
     ids = [names.get(k, f"key:{k:016x}") for k in stored["key"].tolist()]
     kinds = stored["kind"].astype(np.int64)
     return ids, kinds, derived_figures({n: stored[n] for n in STORED}, kinds, how)
+
+
+def decode_table(as_of_ms: int, shards: Sequence[str], names: Sequence[str]) -> ScoreTable:
+    """A snapshot's figures from all of its stored shards (no explanations), entities
+    named by ``names`` (:func:`decode`)."""
+    by_key = dict(zip(entity_keys(names).tolist(), names, strict=True))
+    ids: list[str] = []
+    kinds, figures = [], []
+    for shard in shards:
+        shard_ids, shard_kinds, shard_figures = decode(shard, by_key)
+        ids += shard_ids
+        kinds.append(shard_kinds)
+        figures.append(shard_figures)
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return ScoreTable(
+        as_of_ms=as_of_ms,
+        entity_ids=tuple(ids[i] for i in order),
+        kinds=np.concatenate(kinds)[order] if kinds else np.zeros(0, dtype=np.int64),
+        figures={
+            n: np.concatenate([f[n] for f in figures])[order]
+            if figures
+            else np.zeros(0, dtype=figure_dtype(n))
+            for n in FIGURES
+        },
+    )
 
 
 def _stored_dtype(name: str) -> str:

@@ -7,15 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.table import (
-    FIGURES,
     ScoreTable,
-    entity_keys,
     table_from_bytes,
     table_of_rows,
     table_to_bytes,
@@ -209,21 +205,7 @@ def stored_figures(store: GraphStore, info: SnapshotInfo, names: Sequence[str]) 
             for r in store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
         ]
         return table_of_rows(info.as_of_ms, rows)
-    by_key = dict(zip(entity_keys(names).tolist(), names, strict=True))
-    ids: list[str] = []
-    kinds, figures = [], []
-    for shard in shards:
-        shard_ids, shard_kinds, shard_figures = score_shards.decode(shard["figures"], by_key)
-        ids += shard_ids
-        kinds.append(shard_kinds)
-        figures.append(shard_figures)
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    return ScoreTable(
-        as_of_ms=info.as_of_ms,
-        entity_ids=tuple(ids[i] for i in order),
-        kinds=np.concatenate(kinds)[order],
-        figures={n: np.concatenate([f[n] for f in figures])[order] for n in FIGURES},
-    )
+    return score_shards.decode_table(info.as_of_ms, [s["figures"] for s in shards], names)
 
 
 def score_history(
