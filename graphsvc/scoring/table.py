@@ -211,19 +211,20 @@ def table_from_bytes(data: bytes) -> ScoreTable:
 
 class _KeyMemo:
     """The keys of the last id sequence asked about: successive recomputes mostly score
-    the same entities, and hashing a million ids costs most of a second."""
+    the same entities, and hashing a million ids costs most of a second. One tuple, so a
+    thread never pairs one call's ids with another's keys."""
 
-    ids: Sequence[str] = ()
-    keys: np.ndarray = np.zeros(0, dtype=np.uint64)
+    last: tuple[Sequence[str], np.ndarray] = ((), np.zeros(0, dtype=np.uint64))
 
 
 def entity_keys(ids: Sequence[str]) -> np.ndarray:
     """A stable 64-bit key per id (BLAKE2b): how stored score shards name an entity
     without repeating its id in every snapshot."""
-    if len(ids) != len(_KeyMemo.ids) or tuple(ids) != tuple(_KeyMemo.ids):
-        _KeyMemo.keys = np.frombuffer(b"".join(map(_key_bytes, ids)), dtype="<u8")
-        _KeyMemo.ids = ids
-    return _KeyMemo.keys
+    known, keys = _KeyMemo.last
+    if len(ids) != len(known) or tuple(ids) != tuple(known):
+        keys = np.frombuffer(b"".join(map(_key_bytes, ids)), dtype="<u8")
+        _KeyMemo.last = (ids, keys)
+    return keys
 
 
 def entity_key(entity: str) -> int:
