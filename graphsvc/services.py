@@ -71,6 +71,7 @@ def running_services(
                 daily_days=settings.retain_daily_days,
             ),
         )
+        stack.callback(reputation.close)
         yield Services(
             settings=settings,
             ingestor=ingestor,

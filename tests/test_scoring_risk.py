@@ -23,9 +23,12 @@ PARAMS = ScoringParams()
 def _risk(scores: Scores, entity: str) -> tuple[float, float, float, float, float]:
     """risk, its interval, the events behind it and its prior."""
     i = scores.index_of(entity)
-    risk, events = float(scores.risk[i]), float(scores.risk_events[i])
-    low, high = credible_interval(risk, events, PARAMS.risk_prior_strength)
-    return risk, low, high, events, float(scores.risk_prior[i])
+    risk, events, prior = (
+        float(a[i]) for a in (scores.risk, scores.risk_events, scores.risk_prior)
+    )
+    k = float(scores.risk_fault_events[i])
+    low, high = credible_interval(k, events, prior, PARAMS.risk_prior_strength)
+    return risk, low, high, events, prior
 
 
 def _network() -> EvidenceBuilder:

@@ -135,10 +135,10 @@ class Reputation:
         return self._interval()[1]
 
     def _interval(self) -> tuple[float | None, float | None]:
-        row = self.row
-        if row.risk is None or row.risk_events is None:
+        k, n, prior = self.row.risk_fault_events, self.row.risk_events, self.row.risk_prior
+        if k is None or n is None or prior is None:  # a snapshot stored before risk
             return None, None
-        return credible_interval(row.risk, row.risk_events, self.prior_strength)
+        return credible_interval(k, n, prior, self.prior_strength)
 
     @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
     def risk_events(self) -> float | None:

@@ -40,10 +40,13 @@ class ScoreRow:
     phi: float
     breakdown: dict[str, Any]
     as_of_ms: int
-    # Risk of misbehaviour and the events behind it (docs/design.md §3.8); None in
-    # snapshots stored before it. Its interval is derived on read.
+    # Risk of misbehaviour, the events behind it, the faults among them and the prior of
+    # its kind (docs/design.md §3.8); None in snapshots stored before risk. Its credible
+    # interval is derived from them when read.
     risk: float | None = None
     risk_events: float | None = None
+    risk_fault_events: float | None = None
+    risk_prior: float | None = None
 
     def figures(self) -> tuple[float, ...]:
         """The computed figures a reproduction must match bit for bit."""
@@ -56,14 +59,12 @@ class ScoreRow:
             self.fault_rate,
             self.confidence,
             self.phi,
-            *(v for v in (self.risk, self.risk_events) if v is not None),
+            *(
+                v
+                for v in (self.risk, self.risk_events, self.risk_fault_events, self.risk_prior)
+                if v is not None
+            ),
         )
-
-    def reproduced_by(self, recomputed: ScoreRow) -> bool:
-        """Whether a recomputation gives every figure this stored row holds, bit for bit
-        (a row stored before risk existed holds none of the risk figures)."""
-        mine = self.figures()
-        return mine == recomputed.figures()[: len(mine)]
 
 
 def risk_of(row: ScoreRow) -> float:

@@ -10,8 +10,8 @@ counted once whatever its weight elsewhere in the model:
   ``s`` = ``risk_prior_strength`` = 1: the prior weighs as much as one event, so the
   first real event moves the estimate halfway;
 - ``risk = (k + s*p0) / (n + s)``, with the equal-tailed 90 % credible interval of
-  ``Beta(k + s*p0, m + s*(1 - p0))``: :func:`credible_interval`, from ``risk`` and ``n``
-  alone, computed when a figure is read (a Beta quantile costs microseconds, too much
+  ``Beta(k + s*p0, m + s*(1 - p0))``: :func:`credible_interval`, computed when a figure
+  is read (a Beta quantile costs microseconds, too much
   for every entity at every recompute).
 
 What an event is, per kind (by channel, so the trust-network replay follows the same
@@ -158,26 +158,36 @@ def estimate_risk(
     faults += weighted_counts(provider, faults[model], n)
 
     prior = _kind_priors(kinds, faults, positive)
-    s = params.risk_prior_strength
-    a = faults + s * prior
-    b = positive + s * (1.0 - prior)
+    events = faults + positive
     return Risk(
-        mean=a / (a + b),
-        events=faults + positive,
+        mean=posterior_mean(faults, events, prior, params.risk_prior_strength),
+        events=events,
         fault_events=faults,
         prior=prior,
         credibility=cred,
     )
 
 
-def credible_interval(risk: float, events: float, prior_strength: float) -> tuple[float, float]:
-    """The 90 % equal-tailed interval of the posterior ``Beta(a, b)`` whose mean is
-    ``risk`` and whose total is ``a + b = events + prior_strength``."""
-    total = events + prior_strength
-    a, b = risk * total, (1.0 - risk) * total
+def posterior_mean(
+    fault_events: FloatArray, events: FloatArray, prior: FloatArray, prior_strength: float
+) -> FloatArray:
+    """``(k + s*p0) / (n + s)``: the one expression, so a stored snapshot that keeps
+    ``k``, ``n`` and ``p0`` derives ``risk`` bit for bit."""
+    mean: FloatArray = (fault_events + prior_strength * prior) / (events + prior_strength)
+    return mean
+
+
+def credible_interval(
+    fault_events: float, events: float, prior: float, prior_strength: float
+) -> tuple[float, float]:
+    """The 90 % equal-tailed interval of the posterior
+    ``Beta(k + s*p0, n - k + s*(1 - p0))``; it holds the posterior mean."""
+    a = fault_events + prior_strength * prior
+    b = max(events - fault_events, 0.0) + prior_strength * (1.0 - prior)
     tail = (1.0 - INTERVAL) / 2.0
     low, high = (float(betaincinv(a, b, q)) for q in (tail, 1.0 - tail))
-    return min(low, risk), max(high, risk)
+    mean = a / (a + b)
+    return min(low, mean), max(high, mean)
 
 
 def _kind_priors(kinds: IntArray, faults: FloatArray, positive: FloatArray) -> FloatArray:
