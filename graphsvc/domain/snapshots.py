@@ -41,19 +41,6 @@ class ScoreRow:
     breakdown: dict[str, Any]
     as_of_ms: int
 
-    def figures(self) -> tuple[float, ...]:
-        """The computed figures a reproduction must match bit for bit."""
-        return (
-            self.mass,
-            self.raw_mass,
-            self.score,
-            float(self.rank),
-            self.percentile,
-            self.fault_rate,
-            self.confidence,
-            self.phi,
-        )
-
 
 @dataclass(frozen=True)
 class SnapshotEvidence:

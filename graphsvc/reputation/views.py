@@ -31,17 +31,8 @@ class ScoreFilter:
     min_fault_rate: float | None = None
     min_confidence: float | None = None
 
-    def admits(self, row: ScoreRow) -> bool:
-        return (
-            (self.min_score is None or row.score >= self.min_score)
-            and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
-            and (self.min_fault_rate is None or row.fault_rate >= self.min_fault_rate)
-            and (self.min_confidence is None or row.confidence >= self.min_confidence)
-        )
-
     def mask(self, table: ScoreTable, positions: IntArray) -> BoolArray:
-        """Which of the table's entities at ``positions`` it admits (:meth:`admits`,
-        column-wise)."""
+        """Which of the table's entities at ``positions`` are within every bound set."""
         keep = np.ones(len(positions), dtype=np.bool_)
         figures = table.figures
         for bound, column, at_least in (
