@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Order, ScoreFilter, SnapshotView, score_changes
@@ -65,14 +67,22 @@ def test_worst_first_reverses_and_a_filter_narrows_before_paging() -> None:
     assert SCORED.leaderboard(EntityKind.WITNESS, start=0, size=5).total == 1
 
 
+def admits(where: ScoreFilter, row: ScoreRow) -> bool:
+    alone = view([row]).table
+    return bool(where.mask(alone, np.arange(1))[0])
+
+
 def test_a_filter_admits_only_rows_within_every_bound() -> None:
     n2 = NODES[1]  # score 80, fault rate 0.2, confidence 0.5
-    assert ScoreFilter().admits(n2)
-    assert ScoreFilter(min_score=80, max_fault_rate=0.2, min_confidence=0.5).admits(n2)
-    assert not ScoreFilter(min_score=80.5).admits(n2)
-    assert not ScoreFilter(max_fault_rate=0.1).admits(n2)
-    assert not ScoreFilter(min_fault_rate=0.3).admits(n2)
-    assert not ScoreFilter(min_confidence=0.6).admits(n2)
+    assert admits(ScoreFilter(), n2)
+    assert admits(ScoreFilter(min_score=80, max_fault_rate=0.2, min_confidence=0.5), n2)
+    assert not admits(ScoreFilter(min_score=80.5), n2)
+    assert not admits(ScoreFilter(max_fault_rate=0.1), n2)
+    assert not admits(ScoreFilter(min_fault_rate=0.3), n2)
+    assert not admits(ScoreFilter(min_confidence=0.6), n2)
+    assert not admits(ScoreFilter(max_risk=0.99), n2)  # no risk (stored before it): riskiest
+    assert admits(ScoreFilter(max_risk=0.25), replace(n2, risk=0.25, risk_events=3.0))
+    assert not admits(ScoreFilter(max_risk=0.2), replace(n2, risk=0.25, risk_events=3.0))
 
 
 def test_mass_by_kind_sums_each_kind() -> None:
@@ -100,24 +110,6 @@ def test_score_changes_report_moves_over_the_threshold_and_new_entities() -> Non
 def test_without_a_previous_snapshot_every_entity_is_a_change() -> None:
     changes = score_changes(None, SCORED, kind=EntityKind.NODE)
     assert [c.before for c in changes] == [None] * 5
-
-
-def test_a_filter_admits_column_wise_what_it_admits_row_by_row() -> None:
-    rows = [
-        replace(row(f"n{i}", i, 100.0 - 3 * i), risk=i / 30, risk_events=i) for i in range(1, 30)
-    ]
-    scored = view(rows)
-    members = scored.table.ranked(EntityKind.NODE)
-    for where in (
-        ScoreFilter(min_score=50.0),
-        ScoreFilter(max_fault_rate=1.2, min_confidence=0.5),
-        ScoreFilter(min_fault_rate=0.7, min_score=20.0),
-        ScoreFilter(min_confidence=0.9),
-        ScoreFilter(max_risk=0.5),
-    ):
-        by_row = [r.entity for r in scored.ranked[EntityKind.NODE] if where.admits(r)]
-        masked = members[where.mask(scored.table, members)]
-        assert [scored.table.entity_ids[i] for i in masked] == by_row
 
 
 def test_risk_orders_and_filters_the_leaderboard() -> None:

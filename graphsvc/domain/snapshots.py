@@ -48,24 +48,6 @@ class ScoreRow:
     risk_fault_events: float | None = None
     risk_prior: float | None = None
 
-    def figures(self) -> tuple[float, ...]:
-        """The computed figures a reproduction must match bit for bit."""
-        return (
-            self.mass,
-            self.raw_mass,
-            self.score,
-            float(self.rank),
-            self.percentile,
-            self.fault_rate,
-            self.confidence,
-            self.phi,
-            *(
-                v
-                for v in (self.risk, self.risk_events, self.risk_fault_events, self.risk_prior)
-                if v is not None
-            ),
-        )
-
 
 def risk_of(row: ScoreRow) -> float:
     """The row's risk; a snapshot stored before risk existed counts as the riskiest."""

@@ -11,7 +11,7 @@ from typing import overload
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo, risk_of
+from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.scoring.evidence import KIND_CODES, IntArray
 from graphsvc.scoring.personalization import BoolArray
 from graphsvc.scoring.table import ScoreTable, risk_column
@@ -34,18 +34,8 @@ class ScoreFilter:
     min_confidence: float | None = None
     max_risk: float | None = None
 
-    def admits(self, row: ScoreRow) -> bool:
-        return (
-            (self.min_score is None or row.score >= self.min_score)
-            and (self.max_risk is None or risk_of(row) <= self.max_risk)
-            and (self.max_fault_rate is None or row.fault_rate <= self.max_fault_rate)
-            and (self.min_fault_rate is None or row.fault_rate >= self.min_fault_rate)
-            and (self.min_confidence is None or row.confidence >= self.min_confidence)
-        )
-
     def mask(self, table: ScoreTable, positions: IntArray) -> BoolArray:
-        """Which of the table's entities at ``positions`` it admits (:meth:`admits`,
-        column-wise)."""
+        """Which of the table's entities at ``positions`` are within every bound set."""
         keep = np.ones(len(positions), dtype=np.bool_)
         figures = table.figures
         for bound, column, at_least in (
