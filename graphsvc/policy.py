@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.domain.entities import ProofMix
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.snapshots import ScoreRow, risk_of
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Policy:
     min_score: float = 0.0
     max_fault_rate: float = 1.0
     min_evidence: float = 0.0
+    max_risk: float = 1.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -27,13 +28,18 @@ class Policy:
             ("minScore", self.min_score, 0.0, 100.0),
             ("maxFaultRate", self.max_fault_rate, 0.0, 1.0),
             ("minEvidence", self.min_evidence, 0.0, float("inf")),
+            ("maxRisk", self.max_risk, 0.0, 1.0),
         ]
         for name, value, low, high in checks:
             if not low <= value <= high:
                 raise ValueError(f"policy {name} must be between {low:g} and {high:g}: {value}")
 
     def admits_entity(self, row: ScoreRow) -> bool:
-        return row.score >= self.min_score and row.fault_rate <= self.max_fault_rate
+        return (
+            row.score >= self.min_score
+            and row.fault_rate <= self.max_fault_rate
+            and (self.max_risk >= 1.0 or risk_of(row) <= self.max_risk)
+        )
 
     def admits_model(self, row: ScoreRow, proofs: ProofMix) -> bool:
         return (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -118,6 +118,12 @@ def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:
     )
     assert offered(Policy(min_proof=ProofType.ZK, min_proof_share=0.9)) == [("good", ["m-zk"])]
     assert offered(Policy(max_fault_rate=0.1, min_score=10.0)) == [everything[0]]
+    # maxRisk: rows here carry no risk (as if stored before it), so any bound below 1
+    # admits nothing; with risks, the bound applies to providers and models alike.
+    assert offered(Policy(max_risk=0.9)) == []
+    for entity, risk in (("good", 0.01), ("m-tee", 0.02), ("m-zk", 0.3), ("weak", 0.01)):
+        scores[entity] = replace(scores[entity], risk=risk, risk_events=10.0)
+    assert offered(Policy(max_risk=0.05)) == [("good", ["m-tee"])]
 
 
 def test_policy_bounds_are_named() -> None:
@@ -125,6 +131,8 @@ def test_policy_bounds_are_named() -> None:
         Policy(min_proof_share=1.5)
     with pytest.raises(ValueError, match="maxFaultRate"):
         Policy(max_fault_rate=-0.1)
+    with pytest.raises(ValueError, match="maxRisk"):
+        Policy(max_risk=1.5)
 
 
 # ------------------------------------------------------------------ through the API

@@ -192,3 +192,34 @@ def test_the_readme_demo_queries_answer(demo: Demo) -> None:
             body = client.post("/graphql", json={"query": query}).json()
             assert "errors" not in body, (query, body)
             assert all(body["data"].values()), (query, body)
+
+
+def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> None:
+    view, cast = demo.view(), demo.cast
+    rows = list(view.by_entity.values())
+    assert all(r.risk is not None and r.risk_events is not None for r in rows)
+    prior = {r.kind: r.breakdown["riskPrior"] for r in rows}
+    for node in cast.faulty_nodes:
+        assert view.by_entity[node].risk > prior[EntityKind.NODE]  # type: ignore[operator]
+    for fake in (*cast.sybil_nodes, *cast.sybil_requesters):
+        row = view.by_entity[fake]
+        assert row.risk_events == 0.0 and row.risk == prior[row.kind]  # the prior, never better
+    witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
+    assert witnesses[-1].entity == cast.dishonest_witness
+    import re
+
+    from tests.readme import README
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Risk") : text.index("### Snapshots and reproducibility")]
+    (query,) = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    with TestClient(create_app(demo.services)) as client:
+        body = client.post("/graphql", json={"query": query}).json()
+        assert "errors" not in body, body
+        items = body["data"]["leaderboard"]["items"]
+        assert items and [i["risk"] for i in items] == sorted(i["risk"] for i in items)
+        assert all(i["riskLow"] <= i["risk"] <= min(0.05, i["riskHigh"]) for i in items)
+        assert all(i["riskEvents"] > 0 for i in items)
+        none = "{ recommendProviders(first: 10, policy: {maxRisk: 0.0}) { reputation { risk } } }"
+        body = client.post("/graphql", json={"query": none}).json()
+        assert body["data"]["recommendProviders"] == []  # no provider is certainly safe

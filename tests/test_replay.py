@@ -92,17 +92,40 @@ def test_synthetic_result_is_robust_to_the_half_life(half_life_days: float) -> N
     assert result.model > max(result.mean_past_rating, result.pagerank_plain)
 
 
-def test_model_beats_baselines_on_bitcoin_otc() -> None:
+BASELINES = (
+    "mean_past_rating",
+    "pagerank_plain",
+    "beta_forgetting",
+    "decayed_beta",
+    "fairness_goodness",
+    "eigentrust",
+)
+
+
+def test_model_beats_every_baseline_on_bitcoin_otc() -> None:
     result = replay(DATA)
     assert result.ratings_evaluated > 20_000
     assert result.model > result.mean_past_rating
     assert result.model > result.pagerank_plain
-    assert set(result.as_dict()) == {
-        "model",
-        "mean_past_rating",
-        "pagerank_plain",
-        "ratings_evaluated",
+    model = result.methods["model"]
+    for name in BASELINES:
+        other = result.methods[name]
+        assert model.auc > other.auc, name
+        assert model.seen_auc > other.seen_auc, name
+        assert model.within_auc > other.within_auc, name
+    brier = [result.methods[n].brier for n in ("beta_forgetting", "decayed_beta")]
+    assert model.brier is not None and model.brier < min(b for b in brier if b is not None)
+    printed = result.as_dict()
+    assert {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"} <= set(printed)
+    assert set(printed["methods"]) == {"model", *BASELINES}
+    assert set(printed["first_half"]["model"]) == {
+        "auc",
+        "seen_auc",
+        "within_auc",
+        "brier",
+        "log_loss",
     }
+    assert printed["methods"]["eigentrust"]["brier"] is None  # not a probability
 
 
 def test_roc_auc_handles_ties_like_mann_whitney() -> None:
@@ -111,6 +134,34 @@ def test_roc_auc_handles_ties_like_mann_whitney() -> None:
     assert roc_auc(np.array([0.0, 1.0, 1.0]), np.array([0, 1, 0])) == 0.75
     with pytest.raises(ValueError):
         roc_auc(np.array([1.0]), np.array([1]))
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["SOURCE,TARGET,Weight,Timestamp", "source,target,rating,time", "src,dst,rating,ts"],
+)
+def test_load_ratings_accepts_any_header_naming_the_columns(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "net.csv"
+    path.write_text(f"{header}\na,b,3,100\nb,c,-2,50.0\n")
+    r = load_ratings(path)
+    assert r.ids == ("a", "b", "c") and r.rating.tolist() == [-2, 3]
+
+
+def test_load_ratings_finds_columns_by_name_in_any_order(tmp_path: Path) -> None:
+    path = tmp_path / "net.csv"
+    path.write_text("Time,Rating,Target,Source,note\n100,3,b,a,x\n50,-2,c,b,y\n")
+    r = load_ratings(path)
+    assert r.time_s.tolist() == [50, 100]
+    assert [r.ids[i] for i in r.src] == ["b", "a"]
+    assert [r.ids[i] for i in r.dst] == ["c", "b"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,rating,target,source\n100,good,b,a\n")
+    with pytest.raises(RatingsFormatError, match=r":2: column 2 \(rating\) = 'good'"):
+        load_ratings(bad)
+    unnamed = tmp_path / "unnamed.csv"
+    unnamed.write_text("who,whom,how,when,why\na,b,1,1,x\n")
+    with pytest.raises(RatingsFormatError, match=r":1: header .* does not name"):
+        load_ratings(unnamed)
 
 
 def test_load_ratings_header_and_errors(tmp_path: Path) -> None:
@@ -148,7 +199,11 @@ def test_cli_replay_prints_json(tmp_path: Path) -> None:
     assert params_from_args(args).half_life_days == 20.0
     assert run_replay(args, out=out) == 0
     printed = json.loads(out.getvalue())
-    assert set(printed) == {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"}
+    assert {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"} <= set(printed)
+    assert printed["model"] == printed["methods"]["model"]["auc"]
+    text = io.StringIO()
+    assert run_replay(parser.parse_args([str(path)]), out=text) == 0
+    assert "eigentrust" in text.getvalue() and "fairness_goodness" in text.getvalue()
     err = io.StringIO()
     bad = parser.parse_args([str(tmp_path / "missing.csv")])
     assert run_replay(bad, err=err) == 2 and "missing.csv" in err.getvalue()

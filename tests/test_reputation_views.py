@@ -80,6 +80,9 @@ def test_a_filter_admits_only_rows_within_every_bound() -> None:
     assert not admits(ScoreFilter(max_fault_rate=0.1), n2)
     assert not admits(ScoreFilter(min_fault_rate=0.3), n2)
     assert not admits(ScoreFilter(min_confidence=0.6), n2)
+    assert not admits(ScoreFilter(max_risk=0.99), n2)  # no risk (stored before it): riskiest
+    assert admits(ScoreFilter(max_risk=0.25), replace(n2, risk=0.25, risk_events=3.0))
+    assert not admits(ScoreFilter(max_risk=0.2), replace(n2, risk=0.25, risk_events=3.0))
 
 
 def test_mass_by_kind_sums_each_kind() -> None:
@@ -107,3 +110,14 @@ def test_score_changes_report_moves_over_the_threshold_and_new_entities() -> Non
 def test_without_a_previous_snapshot_every_entity_is_a_change() -> None:
     changes = score_changes(None, SCORED, kind=EntityKind.NODE)
     assert [c.before for c in changes] == [None] * 5
+
+
+def test_risk_orders_and_filters_the_leaderboard() -> None:
+    risks = {"n1": 0.3, "n2": 0.1, "n3": 0.2, "n4": 0.1, "n5": None}  # n5: stored before risk
+    scored = view([replace(r, risk=risks[r.entity], risk_events=1.0) for r in NODES])
+    safest = scored.leaderboard(EntityKind.NODE, start=0, size=5, order=Order.LOWEST_RISK)
+    assert ids(safest.rows) == ["n2", "n4", "n3", "n1", "n5"]  # equal risks by rank
+    riskiest = scored.leaderboard(EntityKind.NODE, start=0, size=2, order=Order.HIGHEST_RISK)
+    assert ids(riskiest.rows) == ["n5", "n1"]
+    capped = scored.leaderboard(EntityKind.NODE, start=0, size=5, where=ScoreFilter(max_risk=0.2))
+    assert ids(capped.rows) == ["n2", "n3", "n4"]

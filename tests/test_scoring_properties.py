@@ -112,6 +112,10 @@ ARRAYS = [
     "fault_weight",
     "phi",
     "personalization",
+    "risk",
+    "risk_fault_events",
+    "risk_prior",
+    "risk_events",
 ]
 
 

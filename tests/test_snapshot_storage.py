@@ -14,11 +14,12 @@ from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.kept_evidence import evidence_of
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.views import SnapshotView
+from graphsvc.scoring import columns
 from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.table import FIGURES, ScoreTable, entity_key
+from graphsvc.scoring.table import FIGURES, RISK_FIGURES, ScoreTable, entity_key
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store import score_shards, snapshots
@@ -69,12 +70,37 @@ def test_shards_read_back_every_figure_exactly() -> None:
     assert score_shards.shard_of("ed25519:abc", 7) == entity_key("ed25519:abc") % 7
 
 
+def test_shards_stored_before_risk_read_without_it() -> None:
+    """A keyed shard written before risk has no risk columns and no prior in its
+    derivation: its rows say nothing of risk (None), every other figure as before."""
+    net = product(seed=5)
+    params = ScoringParams()
+    table = ScoreTable.of(compute_scores(net.builder.build(), params, T0), explain=False)
+    (shard,) = score_shards.encode("snap", table, params)
+    how, stored = columns.unpack(score_shards._MAGIC, base64.b64decode(shard["figures"]), "x")
+    for name in ("risk_prior", "risk_prior_strength"):
+        del how[name]
+    old = columns.pack(
+        score_shards._MAGIC,
+        how,
+        [(n, str(v.dtype), v) for n, v in stored.items() if not n.startswith("risk")],
+    )
+    blob = base64.b64encode(old).decode("ascii")
+    one = table.entity_ids[3]
+    row = score_shards.history_row(blob, one, T0)
+    assert row is not None and row.score == table.row(3).score
+    assert (row.risk, row.risk_events, row.risk_fault_events, row.risk_prior) == (None,) * 4
+    back = score_shards.decode_table(T0, [blob], table.entity_ids)
+    assert back.differing(table) == []  # the missing risk figures are not a difference
+    assert table.differing(back) == list(table.entity_ids)  # but a risk lost is one
+
+
 def json_shard(rows: list[ScoreRow]) -> str:
     """A shard the way graphsvc stored them before keys (format 1): compressed JSON."""
     columns = {
         "entity": [r.entity for r in rows],
         "kind": [str(r.kind) for r in rows],
-        **{name: [getattr(r, name) for r in rows] for name in FIGURES},
+        **{name: [getattr(r, name) for r in rows] for name in FIGURES if name not in RISK_FIGURES},
     }
     text = json.dumps(columns, separators=(",", ":"), sort_keys=True).encode()
     return base64.b64encode(zlib.compress(text)).decode("ascii")
@@ -114,7 +140,7 @@ def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[Scor
         "UNWIND $rows AS row CREATE (c:Score) SET c = row",
         rows=[
             {
-                **row.__dict__,
+                **{k: v for k, v in row.__dict__.items() if not k.startswith("risk")},
                 "id": f"{snapshot_id}|{row.entity}",
                 "snapshot": snapshot_id,
                 "kind": str(row.kind),

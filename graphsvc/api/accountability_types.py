@@ -127,7 +127,8 @@ async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted:
     description="An accountability policy. A model qualifies when at least minProofShare "
     "of its receipts carry minProof or a stronger proof (NONE < TEE < ZK), its score and "
     "fault rate are within bounds and its decayed positive evidence is at least "
-    "minEvidence; a provider qualifies when its own score and fault rate are within bounds "
+    "minEvidence, and its risk at most maxRisk; a provider qualifies when its own score, "
+    "fault rate and risk are within bounds "
     "and it publishes a qualifying model."
 )
 class ProviderPolicy:
@@ -136,9 +137,11 @@ class ProviderPolicy:
     min_score: float = 0.0
     max_fault_rate: float = 1.0
     min_evidence: float = 0.0
+    max_risk: float = 1.0
 
     def to_policy(self) -> Policy:
         return Policy(
+            max_risk=self.max_risk,
             min_proof=domain.ProofType(self.min_proof),
             min_proof_share=self.min_proof_share,
             min_score=self.min_score,
@@ -178,7 +181,7 @@ async def recommendations(
     mixes = await run_in_threadpool(info.context.services.attribution.proof_mixes)
     offers = recommend(view.by_entity, mixes, policy)[:first]
     rows = [row for offer in offers for row in (offer.row, *(m.row for m in offer.models))]
-    found = iter(await reputations(info, rows, view.info.id))
+    found = iter(await reputations(info, rows, view.info))
     return [
         ProviderRecommendation(
             reputation=next(found),

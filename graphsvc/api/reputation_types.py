@@ -19,6 +19,10 @@ from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.service import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import ScoreFilter, SnapshotView
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.risk import credible_interval
+
+DEFAULT_PRIOR_STRENGTH = ScoringParams().risk_prior_strength
 
 
 async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
@@ -31,13 +35,14 @@ async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> Sn
 
 
 async def reputations(
-    info: Info[Context, None], rows: Sequence[ScoreRow], snapshot_id: str
+    info: Info[Context, None], rows: Sequence[ScoreRow], snapshot: SnapshotInfo
 ) -> list[Reputation]:
-    """Reputations of ``rows`` with their entities fetched in one batch (usually from
-    the process's cache), so no field of theirs waits on the store."""
+    """Reputations of ``rows`` (of ``snapshot``) with their entities fetched in one batch
+    (usually from the process's cache), so no field of theirs waits on the store."""
     found = await info.context.entity_infos([row.entity for row in rows])
+    strength = float(snapshot.params.get("risk_prior_strength", DEFAULT_PRIOR_STRENGTH))
     return [
-        Reputation(row=row, snapshot_id=snapshot_id, entity_info=entity)
+        Reputation(row=row, snapshot_id=snapshot.id, entity_info=entity, prior_strength=strength)
         for row, entity in zip(rows, found, strict=True)
     ]
 
@@ -57,7 +62,7 @@ async def reputations_of(
     if view is None:
         return [None] * len(entity_ids)
     rows = [view.by_entity.get(i) for i in entity_ids]
-    found = iter(await reputations(info, [r for r in rows if r is not None], view.info.id))
+    found = iter(await reputations(info, [r for r in rows if r is not None], view.info))
     return [None if row is None else next(found) for row in rows]
 
 
@@ -66,6 +71,7 @@ class Reputation:
     row: strawberry.Private[ScoreRow]
     snapshot_id: strawberry.Private[str]
     entity_info: strawberry.Private[EntityInfo | None]
+    prior_strength: strawberry.Private[float]  # of risk, in this snapshot's parameters
 
     @strawberry.field
     def entity(self) -> Entity:
@@ -112,6 +118,31 @@ class Reputation:
     @strawberry.field(description="Penalty factor (e+beta)/(e+beta+lambda*f) applied.")
     def phi(self) -> float:
         return self.row.phi
+
+    @strawberry.field(
+        description="Probability (0-1) that its next accountable event is a fault: the "
+        "posterior mean from its decayed events and its kind's recent fault rate."
+    )
+    def risk(self) -> float | None:
+        return self.row.risk
+
+    @strawberry.field(description="Lower end of the 90 % credible interval of risk.")
+    def risk_low(self) -> float | None:
+        return self._interval()[0]
+
+    @strawberry.field(description="Upper end of the 90 % credible interval of risk.")
+    def risk_high(self) -> float | None:
+        return self._interval()[1]
+
+    def _interval(self) -> tuple[float | None, float | None]:
+        k, n, prior = self.row.risk_fault_events, self.row.risk_events, self.row.risk_prior
+        if k is None or n is None or prior is None:  # a snapshot stored before risk
+            return None, None
+        return credible_interval(k, n, prior, self.prior_strength)
+
+    @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
+    def risk_events(self) -> float | None:
+        return self.row.risk_events
 
     @strawberry.field(description="Top contributors of incoming mass and the faults applied.")
     def breakdown(self) -> JSON:
@@ -180,9 +211,11 @@ class ReputationFilter:
     max_fault_rate: float | None = None
     min_fault_rate: float | None = None
     min_confidence: float | None = None
+    max_risk: float | None = None
 
     def to_filter(self) -> ScoreFilter:
         return ScoreFilter(
+            max_risk=self.max_risk,
             min_score=self.min_score,
             max_fault_rate=self.max_fault_rate,
             min_fault_rate=self.min_fault_rate,

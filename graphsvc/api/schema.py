@@ -141,7 +141,7 @@ class Query:
             where=None if filter is None else filter.to_filter(),
         )
         return ReputationPage(
-            items=await reputations(info, page.rows, view.info.id),
+            items=await reputations(info, page.rows, view.info),
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 end_cursor=None if page.end is None else encode_cursor(page.end),
@@ -309,7 +309,7 @@ class Subscription:
             changed = score_changes(
                 previous, current, entities=wanted, kind=kind_wanted, min_delta=min_delta
             )
-            found = await reputations(info, [c.row for c in changed], current.info.id)
+            found = await reputations(info, [c.row for c in changed], current.info)
             for change, reputation in zip(changed, found, strict=True):
                 yield ScoreChange(
                     before=change.before, after=change.row.score, reputation=reputation

@@ -14,12 +14,14 @@ from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.scoring.evidence import KIND_CODES, IntArray
 from graphsvc.scoring.personalization import BoolArray
-from graphsvc.scoring.table import ScoreTable
+from graphsvc.scoring.table import ScoreTable, risk_column
 
 
 class Order(StrEnum):
     BEST_FIRST = "best_first"
     WORST_FIRST = "worst_first"
+    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/design.md §3.8)
+    HIGHEST_RISK = "highest_risk"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class ScoreFilter:
     max_fault_rate: float | None = None
     min_fault_rate: float | None = None
     min_confidence: float | None = None
+    max_risk: float | None = None
 
     def mask(self, table: ScoreTable, positions: IntArray) -> BoolArray:
         """Which of the table's entities at ``positions`` are within every bound set."""
@@ -44,6 +47,8 @@ class ScoreFilter:
             if bound is not None:
                 values = figures[column][positions]
                 keep &= values >= bound if at_least else values <= bound
+        if self.max_risk is not None:
+            keep &= risk_column(table)[positions] <= self.max_risk
         return keep
 
 
@@ -140,8 +145,11 @@ class SnapshotView:
     ) -> Page:
         """``size`` entities of ``kind`` from position ``start`` of the ordered,
         filtered list."""
-        members = self.table.ranked(kind)
-        if order is Order.WORST_FIRST:
+        if order in (Order.LOWEST_RISK, Order.HIGHEST_RISK):
+            members = self.table.risk_ranked(kind)
+        else:
+            members = self.table.ranked(kind)
+        if order in (Order.WORST_FIRST, Order.HIGHEST_RISK):
             members = members[::-1]
         if where is not None:
             members = members[where.mask(self.table, members)]

@@ -51,7 +51,9 @@ def params_from_args(args: argparse.Namespace, base: ScoringParams | None = None
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="CSV of source,target,rating,time (header optional)")
+    parser.add_argument(
+        "file", help="CSV of source,target,rating,time (header optional, any column order)"
+    )
     parser.add_argument("--json", action="store_true", help="print the AUCs as one JSON object")
     add_params_arguments(parser)
 
@@ -76,10 +78,18 @@ def run_replay(
             f"({result.checkpoints} monthly checkpoints)",
             file=out,
         )
-        for name, auc in (
-            ("model", result.model),
-            ("mean past rating", result.mean_past_rating),
-            ("plain PageRank", result.pagerank_plain),
-        ):
-            print(f"ROC-AUC {name:<17} {auc:.4f}", file=out)
+        print(
+            f"{'method':<18} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
+            "   (AUC 1st / 2nd half)",
+            file=out,
+        )
+        for name, m in result.methods.items():
+            first, second = result.first_half[name], result.second_half[name]
+            brier = "-" if m.brier is None else f"{m.brier:.4f}"
+            loss = "-" if m.log_loss is None else f"{m.log_loss:.4f}"
+            print(
+                f"{name:<18} {m.auc:6.4f} {m.seen_auc:6.4f} {m.within_auc:6.4f} {brier:>7} "
+                f"{loss:>8}   ({first.auc:.4f} / {second.auc:.4f})",
+                file=out,
+            )
     return 0

@@ -36,6 +36,20 @@ EVIDENCE_ARRAYS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Parameters added after digests were first stored: they enter a digest only when set
+# away from their default, so snapshots stored before them keep their digest.
+LATER_PARAMS = ("risk_prior_strength",)
+
+
+def _digested_params(params: ScoringParams) -> dict[str, float | int]:
+    defaults = ScoringParams().to_dict()
+    return {
+        name: value
+        for name, value in params.to_dict().items()
+        if name not in LATER_PARAMS or value != defaults[name]
+    }
+
+
 def evidence_digest(evidence: Evidence, params: ScoringParams, as_of_ms: int) -> str:
     """``"sha256:" + hex`` over ids, every evidence array, the parameters and ``as_of_ms``."""
     h = hashlib.sha256(_VERSION)
@@ -55,7 +69,7 @@ def evidence_digest(evidence: Evidence, params: ScoringParams, as_of_ms: int) ->
     meta = {
         "aggregated_half_life_ms": evidence.aggregated_half_life_ms,
         "as_of_ms": int(as_of_ms),
-        "params": params.to_dict(),
+        "params": _digested_params(params),
     }
     h.update(b"\nmeta ")
     h.update(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())

@@ -46,6 +46,7 @@ from graphsvc.scoring.evidence import (
 )
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.personalization import BoolArray, attested_nodes, personalization_vector
+from graphsvc.scoring.risk import RowWeights, estimate_risk, event_rows
 from graphsvc.scoring.scores import (
     Propagation,
     Scores,
@@ -130,6 +131,15 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
 
     mass = phi * x
     score, rank, percentile = rank_within_kind(mass, ev.entity_kinds)
+    events = event_rows(ev)
+    decayed = RowWeights(
+        event_rows=events,
+        events=decayed_weights(
+            ev.edge_amount[events], ev.edge_ref_ms[events], as_of_ms, params.half_life_ms
+        ),
+        faults=fault_w,
+    )
+    risk = estimate_risk(ev, params, x, decayed, volume)
     return Scores(
         as_of_ms=as_of_ms,
         params=params,
@@ -149,6 +159,10 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
         evidence_digest=digest.result(),
         iterations=iterations,
         residual=residual,
+        risk=risk.mean,
+        risk_events=risk.events,
+        risk_fault_events=risk.fault_events,
+        risk_prior=risk.prior,
         internals=Propagation(
             evidence=ev,
             out_weight=out_weight,

@@ -62,6 +62,10 @@ _FIGURES = {
     "positiveEvidence": "positive_evidence",
     "faultWeight": "fault_weight",
     "phi": "phi",
+    "risk": "risk",
+    "riskEvents": "risk_events",
+    "riskFaultEvents": "risk_fault_events",
+    "riskPrior": "risk_prior",
 }
 
 

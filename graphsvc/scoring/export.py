@@ -86,13 +86,24 @@ def write_evidence_export(out_dir: str | Path, scores: Scores) -> dict[str, Path
     )
     _columns(
         paths["scores.csv"],
-        ("entity", "kind", "mass", "score", "rank", "raw_mass"),
+        (
+            "entity",
+            "kind",
+            "mass",
+            "score",
+            "rank",
+            "raw_mass",
+            "risk",
+            "risk_events",
+        ),
         ids,
         [str(KINDS_BY_CODE[k]) for k in scores.kinds.tolist()],
         scores.mass.tolist(),
         scores.score.tolist(),
         scores.rank.tolist(),
         scores.raw_mass.tolist(),
+        scores.risk.tolist(),
+        scores.risk_events.tolist(),
     )
     meta = {
         **scores.params.to_dict(),

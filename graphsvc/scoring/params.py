@@ -26,6 +26,9 @@ class ScoringParams:
     entity's decayed evidence volume (positive plus fault weight), so an entity with
     ``confidence_scale`` units of fresh evidence (e.g. 10 fresh TEE receipts) is at 0.5.
 
+    ``risk_prior_strength``: how many events the prior of ``risk`` weighs (1: the first
+    real event moves the estimate halfway from the kind's fault rate; docs/design.md §3.8).
+
     ``tol`` is on the L1 change of the mass vector between two iterations; the remaining
     error is then below ``tol*alpha/(1-alpha)`` (~ 5.7*tol) in L1.
     """
@@ -45,6 +48,7 @@ class ScoringParams:
     confidence_scale: float = 10.0
     tol: float = 1e-12
     max_iter: int = 10_000
+    risk_prior_strength: float = 1.0
 
     def __post_init__(self) -> None:
         def check(name: str, ok: bool, rule: str) -> None:
@@ -79,6 +83,7 @@ class ScoringParams:
         check("confidence_scale", self.confidence_scale > 0.0, "> 0")
         check("tol", self.tol > 0.0, "> 0")
         check("max_iter", self.max_iter >= 1, ">= 1")
+        check("risk_prior_strength", self.risk_prior_strength > 0.0, "> 0")
 
     @property
     def half_life_ms(self) -> int:

@@ -22,13 +22,19 @@ from graphsvc.scoring import columns
 from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE, IntArray
 from graphsvc.scoring.explain import Explanations, explanations, header_of, kind_names
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.risk import posterior_mean
 from graphsvc.scoring.scores import Scores, confidence, fault_rate, phi_of, score_of
 
 BREAKDOWN_TOP = 5
+UNSET_PRIOR = 0.5  # the derivation's prior of a kind the table has no entity of
 
-# ScoreRow's figures, in its field order: (entity, kind, *FIGURES, breakdown, as_of_ms).
-# Each is named like the Scores array it comes from; ``rank`` is an integer column.
-FIGURES: tuple[str, ...] = tuple(field.name for field in fields(ScoreRow))[2:-2]
+# ScoreRow's figures, in its field order: (entity, kind, *core, breakdown, as_of_ms,
+# *RISK_FIGURES). Each is named like the Scores array it comes from; ``rank`` is an
+# integer column. The risk figures came later (docs/design.md §3.8): a snapshot stored
+# before them has NaN columns, and its rows None.
+_NAMES = tuple(field.name for field in fields(ScoreRow))
+RISK_FIGURES: tuple[str, ...] = _NAMES[_NAMES.index("as_of_ms") + 1 :]
+FIGURES: tuple[str, ...] = (*_NAMES[2 : _NAMES.index("breakdown")], *RISK_FIGURES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +69,9 @@ class ScoreTable:
     def row(self, i: int) -> ScoreRow:
         """Entity ``i``'s row, its breakdown explained if the table has explanations."""
         values = {name: column[i].item() for name, column in self.figures.items()}
+        for name in RISK_FIGURES:
+            if np.isnan(values[name]):
+                values[name] = None
         kind = KINDS_BY_CODE[int(self.kinds[i])]
         entity = self.entity_ids[i]
         breakdown = (
@@ -91,6 +100,19 @@ class ScoreTable:
             ranked[kind] = members[np.argsort(ranks[members], kind="stable")]
         return ranked
 
+    def risk_ranked(self, kind: EntityKind) -> IntArray:
+        """Indices of the entities of ``kind``, lowest risk first, equal risks by rank."""
+        return self._risk_ranked[kind]
+
+    @cached_property
+    def _risk_ranked(self) -> dict[EntityKind, IntArray]:
+        risk, ranks = risk_column(self), self.figures["rank"]
+        ranked = {}
+        for kind in EntityKind:
+            members = np.flatnonzero(self.kinds == KIND_CODES[kind])
+            ranked[kind] = members[np.lexsort((ranks[members], risk[members]))]
+        return ranked
+
     def mass_by_kind(self) -> dict[EntityKind, float]:
         sums = np.bincount(self.kinds, weights=self.figures["mass"], minlength=len(KIND_CODES))
         return {kind: float(sums[KIND_CODES[kind]]) for kind in EntityKind}
@@ -105,7 +127,10 @@ class ScoreTable:
         same = np.ones(len(self), dtype=np.bool_)
         for name in FIGURES:
             # Compare bits: -0.0 differs from 0.0 and a NaN equals itself.
-            same &= _bits(self.figures[name]) == _bits(other.figures[name])
+            equal = _bits(self.figures[name]) == _bits(other.figures[name])
+            if name in RISK_FIGURES:  # a snapshot stored before risk has none (NaN)
+                equal |= np.isnan(self.figures[name])
+            same &= equal
         same &= self.kinds == other.kinds
         return [self.entity_ids[i] for i in np.flatnonzero(~same).tolist()]
 
@@ -122,30 +147,66 @@ class ScoreTable:
 
 # What a stored shard keeps of each entity; its other figures are derived from these
 # with the engine's own functions, so they come back bit for bit (docs/design.md §8 D36).
-STORED_FIGURES = ("raw_mass", "positive_evidence", "fault_weight", "rank", "percentile")
+STORED_FIGURES = (
+    "raw_mass",
+    "positive_evidence",
+    "fault_weight",
+    "rank",
+    "percentile",
+    "risk_events",
+    "risk_fault_events",
+)
+
+
+def risk_column(table: ScoreTable) -> np.ndarray:
+    """Every entity's risk; 1 (the riskiest) in a snapshot stored before risk existed,
+    as :func:`graphsvc.domain.snapshots.risk_of` reads a row."""
+    risk = table.figures["risk"]
+    return np.where(np.isnan(risk), 1.0, risk)
+
+
+def with_absent(columns: Mapping[str, Any], names: Sequence[str], count: int) -> dict[str, Any]:
+    """``columns`` with a NaN column for each of ``names`` it lacks: the risk figures of
+    a snapshot stored before them."""
+    return {
+        **{name: np.full(count, np.nan) for name in names if name not in columns},
+        **columns,
+    }
 
 
 def derivation(table: ScoreTable, params: ScoringParams) -> dict[str, Any]:
     """What deriving the other figures needs besides the stored ones: JSON-safe."""
     tops = [0.0] * len(KIND_CODES)
-    mass = table.figures["mass"]
+    priors = [UNSET_PRIOR] * len(KIND_CODES)
+    mass, prior = table.figures["mass"], table.figures["risk_prior"]
     for code in np.unique(table.kinds).tolist():
-        tops[code] = float(mass[table.kinds == code].max())
+        members = table.kinds == code
+        tops[code] = float(mass[members].max())
+        priors[code] = float(prior[members][0])  # one prior per kind
     return {
         "beta": params.beta,
         "lam": params.lam,
         "confidence_scale": params.confidence_scale,
         "top": tops,
+        "risk_prior_strength": params.risk_prior_strength,
+        "risk_prior": priors,
     }
 
 
 def derived_figures(
     stored: Mapping[str, np.ndarray], kinds: IntArray, how: Mapping[str, Any]
 ) -> dict[str, np.ndarray]:
-    """Every figure from the :data:`STORED_FIGURES` and the :func:`derivation`."""
+    """Every figure from the :data:`STORED_FIGURES` and the :func:`derivation`; the risk
+    figures are NaN in shards stored before them."""
     e, f = stored["positive_evidence"], stored["fault_weight"]
     phi = phi_of(e, f, how["beta"], how["lam"])
     mass = phi * stored["raw_mass"]
+    if "risk_prior" in how:
+        k, n = stored["risk_fault_events"], stored["risk_events"]
+        prior = np.array(how["risk_prior"], dtype=np.float64)[kinds]
+        risk = posterior_mean(k, n, prior, how["risk_prior_strength"])
+    else:
+        prior = risk = np.full(len(kinds), np.nan)
     return {
         **stored,
         "rank": stored["rank"].astype(np.int64),
@@ -154,6 +215,8 @@ def derived_figures(
         "score": score_of(mass, np.array(how["top"], dtype=np.float64)[kinds]),
         "fault_rate": fault_rate(e, f),
         "confidence": confidence(e, f, how["confidence_scale"]),
+        "risk": risk,
+        "risk_prior": prior,
     }
 
 
@@ -165,7 +228,10 @@ def table_of_rows(as_of_ms: int, rows: Sequence[ScoreRow]) -> ScoreTable:
         entity_ids=tuple(r.entity for r in ordered),
         kinds=np.array([KIND_CODES[r.kind] for r in ordered], dtype=np.int64),
         figures={
-            name: np.array([getattr(r, name) for r in ordered], dtype=figure_dtype(name))
+            name: np.array(
+                [np.nan if getattr(r, name) is None else getattr(r, name) for r in ordered],
+                dtype=figure_dtype(name),
+            )
             for name in FIGURES
         },
     )
@@ -204,7 +270,11 @@ def table_from_bytes(data: bytes) -> ScoreTable:
         as_of_ms=as_of_ms,
         entity_ids=tuple(columns.unpack_strings(arrays["ids"], int(header["entities"]))),
         kinds=arrays["kinds"].astype(np.int64),
-        figures={name: arrays[name] for name in FIGURES},
+        figures={
+            name: column
+            for name, column in with_absent(arrays, FIGURES, int(header["entities"])).items()
+            if name in FIGURES
+        },
         explained=Explanations.of_columns(as_of_ms, explained) if explained else None,
     )
 

@@ -31,12 +31,14 @@ from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.table import (
     FIGURES,
+    RISK_FIGURES,
     ScoreTable,
     derivation,
     derived_figures,
     entity_key,
     entity_keys,
     figure_dtype,
+    with_absent,
 )
 from graphsvc.scoring.table import (
     STORED_FIGURES as STORED,
@@ -106,12 +108,18 @@ def decode(
     if not data.startswith(_MAGIC):
         stored = json.loads(zlib.decompress(data))
         kinds = np.array([KIND_CODES[EntityKind(k)] for k in stored["kind"]], dtype=np.int64)
-        values = {name: np.array(stored[name], dtype=figure_dtype(name)) for name in FIGURES}
+        count = len(stored["entity"])
+        values = {
+            name: np.array(column, dtype=figure_dtype(name))
+            for name, column in with_absent(stored, FIGURES, count).items()
+            if name in FIGURES
+        }
         return list(stored["entity"]), kinds, values
     how, stored = columns.unpack(_MAGIC, data, "score shard")
     ids = [names.get(k, f"key:{k:016x}") for k in stored["key"].tolist()]
     kinds = stored["kind"].astype(np.int64)
-    return ids, kinds, derived_figures({n: stored[n] for n in STORED}, kinds, how)
+    present = with_absent(stored, STORED, len(ids))
+    return ids, kinds, derived_figures({n: present[n] for n in STORED}, kinds, how)
 
 
 def decode_table(as_of_ms: int, shards: Sequence[str], names: Sequence[str]) -> ScoreTable:
@@ -153,8 +161,12 @@ def history_row(figures: str, entity: str, as_of_ms: int) -> ScoreRow | None:
     if not len(one):
         return None
     kinds = stored["kind"][one].astype(np.int64)
-    derived = derived_figures({n: stored[n][one] for n in STORED}, kinds, how)
+    present = with_absent(stored, STORED, len(stored["key"]))
+    derived = derived_figures({n: present[n][one] for n in STORED}, kinds, how)
     values = {name: derived[name][0].item() for name in FIGURES}
+    for name in RISK_FIGURES:
+        if np.isnan(values[name]):
+            values[name] = None
     kind = KINDS_BY_CODE[int(kinds[0])]
     return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)
 
@@ -166,6 +178,7 @@ def _legacy_row(data: bytes, entity: str, as_of_ms: int) -> ScoreRow | None:
             values: dict[str, Any] = {
                 name: int(stored[name][i]) if name == "rank" else float(stored[name][i])
                 for name in FIGURES
+                if name in stored  # the risk figures came later
             }
             kind = EntityKind(stored["kind"][i])
             return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)

@@ -1,0 +1,155 @@
+"""Published trust baselines the replay sets beside the model (docs/design.md §3.8).
+
+Each returns a risk per participant at ``t_s`` from the ratings strictly before it
+(higher = more likely to be rated negatively next); a participant never seen gets the
+value of one with no evidence. Probabilities (Beta-based methods) are true
+probabilities, so their calibration can be compared with the model's.
+
+- ``mean_past_rating``: minus the mean rating received;
+- ``pagerank_plain``: minus undecayed PageRank (uniform teleport) on positive ratings;
+- ``beta_forgetting``: Beta reputation with forgetting (Jøsang & Ismail 2002), uniform
+  prior: ``(s + 1) / (r + s + 2)`` with decayed positive ``r`` and negative ``s`` counts;
+- ``decayed_beta``: ``(negatives + 2*p0) / (ratings + 2)``, each rating one event, a
+  90-day half-life, ``p0`` = the community's past negative share;
+- ``fairness_goodness``: minus goodness (Kumar et al., ICDM 2016);
+- ``eigentrust``: minus EigenTrust (Kamvar et al., 2003), uniform pre-trust.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from graphsvc.scoring.evidence import FloatArray, weighted_counts
+from graphsvc.scoring.ratings import Ratings
+
+DAY_S = 86_400
+DECAYED_BETA_HALF_LIFE_DAYS = 90.0
+TELEPORT = 0.15
+ITERATIONS = 200
+TOLERANCE = 1e-10
+
+
+def _past(ratings: Ratings, t_s: int) -> np.ndarray:
+    return ratings.time_s < t_s
+
+
+def _seen(ratings: Ratings, past: np.ndarray) -> np.ndarray:
+    seen = np.zeros(len(ratings.ids), dtype=bool)
+    seen[ratings.src[past]] = True
+    seen[ratings.dst[past]] = True
+    return seen
+
+
+def mean_past_rating(ratings: Ratings, t_s: int) -> FloatArray:
+    past = _past(ratings, t_s)
+    n = len(ratings.ids)
+    total = np.bincount(ratings.dst[past], weights=ratings.rating[past], minlength=n)
+    count = np.bincount(ratings.dst[past], minlength=n)
+    mean = np.zeros(n)
+    np.divide(total, count, out=mean, where=count > 0)
+    return -mean
+
+
+def pagerank_plain(ratings: Ratings, t_s: int, alpha: float = 0.85) -> FloatArray:
+    past = _past(ratings, t_s)
+    positive = past & (ratings.rating > 0)
+    n = len(ratings.ids)
+    seen = _seen(ratings, past)
+    g = nx.DiGraph()
+    g.add_nodes_from(np.flatnonzero(seen).tolist())
+    for u, v, r in zip(
+        ratings.src[positive].tolist(),
+        ratings.dst[positive].tolist(),
+        ratings.rating[positive].tolist(),
+        strict=True,
+    ):
+        w = g.get_edge_data(u, v, {"weight": 0.0})["weight"]
+        g.add_edge(u, v, weight=w + r / 10.0)
+    pr = nx.pagerank(g, alpha=alpha, weight="weight", tol=1e-10, max_iter=1000) if len(g) else {}
+    values = np.zeros(n)
+    if pr:
+        values[list(pr)] = list(pr.values())
+        values[~seen] = min(pr.values())  # neutral: like a participant nobody links to
+        values *= len(pr)  # relative to uniform, so checkpoints of different sizes pool
+    return -values
+
+
+def _decayed_counts(
+    ratings: Ratings, t_s: int, half_life_days: float
+) -> tuple[FloatArray, FloatArray, np.ndarray]:
+    past = _past(ratings, t_s)
+    n = len(ratings.ids)
+    decay = np.exp2(-(t_s - ratings.time_s[past]) / (half_life_days * DAY_S))
+    dst, rating = ratings.dst[past], ratings.rating[past]
+    negative = weighted_counts(dst, decay * (rating < 0), n)
+    positive = weighted_counts(dst, decay * (rating > 0), n)
+    return negative, positive, rating
+
+
+def beta_forgetting(ratings: Ratings, t_s: int, half_life_days: float) -> FloatArray:
+    negative, positive, _ = _decayed_counts(ratings, t_s, half_life_days)
+    risk: FloatArray = (negative + 1.0) / (negative + positive + 2.0)
+    return risk
+
+
+def decayed_beta(ratings: Ratings, t_s: int) -> FloatArray:
+    negative, positive, rating = _decayed_counts(ratings, t_s, DECAYED_BETA_HALF_LIFE_DAYS)
+    p0 = float((rating < 0).sum()) / max(1, int((rating != 0).sum()))
+    risk: FloatArray = (negative + 2.0 * p0) / (negative + positive + 2.0)
+    return risk
+
+
+def fairness_goodness(ratings: Ratings, t_s: int) -> FloatArray:
+    """Goodness ``g(v) = mean f(u)*W(u,v)`` over ratings into ``v``, fairness
+    ``f(u) = 1 - mean |W(u,v) - g(v)| / 2`` over ratings by ``u``, W = rating/10."""
+    past = _past(ratings, t_s)
+    n = len(ratings.ids)
+    src, dst = ratings.src[past], ratings.dst[past]
+    w = ratings.rating[past] / 10.0
+    in_count = np.bincount(dst, minlength=n)
+    out_count = np.bincount(src, minlength=n)
+    fairness, goodness = np.ones(n), np.zeros(n)
+    for _ in range(ITERATIONS):
+        g = np.zeros(n)
+        np.divide(np.bincount(dst, weights=fairness[src] * w, minlength=n), in_count, out=g,
+                  where=in_count > 0)  # fmt: skip
+        error = np.bincount(src, weights=np.abs(w - g[dst]) / 2.0, minlength=n)
+        f = np.ones(n)
+        np.subtract(1.0, error / np.maximum(out_count, 1), out=f, where=out_count > 0)
+        change = float(np.abs(g - goodness).sum() + np.abs(f - fairness).sum())
+        fairness, goodness = f, g
+        if change < TOLERANCE:
+            break
+    return -goodness
+
+
+def eigentrust(ratings: Ratings, t_s: int) -> FloatArray:
+    """``t = (1 - a)*C^T t + a*p``, ``C`` the row-normalised ``max(0, sat - unsat)`` local
+    trust, ``p`` uniform over participants seen (no pre-trusted set is known)."""
+    past = _past(ratings, t_s)
+    n = len(ratings.ids)
+    seen = _seen(ratings, past)
+    if not seen.any():
+        return np.zeros(n)
+    sign = np.sign(ratings.rating[past]).astype(np.float64)
+    local = sp.csr_array((sign, (ratings.src[past], ratings.dst[past])), shape=(n, n))
+    local.sum_duplicates()
+    local.data = np.maximum(local.data, 0.0)
+    row = np.asarray(local.sum(axis=1)).ravel()
+    scale = np.zeros(n)
+    np.divide(1.0, row, out=scale, where=row > 0)
+    c_t = (sp.diags_array(scale) @ local).T.tocsr()
+    p = seen / seen.sum()
+    no_trust = (row == 0) & seen  # their trust goes to the pre-trusted distribution
+    t = p.copy()
+    for _ in range(ITERATIONS):
+        nxt = (1.0 - TELEPORT) * (c_t @ t + float(t[no_trust].sum()) * p) + TELEPORT * p
+        done = float(np.abs(nxt - t).sum()) < TOLERANCE
+        t = nxt
+        if done:
+            break
+    t[~seen] = t[seen].min()
+    risk: FloatArray = -t * seen.sum()
+    return risk
