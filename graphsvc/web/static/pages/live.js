@@ -29,7 +29,8 @@ function onState(event) {
 }
 
 export async function render(main, args, params) {
-  const minDelta = Math.max(0, Number(params.get("minDelta")) || 1);
+  const asked = Number.parseFloat(params.get("minDelta") ?? "");
+  const minDelta = Number.isFinite(asked) && asked >= 0 ? asked : 1;
   state = h("span", { class: "badge neutral", "data-state": "connecting" }, "connecting…");
   const incidents = h("ol", { class: "feed", "aria-live": "polite", "aria-label": "Incidents" });
   const changes = h("ol", { class: "feed", "aria-live": "polite", "aria-label": "Score changes" });
@@ -37,7 +38,7 @@ export async function render(main, args, params) {
   replace(
     main,
     h("h1", {}, "Live"),
-    h("p", {}, "Live connection: ", state, `. Score changes of ${num(minDelta, 1)} points or more.`),
+    h("p", {}, "Live connection: ", state, `. Score changes of ${num(minDelta, 2)} points or more.`),
     errors,
     h(
       "div",
