@@ -67,6 +67,12 @@ window.addEventListener("hashchange", () => {
   main.focus({ preventScroll: false });
 });
 
+// The skip link moves focus without touching the hash, which holds the route.
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 const form = document.getElementById("search");
 const box = document.getElementById("search-text");
 form.addEventListener("submit", (event) => {
