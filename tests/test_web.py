@@ -33,7 +33,7 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.readme import README
+from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -125,6 +125,15 @@ def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
     found = context.new_page()
     found.on("websocket", lambda ws: traffic.urls.append(ws.url))
     found.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    # Refusals by the pages' content security policy show up as console errors only.
+    found.on(
+        "console",
+        lambda message: (
+            traffic.errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield found
     context.close()
 
@@ -396,6 +405,8 @@ def test_static_files_have_their_content_types(served: Served) -> None:
     for path, content_type in expected.items():
         with urllib.request.urlopen(served.url + path, timeout=30) as response:
             assert response.headers["content-type"].split(";")[0] == content_type, path
+    with urllib.request.urlopen(served.url, timeout=30) as response:
+        assert "default-src 'self'" in response.headers["content-security-policy"]
     html = urllib.request.Request(served.url + "graphql", headers={"accept": "text/html"})
     with urllib.request.urlopen(html, timeout=30) as response:
         page = response.read().decode()
@@ -404,7 +415,5 @@ def test_static_files_have_their_content_types(served: Served) -> None:
 
 
 def test_graphiql_examples_are_the_readme_demo_queries() -> None:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## The demo") : text.index("## Records")]
-    queries = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    queries = readme_demo_queries()
     assert [e["query"] for e in json.loads(EXAMPLES.read_text())] == queries

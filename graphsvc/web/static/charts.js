@@ -83,7 +83,7 @@ export function barChart(container, title, labels, values, { label = "", format 
     {
       scales: { x: { time: false, range: [-0.6, labels.length - 0.4] }, y: { range: (u, lo, hi) => [0, hi * 1.1 || 1] } },
       axes: [
-        { splits: () => x, values: (u, splits) => splits.map((i) => labels[i] ?? "") },
+        { splits: () => x, values: (u, splits) => splits.map((i) => categoryName(u, labels[i])) },
         { values: (u, splits) => splits.map((v) => fmt(s, v)) },
       ],
       legend: { show: false },
@@ -102,6 +102,13 @@ export function barChart(container, title, labels, values, { label = "", format 
     [x, values],
   );
   return figure;
+}
+
+// Category names shortened when the bars are too narrow for them (phones).
+function categoryName(u, name) {
+  if (name === undefined) return "";
+  const room = u.bbox.width / devicePixelRatio / Math.max(1, u.data[0].length);
+  return name.length * 7 > room ? name.slice(0, Math.max(3, Math.floor(room / 8))) + "." : name;
 }
 
 function fmt(series, value) {

@@ -119,6 +119,22 @@ export function table(headers, rows, caption) {
   );
 }
 
+// A titled card appended to a page's grid; returns it for the content.
+export function card(parent, title) {
+  const el = h("section", { class: "card" }, h("h2", {}, title));
+  parent.append(el);
+  return el;
+}
+
+// A row of labelled figures: [[label, value], …].
+export function tiles(pairs) {
+  return h(
+    "div",
+    { class: "tiles" },
+    pairs.map(([label, value]) => h("div", { class: "tile" }, h("span", {}, label), h("strong", {}, value))),
+  );
+}
+
 export function badge(text, tone) {
   return h("span", { class: `badge ${tone || ""}` }, text);
 }

@@ -4,6 +4,7 @@
 import { gql } from "../api.js";
 import { timeChart } from "../charts.js";
 import {
+  card,
   count,
   entityLink,
   h,
@@ -17,6 +18,7 @@ import {
   short,
   statusBadge,
   table,
+  tiles,
   trailHref,
   verdictBadge,
   when,
@@ -32,6 +34,7 @@ const QUERY = `query Entity($id: ID!) {
     scoreHistory { asOf score rank faultRate }
     incidents(first: 20) {
       id ts status fault note
+      party { id name }
       witness { id name }
       receipt { id ts verdict output { hash } node { id name } model { id name } }
     }
@@ -80,25 +83,16 @@ export async function render(main, args, params, stale) {
   return `${entity.name} (${kindLabel(entity.kind).toLowerCase()})`;
 }
 
-function card(parent, title) {
-  const el = h("section", { class: "card" }, h("h2", {}, title));
-  parent.append(el);
-  return el;
-}
-
 function standing(rep) {
   if (!rep) return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
-  const tile = (label, value) => h("div", { class: "tile" }, h("span", {}, label), h("strong", {}, value));
-  return h(
-    "div",
-    { class: "tiles" },
-    tile("score", num(rep.score)),
-    tile("rank", `#${rep.rank}`),
-    tile("percentile", num(rep.percentile, 0)),
-    tile("fault rate", pct(rep.faultRate)),
-    tile("confidence", num(rep.confidence, 2)),
-    tile("as of", when(rep.asOf)),
-  );
+  return tiles([
+    ["score", num(rep.score)],
+    ["rank", `#${rep.rank}`],
+    ["percentile", num(rep.percentile, 0)],
+    ["fault rate", pct(rep.faultRate)],
+    ["confidence", num(rep.confidence, 2)],
+    ["as of", when(rep.asOf)],
+  ]);
 }
 
 function history(section, points) {
@@ -165,9 +159,10 @@ function incidents(section, entity) {
           h(
             "tr",
             {},
-            h("td", {}, h("a", { href: incidentHref(entity.id, i) }, when(i.ts))),
+            h("td", {}, h("a", { href: incidentHref(i.party?.id ?? entity.id, i) }, when(i.ts))),
             h("td", {}, statusBadge(i.status)),
-            h("td", {}, i.fault.toLowerCase()),
+            // A provider's incidents blame its models: name which one.
+            h("td", {}, i.party && i.party.id !== entity.id ? entityLink(i.party) : i.fault.toLowerCase()),
             h("td", {}, entityLink(i.witness)),
             h("td", {}, i.receipt ? h("a", { href: trailHref(i.receipt.output.hash, i.receipt.id) }, short(i.receipt.id), " ", verdictBadge(i.receipt.verdict)) : "–"),
           ),

@@ -5,6 +5,7 @@ import { gql } from "../api.js";
 import { barChart, timeChart } from "../charts.js";
 import {
   KINDS,
+  card,
   count,
   entityLink,
   h,
@@ -15,6 +16,7 @@ import {
   plural,
   replace,
   table,
+  tiles,
   when,
 } from "../dom.js";
 
@@ -46,45 +48,36 @@ export async function render(main, args, params, stale) {
 
   const kinds = stats.entities.map((e) => e.kind);
   barChart(
-    section(body, "Entities by kind"),
+    card(body, "Entities by kind"),
     "Registered entities per kind",
     kinds.map(plural),
     stats.entities.map((e) => e.count),
     { label: "entities", format: count },
   );
-  recordsPerDay(section(body, "Records per day"), data.snapshots);
+  recordsPerDay(card(body, "Records per day"), data.snapshots);
   const shares = stats.entities.map((e) => (e.count ? data[e.kind].totalCount / e.count : 0));
   barChart(
-    section(body, "Fault rates per kind"),
+    card(body, "Fault rates per kind"),
     `Share of each kind with a fault rate of ${pct(FAULTY, 0)} or more`,
     kinds.map(plural),
     shares,
     { label: "share with faults", format: (v) => pct(v, 0) },
   );
-  proofMix(section(body, "Proof mix and disputes"), data.recommendProviders, stats);
-  worstNodes(section(body, "Worst nodes now"), data.worst.items);
+  proofMix(card(body, "Proof mix and disputes"), data.recommendProviders, stats);
+  worstNodes(card(body, "Worst nodes now"), data.worst.items);
   return "Overview";
 }
 
-function section(parent, title) {
-  const el = h("section", { class: "card" }, h("h2", {}, title));
-  parent.append(el);
-  return el;
-}
-
 function summary(stats) {
-  const tile = (label, value) => h("div", { class: "tile" }, h("span", {}, label), h("strong", {}, value));
   const snapshot = stats.snapshot;
-  return h(
-    "div",
-    { class: "tiles" },
-    tile("receipts", count(stats.receipts)),
-    tile("outputs", count(stats.outputs)),
-    tile("attestations", count(stats.attestations)),
-    tile("disputes", count(stats.disputes)),
-    tile("records", count(stats.records)),
-    tile("scores as of", snapshot ? when(snapshot.asOf) : "not scored yet"),
-  );
+  return tiles([
+    ["receipts", count(stats.receipts)],
+    ["outputs", count(stats.outputs)],
+    ["attestations", count(stats.attestations)],
+    ["disputes", count(stats.disputes)],
+    ["records", count(stats.records)],
+    ["scores as of", snapshot ? when(snapshot.asOf) : "not scored yet"],
+  ]);
 }
 
 // Records per day between consecutive retained snapshots (each counts the records stored

@@ -13,7 +13,7 @@ const QUERY = `query Search($text: String!, $id: ID!, $first: Int!) {
 export async function render(main, args, params, stale) {
   const text = (params.get("q") || "").trim().slice(0, 200);
   const box = document.getElementById("search-text");
-  if (box && !box.value) box.value = text;
+  if (box) box.value = text;
   replace(main, h("h1", {}, `Search: “${text}”`), loading("matches"));
   if (!text) {
     replace(main, h("h1", {}, "Search"), h("p", {}, "Type a name or an id in the search box."));
