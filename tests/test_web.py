@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,8 +144,22 @@ def visit(page: Page, served: Served, path: str) -> None:
     settle(page)
 
 
-def settle(page: Page) -> None:
-    page.wait_for_selector("main[data-ready]", timeout=WAIT_MS)
+def settle(page: Page, since: str | None = None) -> None:
+    """Wait until the page has rendered the route in its URL (and, given ``since``, until
+    the URL has moved on from it: a click changes the hash a moment later)."""
+    page.wait_for_function(
+        "since => location.href !== since"
+        " && document.querySelector('main').dataset.ready === location.hash",
+        arg=since,
+        timeout=WAIT_MS,
+    )
+
+
+def follow(page: Page, action: Callable[[], None]) -> None:
+    """Do what leads to another route (a click, a key, a form) and wait for it to render."""
+    since = page.url
+    action()
+    settle(page, since)
 
 
 def shoot(page: Page, name: str) -> None:
@@ -199,18 +213,15 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
     assert set(best) <= names_of(served, "node")
     shoot(page, "leaderboard")
 
-    page.click("a[rel=next]")
-    settle(page)
+    follow(page, lambda: page.click("a[rel=next]"))
     assert "21\N{EN DASH}" in page.locator(".pager").inner_text()
     assert page.locator("main tbody tr td:first-child").first.inner_text() == "21"
-    page.click("a[rel=prev]")
-    settle(page)
+    follow(page, lambda: page.click("a[rel=prev]"))
     assert page.locator("main tbody tr td:first-child").first.inner_text() == "1"
 
     page.select_option("select[name=order]", "WORST_FIRST")
     page.fill("input[name=minFaultRate]", "0.2")
-    page.click("form.controls button")
-    settle(page)
+    follow(page, lambda: page.click("form.controls button"))
     assert "order=WORST_FIRST" in page.url and "minFaultRate=0.2" in page.url
     rates = [
         float(t.rstrip(" %")) for t in page.locator("main tbody td:nth-child(5)").all_inner_texts()
@@ -224,8 +235,7 @@ def test_leaderboard_to_entity_to_incident_to_trail(
 ) -> None:
     visit(page, served, "#/leaderboard/NODE?order=WORST_FIRST&minFaultRate=0.2")
     node = page.locator("main tbody a").first.inner_text()
-    page.locator("main tbody a").first.click()
-    settle(page)
+    follow(page, lambda: page.locator("main tbody a").first.click())
     assert page.locator("h1").inner_text().startswith(node)
     assert page.title() == f"{node} (node) · graphsvc"
     snapshots = len(api(served, "{ snapshots(first: 100) { id } }")["snapshots"])
@@ -235,21 +245,23 @@ def test_leaderboard_to_entity_to_incident_to_trail(
     assert sources and not any(s.startswith("ed25519:") for s in sources)
     shoot(page, "entity")
 
-    page.locator("a[href^='#/incident/']").first.click()
-    settle(page)
+    follow(page, lambda: page.locator("a[href^='#/incident/']").first.click())
     assert page.locator("h1").inner_text() == f"Incident against {node}"
     assert page.locator(".facts .badge").first.inner_text() in {"STANDS", "OUTVOTED"}
     shoot(page, "incident")
 
-    page.click("text=The output's trail")
-    settle(page)
+    follow(page, lambda: page.click("text=The output's trail"))
     graph = page.locator("svg.trail-graph")
     kinds = graph.locator("g.node").evaluate_all("gs => gs.map(g => g.dataset.kind)")
     assert {"output", "receipt", "model", "node", "provider", "attestation"} <= set(kinds)
     assert int(graph.get_attribute("data-nodes") or 0) == len(kinds)
     assert node in (graph.text_content() or "")
-    # The signed record is one click away: the receipt's box opens it.
-    page.locator("svg.trail-graph a:has(g.receipt)").first.click()
+    assert page.locator("details.record[open]").count() == 1  # the incident's receipt
+    # From the output alone, each signed record is one click away: its receipt's box.
+    page.goto(page.url.split("?")[0])
+    settle(page)
+    assert page.locator("details.record[open]").count() == 0
+    follow(page, lambda: page.locator("svg.trail-graph a:has(g.receipt)").first.click())
     record = json.loads(page.locator("details.record[open] pre").first.inner_text())
     assert record["type"] == "receipt" and record["sig"]
     shoot(page, "trail")
@@ -280,33 +292,35 @@ def test_choose_a_provider_shows_why_each_passed(
 def test_live_feed_shows_incidents_and_score_changes_as_they_arrive(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/live?minDelta=0.01")
+    visit(page, served, "#/live?minDelta=0")
     page.wait_for_selector("[data-state=connected]", timeout=WAIT_MS)
     network = served.network
-    receipt = next(
+    witness = build_world(SMALL).witnesses[0]
+    honest = [
         r
         for r in network.records
         if r["type"] == "receipt" and r["signer"] not in network.stories.faulty_nodes
-    )
-    witness = build_world(SMALL).witnesses[0]
-    blamed = network.names[receipt["signer"]]
-    record = attestation(
-        witness,
-        record_id(receipt),
-        Verdict.INVALID,
-        network.stories.end_ms,
-        fault=FaultParty.NODE,
-        note="the browser test's incident",
-    )
-    assert [r.reason for r in served.services.ingestor.submit([record])] == [None]
-    feed = page.locator("ol[aria-label=Incidents] li")
-    feed.first.wait_for(timeout=WAIT_MS)
-    assert blamed in feed.first.inner_text() and witness.name in feed.first.inner_text()
+    ]
 
+    def attest(receipt: dict[str, Any], verdict: Verdict, fault: FaultParty | None) -> None:
+        record = attestation(
+            witness, record_id(receipt), verdict, network.stories.end_ms, fault=fault
+        )
+        assert [r.reason for r in served.services.ingestor.submit([record])] == [None]
+
+    # A new snapshot: the page subscribed after the one it was opened on, so it sees it.
+    attest(honest[0], Verdict.VALID, None)
     served.services.reputation.recompute()
     changes = page.locator("ol[aria-label='Score changes'] li")
     changes.first.wait_for(timeout=WAIT_MS)
-    assert "→" in changes.first.inner_text()
+    assert "\N{RIGHTWARDS ARROW}" in changes.first.inner_text()
+
+    # Its incidents subscription went out first, so it is listening by now.
+    attest(honest[1], Verdict.INVALID, FaultParty.NODE)
+    feed = page.locator("ol[aria-label=Incidents] li")
+    feed.first.wait_for(timeout=WAIT_MS)
+    blamed = network.names[honest[1]["signer"]]
+    assert blamed in feed.first.inner_text() and witness.name in feed.first.inner_text()
     shoot(page, "live")
     assert traffic.errors == []
 
@@ -317,8 +331,7 @@ def test_search_from_every_page_finds_names_and_ids(
     visit(page, served, "#/choose")
     page.keyboard.press("/")  # the shortcut focuses the search box
     page.keyboard.type("node-")
-    page.keyboard.press("Enter")
-    settle(page)
+    follow(page, lambda: page.keyboard.press("Enter"))
     assert page.title() == "Search: node- · graphsvc"
     found = set(page.locator("main tbody a").all_inner_texts())
     assert found and found <= names_of(served, "node")

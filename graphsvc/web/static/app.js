@@ -30,7 +30,9 @@ function setTitle(title) {
   document.title = title ? `${title} · graphsvc` : "graphsvc";
 }
 
+// When a route has rendered, main's data-ready holds its hash (tests wait for that).
 async function route() {
+  const rendering = window.location.hash;
   const { name, args, params } = parse();
   const page = PAGES[name];
   current?.leave?.();
@@ -47,7 +49,7 @@ async function route() {
   if (!page) {
     setTitle("Not found");
     replace(main, h("h1", {}, "Not found"), problem({ title: "No such page", message: `#/${name}` }));
-    main.dataset.ready = "true";
+    main.dataset.ready = rendering;
     return;
   }
   setTitle(name ? name.charAt(0).toUpperCase() + name.slice(1) : "Overview");
@@ -58,7 +60,7 @@ async function route() {
     if (mine !== generation) return;
     main.append(problem(error));
   }
-  if (mine === generation) main.dataset.ready = "true";
+  if (mine === generation) main.dataset.ready = rendering;
 }
 
 // A new page moves focus to its content, so keyboard and screen-reader users start there.

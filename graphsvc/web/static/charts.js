@@ -45,7 +45,12 @@ export function timeChart(container, title, times, series) {
     const scale = s.scale || "y";
     if (!scales[scale]) {
       scales[scale] = s.range ? { range: s.range } : {};
-      axes.push({ scale, side: axes.length === 1 ? 3 : 1, grid: { show: axes.length === 1 } });
+      axes.push({
+        scale,
+        side: axes.length === 1 ? 3 : 1,
+        grid: { show: axes.length === 1 },
+        values: (u, splits) => splits.map((v) => fmt(s, v)),
+      });
     }
     s.color = PALETTE[i % PALETTE.length];
   });

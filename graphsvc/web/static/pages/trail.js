@@ -42,7 +42,7 @@ export async function render(main, args, params, stale) {
     receipts.map((r) =>
       h(
         "details",
-        { id: "record-" + r.id, class: "record", open: r.id === chosen || receipts.length === 1 },
+        { id: "record-" + r.id, class: "record", open: r.id === chosen },
         h("summary", {}, `receipt ${short(r.id)} · ${r.verdict.toLowerCase()}`),
         h("pre", { tabindex: "0" }, JSON.stringify(r.record, null, 2)),
         r.disputes.length
