@@ -48,7 +48,11 @@ async function route() {
   main.removeAttribute("data-ready");
   if (!page) {
     setTitle("Not found");
-    replace(main, h("h1", {}, "Not found"), problem({ title: "No such page", message: `#/${name}` }));
+    replace(
+      main,
+      h("h1", {}, "Not found"),
+      problem({ title: "No such page", message: `#/${name}` }),
+    );
     main.dataset.ready = rendering;
     return;
   }

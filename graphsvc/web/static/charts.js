@@ -35,7 +35,12 @@ function mount(plot, options, data) {
 export function timeChart(container, title, times, series) {
   const x = times.map((t) => Date.parse(t) / 1000);
   const rows = times.map((t, i) =>
-    h("tr", {}, h("td", {}, t.slice(0, 10)), series.map((s) => h("td", {}, fmt(s, s.values[i])))),
+    h(
+      "tr",
+      {},
+      h("td", {}, t.slice(0, 10)),
+      series.map((s) => h("td", {}, fmt(s, s.values[i]))),
+    ),
   );
   const { figure, plot } = frame(title, x.length, rows, ["date", ...series.map((s) => s.label)]);
   container.append(figure);
@@ -79,14 +84,19 @@ export function timeChart(container, title, times, series) {
 // One value per named category, drawn as bars.
 export function barChart(container, title, labels, values, { label = "", format } = {}) {
   const s = { label, format };
-  const rows = labels.map((name, i) => h("tr", {}, h("td", {}, name), h("td", {}, fmt(s, values[i]))));
+  const rows = labels.map((name, i) =>
+    h("tr", {}, h("td", {}, name), h("td", {}, fmt(s, values[i]))),
+  );
   const { figure, plot } = frame(title, values.length, rows, ["", label]);
   container.append(figure);
   const x = labels.map((_, i) => i);
   mount(
     plot,
     {
-      scales: { x: { time: false, range: [-0.6, labels.length - 0.4] }, y: { range: (u, lo, hi) => [0, hi * 1.1 || 1] } },
+      scales: {
+        x: { time: false, range: [-0.6, labels.length - 0.4] },
+        y: { range: (u, lo, hi) => [0, hi * 1.1 || 1] },
+      },
       axes: [
         { splits: () => x, values: (u, splits) => splits.map((i) => categoryName(u, labels[i])) },
         { values: (u, splits) => splits.map((v) => fmt(s, v)) },

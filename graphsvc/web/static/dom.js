@@ -113,7 +113,15 @@ export function table(headers, rows, caption) {
       "table",
       {},
       caption ? h("caption", {}, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       h("tbody", {}, rows),
     ),
   );
@@ -131,7 +139,9 @@ export function tiles(pairs) {
   return h(
     "div",
     { class: "tiles" },
-    pairs.map(([label, value]) => h("div", { class: "tile" }, h("span", {}, label), h("strong", {}, value))),
+    pairs.map(([label, value]) =>
+      h("div", { class: "tile" }, h("span", {}, label), h("strong", {}, value)),
+    ),
   );
 }
 

@@ -32,17 +32,16 @@ function layout(hash, receipts) {
       tone: TONES[r.verdict],
     });
     edges.push({ from: output, to: receipt, label: "claimed by" });
-    const party = (column, kind, entity, label) => {
-      if (!entity) return null;
-      const key = add(column, kind + ":" + entity.id, {
-        kind,
-        title: kind,
-        text: entity.name || short(entity.id),
-        href: entityHref(entity.id),
-      });
-      return key;
-    };
-    const model = party(2, "model", r.model, "model");
+    const party = (column, kind, entity) =>
+      entity
+        ? add(column, kind + ":" + entity.id, {
+            kind,
+            title: kind,
+            text: entity.name || short(entity.id),
+            href: entityHref(entity.id),
+          })
+        : null;
+    const model = party(2, "model", r.model);
     if (model) edges.push({ from: receipt, to: model, label: "ran" });
     const node = party(2, "node", r.node);
     if (node) edges.push({ from: receipt, to: node, label: "on" });
@@ -118,7 +117,11 @@ export function trailGraph(hash, receipts) {
       h("svg:text", { x: x + 8, y: y + 15, class: "title" }, node.title),
       h("svg:text", { x: x + 8, y: y + 31 }, clip(node.text)),
     );
-    svg.append(node.href ? h("svg:a", { href: node.href, "aria-label": `${node.title}: ${node.text}` }, box) : box);
+    svg.append(
+      node.href
+        ? h("svg:a", { href: node.href, "aria-label": `${node.title}: ${node.text}` }, box)
+        : box,
+    );
   }
   return h("div", { class: "scroll graph" }, svg);
 }

@@ -5,9 +5,23 @@ import { gql } from "../api.js";
 import { entityLink, h, href, loading, num, pct, replace, table } from "../dom.js";
 
 const FIELDS = [
-  { name: "minProofShare", label: "at least this share of receipts with that proof", step: "0.05", min: 0, max: 1, value: "0.6" },
+  {
+    name: "minProofShare",
+    label: "at least this share of receipts with that proof",
+    step: "0.05",
+    min: 0,
+    max: 1,
+    value: "0.6",
+  },
   { name: "minScore", label: "min score (0–100)", step: "1", min: 0, max: 100, value: "0" },
-  { name: "maxFaultRate", label: "max fault rate (0–1)", step: "0.01", min: 0, max: 1, value: "0.02" },
+  {
+    name: "maxFaultRate",
+    label: "max fault rate (0–1)",
+    step: "0.01",
+    min: 0,
+    max: 1,
+    value: "0.02",
+  },
   { name: "minEvidence", label: "min decayed positive evidence", step: "1", min: 0, value: "0" },
 ];
 
@@ -23,14 +37,24 @@ const QUERY = `query Choose($policy: ProviderPolicy!, $first: Int!) {
 
 export async function render(main, args, params, stale) {
   const values = Object.fromEntries(FIELDS.map((f) => [f.name, params.get(f.name) ?? f.value]));
-  const minProof = ["NONE", "TEE", "ZK"].includes(params.get("minProof")) ? params.get("minProof") : "TEE";
+  const minProof = ["NONE", "TEE", "ZK"].includes(params.get("minProof"))
+    ? params.get("minProof")
+    : "TEE";
   replace(
     main,
     h("h1", {}, "Choose a provider"),
-    h("p", {}, "Set the accountability you need; providers that meet it come best first, each with the models that qualify and why."),
+    h(
+      "p",
+      {},
+      "Set the accountability you need; providers that meet it come best first, each with the models that qualify and why.",
+    ),
     form(minProof, values),
   );
-  const results = h("section", { "aria-label": "Providers meeting the policy" }, loading("recommendations"));
+  const results = h(
+    "section",
+    { "aria-label": "Providers meeting the policy" },
+    loading("recommendations"),
+  );
   main.append(results);
   const policy = { minProof };
   for (const f of FIELDS) policy[f.name] = Number(values[f.name]);
@@ -39,7 +63,11 @@ export async function render(main, args, params, stale) {
   const found = data.recommendProviders;
   replace(
     results,
-    h("h2", {}, found.length ? `${found.length} providers meet it` : "No provider meets this policy"),
+    h(
+      "h2",
+      {},
+      found.length ? `${found.length} providers meet it` : "No provider meets this policy",
+    ),
     found.map((p) => offer(p, policy)),
   );
   return "Choose a provider";
@@ -53,10 +81,30 @@ function form(minProof, values) {
       "label",
       {},
       "minimum proof ",
-      h("select", { name: "minProof" }, ["NONE", "TEE", "ZK"].map((p) => h("option", { value: p, selected: p === minProof }, p === "NONE" ? "none needed" : p))),
+      h(
+        "select",
+        { name: "minProof" },
+        ["NONE", "TEE", "ZK"].map((p) =>
+          h("option", { value: p, selected: p === minProof }, p === "NONE" ? "none needed" : p),
+        ),
+      ),
     ),
     FIELDS.map((f) =>
-      h("label", {}, f.label + " ", h("input", { type: "number", name: f.name, step: f.step, min: f.min, max: f.max, value: values[f.name], required: true, inputmode: "decimal" })),
+      h(
+        "label",
+        {},
+        f.label + " ",
+        h("input", {
+          type: "number",
+          name: f.name,
+          step: f.step,
+          min: f.min,
+          max: f.max,
+          value: values[f.name],
+          required: true,
+          inputmode: "decimal",
+        }),
+      ),
     ),
     h("button", { type: "submit" }, "Recommend"),
   );
@@ -74,14 +122,23 @@ function offer(provider, policy) {
   return h(
     "article",
     { class: "card offer" },
-    h("h3", {}, entityLink(rep.entity), " ", h("span", { class: "muted" }, `score ${num(rep.score)}`)),
+    h(
+      "h3",
+      {},
+      entityLink(rep.entity),
+      " ",
+      h("span", { class: "muted" }, `score ${num(rep.score)}`),
+    ),
     h(
       "p",
       {},
       "Passed: ",
       check(rep.score >= policy.minScore, `score ${num(rep.score)} ≥ ${num(policy.minScore, 0)}`),
       "; ",
-      check(rep.faultRate <= policy.maxFaultRate, `fault rate ${pct(rep.faultRate)} ≤ ${pct(policy.maxFaultRate)}`),
+      check(
+        rep.faultRate <= policy.maxFaultRate,
+        `fault rate ${pct(rep.faultRate)} ≤ ${pct(policy.maxFaultRate)}`,
+      ),
       `; ${provider.models.length} qualifying model${provider.models.length === 1 ? "" : "s"}.`,
     ),
     table(
@@ -91,10 +148,34 @@ function offer(provider, policy) {
           "tr",
           {},
           h("td", {}, entityLink(m.reputation.entity)),
-          h("td", {}, check(m.proofs.shareAtLeastMinProof >= policy.minProofShare, `${pct(m.proofs.shareAtLeastMinProof)} ≥ ${pct(policy.minProofShare, 0)}`), h("br"), h("small", { class: "muted" }, `TEE ${m.proofs.tee} · zk ${m.proofs.zk} · none ${m.proofs.none}`)),
+          h(
+            "td",
+            {},
+            check(
+              m.proofs.shareAtLeastMinProof >= policy.minProofShare,
+              `${pct(m.proofs.shareAtLeastMinProof)} ≥ ${pct(policy.minProofShare, 0)}`,
+            ),
+            h("br"),
+            h(
+              "small",
+              { class: "muted" },
+              `TEE ${m.proofs.tee} · zk ${m.proofs.zk} · none ${m.proofs.none}`,
+            ),
+          ),
           h("td", {}, check(m.reputation.score >= policy.minScore, num(m.reputation.score))),
-          h("td", {}, check(m.reputation.faultRate <= policy.maxFaultRate, pct(m.reputation.faultRate))),
-          h("td", {}, check(m.reputation.positiveEvidence >= policy.minEvidence, num(m.reputation.positiveEvidence, 1))),
+          h(
+            "td",
+            {},
+            check(m.reputation.faultRate <= policy.maxFaultRate, pct(m.reputation.faultRate)),
+          ),
+          h(
+            "td",
+            {},
+            check(
+              m.reputation.positiveEvidence >= policy.minEvidence,
+              num(m.reputation.positiveEvidence, 1),
+            ),
+          ),
         ),
       ),
     ),

@@ -58,7 +58,11 @@ export async function render(main, args, params, stale) {
   if (stale()) return null;
   const entity = data.entity;
   if (!entity) {
-    replace(main, h("h1", {}, "Unknown entity"), notFound(`No provider, model, node, witness or requester has the id "${id}".`));
+    replace(
+      main,
+      h("h1", {}, "Unknown entity"),
+      notFound(`No provider, model, node, witness or requester has the id "${id}".`),
+    );
     return "Unknown entity";
   }
   const rep = entity.reputation;
@@ -78,13 +82,18 @@ export async function render(main, args, params, stale) {
   if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
-    related(card(grid, entity.kind === "PROVIDER" ? "Its models" : "Its provider"), entity, catalogue);
+    related(
+      card(grid, entity.kind === "PROVIDER" ? "Its models" : "Its provider"),
+      entity,
+      catalogue,
+    );
   }
   return `${entity.name} (${kindLabel(entity.kind).toLowerCase()})`;
 }
 
 function standing(rep) {
-  if (!rep) return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
+  if (!rep)
+    return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
   return tiles([
     ["score", num(rep.score)],
     ["rank", `#${rep.rank}`],
@@ -100,17 +109,35 @@ function history(section, points) {
     section.append(h("p", { class: "state" }, "No snapshot has scored it yet."));
     return;
   }
-  timeChart(section, "Score (left) and fault rate (right) at each snapshot", points.map((p) => p.asOf), [
-    { label: "score", values: points.map((p) => p.score), range: [0, 100], format: (v) => num(v) },
-    { label: "fault rate", values: points.map((p) => p.faultRate), scale: "rate", range: [0, 1], format: (v) => pct(v) },
-  ]);
+  timeChart(
+    section,
+    "Score (left) and fault rate (right) at each snapshot",
+    points.map((p) => p.asOf),
+    [
+      {
+        label: "score",
+        values: points.map((p) => p.score),
+        range: [0, 100],
+        format: (v) => num(v),
+      },
+      {
+        label: "fault rate",
+        values: points.map((p) => p.faultRate),
+        scale: "rate",
+        range: [0, 1],
+        format: (v) => pct(v),
+      },
+    ],
+  );
 }
 
 // The breakdown names its sources by id; one compare() call turns them into names.
 async function sourceNames(rep) {
   const b = rep?.breakdown;
   if (!b) return new Map();
-  const ids = [...new Set([...(b.incoming || []), ...(b.faults || [])].map((x) => x.source).filter(Boolean))];
+  const ids = [
+    ...new Set([...(b.incoming || []), ...(b.faults || [])].map((x) => x.source).filter(Boolean)),
+  ];
   if (!ids.length) return new Map();
   const found = (await gql(NAMES, { ids })).compare;
   return new Map(found.filter(Boolean).map((r) => [r.entity.id, r.entity]));
@@ -122,28 +149,51 @@ function breakdown(section, rep, names) {
     section.append(h("p", { class: "state" }, "No breakdown: not scored yet."));
     return;
   }
-  const source = (id) => (id ? entityLink(names.get(id), short(id)) : h("em", {}, "trusted seeds (teleport)"));
+  const source = (id) =>
+    id ? entityLink(names.get(id), short(id)) : h("em", {}, "trusted seeds (teleport)");
   section.append(
     h("h3", {}, "Where its mass comes from"),
     table(
       ["from", "kind", "channel", "share"],
       (b.incoming || []).map((x) =>
-        h("tr", {}, h("td", {}, source(x.source)), h("td", {}, x.kind || "–"), h("td", {}, x.channel), h("td", { class: "n" }, pct(x.share))),
+        h(
+          "tr",
+          {},
+          h("td", {}, source(x.source)),
+          h("td", {}, x.kind || "–"),
+          h("td", {}, x.channel),
+          h("td", { class: "n" }, pct(x.share)),
+        ),
       ),
     ),
     b.incomingOtherShare > 0
-      ? h("p", { class: "muted" }, `${pct(b.incomingOtherShare)} more from ${count(b.incomingSources - (b.incoming || []).length)} other sources.`)
+      ? h(
+          "p",
+          { class: "muted" },
+          `${pct(b.incomingOtherShare)} more from ${count(b.incomingSources - (b.incoming || []).length)} other sources.`,
+        )
       : null,
     h("h3", {}, "Faults applied"),
     (b.faults || []).length
       ? table(
           ["blamed by", "cause", "weight", "events"],
           b.faults.map((f) =>
-            h("tr", {}, h("td", {}, source(f.source)), h("td", {}, f.cause.replaceAll("_", " ")), h("td", { class: "n" }, num(f.weight, 2)), h("td", { class: "n" }, count(f.events))),
+            h(
+              "tr",
+              {},
+              h("td", {}, source(f.source)),
+              h("td", {}, f.cause.replaceAll("_", " ")),
+              h("td", { class: "n" }, num(f.weight, 2)),
+              h("td", { class: "n" }, count(f.events)),
+            ),
           ),
         )
       : h("p", {}, "None."),
-    h("p", { class: "muted" }, `Penalty φ = ${num(rep.phi, 3)} (positive evidence ${num(rep.positiveEvidence, 2)}, fault weight ${num(rep.faultWeight, 2)}).`),
+    h(
+      "p",
+      { class: "muted" },
+      `Penalty φ = ${num(rep.phi, 3)} (positive evidence ${num(rep.positiveEvidence, 2)}, fault weight ${num(rep.faultWeight, 2)}).`,
+    ),
   );
 }
 
@@ -162,9 +212,25 @@ function incidents(section, entity) {
             h("td", {}, h("a", { href: incidentHref(i.party?.id ?? entity.id, i) }, when(i.ts))),
             h("td", {}, statusBadge(i.status)),
             // A provider's incidents blame its models: name which one.
-            h("td", {}, i.party && i.party.id !== entity.id ? entityLink(i.party) : i.fault.toLowerCase()),
+            h(
+              "td",
+              {},
+              i.party && i.party.id !== entity.id ? entityLink(i.party) : i.fault.toLowerCase(),
+            ),
             h("td", {}, entityLink(i.witness)),
-            h("td", {}, i.receipt ? h("a", { href: trailHref(i.receipt.output.hash, i.receipt.id) }, short(i.receipt.id), " ", verdictBadge(i.receipt.verdict)) : "–"),
+            h(
+              "td",
+              {},
+              i.receipt
+                ? h(
+                    "a",
+                    { href: trailHref(i.receipt.output.hash, i.receipt.id) },
+                    short(i.receipt.id),
+                    " ",
+                    verdictBadge(i.receipt.verdict),
+                  )
+                : "–",
+            ),
           ),
         ),
         `The ${list.length} newest incidents and the receipts they concern`,
@@ -173,8 +239,17 @@ function incidents(section, entity) {
   }
   // The API has no list of an entity's receipts yet (issue 11); these come from incidents.
   if (entity.kind === "MODEL" && list.length) {
-    const nodes = new Map(list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]));
-    section.append(h("p", {}, "Nodes that ran it in these receipts: ", [...nodes.values()].map((n, k) => [k ? ", " : "", entityLink(n)])));
+    const nodes = new Map(
+      list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]),
+    );
+    section.append(
+      h(
+        "p",
+        {},
+        "Nodes that ran it in these receipts: ",
+        [...nodes.values()].map((n, k) => [k ? ", " : "", entityLink(n)]),
+      ),
+    );
   }
 }
 
@@ -190,7 +265,18 @@ function related(section, entity, catalogue) {
       table(
         ["model", "score", "fault rate", "receipts (TEE / zk / none)"],
         models.map((m) =>
-          h("tr", {}, h("td", {}, entityLink(m.reputation.entity)), h("td", { class: "n" }, num(m.reputation.score)), h("td", { class: "n" }, pct(m.reputation.faultRate)), h("td", { class: "n" }, `${count(m.proofs.tee)} / ${count(m.proofs.zk)} / ${count(m.proofs.none)}`)),
+          h(
+            "tr",
+            {},
+            h("td", {}, entityLink(m.reputation.entity)),
+            h("td", { class: "n" }, num(m.reputation.score)),
+            h("td", { class: "n" }, pct(m.reputation.faultRate)),
+            h(
+              "td",
+              { class: "n" },
+              `${count(m.proofs.tee)} / ${count(m.proofs.zk)} / ${count(m.proofs.none)}`,
+            ),
+          ),
         ),
       ),
     );

@@ -44,7 +44,11 @@ export async function render(main, args, params, stale) {
   if (stale()) return null;
   const incident = data.entity?.incidents.find((i) => i.id === id);
   if (!incident) {
-    replace(main, h("h1", {}, "Unknown incident"), notFound(`No incident "${id}" blames "${party}".`));
+    replace(
+      main,
+      h("h1", {}, "Unknown incident"),
+      notFound(`No incident "${id}" blames "${party}".`),
+    );
     return "Unknown incident";
   }
   const r = incident.receipt;
@@ -86,10 +90,21 @@ export async function render(main, args, params, stale) {
     table(
       ["witness", "verdict", "fault", "when"],
       r.attestations.map((a) =>
-        h("tr", {}, h("td", {}, entityLink(a.witness)), h("td", {}, verdictBadge(a.verdict)), h("td", {}, a.fault ? a.fault.toLowerCase() : "–"), h("td", {}, when(a.ts))),
+        h(
+          "tr",
+          {},
+          h("td", {}, entityLink(a.witness)),
+          h("td", {}, verdictBadge(a.verdict)),
+          h("td", {}, a.fault ? a.fault.toLowerCase() : "–"),
+          h("td", {}, when(a.ts)),
+        ),
       ),
     ),
-    h("p", {}, h("a", { class: "button", href: trailHref(r.output.hash, r.id) }, "The output's trail →")),
+    h(
+      "p",
+      {},
+      h("a", { class: "button", href: trailHref(r.output.hash, r.id) }, "The output's trail →"),
+    ),
   );
   return `Incident against ${incident.party?.name}`;
 }

@@ -1,7 +1,19 @@
 // Leaderboards per kind: filters, order, page size and paging, all kept in the URL.
 
 import { gql } from "../api.js";
-import { KINDS, entityLink, h, href, loading, notFound, num, pct, plural, replace, table } from "../dom.js";
+import {
+  KINDS,
+  entityLink,
+  h,
+  href,
+  loading,
+  notFound,
+  num,
+  pct,
+  plural,
+  replace,
+  table,
+} from "../dom.js";
 
 const ORDERS = { BEST_FIRST: "best first", WORST_FIRST: "worst first" };
 const FILTERS = [
@@ -26,15 +38,20 @@ export async function render(main, args, params, stale) {
   const title = `${KINDS.includes(kind) ? plural(kind) : kind} leaderboard`;
   replace(main, h("h1", {}, title), tabs(kind));
   if (!KINDS.includes(kind)) {
-    main.append(notFound(`There is no kind "${args[0]}"; the kinds are ${KINDS.map(plural).join(", ")}.`));
+    main.append(
+      notFound(`There is no kind "${args[0]}"; the kinds are ${KINDS.map(plural).join(", ")}.`),
+    );
     return "Unknown kind";
   }
   const order = ORDERS[params.get("order")] ? params.get("order") : "BEST_FIRST";
-  const first = SIZES.includes(Number(params.get("first"))) ? Number(params.get("first")) : SIZES[0];
+  const first = SIZES.includes(Number(params.get("first")))
+    ? Number(params.get("first"))
+    : SIZES[0];
   const filter = {};
   for (const f of FILTERS) {
     const value = params.get(f.name);
-    if (value !== null && value !== "" && !Number.isNaN(Number(value))) filter[f.name] = Number(value);
+    if (value !== null && value !== "" && !Number.isNaN(Number(value)))
+      filter[f.name] = Number(value);
   }
   main.append(controls(kind, order, first, filter));
   const results = h("div", {}, loading("the leaderboard"));
@@ -58,7 +75,11 @@ function tabs(active) {
     "nav",
     { class: "tabs", "aria-label": "Kinds" },
     KINDS.map((k) =>
-      h("a", { href: href(["leaderboard", k]), "aria-current": k === active ? "page" : null }, plural(k)),
+      h(
+        "a",
+        { href: href(["leaderboard", k]), "aria-current": k === active ? "page" : null },
+        plural(k),
+      ),
     ),
   );
 }
@@ -71,23 +92,39 @@ function controls(kind, order, first, filter) {
       "label",
       {},
       "order ",
-      h("select", { name: "order" }, Object.entries(ORDERS).map(([value, text]) =>
-        h("option", { value, selected: value === order }, text),
-      )),
+      h(
+        "select",
+        { name: "order" },
+        Object.entries(ORDERS).map(([value, text]) =>
+          h("option", { value, selected: value === order }, text),
+        ),
+      ),
     ),
     FILTERS.map((f) =>
       h(
         "label",
         {},
         f.label + " ",
-        h("input", { type: "number", name: f.name, step: f.step, min: f.min, max: f.max, value: filter[f.name] ?? "", inputmode: "decimal" }),
+        h("input", {
+          type: "number",
+          name: f.name,
+          step: f.step,
+          min: f.min,
+          max: f.max,
+          value: filter[f.name] ?? "",
+          inputmode: "decimal",
+        }),
       ),
     ),
     h(
       "label",
       {},
       "per page ",
-      h("select", { name: "first" }, SIZES.map((n) => h("option", { value: n, selected: n === first }, n))),
+      h(
+        "select",
+        { name: "first" },
+        SIZES.map((n) => h("option", { value: n, selected: n === first }, n)),
+      ),
     ),
     h("button", { type: "submit" }, "Apply"),
   );
@@ -109,7 +146,13 @@ function rows(items) {
         {},
         h("td", { class: "n" }, r.rank),
         h("td", {}, entityLink(r.entity)),
-        h("td", { class: "n" }, h("meter", { min: 0, max: 100, value: r.score, "aria-hidden": "true" }), " ", num(r.score)),
+        h(
+          "td",
+          { class: "n" },
+          h("meter", { min: 0, max: 100, value: r.score, "aria-hidden": "true" }),
+          " ",
+          num(r.score),
+        ),
         h("td", { class: "n" }, num(r.percentile, 0)),
         h("td", { class: "n" }, pct(r.faultRate)),
         h("td", { class: "n" }, num(r.confidence, 2)),
@@ -126,20 +169,44 @@ function pager(kind, params, page, from, first) {
   if (params.get("after") || from > 1) {
     const previous = back.slice(0, -1);
     links.push(
-      h("a", {
-        href: href(["leaderboard", kind], { ...base, after: back.at(-1) === "-" ? "" : back.at(-1), back: previous.join(","), from: Math.max(1, from - first) }),
-        rel: "prev",
-      }, "← previous"),
+      h(
+        "a",
+        {
+          href: href(["leaderboard", kind], {
+            ...base,
+            after: back.at(-1) === "-" ? "" : back.at(-1),
+            back: previous.join(","),
+            from: Math.max(1, from - first),
+          }),
+          rel: "prev",
+        },
+        "← previous",
+      ),
     );
   }
   const to = from + page.items.length - 1;
-  links.push(h("span", {}, page.items.length ? `${from}–${to} of ${page.totalCount}` : `0 of ${page.totalCount}`));
+  links.push(
+    h(
+      "span",
+      {},
+      page.items.length ? `${from}–${to} of ${page.totalCount}` : `0 of ${page.totalCount}`,
+    ),
+  );
   if (page.pageInfo.hasNextPage) {
     links.push(
-      h("a", {
-        href: href(["leaderboard", kind], { ...base, after: page.pageInfo.endCursor, back: [...back, params.get("after") || "-"].join(","), from: to + 1 }),
-        rel: "next",
-      }, "next →"),
+      h(
+        "a",
+        {
+          href: href(["leaderboard", kind], {
+            ...base,
+            after: page.pageInfo.endCursor,
+            back: [...back, params.get("after") || "-"].join(","),
+            from: to + 1,
+          }),
+          rel: "next",
+        },
+        "next →",
+      ),
     );
   }
   return h("nav", { class: "pager", "aria-label": "Pages" }, links);

@@ -29,7 +29,8 @@ export function leave() {
 let state = null;
 function onState(event) {
   if (!state) return;
-  state.textContent = event.detail === "connected" ? "connected: waiting for news" : "reconnecting…";
+  state.textContent =
+    event.detail === "connected" ? "connected: waiting for news" : "reconnecting…";
   state.dataset.state = event.detail;
 }
 
@@ -43,13 +44,31 @@ export async function render(main, args, params, stale) {
   replace(
     main,
     h("h1", {}, "Live"),
-    h("p", {}, "Live connection: ", state, `. Score changes of ${num(minDelta, 2)} points or more.`),
+    h(
+      "p",
+      {},
+      "Live connection: ",
+      state,
+      `. Score changes of more than ${num(minDelta, 2)} points.`,
+    ),
     errors,
     h(
       "div",
       { class: "grid" },
-      h("section", { class: "card" }, h("h2", {}, "Incidents"), incidents, empty(incidents, "No incident since you opened this page.")),
-      h("section", { class: "card" }, h("h2", {}, "Score changes"), changes, empty(changes, "No new snapshot since you opened this page.")),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Incidents"),
+        incidents,
+        empty(incidents, "No incident since you opened this page."),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h2", {}, "Score changes"),
+        changes,
+        empty(changes, "No new snapshot since you opened this page."),
+      ),
     ),
   );
   const after = (await gql(NEWEST)).networkStats.snapshot?.id ?? null;
@@ -57,18 +76,56 @@ export async function render(main, args, params, stale) {
   window.addEventListener("graphsvc:ws", onState);
   const onError = (error) => replace(errors, problem(error));
   stops.push(
-    subscribe(INCIDENTS, {}, {
-      next: ({ incidents: i }) =>
-        push(incidents, h("li", {}, h("a", { href: incidentHref(i.party.id, i) }, when(i.ts)), " ", statusBadge(i.status), " ", entityLink(i.party), ` (${i.fault.toLowerCase()}) blamed by `, entityLink(i.witness))),
-      error: onError,
-    }),
-    subscribe(CHANGES, { minDelta, after }, {
-      next: ({ scoreChanges: c }) => {
-        const delta = c.after - (c.before ?? 0);
-        push(changes, h("li", {}, entityLink(c.reputation.entity), ` ${c.reputation.entity.kind.toLowerCase()}: `, c.before === null ? "new" : num(c.before), " → ", h("strong", {}, num(c.after)), h("span", { class: delta < 0 ? "fail" : "pass" }, ` (${delta >= 0 ? "+" : ""}${num(delta)})`), ` · rank ${c.reputation.rank} · ${when(c.reputation.asOf)}`));
+    subscribe(
+      INCIDENTS,
+      {},
+      {
+        next: ({ incidents: i }) =>
+          push(
+            incidents,
+            h(
+              "li",
+              {},
+              h("a", { href: incidentHref(i.party.id, i) }, when(i.ts)),
+              " ",
+              statusBadge(i.status),
+              " ",
+              entityLink(i.party),
+              ` (${i.fault.toLowerCase()}) blamed by `,
+              entityLink(i.witness),
+            ),
+          ),
+        error: onError,
       },
-      error: onError,
-    }),
+    ),
+    subscribe(
+      CHANGES,
+      { minDelta, after },
+      {
+        next: ({ scoreChanges: c }) => {
+          const delta = c.after - (c.before ?? 0);
+          push(
+            changes,
+            h(
+              "li",
+              {},
+              entityLink(c.reputation.entity),
+              ` ${c.reputation.entity.kind.toLowerCase()}: `,
+              c.before === null ? "new" : num(c.before),
+              " → ",
+              h("strong", {}, num(c.after)),
+              h(
+                "span",
+                { class: delta < 0 ? "fail" : "pass" },
+                ` (${delta >= 0 ? "+" : ""}${num(delta, 2)})`,
+              ),
+              ` · rank ${c.reputation.rank} · ${when(c.reputation.asOf)}`,
+            ),
+          );
+        },
+        error: onError,
+      },
+    ),
   );
   return "Live";
 }

@@ -93,7 +93,9 @@ function recordsPerDay(card, snapshots) {
     rates.push((ordered[i].records - ordered[i - 1].records) / days);
   }
   if (!times.length) {
-    card.append(h("p", { class: "muted" }, "Needs two snapshots; there are " + ordered.length + "."));
+    card.append(
+      h("p", { class: "muted" }, "Needs two snapshots; there are " + ordered.length + "."),
+    );
     return;
   }
   timeChart(card, "Records stored per day, between snapshots", times, [
@@ -121,7 +123,11 @@ function proofMix(card, providers, stats) {
       {},
       `${count(stats.disputes)} disputes: ${pct(disputed, 2)} of receipts were challenged by `,
       "their requester. ",
-      h("a", { href: href(["leaderboard", "REQUESTER"], { order: "WORST_FIRST" }) }, "Requesters with the most faults"),
+      h(
+        "a",
+        { href: href(["leaderboard", "REQUESTER"], { order: "WORST_FIRST" }) },
+        "Requesters with the most faults",
+      ),
       " include those whose disputes were rejected.",
     ),
   );
@@ -142,6 +148,14 @@ function worstNodes(card, items) {
         ),
       ),
     ),
-    h("p", {}, h("a", { href: href(["leaderboard", "NODE"], { order: "WORST_FIRST" }) }, "All nodes, worst first →")),
+    h(
+      "p",
+      {},
+      h(
+        "a",
+        { href: href(["leaderboard", "NODE"], { order: "WORST_FIRST" }) },
+        "All nodes, worst first →",
+      ),
+    ),
   );
 }

@@ -27,7 +27,11 @@ export async function render(main, args, params, stale) {
   const data = await gql(QUERY, { hash });
   if (stale()) return null;
   if (!data.output) {
-    replace(main, h("h1", {}, "Unknown output"), notFound(`No receipt claims the output "${hash}".`));
+    replace(
+      main,
+      h("h1", {}, "Unknown output"),
+      notFound(`No receipt claims the output "${hash}".`),
+    );
     return "Unknown output";
   }
   const receipts = data.output.receipts;
