@@ -164,7 +164,8 @@ def follow(page: Page, action: Callable[[], None]) -> None:
 
 def shoot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))  # what the window shows, not all of it
+    # What the window shows, not the whole page; no animation caught halfway.
+    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
 
 
 def names_of(served: Served, kind: str) -> set[str]:
@@ -359,9 +360,15 @@ def test_unknown_ids_and_a_store_that_is_down_say_so(
             json={"data": None, "errors": [{"message": "Unexpected error."}]}
         ),
     )
-    page.route("**/readyz", lambda route: route.fulfill(status=503, json={"status": "unavailable"}))
+    page.route(
+        "**/readyz",
+        lambda route: route.fulfill(
+            status=503, json={"status": "unavailable", "cause": "store unreachable"}
+        ),
+    )
     visit(page, served, "#/leaderboard/MODEL")
-    assert "The graph store is not answering" in page.locator("[role=alert]").inner_text()
+    alert = page.locator("[role=alert]").inner_text()
+    assert "The graph store is not answering" in alert and "store unreachable" in alert
     assert traffic.errors == []
 
 

@@ -10,11 +10,14 @@ export class ApiError extends Error {
   }
 }
 
-const STORE_DOWN = new ApiError(
-  "The graph store is not answering",
-  "graphsvc is running but cannot reach its store (GET /readyz says so). " +
-    "The page will work again once the store is back; try reloading in a moment.",
-);
+// 503 from /readyz: the store does not answer (its body names the cause).
+function storeDown(cause) {
+  return new ApiError(
+    "The graph store is not answering",
+    `graphsvc is running but its store is not ready (GET /readyz: ${cause}). ` +
+      "The page will work again once the store is back; try reloading in a moment.",
+  );
+}
 
 const SERVER_GONE = new ApiError(
   "graphsvc is not answering",
@@ -25,7 +28,10 @@ const SERVER_GONE = new ApiError(
 async function explain(fallback) {
   try {
     const ready = await fetch(new URL("readyz", document.baseURI));
-    if (ready.status === 503) return STORE_DOWN;
+    if (ready.status === 503) {
+      const body = await ready.json().catch(() => ({}));
+      return storeDown(body.cause || body.status || "unavailable");
+    }
   } catch {
     return SERVER_GONE;
   }
@@ -54,7 +60,8 @@ export async function gql(query, variables = {}) {
   }
   if (body.errors && body.errors.length) {
     const message = messages(body.errors);
-    const masked = body.errors.some((e) => e.message === "Unexpected error.");
+    // Internal errors reach the client masked as "Unexpected error." (maybe with more).
+    const masked = body.errors.some((e) => e.message.startsWith("Unexpected error"));
     throw masked
       ? await explain(new ApiError("The server failed", message))
       : new ApiError("The request was refused", message);
