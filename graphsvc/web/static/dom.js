@@ -145,6 +145,47 @@ export function tiles(pairs) {
   );
 }
 
+// A form whose fields live in the URL: submitting it opens `path` with their values.
+// fields: {name, label, choices: [[value, text]]} for a select, or a number input's
+// {name, label, step, min, max}; values: the current value of each, by name.
+export function urlForm(path, { label, button, fields, values, required = false, extraClass }) {
+  const field = (f) =>
+    h(
+      "label",
+      {},
+      f.label + " ",
+      f.choices
+        ? h(
+            "select",
+            { name: f.name },
+            f.choices.map(([value, text]) =>
+              h("option", { value, selected: String(value) === String(values[f.name]) }, text),
+            ),
+          )
+        : h("input", {
+            type: "number",
+            name: f.name,
+            step: f.step,
+            min: f.min,
+            max: f.max,
+            value: values[f.name] ?? "",
+            required,
+            inputmode: "decimal",
+          }),
+    );
+  const form = h(
+    "form",
+    { class: `controls ${extraClass || ""}`, "aria-label": label },
+    fields.map(field),
+    h("button", { type: "submit" }, button),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    window.location.hash = href(path, Object.fromEntries(new FormData(form)));
+  });
+  return form;
+}
+
 export function badge(text, tone) {
   return h("span", { class: `badge ${tone || ""}` }, text);
 }

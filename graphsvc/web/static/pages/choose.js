@@ -2,7 +2,7 @@
 // for every provider and model the figures that made it pass.
 
 import { gql } from "../api.js";
-import { entityLink, h, href, loading, num, pct, replace, table } from "../dom.js";
+import { entityLink, h, loading, num, pct, replace, table, urlForm } from "../dom.js";
 
 const FIELDS = [
   {
@@ -74,45 +74,15 @@ export async function render(main, args, params, stale) {
 }
 
 function form(minProof, values) {
-  const el = h(
-    "form",
-    { class: "controls policy", "aria-label": "Accountability policy" },
-    h(
-      "label",
-      {},
-      "minimum proof ",
-      h(
-        "select",
-        { name: "minProof" },
-        ["NONE", "TEE", "ZK"].map((p) =>
-          h("option", { value: p, selected: p === minProof }, p === "NONE" ? "none needed" : p),
-        ),
-      ),
-    ),
-    FIELDS.map((f) =>
-      h(
-        "label",
-        {},
-        f.label + " ",
-        h("input", {
-          type: "number",
-          name: f.name,
-          step: f.step,
-          min: f.min,
-          max: f.max,
-          value: values[f.name],
-          required: true,
-          inputmode: "decimal",
-        }),
-      ),
-    ),
-    h("button", { type: "submit" }, "Recommend"),
-  );
-  el.addEventListener("submit", (event) => {
-    event.preventDefault();
-    window.location.hash = href(["choose"], Object.fromEntries(new FormData(el)));
+  const proofs = ["NONE", "TEE", "ZK"].map((p) => [p, p === "NONE" ? "none needed" : p]);
+  return urlForm(["choose"], {
+    label: "Accountability policy",
+    button: "Recommend",
+    fields: [{ name: "minProof", label: "minimum proof", choices: proofs }, ...FIELDS],
+    values: { ...values, minProof },
+    required: true,
+    extraClass: "policy",
   });
-  return el;
 }
 
 const check = (ok, text) => h("span", { class: ok ? "pass" : "fail" }, ok ? "✓ " : "✗ ", text);

@@ -13,6 +13,7 @@ import {
   plural,
   replace,
   table,
+  urlForm,
 } from "../dom.js";
 
 const ORDERS = { BEST_FIRST: "best first", WORST_FIRST: "worst first" };
@@ -85,55 +86,16 @@ function tabs(active) {
 }
 
 function controls(kind, order, first, filter) {
-  const form = h(
-    "form",
-    { class: "controls", "aria-label": "Filters and order" },
-    h(
-      "label",
-      {},
-      "order ",
-      h(
-        "select",
-        { name: "order" },
-        Object.entries(ORDERS).map(([value, text]) =>
-          h("option", { value, selected: value === order }, text),
-        ),
-      ),
-    ),
-    FILTERS.map((f) =>
-      h(
-        "label",
-        {},
-        f.label + " ",
-        h("input", {
-          type: "number",
-          name: f.name,
-          step: f.step,
-          min: f.min,
-          max: f.max,
-          value: filter[f.name] ?? "",
-          inputmode: "decimal",
-        }),
-      ),
-    ),
-    h(
-      "label",
-      {},
-      "per page ",
-      h(
-        "select",
-        { name: "first" },
-        SIZES.map((n) => h("option", { value: n, selected: n === first }, n)),
-      ),
-    ),
-    h("button", { type: "submit" }, "Apply"),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const values = Object.fromEntries(new FormData(form));
-    window.location.hash = href(["leaderboard", kind], values);
+  return urlForm(["leaderboard", kind], {
+    label: "Filters and order",
+    button: "Apply",
+    fields: [
+      { name: "order", label: "order", choices: Object.entries(ORDERS) },
+      ...FILTERS,
+      { name: "first", label: "per page", choices: SIZES.map((n) => [n, n]) },
+    ],
+    values: { ...filter, order, first },
   });
-  return form;
 }
 
 function rows(items) {
