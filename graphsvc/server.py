@@ -25,7 +25,6 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
         server = uvicorn.Server(config)
         with services.background:
-            print(
-                f"graphsvc: GraphQL at http://{settings.host}:{settings.port}/graphql", flush=True
-            )
+            url = f"http://{settings.host}:{settings.port}"
+            print(f"graphsvc: dashboard at {url}/, GraphQL at {url}/graphql", flush=True)
             server.run()

@@ -15,3 +15,10 @@ def readme_block(defines: str) -> str:
     if len(found) != 1:
         raise LookupError(f"README.md has {len(found)} python blocks defining {defines}")
     return found[0]
+
+
+def readme_demo_queries() -> list[str]:
+    """The GraphQL blocks of the README's demo section, in order."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## The demo") : text.index("## Records")]
+    return re.findall(r"```graphql\n(.*?)```", section, re.S)

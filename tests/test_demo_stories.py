@@ -179,13 +179,9 @@ def test_graphql_shows_the_stories(demo: Demo) -> None:
 
 
 def test_the_readme_demo_queries_answer(demo: Demo) -> None:
-    import re
+    from tests.readme import readme_demo_queries
 
-    from tests.readme import README
-
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## The demo") : text.index("## Records")]
-    queries = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    queries = readme_demo_queries()
     assert len(queries) == 9
     with TestClient(create_app(demo.services)) as client:
         for query in queries:

@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, bulk NDJSON ingest, health and metrics."""
+"""The ASGI application: GraphQL at /graphql, bulk NDJSON ingest, health and metrics, and
+the packaged web front end (the dashboard at /, GraphiQL at /graphql in a browser)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -22,9 +29,10 @@ from graphsvc.api.schema import build_schema
 from graphsvc.domain.outcomes import RecordResult
 from graphsvc.metrics import Metrics
 from graphsvc.services import Services
+from graphsvc.web import site
 
 BULK_CHUNK = 1_000
-ROUTES = frozenset({"/graphql", "/records", "/healthz", "/readyz", "/metrics"})
+ROUTES = frozenset({"/", "/graphql", "/records", "/healthz", "/readyz", "/metrics"})
 
 
 class _GraphQL(GraphQL[Context, None]):
@@ -34,6 +42,10 @@ class _GraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(self.services, request)
+
+    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
+        # Strawberry's own page loads React and GraphiQL from a CDN; ours is packaged.
+        return site.render_graphiql()
 
 
 class RequestTimer:
@@ -128,6 +140,7 @@ def create_app(services: Services) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *site.routes(),
         ],
         middleware=[
             Middleware(RequestTimer, histogram=metrics.requests),

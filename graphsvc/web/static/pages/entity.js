@@ -1,0 +1,291 @@
+// One entity: its standing now, its score history, why (the breakdown, with names), the
+// incidents blamed on it with their receipts, and its models or provider.
+
+import { gql } from "../api.js";
+import { timeChart } from "../charts.js";
+import {
+  card,
+  count,
+  entityLink,
+  h,
+  incidentHref,
+  kindLabel,
+  loading,
+  notFound,
+  num,
+  pct,
+  replace,
+  short,
+  statusBadge,
+  table,
+  tiles,
+  trailHref,
+  verdictBadge,
+  when,
+} from "../dom.js";
+
+const QUERY = `query Entity($id: ID!) {
+  entity(id: $id) {
+    id kind name registeredAt
+    reputation {
+      score rank percentile mass faultRate confidence positiveEvidence faultWeight phi
+      breakdown asOf
+    }
+    scoreHistory { asOf score rank faultRate }
+    incidents(first: 20) {
+      id ts status fault note
+      party { id name }
+      witness { id name }
+      receipt { id ts verdict output { hash } node { id name } model { id name } }
+    }
+  }
+}`;
+
+const NAMES = `query Names($ids: [ID!]!) { compare(ids: $ids) { entity { id name kind } } }`;
+
+// Every provider with all of its models (a policy that every model meets).
+const CATALOGUE = `query Catalogue {
+  recommendProviders(first: 500, policy: {minProofShare: 0}) {
+    reputation { entity { id name } }
+    models { reputation { score faultRate entity { id name } } proofs { tee zk none } }
+  }
+}`;
+
+export async function render(main, args, params, stale) {
+  const id = args[0] || "";
+  replace(main, h("h1", {}, short(id)), loading("the entity"));
+  const data = await gql(QUERY, { id });
+  if (stale()) return null;
+  const entity = data.entity;
+  if (!entity) {
+    replace(
+      main,
+      h("h1", {}, "Unknown entity"),
+      notFound(`No provider, model, node, witness or requester has the id "${id}".`),
+    );
+    return "Unknown entity";
+  }
+  const rep = entity.reputation;
+  replace(
+    main,
+    h("h1", {}, entity.name, " ", h("span", { class: "kind" }, kindLabel(entity.kind))),
+    h("p", { class: "muted id" }, entity.id, " · registered ", when(entity.registeredAt)),
+    standing(rep),
+  );
+  const grid = h("div", { class: "grid" });
+  main.append(grid);
+  history(card(grid, "Score history"), entity.scoreHistory);
+  const names = await sourceNames(rep);
+  if (stale()) return null;
+  breakdown(card(grid, "Why: the breakdown"), rep, names);
+  incidents(card(grid, "Incidents"), entity);
+  if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
+    const catalogue = (await gql(CATALOGUE)).recommendProviders;
+    if (stale()) return null;
+    related(
+      card(grid, entity.kind === "PROVIDER" ? "Its models" : "Its provider"),
+      entity,
+      catalogue,
+    );
+  }
+  return `${entity.name} (${kindLabel(entity.kind).toLowerCase()})`;
+}
+
+function standing(rep) {
+  if (!rep)
+    return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
+  return tiles([
+    ["score", num(rep.score)],
+    ["rank", `#${rep.rank}`],
+    ["percentile", num(rep.percentile, 0)],
+    ["fault rate", pct(rep.faultRate)],
+    ["confidence", num(rep.confidence, 2)],
+    ["as of", when(rep.asOf)],
+  ]);
+}
+
+function history(section, points) {
+  if (!points.length) {
+    section.append(h("p", { class: "state" }, "No snapshot has scored it yet."));
+    return;
+  }
+  timeChart(
+    section,
+    "Score (left) and fault rate (right) at each snapshot",
+    points.map((p) => p.asOf),
+    [
+      {
+        label: "score",
+        values: points.map((p) => p.score),
+        range: [0, 100],
+        format: (v) => num(v),
+      },
+      {
+        label: "fault rate",
+        values: points.map((p) => p.faultRate),
+        scale: "rate",
+        range: [0, 1],
+        format: (v) => pct(v),
+      },
+    ],
+  );
+}
+
+// The breakdown names its sources by id; one compare() call turns them into names.
+async function sourceNames(rep) {
+  const b = rep?.breakdown;
+  if (!b) return new Map();
+  const ids = [
+    ...new Set([...(b.incoming || []), ...(b.faults || [])].map((x) => x.source).filter(Boolean)),
+  ];
+  if (!ids.length) return new Map();
+  const found = (await gql(NAMES, { ids })).compare;
+  return new Map(found.filter(Boolean).map((r) => [r.entity.id, r.entity]));
+}
+
+function breakdown(section, rep, names) {
+  const b = rep?.breakdown;
+  if (!b) {
+    section.append(h("p", { class: "state" }, "No breakdown: not scored yet."));
+    return;
+  }
+  const source = (id) =>
+    id ? entityLink(names.get(id), short(id)) : h("em", {}, "trusted seeds (teleport)");
+  section.append(
+    h("h3", {}, "Where its mass comes from"),
+    table(
+      ["from", "kind", "channel", "share"],
+      (b.incoming || []).map((x) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, source(x.source)),
+          h("td", {}, x.kind || "–"),
+          h("td", {}, x.channel),
+          h("td", { class: "n" }, pct(x.share)),
+        ),
+      ),
+    ),
+    b.incomingOtherShare > 0
+      ? h(
+          "p",
+          { class: "muted" },
+          `${pct(b.incomingOtherShare)} more from ${count(b.incomingSources - (b.incoming || []).length)} other sources.`,
+        )
+      : null,
+    h("h3", {}, "Faults applied"),
+    (b.faults || []).length
+      ? table(
+          ["blamed by", "cause", "weight", "events"],
+          b.faults.map((f) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, source(f.source)),
+              h("td", {}, f.cause.replaceAll("_", " ")),
+              h("td", { class: "n" }, num(f.weight, 2)),
+              h("td", { class: "n" }, count(f.events)),
+            ),
+          ),
+        )
+      : h("p", {}, "None."),
+    h(
+      "p",
+      { class: "muted" },
+      `Penalty φ = ${num(rep.phi, 3)} (positive evidence ${num(rep.positiveEvidence, 2)}, fault weight ${num(rep.faultWeight, 2)}).`,
+    ),
+  );
+}
+
+function incidents(section, entity) {
+  const list = entity.incidents;
+  if (!list.length) {
+    section.append(h("p", {}, "No witness has blamed it."));
+  } else {
+    section.append(
+      table(
+        ["when", "status", "blamed", "witness", "receipt"],
+        list.map((i) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, h("a", { href: incidentHref(i.party?.id ?? entity.id, i) }, when(i.ts))),
+            h("td", {}, statusBadge(i.status)),
+            // A provider's incidents blame its models: name which one.
+            h(
+              "td",
+              {},
+              i.party && i.party.id !== entity.id ? entityLink(i.party) : i.fault.toLowerCase(),
+            ),
+            h("td", {}, entityLink(i.witness)),
+            h(
+              "td",
+              {},
+              i.receipt
+                ? h(
+                    "a",
+                    { href: trailHref(i.receipt.output.hash, i.receipt.id) },
+                    short(i.receipt.id),
+                    " ",
+                    verdictBadge(i.receipt.verdict),
+                  )
+                : "–",
+            ),
+          ),
+        ),
+        `The ${list.length} newest incidents and the receipts they concern`,
+      ),
+    );
+  }
+  // The API has no list of an entity's receipts yet (issue 11); these come from incidents.
+  if (entity.kind === "MODEL" && list.length) {
+    const nodes = new Map(
+      list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]),
+    );
+    section.append(
+      h(
+        "p",
+        {},
+        "Nodes that ran it in these receipts: ",
+        [...nodes.values()].map((n, k) => [k ? ", " : "", entityLink(n)]),
+      ),
+    );
+  }
+}
+
+function related(section, entity, catalogue) {
+  if (entity.kind === "PROVIDER") {
+    const mine = catalogue.find((p) => p.reputation.entity.id === entity.id);
+    const models = mine ? mine.models : [];
+    if (!models.length) {
+      section.append(h("p", {}, "It has published no model that has been scored."));
+      return;
+    }
+    section.append(
+      table(
+        ["model", "score", "fault rate", "receipts (TEE / zk / none)"],
+        models.map((m) =>
+          h(
+            "tr",
+            {},
+            h("td", {}, entityLink(m.reputation.entity)),
+            h("td", { class: "n" }, num(m.reputation.score)),
+            h("td", { class: "n" }, pct(m.reputation.faultRate)),
+            h(
+              "td",
+              { class: "n" },
+              `${count(m.proofs.tee)} / ${count(m.proofs.zk)} / ${count(m.proofs.none)}`,
+            ),
+          ),
+        ),
+      ),
+    );
+    return;
+  }
+  const owner = catalogue.find((p) => p.models.some((m) => m.reputation.entity.id === entity.id));
+  section.append(
+    owner
+      ? h("p", {}, "Published by ", entityLink(owner.reputation.entity), ".")
+      : h("p", { class: "muted" }, "Its provider is not scored yet."),
+  );
+}
