@@ -24,7 +24,7 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         app = create_app(services)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
         server = uvicorn.Server(config)
-        with services.background:
+        with services.background, services.publisher:
             print(
                 f"graphsvc: GraphQL at http://{settings.host}:{settings.port}/graphql", flush=True
             )

@@ -19,12 +19,15 @@ from strawberry.asgi import GraphQL
 
 from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
+from graphsvc.api.log_routes import log_routes
 from graphsvc.domain.outcomes import RecordResult
 from graphsvc.metrics import Metrics
 from graphsvc.services import Services
 
 BULK_CHUNK = 1_000
-ROUTES = frozenset({"/graphql", "/records", "/healthz", "/readyz", "/metrics"})
+ROUTES = frozenset(
+    {"/graphql", "/records", "/healthz", "/readyz", "/metrics", "/log/checkpoint", "/log/key"}
+)
 
 
 class _GraphQL(GraphQL[Context, None]):
@@ -128,6 +131,7 @@ def create_app(services: Services) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *log_routes(services),
         ],
         middleware=[
             Middleware(RequestTimer, histogram=metrics.requests),

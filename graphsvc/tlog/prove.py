@@ -47,6 +47,13 @@ class _Memo:
         return root
 
 
+def range_hash(hashes: SubtreeHashes, start: int, end: int) -> bytes:
+    """MTH of the leaves [start, end) (non-empty), from the stored subtree hashes."""
+    if not 0 <= start < end:
+        raise ValueError(f"no leaves in [{start}, {end})")
+    return _Memo(hashes).range(start, end)
+
+
 def inclusion_proof(hashes: SubtreeHashes, index: int, size: int) -> list[bytes]:
     """PATH(index, D[0:size]): the audit path of leaf ``index`` in the tree of ``size``."""
     if not 0 <= index < size:

@@ -1,0 +1,49 @@
+"""The evidence log over HTTP, in the C2SP formats (docs/design.md D40): the latest
+signed checkpoint, the log's verifier key, and the ``tlog-tiles`` read paths."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from graphsvc.evidence_log.log import LogError
+from graphsvc.services import Services
+from graphsvc.tlog.tiles import TILE_WIDTH, TilePathError, parse_tile_path
+
+# A full tile never changes; a partial one is replaced by a wider one as the log grows,
+# but what it holds never changes either (its path names its width).
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+def log_routes(services: Services) -> list[Route]:
+    evidence_log = services.log
+
+    async def checkpoint(request: Request) -> Response:
+        signed = await run_in_threadpool(evidence_log.latest)
+        return PlainTextResponse(signed.note, headers={"Cache-Control": "no-cache"})
+
+    async def key(request: Request) -> Response:
+        return PlainTextResponse(evidence_log.verifier_key() + "\n")
+
+    async def tile(request: Request) -> Response:
+        path = "tile/" + request.path_params["path"]
+        try:
+            ref = parse_tile_path(path)
+        except TilePathError as error:
+            return PlainTextResponse(str(error) + "\n", status_code=400)
+        try:
+            data = await run_in_threadpool(evidence_log.tile, ref)
+        except LogError as error:
+            return PlainTextResponse(str(error) + "\n", status_code=500)
+        if data is None:
+            return PlainTextResponse(f"{path} is not in the log (yet)\n", status_code=404)
+        headers = _IMMUTABLE if ref.width == TILE_WIDTH else {}
+        return Response(data, media_type="application/octet-stream", headers=headers)
+
+    return [
+        Route("/log/checkpoint", checkpoint),
+        Route("/log/key", key),
+        Route("/log/tile/{path:path}", tile),
+    ]
