@@ -10,19 +10,18 @@ from typing import Any
 
 import pytest
 
-from graphsvc.evidence_log.log import EvidenceLog, LogError
+from graphsvc.evidence_log.log import EvidenceLog, LogError, leaf_data
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
 from graphsvc.settings import Settings
+from graphsvc.store import log_entries
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.tlog.checkpoint import Checkpoint
-from graphsvc.tlog.merkle import root_of
+from graphsvc.tlog.merkle import leaf_hash, root_of
 from graphsvc.tlog.note import NoteVerifier, open_note
 from graphsvc.tlog.proofs import verify_consistency, verify_inclusion
-from graphsvc.evidence_log.log import leaf_data
-from graphsvc.tlog.merkle import leaf_hash
 from tests.network import T0, Network
 
 NOW = T0 + 86_400_000
@@ -70,7 +69,7 @@ def test_concurrent_writers_get_consecutive_leaves_once(
                 for start in range(0, len(part), 10):
                     results = ingestor.submit(part[start : start + 10])
                     accepted.extend(r.id for r in results if str(r.status) == "accepted")
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(part,)) for part in parts]
@@ -85,7 +84,7 @@ def test_concurrent_writers_get_consecutive_leaves_once(
     # The tree built from the batches' entries names the same records in the same order.
     log = EvidenceLog(store, tmp_path / "log", ORIGIN)
     assert log.integrate() == len(leaves)
-    found = log.entries_ids(0, len(leaves))
+    found = [i for batch in log_entries.batches_until(store, len(leaves)) for i in batch.ids]
     assert found == [rid for _, rid in leaves]
 
 

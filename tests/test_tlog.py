@@ -20,7 +20,14 @@ from graphsvc.tlog.merkle import EMPTY_ROOT, leaf_hash, root_of
 from graphsvc.tlog.note import NoteError, NoteSigner, NoteVerifier, open_note, sign_note
 from graphsvc.tlog.proofs import ProofError, verify_consistency, verify_inclusion
 from graphsvc.tlog.prove import consistency_proof, inclusion_proof
-from graphsvc.tlog.tiles import TileRef, TilePathError, bundle, encode_index, parse_tile_path, unbundle
+from graphsvc.tlog.tiles import (
+    TilePathError,
+    TileRef,
+    bundle,
+    encode_index,
+    parse_tile_path,
+    unbundle,
+)
 
 VECTORS = json.loads(
     (Path(__file__).parent / "data" / "tlog" / "transparency_dev_vectors.json").read_text()
@@ -93,7 +100,11 @@ def test_inclusion_vectors(case: dict[str, Any]) -> None:
 def test_consistency_vectors(case: dict[str, Any]) -> None:
     def check() -> None:
         verify_consistency(
-            case["size1"], case["size2"], _b64(case["root1"]), _b64(case["root2"]), _b64s(case["proof"])
+            case["size1"],
+            case["size2"],
+            _b64(case["root1"]),
+            _b64(case["root2"]),
+            _b64s(case["proof"]),
         )
 
     if case["wantErr"]:
@@ -164,7 +175,8 @@ GO_TEXT = (
 )
 GO_NOTE = (
     GO_TEXT
-    + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+    + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNX"
+    + "gKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
 
 
@@ -178,7 +190,9 @@ def test_notes_match_go_sumdb_note() -> None:
 def test_note_signatures_check_with_an_independent_ed25519() -> None:
     private = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     signer = NoteSigner("log.example/graphsvc", SigningKey(bytes(range(32))))
-    note = sign_note("log.example/graphsvc\n3\n" + base64.b64encode(bytes(32)).decode() + "\n", [signer])
+    note = sign_note(
+        "log.example/graphsvc\n3\n" + base64.b64encode(bytes(32)).decode() + "\n", [signer]
+    )
     text, _ = note.split("\n\n")
     blob = base64.b64decode(note.rstrip("\n").rsplit(" ", 1)[1])
     # cryptography's Ed25519 verifies what PyNaCl signed: same bytes, same key.
@@ -216,7 +230,11 @@ def test_checkpoint_text_round_trips_and_refuses_malformed() -> None:
     checkpoint = Checkpoint("example.com/log", 20852163, bytes(range(32)))
     assert Checkpoint.parse(checkpoint.text()) == checkpoint
     assert checkpoint.text().splitlines()[1] == "20852163"
-    for bad in ["a\n01\n" + checkpoint.root_b64 + "\n", "a\n1\nAAAA\n", "\n1\n" + checkpoint.root_b64 + "\n"]:
+    for bad in [
+        "a\n01\n" + checkpoint.root_b64 + "\n",
+        "a\n1\nAAAA\n",
+        "\n1\n" + checkpoint.root_b64 + "\n",
+    ]:
         with pytest.raises(CheckpointError):
             Checkpoint.parse(bad)
 

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graphsvc.api.context import Context
-from graphsvc.api.schema import build_schema
 from graphsvc.api.log_routes import log_routes
+from graphsvc.api.schema import build_schema
 from graphsvc.domain.outcomes import RecordResult
 from graphsvc.metrics import Metrics
 from graphsvc.services import Services

@@ -73,6 +73,10 @@ class EvidenceLog:
     def close(self) -> None:
         self._files.close()
 
+    @property
+    def store(self) -> GraphStore:
+        return self._store
+
     def verifier_key(self) -> str:
         """The log's public key in note verifier format: ``<origin>+<hash>+<key>``."""
         return self._signer.verifier().encode()
@@ -92,18 +96,10 @@ class EvidenceLog:
                 for batch in batches:
                     self._files.append(batch.hashes)
 
-    def entries_ids(self, start: int, end: int) -> list[str]:
-        """The record ids the store's batch entries give leaves [start, end)."""
-        ids: list[str] = []
-        first = 0
-        while first < end:
-            batches = log_entries.batches_from(self._store, first)
-            if not batches:
-                break
-            for batch in batches:
-                ids.extend(batch.ids)
-                first = batch.first + len(batch.ids)
-        return ids[start:end]
+    def leaf_hashes(self, start: int, count: int) -> list[bytes]:
+        """The tree's leaf hashes ``start`` to ``start + count``."""
+        data = self._files.read(0, start, count)
+        return [data[i : i + 32] for i in range(0, len(data), 32)]
 
     def root(self, size: int) -> bytes:
         self._check_size(size)

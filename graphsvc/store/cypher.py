@@ -309,12 +309,12 @@ RECEIPT_TRAIL = """
 MATCH (r:Receipt) WHERE r.id IN $ids
 OPTIONAL MATCH (m:Model {id: r.model})
 OPTIONAL MATCH (a:Attestation {receipt: r.id})
-WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note}) AS attestations
+WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
 OPTIONAL MATCH (d:Dispute {receipt: r.id})
 RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof_type,
-          .measurement, .record} AS receipt,
+          .measurement, .record, .leaf} AS receipt,
        m.provider AS provider, attestations,
-       collect(d {.id, .ts, .requester, .reason}) AS disputes
+       collect(d {.id, .ts, .requester, .reason, .leaf}) AS disputes
 """
 
 ENTITIES_INFO = "\nUNION ALL\n".join(
@@ -409,7 +409,7 @@ WHERE a.party IN $parties AND ($before_ms IS NULL OR a.ts < $before_ms)
 WITH a ORDER BY a.ts DESC, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.batch AS batch,
+       a.fault AS fault, a.note AS note, a.batch AS batch, a.leaf AS leaf,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY ts DESC, id
 """
@@ -422,7 +422,7 @@ WHERE a.batch > $after_batch OR (a.batch = $after_batch AND a.id > $after_id)
 WITH a ORDER BY a.batch, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.batch AS batch,
+       a.fault AS fault, a.note AS note, a.batch AS batch, a.leaf AS leaf,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY batch, id
 """

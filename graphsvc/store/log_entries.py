@@ -4,6 +4,7 @@ leaf indexes, a record's leaf index, and records no leaf names (docs/design.md D
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,20 @@ def batches_from(store: GraphStore, first: int) -> list[LoggedBatch]:
         batches.append(batch)
         expected += len(batch.hashes)
     return batches
+
+
+def batches_until(store: GraphStore, size: int) -> Iterator[LoggedBatch]:
+    """Every logged batch with leaves before ``size``, in leaf order."""
+    first = 0
+    while first < size:
+        batches = batches_from(store, first)
+        if not batches:
+            return
+        for batch in batches:
+            if batch.first >= size:
+                return
+            yield batch
+            first = batch.first + len(batch.hashes)
 
 
 def records_at(store: GraphStore, leaves: list[int]) -> dict[int, list[StoredRecord]]:

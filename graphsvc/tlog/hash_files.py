@@ -29,6 +29,11 @@ def _fold(hashes: bytes) -> bytes:
     return row[0]
 
 
+def _fold_tiles(row: bytes) -> bytes:
+    """The root of each full tile of ``row``, concatenated: the next level's hashes."""
+    return b"".join(_fold(row[i : i + _TILE_BYTES]) for i in range(0, len(row), _TILE_BYTES))
+
+
 class HashFiles:
     """Append-only subtree hashes of one log, in ``folder``."""
 
@@ -69,10 +74,7 @@ class HashFiles:
         self._counts[level] = count
         if wanted is not None and count < wanted:
             below = self.read(level - 1, count * TILE_WIDTH, (wanted - count) * TILE_WIDTH)
-            os.write(
-                fd,
-                b"".join(_fold(below[i : i + _TILE_BYTES]) for i in range(0, len(below), _TILE_BYTES)),
-            )
+            os.write(fd, _fold_tiles(below))
             count = wanted
         return count
 
@@ -123,9 +125,7 @@ class HashFiles:
                 if first == last:
                     break
                 tiles = self.read(level, first * TILE_WIDTH, (last - first) * TILE_WIDTH)
-                row = b"".join(
-                    _fold(tiles[i : i + _TILE_BYTES]) for i in range(0, len(tiles), _TILE_BYTES)
-                )
+                row = _fold_tiles(tiles)
                 level += 1
 
     def subtree(self, height: int, index: int) -> bytes:

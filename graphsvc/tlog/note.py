@@ -60,7 +60,7 @@ class NoteVerifier:
 
     @classmethod
     def parse(cls, text: str) -> NoteVerifier:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # base64 may hold "+" too
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<hex key hash>+<base64 key>")
         name, hash_hex, key_b64 = parts

@@ -1,0 +1,203 @@
+"""The evidence log as a client sees it: /log endpoints, GraphQL proofs and leaf
+indexes, `graphsvc verify`'s checks over the server's answers, and `graphsvc audit`
+finding records changed behind the log's back."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graphsvc.api.app import create_app
+from graphsvc.domain import FaultParty, Verdict
+from graphsvc.evidence_log.audit import audit
+from graphsvc.records import record_id
+from graphsvc.services import Services, running_services
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from graphsvc.tlog.merkle import leaf_hash
+from graphsvc.tlog.note import NoteVerifier
+from graphsvc.tlog.tiles import unbundle
+from graphsvc.verifier.client import LogClient
+from graphsvc.verifier.run import check, gather
+from tests.api_client import gql
+from tests.network import T0, Network
+
+NOW = T0 + 86_400_000
+
+
+@pytest.fixture
+def served(clean_graph: BoltEndpoint, tmp_path: Path) -> Iterator[tuple[Services, TestClient]]:
+    settings = Settings(snapshot_refresh=0, log_origin="test.example/evidence")
+    with (
+        GraphStore(clean_graph) as store,
+        running_services(
+            settings, store=store, clock=lambda: NOW, log_dir=tmp_path / "log"
+        ) as services,
+        TestClient(create_app(services)) as client,
+    ):
+        yield services, client
+
+
+def _transport(client: TestClient):  # type: ignore[no-untyped-def]
+    def send(path: str, body: bytes | None) -> bytes:
+        if body is None:
+            response = client.get(path)
+        else:
+            response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+        return response.content
+
+    return send
+
+
+def _data(client: TestClient, query: str, **variables: object) -> dict[str, Any]:
+    body = gql(client, query, **variables)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _ingest(services: Services, records: list[dict[str, object]]) -> None:
+    results = services.ingestor.submit(records)
+    assert [r.reason for r in results if r.reason] == []
+
+
+def test_a_verifier_confirms_inclusion_consistency_and_signatures(
+    served: tuple[Services, TestClient],
+) -> None:
+    services, client = served
+    net = Network()
+    receipt = net.receipt(1)
+    first = [*net.basics(), receipt]
+    _ingest(services, first)
+    assert services.publisher.run_once()
+    key = NoteVerifier.parse(client.get("/log/key").text)
+    assert key.name == "test.example/evidence"
+    old = client.get("/log/checkpoint").text
+    later = [net.attest(record_id(receipt)), net.receipt(2), net.dispute(record_id(receipt))]
+    _ingest(services, later)
+    services.publisher.run_once()
+
+    logclient = LogClient(_transport(client))
+    document = gather(
+        logclient,
+        record_ids=[record_id(r) for r in first],  # records read back from entry bundles
+        records=later,  # records the verifier holds itself
+        old_checkpoint=old,
+        key=key,
+    )
+    outcome = check(document, key)
+    assert outcome.failures == 0, outcome.lines
+    assert len(outcome.lines) == 2 + len(first) + len(later)
+    # A saved document checks again without the server; a forged answer does not.
+    again = json.loads(json.dumps(document))
+    assert check(again, key).failures == 0
+    forged = json.loads(json.dumps(document))
+    forged["records"][0]["record"]["name"] = "mallory"
+    assert check(forged, key).failures == 1
+    forged = json.loads(json.dumps(document))
+    forged["consistency"][0] = base64.b64encode(bytes(32)).decode()
+    assert check(forged, key).failures == 1
+    other_key = NoteVerifier.parse(
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    )
+    assert check(document, other_key).failures == 1
+
+
+def test_graphql_shows_leaf_indexes_and_answers_proofs(
+    served: tuple[Services, TestClient],
+) -> None:
+    services, client = served
+    net = Network()
+    receipt = net.receipt(1)
+    attestation = net.attest(record_id(receipt), Verdict.INVALID, fault=FaultParty.NODE)
+    _ingest(services, [*net.basics(), receipt, attestation])
+    services.publisher.run_once()
+    base = len(net.basics())
+    data = _data(
+        client,
+        """query($id: ID!, $rid: String!) {
+          receipt(id: $id) { leafIndex attestations { leafIndex } }
+          checkpoint { origin treeSize rootHash note verifierKey }
+          inclusionProof(recordId: $rid) { leafIndex treeSize hashes }
+          consistencyProof(fromSize: 1, toSize: 3) { fromSize toSize hashes }
+        }""",
+        id=record_id(receipt),
+        rid=record_id(attestation),
+    )
+    assert data["receipt"] == {"leafIndex": base, "attestations": [{"leafIndex": base + 1}]}
+    assert data["checkpoint"]["treeSize"] == base + 2
+    assert data["checkpoint"]["note"] == client.get("/log/checkpoint").text
+    assert data["inclusionProof"]["leafIndex"] == base + 1
+    assert data["inclusionProof"]["treeSize"] == base + 2
+    assert len(data["consistencyProof"]["hashes"]) == 2
+    incidents = _data(
+        client,
+        "query($id: ID!) { entity(id: $id) { incidents { leafIndex } } }",
+        id=net.node.id,
+    )
+    assert incidents["entity"]["incidents"] == [{"leafIndex": base + 1}]
+    answer = client.post(
+        "/graphql", json={"query": '{ inclusionProof(recordId: "sha256:00") { leafIndex } }'}
+    ).json()
+    assert "no logged record" in answer["errors"][0]["message"]
+
+
+def test_tiles_and_entry_bundles_follow_tlog_tiles(served: tuple[Services, TestClient]) -> None:
+    services, client = served
+    net = Network()
+    records = [*net.basics(), net.receipt(1), net.receipt(2)]
+    _ingest(services, records)
+    services.publisher.run_once()
+    n = len(records)
+    tile = client.get(f"/log/tile/0/000.p/{n}")
+    assert tile.status_code == 200
+    leaves = [tile.content[i : i + 32] for i in range(0, len(tile.content), 32)]
+    bundle = client.get(f"/log/tile/entries/000.p/{n}")
+    entries = unbundle(bundle.content)
+    assert [leaf_hash(e) for e in entries] == leaves
+    assert [record_id(json.loads(e)) for e in entries] == [record_id(r) for r in records]
+    assert client.get("/log/tile/0/000").status_code == 404  # not full yet
+    assert client.get(f"/log/tile/0/000.p/{n + 1}").status_code == 404
+    assert client.get("/log/tile/0/1").status_code == 400
+
+
+def test_audit_names_records_changed_removed_and_added_behind_the_logs_back(
+    served: tuple[Services, TestClient],
+) -> None:
+    services, _ = served
+    net = Network()
+    receipt, other = net.receipt(1), net.receipt(2)
+    attestation = net.attest(record_id(receipt))
+    _ingest(services, [*net.basics(), receipt, other, attestation])
+    services.publisher.run_once()
+    assert audit(services.log).clean
+    store = services.log.store
+    edited = dict(receipt, output_hash="sha256:" + "f" * 64)
+    store.write_one(
+        "MATCH (r:Receipt {id: $id}) SET r.record = $record",
+        id=record_id(receipt),
+        record=json.dumps(edited),
+    )
+    store.write_one("MATCH (a:Attestation {id: $id}) DETACH DELETE a", id=record_id(attestation))
+    store.write_one(
+        "CREATE (:Dispute {id: 'sha256:slipped-in', record: '{}', receipt: $r})",
+        r=record_id(other),
+    )
+    report = audit(services.log)
+    found = sorted((f.kind, f.record_id) for f in report.findings)
+    assert found == sorted(
+        [
+            ("changed", record_id(receipt)),
+            ("removed", record_id(attestation)),
+            ("added", "sha256:slipped-in"),
+        ]
+    )
+    assert not report.clean and report.store_root != report.log_root
