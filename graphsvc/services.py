@@ -70,6 +70,8 @@ def running_services(
         metrics = Metrics()
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
+        evidence_log = EvidenceLog(store, log_dir, settings.log_origin)
+        stack.callback(evidence_log.close)
         reputation = ReputationService(
             store,
             settings.scoring,
@@ -83,9 +85,8 @@ def running_services(
                 hourly_days=settings.retain_hourly_days,
                 daily_days=settings.retain_daily_days,
             ),
+            log_checkpoint=evidence_log.checkpoint_after_batch,
         )
-        evidence_log = EvidenceLog(store, log_dir, settings.log_origin)
-        stack.callback(evidence_log.close)
         yield Services(
             settings=settings,
             ingestor=ingestor,

@@ -201,3 +201,41 @@ def test_audit_names_records_changed_removed_and_added_behind_the_logs_back(
         ]
     )
     assert not report.clean and report.store_root != report.log_root
+
+
+def test_snapshots_name_the_log_checkpoint_of_their_evidence(
+    served: tuple[Services, TestClient],
+) -> None:
+    services, client = served
+    net = Network()
+    records = [*net.basics(), net.receipt(1), net.receipt(2)]
+    _ingest(services, records)
+    services.reputation.recompute()
+    _ingest(services, [net.receipt(3)])  # after the snapshot: not covered by it
+    signed = services.log.publish()
+    data = _data(
+        client,
+        """query($id: ID!) {
+          reputation(id: $id) { logCheckpoint { treeSize rootHash } }
+          scoreHistory(id: $id) { logCheckpoint { treeSize rootHash } }
+          snapshots { logCheckpoint { treeSize rootHash } }
+        }""",
+        id=net.node.id,
+    )
+    covered = {
+        "treeSize": len(records),
+        "rootHash": base64.b64encode(services.log.root(len(records))).decode(),
+    }
+    assert data["reputation"]["logCheckpoint"] == covered
+    assert data["scoreHistory"] == [{"logCheckpoint": covered}]
+    assert data["snapshots"] == [{"logCheckpoint": covered}]
+    # The covered tree is a prefix of the published one: a consistency proof shows it.
+    from graphsvc.tlog.proofs import verify_consistency
+
+    verify_consistency(
+        len(records),
+        signed.checkpoint.size,
+        services.log.root(len(records)),
+        signed.checkpoint.root,
+        services.log.consistency(len(records), signed.checkpoint.size),
+    )

@@ -8,6 +8,7 @@ this object only reads what committed batches wrote, in leaf order, into its has
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from dataclasses import dataclass
@@ -104,6 +105,15 @@ class EvidenceLog:
     def root(self, size: int) -> bytes:
         self._check_size(size)
         return range_hash(self._files, 0, size) if size else EMPTY_ROOT
+
+    def checkpoint_after_batch(self, batch: int) -> tuple[int, str] | None:
+        """(tree size, base64 root) of the log once ingest batch ``batch`` committed."""
+        size = log_entries.size_after_batch(self._store, batch)
+        if size is None:
+            return None
+        if size > self._files.size:
+            self.integrate()
+        return size, base64.b64encode(self.root(size)).decode("ascii")
 
     def publish(self) -> SignedCheckpoint:
         """Integrate, then sign a checkpoint of the whole tree (the same note again when

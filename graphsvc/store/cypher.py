@@ -431,7 +431,7 @@ ORDER BY batch, id
 
 SNAPSHOT_FIELDS = (
     "s {.id, .as_of_ms, .created_ms, .params, .evidence_digest, .records, .entities,"
-    " .iterations, .residual} AS snapshot"
+    " .iterations, .residual, .log_size, .log_root} AS snapshot"
 )
 
 CREATE_SNAPSHOT = """
@@ -439,7 +439,8 @@ CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
   iterations: $iterations, residual: $residual, shards: $shards,
-  evidence_form: $evidence_form, parent: $parent, seeds: $seeds
+  evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
+  log_size: $log_size, log_root: $log_root
 })
 """
 

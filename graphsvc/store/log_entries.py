@@ -82,6 +82,15 @@ def batches_until(store: GraphStore, size: int) -> Iterator[LoggedBatch]:
             first = batch.first + len(batch.hashes)
 
 
+def size_after_batch(store: GraphStore, batch: int) -> int | None:
+    """The log's size once ingest batch ``batch`` committed (0 before the first); None
+    for a batch that logged nothing (one written before the log began)."""
+    if batch == 0:
+        return 0
+    rows = store.read(cypher.LOG_ENTRIES_OF_BATCHES, batches=[batch])
+    return int(rows[0]["first"]) + int(rows[0]["size"]) if rows else None
+
+
 def records_at(store: GraphStore, leaves: list[int]) -> dict[int, list[StoredRecord]]:
     """The record nodes claiming each leaf index (normally exactly one)."""
     labels = list(cypher.RECORDS_AT_LEAVES)
