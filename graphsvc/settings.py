@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # How often a subscription looks for a new snapshot (seconds).
     subscription_poll: float = Field(default=2.0, gt=0)
 
-    # The evidence log (docs/design.md D40): the origin line of its checkpoints (also its
+    # The evidence log (docs/design.md §9): the origin line of its checkpoints (also its
     # key's name: no spaces, no '+'), and seconds between checkpoint publications.
     log_origin: str = Field(default="graphsvc.local/evidence", pattern=r"^[^\s+]+$")
     log_interval: float = Field(default=1.0, ge=0)

@@ -1,4 +1,4 @@
-"""The evidence log over HTTP, in the C2SP formats (docs/design.md D40): the latest
+"""The evidence log over HTTP, in the C2SP formats (docs/design.md §9): the latest
 signed checkpoint, the log's verifier key, and the ``tlog-tiles`` read paths."""
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class WritePlan:
     proofs: dict[tuple[str, str], int] = field(default_factory=dict)
     accepted: int = 0
     # The leaf hash of each accepted record, in the order the log appends them; each
-    # record's row carries its position here as `leaf` (docs/design.md D40).
+    # record's row carries its position here as `leaf` (docs/design.md §9).
     leaves: list[bytes] = field(default_factory=list)
     leaf_ids: list[str] = field(default_factory=list)  # the record id of each leaf
 

@@ -246,7 +246,7 @@ RETURN m.records AS records
 # The leaf hashes of one batch's records, in leaf order (base64 of their concatenation),
 # and their record ids (so an audit names a record deleted behind the log's back),
 # written in the batch's transaction: the log's tree is built from these alone
-# (docs/design.md D40). Unique `first` and `batch`: no leaf index is ever given twice.
+# (docs/design.md §9). Unique `first` and `batch`: no leaf index is ever given twice.
 CREATE_LOG_ENTRIES = """
 MATCH (meta:Meta {id: 'ingest'})
 CREATE (:LogEntries {
