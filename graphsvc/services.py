@@ -70,7 +70,9 @@ def running_services(
         metrics = Metrics()
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
-        evidence_log = EvidenceLog(store, log_dir, settings.log_origin)
+        evidence_log = EvidenceLog(
+            store, log_dir, settings.log_origin, publish_on_request=not settings.log_interval
+        )
         stack.callback(evidence_log.close)
         reputation = ReputationService(
             store,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import neo4j
 import pytest
 
 from graphsvc.evidence_log.log import EvidenceLog, LogError, leaf_data
@@ -15,9 +16,9 @@ from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
 from graphsvc.settings import Settings
-from graphsvc.store import log_entries
+from graphsvc.store import ingest_state, log_entries
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.graph_store import GraphStore, Statement
 from graphsvc.tlog.checkpoint import Checkpoint
 from graphsvc.tlog.merkle import leaf_hash, root_of
 from graphsvc.tlog.note import NoteVerifier, open_note
@@ -86,6 +87,28 @@ def test_concurrent_writers_get_consecutive_leaves_once(
     assert log.integrate() == len(leaves)
     found = [i for batch in log_entries.batches_until(store, len(leaves)) for i in batch.ids]
     assert found == [rid for _, rid in leaves]
+
+
+def test_a_failed_transaction_takes_no_leaf(
+    store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = Network()
+    ingestor = _ingestor(store)
+    ingestor.submit(net.basics())
+    statements = ingest_state._statements
+
+    def failing(*args: Any) -> list[Statement]:
+        # The batch's statements all run, then the transaction fails before its commit.
+        return [*statements(*args), Statement("UNWIND [0] AS x RETURN 1 / x AS boom", {})]
+
+    monkeypatch.setattr(ingest_state, "_statements", failing)
+    with pytest.raises(neo4j.exceptions.Neo4jError):
+        ingestor.submit([net.receipt(1), net.receipt(2)])
+    monkeypatch.undo()
+    ingestor.submit([net.receipt(3)])
+    leaves = _leaves(store)
+    assert [leaf for leaf, _ in leaves] == list(range(len(net.basics()) + 1))
+    assert leaves[-1][1] == record_id(net.receipt(3))
 
 
 def test_duplicates_get_no_leaf_and_a_restart_continues_the_log(

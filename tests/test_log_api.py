@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
+from graphsvc.cli import main
 from graphsvc.domain import FaultParty, Verdict
 from graphsvc.evidence_log.audit import audit
 from graphsvc.records import record_id
@@ -239,3 +240,31 @@ def test_snapshots_name_the_log_checkpoint_of_their_evidence(
         signed.checkpoint.root,
         services.log.consistency(len(records), signed.checkpoint.size),
     )
+
+
+def test_verify_command_checks_saved_answers_offline(
+    served: tuple[Services, TestClient], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services, client = served
+    net = Network()
+    records = [*net.basics(), net.receipt(1)]
+    _ingest(services, records)
+    key = client.get("/log/key").text.strip()
+    document = gather(
+        LogClient(_transport(client)),
+        record_ids=[record_id(records[-1])],
+        key=NoteVerifier.parse(key),
+    )
+    saved = tmp_path / "answers.json"
+    saved.write_text(json.dumps(document))
+    (tmp_path / "key").write_text(key + "\n")
+    kept = tmp_path / "checkpoint.note"
+    args = ["verify", "--key", str(tmp_path / "key"), "--saved", str(saved)]
+    assert main([*args, "--save-checkpoint", str(kept)]) == 0
+    assert kept.read_text() == document["checkpoint"]
+    assert f"{record_id(records[-1])} is leaf {len(records) - 1}" in capsys.readouterr().out
+    document["records"][0]["proof"]["leafIndex"] = 0
+    saved.write_text(json.dumps(document))
+    assert main(args) == 1
+    assert "FAILED" in capsys.readouterr().out
+    assert main(["verify", "--key", "nonsense", "--saved", str(saved)]) == 2

@@ -56,8 +56,13 @@ class InclusionProof:
 class EvidenceLog:
     """The log of one store, its tree kept in ``folder`` with its Ed25519 key."""
 
-    def __init__(self, store: GraphStore, folder: Path, origin: str) -> None:
+    def __init__(
+        self, store: GraphStore, folder: Path, origin: str, *, publish_on_request: bool = False
+    ) -> None:
+        """``publish_on_request``: :meth:`latest` publishes a new checkpoint every time
+        (for a server without the background publisher)."""
         folder.mkdir(parents=True, exist_ok=True)
+        self._publish_on_request = publish_on_request
         self._store = store
         self._signer = NoteSigner(origin, _log_key(folder / KEY_FILE))
         self.origin = origin
@@ -129,6 +134,8 @@ class EvidenceLog:
 
     def latest(self) -> SignedCheckpoint:
         """The newest published checkpoint (publishing one if none was yet)."""
+        if self._publish_on_request:
+            return self.publish()
         return self._published or self.publish()
 
     def _check_size(self, size: int) -> None:
