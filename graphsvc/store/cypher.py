@@ -246,22 +246,22 @@ RETURN m.records AS records
 # The leaf hashes of one batch's records, in leaf order (base64 of their concatenation),
 # and their record ids (so an audit names a record deleted behind the log's back),
 # written in the batch's transaction: the log's tree is built from these alone
-# (docs/design.md §9). Unique `first` and `batch`: no leaf index is ever given twice.
+# (docs/design.md §9). Unique `first` and `ingest_batch`: no leaf index is ever given twice.
 CREATE_LOG_ENTRIES = """
 MATCH (meta:Meta {id: 'ingest'})
 CREATE (:LogEntries {
-  batch: meta.batches, first: meta.log_base, size: $size, hashes: $hashes, ids: $ids
+  ingest_batch: meta.batches, first: meta.log_base, size: $size, hashes: $hashes, ids: $ids
 })
 """
 
 LOG_SIZE = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.leaves, 0) AS size"
 
 # The batch whose leaves start at $first, then the batches after it, in order.
-LOG_ENTRIES_AT = "MATCH (l:LogEntries {first: $first}) RETURN l.batch AS batch"
+LOG_ENTRIES_AT = "MATCH (l:LogEntries {first: $first}) RETURN l.ingest_batch AS batch"
 
 LOG_ENTRIES_OF_BATCHES = """
-UNWIND $batches AS b MATCH (l:LogEntries {batch: b})
-RETURN l.batch AS batch, l.first AS first, l.size AS size, l.hashes AS hashes, l.ids AS ids
+UNWIND $batches AS b MATCH (l:LogEntries {ingest_batch: b})
+RETURN l.ingest_batch AS batch, l.first AS first, l.size AS size, l.hashes AS hashes, l.ids AS ids
 ORDER BY batch
 """
 

@@ -20,4 +20,4 @@ CREATE CONSTRAINT snapshot_part_id IF NOT EXISTS FOR (n:SnapshotPart) REQUIRE n.
 CREATE CONSTRAINT score_shard_id IF NOT EXISTS FOR (n:ScoreShard) REQUIRE n.id IS UNIQUE;
 // The evidence log: no leaf index is given twice (docs/design.md §9).
 CREATE CONSTRAINT log_entries_first IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.first IS UNIQUE;
-CREATE CONSTRAINT log_entries_batch IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.batch IS UNIQUE;
+CREATE CONSTRAINT log_entries_batch IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.ingest_batch IS UNIQUE;
