@@ -19,18 +19,21 @@ class CheckpointPublisher:
         self._interval = interval
         self._metrics = metrics
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="log-publisher", daemon=True)
+        self._thread: threading.Thread | None = None
         self.consecutive_failures = 0
 
     def __enter__(self) -> CheckpointPublisher:
         if self._interval > 0:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="log-publisher", daemon=True)
             self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None:
             self._thread.join()
+            self._thread = None
 
     def run_once(self) -> bool:
         """One publication; a failure is logged and counted, never raised."""
