@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness.accounting import Usage
 from harness.network import cut, receipts_in, scaled_params, setup_and_stream
 from harness.processes import settle
 from harness.report import progress, table
@@ -95,7 +96,7 @@ def log_taken_out() -> Iterator[None]:
         ) = saved  # type: ignore[assignment]
 
 
-def ingest_rounds(args: argparse.Namespace) -> list[tuple[str, int, float]]:
+def ingest_rounds(args: argparse.Namespace) -> list[tuple[str, int, Usage]]:
     cases = [("with", "without") if r % 2 == 0 else ("without", "with") for r in range(args.rounds)]
     quotas = [args.warmup] + [args.receipts] * (2 * args.rounds)
     params = scaled_params(sum(quotas), NetworkParams().rng_seed)
@@ -106,7 +107,7 @@ def ingest_rounds(args: argparse.Namespace) -> list[tuple[str, int, float]]:
     progress(f"signed {len(network.records):,} records in {time.perf_counter() - started:.0f} s")
     now = params.end_ms + DAY_MS
     settings = Settings(score_interval=0, log_interval=1.0)
-    timings: list[tuple[str, int, float]] = []
+    timings: list[tuple[str, int, Usage]] = []
     with (
         tempfile.TemporaryDirectory(prefix="graphsvc-bench-log-") as tmp,
         EmbeddedArcadeDB(Path(tmp) / "data", heap=args.heap) as server,
@@ -122,24 +123,26 @@ def ingest_rounds(args: argparse.Namespace) -> list[tuple[str, int, float]]:
             for position, case in enumerate(order):
                 records = slices[1 + 2 * number + position]
                 settle(server.pid, deadline=60)
-                seconds = _timed(services, case, records, args.batch)
-                timings.append((case, receipts_in(records), seconds))
-                progress(
-                    f"round {number + 1} {case}: {receipts_in(records) / seconds:,.0f} receipts/s"
-                )
+                usage = _timed(services, case, records, args.batch, server.pid)
+                timings.append((case, receipts_in(records), usage))
+                rate = receipts_in(records) / usage.wall
+                progress(f"round {number + 1} {case}: {rate:,.0f} receipts/s")
     return timings
 
 
-def _timed(services: Services, case: str, records: list[dict[str, object]], batch: int) -> float:
+def _timed(
+    services: Services, case: str, records: list[dict[str, object]], batch: int, jvm: int | None
+) -> Usage:
+    """Wall time and the CPU of this process and the JVM while ``records`` go in."""
     if case == "without":
         with log_taken_out():
-            started = time.perf_counter()
+            started = Usage.now(None, jvm)
             run_submit(services.ingestor, records, batch)
-            return time.perf_counter() - started
+            return Usage.now(None, jvm).since(started)
     with services.publisher:
-        started = time.perf_counter()
+        started = Usage.now(None, jvm)
         run_submit(services.ingestor, records, batch)
-        return time.perf_counter() - started
+        return Usage.now(None, jvm).since(started)
 
 
 def proof_latency(args: argparse.Namespace) -> list[list[str]]:
@@ -224,19 +227,34 @@ def main() -> None:
         timings = ingest_rounds(args)
         rows = []
         for case in ("with", "without"):
-            mine = [(r, s) for c, r, s in timings if c == case]
-            rates = [r / s for r, s in mine]
-            total = sum(r for r, _ in mine) / sum(s for _, s in mine)
-            rows.append([case, f"{total:,.0f}", ", ".join(f"{x:,.0f}" for x in rates)])
-        with_rate = float(rows[0][1].replace(",", ""))
-        without_rate = float(rows[1][1].replace(",", ""))
+            mine = [(r, u) for c, r, u in timings if c == case]
+            receipts = sum(r for r, _ in mine)
+            wall = sum(u.wall for _, u in mine)
+            client = sum(u.client for _, u in mine)
+            jvm = sum(u.jvm for _, u in mine)
+            rows.append(
+                [
+                    case,
+                    f"{receipts / wall:,.0f}",
+                    ", ".join(f"{r / u.wall:,.0f}" for r, u in mine),
+                    f"{client / receipts * 1e6:,.0f}",
+                    f"{jvm / receipts * 1e6:,.0f}",
+                    f"{(client + jvm) / receipts * 1e6:,.0f}",
+                ]
+            )
         print()
         print(
             f"receipts={args.receipts} per case, rounds={args.rounds}, batch={args.batch}, "
             f"warmup={args.warmup}; load average {load_before:.2f} before (2 cores)"
         )
-        table(["ingest", "receipts/s (all rounds)", "each round"], rows)
-        print(f"with the log: {with_rate / without_rate - 1:+.1%} receipts/s")
+        columns = ["ingest", "receipts/s", "each round", "python µs/receipt", "JVM µs/receipt"]
+        table([*columns, "CPU µs/receipt"], rows)
+        with_wall, without_wall = (float(r[1].replace(",", "")) for r in rows)
+        with_cpu, without_cpu = (float(r[5].replace(",", "")) for r in rows)
+        print(
+            f"with the log: {with_wall / without_wall - 1:+.1%} receipts/s (wall, all rounds), "
+            f"{with_cpu / without_cpu - 1:+.1%} CPU per receipt (python + JVM)"
+        )
     print()
     print(f"leaves={args.leaves} proofs={args.proofs}")
     table(["proof latency", "p50 µs", "p99 µs", "max µs"], proof_latency(args))

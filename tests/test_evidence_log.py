@@ -176,3 +176,16 @@ def test_checkpoints_and_proofs_verify_with_the_published_key(
         log.inclusion("sha256:" + "0" * 64)
     with pytest.raises(LogError, match="beyond"):
         log.inclusion(record_id(receipts[0]), checkpoint.size + 5)
+
+
+def test_missing_batch_entries_stop_the_log_loudly(store: GraphStore, tmp_path: Path) -> None:
+    net = Network()
+    ingestor = _ingestor(store)
+    ingestor.submit(net.basics())
+    ingestor.submit([net.receipt(1)])
+    ingestor.submit([net.receipt(2)])
+    store.write_one("MATCH (l:LogEntries {first: $first}) DELETE l", first=len(net.basics()))
+    log = EvidenceLog(store, tmp_path / "log", ORIGIN)
+    with pytest.raises(LogError, match="graphsvc audit"):
+        log.publish()
+    assert log.size == len(net.basics())  # nothing past the hole was built

@@ -96,8 +96,18 @@ class EvidenceLog:
         """Append the leaves of every batch committed since; the tree's new size."""
         with self._integrating:
             while True:
+                # Read first: a batch that committed before this read has its entries.
+                logged = log_entries.log_size(self._store)
                 batches = log_entries.batches_from(self._store, self._files.size)
                 if not batches:
+                    if logged != self._files.size:
+                        # Entries missing, or a store restored from before leaves the
+                        # tree holds: never publish over it; the publisher reports it.
+                        raise LogError(
+                            f"the store counts {logged} logged records but the log's tree "
+                            f"holds {self._files.size} and no entries follow: run "
+                            "graphsvc audit"
+                        )
                     return self._files.size
                 for batch in batches:
                     self._files.append(batch.hashes)
