@@ -10,6 +10,7 @@ checked against the tree too, so rewriting them as well does not hide a change.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 
@@ -121,8 +122,8 @@ def report_lines(report: AuditReport) -> list[str]:
         json.dumps(
             {
                 "tree_size": report.tree_size,
-                "log_root": report.log_root.hex(),
-                "store_root": report.store_root.hex(),
+                "log_root": base64.b64encode(report.log_root).decode("ascii"),
+                "store_root": base64.b64encode(report.store_root).decode("ascii"),
                 "verdict": verdict,
             }
         )
