@@ -231,6 +231,7 @@ def _text_or_file(value: str) -> str:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.tlog.cosignature import CosignerKey
     from graphsvc.tlog.note import NoteError, NoteVerifier
     from graphsvc.verifier.client import LogClient, ServerError
     from graphsvc.verifier.run import check, gather
@@ -258,7 +259,12 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(str(error)) from error
     else:
         raise CliError("give --server URL, or --saved FILE from an earlier --save")
-    outcome = check(document, key)
+    try:
+        witnesses = [CosignerKey.parse(_text_or_file(w)) for w in args.witness]
+    except (NoteError, OSError) as error:
+        raise CliError(f"--witness: {error}") from error
+    quorum = len(witnesses) if args.quorum is None else args.quorum
+    outcome = check(document, key, witnesses, quorum)
     for line in outcome.lines:
         print(line)
     if args.save:
@@ -333,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--save", help="write the answers checked, to --saved them later")
     verify.add_argument("--saved", help="check answers saved by --save (no server)")
     verify.add_argument("--save-checkpoint", help="write the verified checkpoint here")
+    verify.add_argument(
+        "--witness", action="append", default=[], help="a witness's cosigner key (repeatable)"
+    )
+    verify.add_argument(
+        "--quorum", type=int, help="witnesses that must have cosigned (default: all given)"
+    )
     verify.set_defaults(handler=cmd_verify)
 
     keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")

@@ -23,6 +23,7 @@ from graphsvc.reputation.service import ReputationService
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.tlog.cosignature import CosignerKey
 
 
 @dataclass
@@ -71,7 +72,11 @@ def running_services(
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
         evidence_log = EvidenceLog(
-            store, log_dir, settings.log_origin, publish_on_request=not settings.log_interval
+            store,
+            log_dir,
+            settings.log_origin,
+            publish_on_request=not settings.log_interval,
+            witnesses=[CosignerKey.parse(key) for key in settings.log_witnesses],
         )
         stack.callback(evidence_log.close)
         reputation = ReputationService(

@@ -268,3 +268,58 @@ def test_verify_command_checks_saved_answers_offline(
     assert main(args) == 1
     assert "FAILED" in capsys.readouterr().out
     assert main(["verify", "--key", "nonsense", "--saved", str(saved)]) == 2
+
+
+def test_witness_cosignatures_are_accepted_served_and_counted(
+    clean_graph: BoltEndpoint, tmp_path: Path
+) -> None:
+    from nacl.signing import SigningKey
+
+    from graphsvc.tlog.cosignature import CosignerKey, cosign
+
+    seeds = {"w1.example/witness": bytes([1] * 32), "w2.example/witness": bytes([2] * 32)}
+    keys = {n: CosignerKey(n, bytes(SigningKey(s).verify_key)) for n, s in seeds.items()}
+    settings = Settings(
+        snapshot_refresh=0,
+        log_origin="test.example/evidence",
+        log_witnesses=[keys["w1.example/witness"].encode()],  # w2 is not configured
+    )
+    with (
+        GraphStore(clean_graph) as store,
+        running_services(settings, store=store, clock=lambda: NOW, log_dir=tmp_path) as services,
+        TestClient(create_app(services)) as client,
+    ):
+        net = Network()
+        _ingest(services, net.basics())
+        services.publisher.run_once()
+        note = client.get("/log/checkpoint").text
+        text = note[: note.index("\n\n") + 1]
+        lines = "".join(
+            cosign(text, name, SigningKey(seed), 1_767_225_600).line()
+            for name, seed in seeds.items()
+        )
+        answer = client.post("/log/cosignature", content=note + lines)
+        assert answer.status_code == 200 and answer.text == "accepted w1.example/witness\n"
+        served = client.get("/log/checkpoint").text
+        assert served.startswith(note) and "\u2014 w1.example/witness " in served
+        assert "w2.example" not in served
+        key = NoteVerifier.parse(client.get("/log/key").text)
+        document = {"checkpoint": served, "records": []}
+        witnesses = list(keys.values())
+        assert check(document, key, witnesses, quorum=1).failures == 0
+        assert check(document, key, witnesses, quorum=2).failures == 1
+        # A cosignature of another checkpoint, or by nobody configured, is refused.
+        _ingest(services, [net.receipt(1)])
+        services.publisher.run_once()
+        stale = client.post("/log/cosignature", content=note + lines)
+        assert stale.status_code == 400 and "another checkpoint" in stale.text
+        assert "w1.example" not in client.get("/log/checkpoint").text  # a new checkpoint
+        fresh = client.get("/log/checkpoint").text
+        other = cosign(
+            fresh[: fresh.index("\n\n") + 1],
+            "w2.example/witness",
+            SigningKey(seeds["w2.example/witness"]),
+            1_767_225_601,
+        )
+        refused = client.post("/log/cosignature", content=fresh + other.line())
+        assert refused.status_code == 400 and "no cosignature" in refused.text

@@ -257,3 +257,34 @@ def test_entry_bundles_round_trip() -> None:
     entries = [b"", b"a", bytes(300)]
     assert unbundle(bundle(entries)) == entries
     assert bundle([b"ab"]) == b"\x00\x02ab"
+
+
+def test_cosignatures_follow_tlog_cosignature() -> None:
+    from graphsvc.tlog.cosignature import CosignerKey, cosign, signed_message
+    from graphsvc.tlog.note import parse_note
+
+    # transparency-dev/formats: a native cosignature/v1 verifier key, and the timestamp
+    # a cosignature line carries after its key ID.
+    remora = CosignerKey.parse(
+        "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+    )
+    assert remora.encode() == "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+    blob = base64.b64decode(
+        "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA=="
+    )
+    assert int.from_bytes(blob[4:12], "big") == 1727964367
+    with pytest.raises(NoteError):  # a note key (type 0x01) is not a cosigner key
+        CosignerKey.parse(GO_VKEY)
+    # A cosignature made here checks with an independent Ed25519 over the C2SP message.
+    seed = bytes(range(1, 33))
+    text = "example.com/log\n3\n" + base64.b64encode(bytes(32)).decode() + "\n"
+    line = cosign(text, "witness.example/w1", SigningKey(seed), 1_700_000_000)
+    message = signed_message(text, 1_700_000_000)
+    assert message.startswith(b"cosignature/v1\ntime 1700000000\nexample.com/log\n")
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    public.verify(line.signature[8:], message)
+    witness = CosignerKey("witness.example/w1", bytes(SigningKey(seed).verify_key))
+    _, [parsed] = parse_note(text + "\n" + line.line())
+    assert witness.timestamp_of(parsed, text) == 1_700_000_000
+    with pytest.raises(NoteError):
+        witness.timestamp_of(parsed, text.replace("3", "4"))

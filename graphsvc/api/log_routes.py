@@ -1,5 +1,6 @@
 """The evidence log over HTTP, in the C2SP formats (docs/design.md §9): the latest
-signed checkpoint, the log's verifier key, and the ``tlog-tiles`` read paths."""
+signed checkpoint (with witnesses' cosignatures), the log's verifier key, the
+``tlog-tiles`` read paths, and where configured witnesses send their cosignatures."""
 
 from __future__ import annotations
 
@@ -42,8 +43,17 @@ def log_routes(services: Services) -> list[Route]:
         headers = _IMMUTABLE if ref.width == TILE_WIDTH else {}
         return Response(data, media_type="application/octet-stream", headers=headers)
 
+    async def cosignature(request: Request) -> Response:
+        note = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            names = await run_in_threadpool(evidence_log.add_cosignatures, note)
+        except LogError as error:
+            return PlainTextResponse(str(error) + "\n", status_code=400)
+        return PlainTextResponse("".join(f"accepted {name}\n" for name in names))
+
     return [
         Route("/log/checkpoint", checkpoint),
+        Route("/log/cosignature", cosignature, methods=["POST"]),
         Route("/log/key", key),
         Route("/log/tile/{path:path}", tile),
     ]

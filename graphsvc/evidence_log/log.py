@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from graphsvc.store import log_entries
 from graphsvc.store.evidence_loader import store_id
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.tlog.checkpoint import Checkpoint
+from graphsvc.tlog.cosignature import CosignerKey
 from graphsvc.tlog.hash_files import HashFiles
 from graphsvc.tlog.merkle import EMPTY_ROOT
-from graphsvc.tlog.note import NoteSigner, sign_note
+from graphsvc.tlog.note import NoteError, NoteSigner, Signature, parse_note, sign_note
 from graphsvc.tlog.prove import consistency_proof, inclusion_proof, range_hash
 from graphsvc.tlog.tiles import TILE_WIDTH, TileRef, bundle
 
@@ -57,11 +59,20 @@ class EvidenceLog:
     """The log of one store, its tree kept in ``folder`` with its Ed25519 key."""
 
     def __init__(
-        self, store: GraphStore, folder: Path, origin: str, *, publish_on_request: bool = False
+        self,
+        store: GraphStore,
+        folder: Path,
+        origin: str,
+        *,
+        publish_on_request: bool = False,
+        witnesses: Sequence[CosignerKey] = (),
     ) -> None:
         """``publish_on_request``: :meth:`latest` publishes a new checkpoint every time
-        (for a server without the background publisher)."""
+        (for a server without the background publisher). ``witnesses``: whose
+        cosignatures of the latest checkpoint are accepted and served with it."""
         folder.mkdir(parents=True, exist_ok=True)
+        self._witnesses = {(w.name, w.key_hash): w for w in witnesses}
+        self._cosignatures: dict[str, Signature] = {}  # of the published checkpoint
         self._publish_on_request = publish_on_request
         self._store = store
         self._signer = NoteSigner(origin, _log_key(folder / KEY_FILE))
@@ -139,14 +150,49 @@ class EvidenceLog:
             return published
         checkpoint = Checkpoint(self.origin, size, self.root(size))
         signed = SignedCheckpoint(checkpoint, sign_note(checkpoint.text(), [self._signer]))
-        self._published = signed
+        with self._integrating:
+            self._published = signed
+            self._cosignatures = {}  # witnesses cosign each checkpoint anew
         return signed
 
     def latest(self) -> SignedCheckpoint:
-        """The newest published checkpoint (publishing one if none was yet)."""
-        if self._publish_on_request:
-            return self.publish()
-        return self._published or self.publish()
+        """The newest published checkpoint (publishing one if none was yet), with the
+        witnesses' cosignatures it has received."""
+        signed = self.publish() if self._publish_on_request else self._published
+        signed = signed or self.publish()
+        with self._integrating:
+            if signed is not self._published or not self._cosignatures:
+                return signed
+            lines = "".join(c.line() for _, c in sorted(self._cosignatures.items()))
+        return SignedCheckpoint(signed.checkpoint, signed.note + lines)
+
+    def add_cosignatures(self, note: str) -> list[str]:
+        """Keep the configured witnesses' cosignatures of the latest checkpoint that
+        ``note`` (the checkpoint with cosignature lines) carries; their names."""
+        try:
+            text, signatures = parse_note(note)
+        except NoteError as error:
+            raise LogError(f"not a cosigned checkpoint: {error}") from None
+        published = self._published
+        if published is None or text != published.checkpoint.text():
+            latest = published.checkpoint.size if published else 0
+            raise LogError(f"the note cosigns another checkpoint than the latest ({latest})")
+        accepted: dict[str, Signature] = {}
+        for signature in signatures:
+            witness = self._witnesses.get((signature.name, signature.key_hash))
+            if witness is None:
+                continue  # the log's own line, or a witness not configured here
+            try:
+                witness.timestamp_of(signature, text)
+            except NoteError as error:
+                raise LogError(str(error)) from None
+            accepted[witness.name] = signature
+        if not accepted:
+            raise LogError("the note carries no cosignature of a configured witness")
+        with self._integrating:
+            if self._published is published:
+                self._cosignatures.update(accepted)
+        return sorted(accepted)
 
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self._files.size:

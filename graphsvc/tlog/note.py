@@ -38,8 +38,26 @@ def _check_name(name: str) -> None:
         raise NoteError(f"key name {name!r} must be non-empty, without spaces or '+'")
 
 
-def key_hash(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + ED25519 + public_key).digest()[:4]
+def key_hash(name: str, public_key: bytes, key_type: bytes = ED25519) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + key_type + public_key).digest()[:4]
+
+
+def parse_verifier_key(text: str, key_type: bytes) -> tuple[str, bytes]:
+    """The name and 32-byte Ed25519 public key of a verifier key
+    ``<name>+<hex key hash>+<base64(type || key)>`` of signature type ``key_type``."""
+    parts = text.strip().split("+", 2)  # base64 may hold "+" too
+    if len(parts) != 3:
+        raise NoteError("a verifier key is <name>+<hex key hash>+<base64 key>")
+    name, hash_hex, key_b64 = parts
+    _check_name(name)
+    key = _b64decode(key_b64, "the verifier key")
+    if len(key) != 33 or key[:1] != key_type:
+        raise NoteError(
+            f"the verifier key is not an Ed25519 key of type 0x{key_type.hex()} (32 bytes)"
+        )
+    if hash_hex != key_hash(name, key[1:], key_type).hex():
+        raise NoteError(f"the verifier key's hash {hash_hex} does not match its key")
+    return name, key[1:]
 
 
 @dataclass(frozen=True)
@@ -60,18 +78,8 @@ class NoteVerifier:
 
     @classmethod
     def parse(cls, text: str) -> NoteVerifier:
-        parts = text.strip().split("+", 2)  # base64 may hold "+" too
-        if len(parts) != 3:
-            raise NoteError("a verifier key is <name>+<hex key hash>+<base64 key>")
-        name, hash_hex, key_b64 = parts
-        _check_name(name)
-        key = _b64decode(key_b64, "the verifier key")
-        if len(key) != 33 or key[:1] != ED25519:
-            raise NoteError("the verifier key is not an Ed25519 key (type 0x01, 32 bytes)")
-        verifier = cls(name, key[1:])
-        if hash_hex != verifier.key_hash.hex():
-            raise NoteError(f"the verifier key's hash {hash_hex} does not match its key")
-        return verifier
+        name, public_key = parse_verifier_key(text, ED25519)
+        return cls(name, public_key)
 
     def verifies(self, text: bytes, signature: bytes) -> bool:
         try:

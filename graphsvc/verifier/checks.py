@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphsvc.records.canonical import canonical_bytes, record_id
 from graphsvc.tlog.checkpoint import Checkpoint
+from graphsvc.tlog.cosignature import CosignerKey
 from graphsvc.tlog.merkle import leaf_hash
-from graphsvc.tlog.note import NoteVerifier, open_note
+from graphsvc.tlog.note import NoteError, NoteVerifier, open_note, parse_note
 from graphsvc.tlog.proofs import verify_consistency, verify_inclusion
 
 
@@ -57,6 +58,22 @@ def open_checkpoint(note: str, key: NoteVerifier) -> Checkpoint:
             f"checkpoint: its origin {checkpoint.origin!r} is not the key's log {key.name!r}"
         )
     return checkpoint
+
+
+def count_cosignatures(note: str, witnesses: Sequence[CosignerKey]) -> list[str]:
+    """The witnesses among ``witnesses`` whose valid cosignature ``note`` carries."""
+    text, signatures = parse_note(note)
+    found = []
+    for witness in witnesses:
+        for signature in signatures:
+            if (signature.name, signature.key_hash) == (witness.name, witness.key_hash):
+                try:
+                    witness.timestamp_of(signature, text)
+                except NoteError as error:
+                    raise VerificationError(f"cosignature: {error}") from None
+                found.append(witness.name)
+                break
+    return found
 
 
 def check_record(record: Mapping[str, Any], proof: Inclusion, checkpoint: Checkpoint) -> None:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphsvc.records.canonical import record_id
+from graphsvc.tlog.cosignature import CosignerKey
 from graphsvc.tlog.note import NoteVerifier
 from graphsvc.verifier.checks import (
     Inclusion,
     VerificationError,
     check_consistency,
     check_record,
+    count_cosignatures,
     open_checkpoint,
 )
 from graphsvc.verifier.client import LogClient
@@ -68,8 +70,14 @@ def gather(
     return document
 
 
-def check(document: Mapping[str, Any], key: NoteVerifier) -> Outcome:
-    """Check every answer of ``document`` (from :func:`gather`, or a saved file)."""
+def check(
+    document: Mapping[str, Any],
+    key: NoteVerifier,
+    witnesses: Sequence[CosignerKey] = (),
+    quorum: int = 0,
+) -> Outcome:
+    """Check every answer of ``document`` (from :func:`gather`, or a saved file), and
+    that at least ``quorum`` of ``witnesses`` cosigned its checkpoint."""
     outcome = Outcome()
     try:
         checkpoint = open_checkpoint(document["checkpoint"], key)
@@ -79,6 +87,17 @@ def check(document: Mapping[str, Any], key: NoteVerifier) -> Outcome:
     outcome.ok(
         f"checkpoint signed by {key.name}: {checkpoint.size} leaves, root {checkpoint.root_b64}"
     )
+    if witnesses or quorum:
+        try:
+            cosigned = count_cosignatures(document["checkpoint"], witnesses)
+        except VerificationError as error:
+            outcome.fail(str(error))
+            cosigned = []
+        line = f"{len(cosigned)} of {quorum} witnesses needed cosigned it: {', '.join(cosigned)}"
+        if len(cosigned) >= quorum:
+            outcome.ok(line)
+        else:
+            outcome.fail(line)
     if "old_checkpoint" in document:
         try:
             old = open_checkpoint(document["old_checkpoint"], key)
