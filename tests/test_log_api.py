@@ -25,7 +25,7 @@ from graphsvc.store.graph_store import GraphStore
 from graphsvc.tlog.merkle import leaf_hash
 from graphsvc.tlog.note import NoteVerifier
 from graphsvc.tlog.tiles import unbundle
-from graphsvc.verifier.client import LogClient
+from graphsvc.verifier.client import LogClient, Transport
 from graphsvc.verifier.run import check, gather
 from tests.api_client import gql
 from tests.network import T0, Network
@@ -46,7 +46,7 @@ def served(clean_graph: BoltEndpoint, tmp_path: Path) -> Iterator[tuple[Services
         yield services, client
 
 
-def _transport(client: TestClient):  # type: ignore[no-untyped-def]
+def _transport(client: TestClient) -> Transport:
     def send(path: str, body: bytes | None) -> bytes:
         if body is None:
             response = client.get(path)
