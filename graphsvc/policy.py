@@ -3,7 +3,7 @@ developer's requirements on proof, score, faults and evidence (docs/design.md §
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
@@ -57,7 +57,7 @@ class ProviderOffer:
 
 
 def recommend(
-    scores: dict[str, ScoreRow], proof_mixes: Iterable[ProofMix], policy: Policy
+    scores: Mapping[str, ScoreRow], proof_mixes: Iterable[ProofMix], policy: Policy
 ) -> list[ProviderOffer]:
     """Providers that meet the policy themselves and publish at least one model that
     does, best provider first, each with its qualifying models best first.

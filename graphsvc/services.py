@@ -94,6 +94,7 @@ def running_services(
             ),
             log_checkpoint=evidence_log.checkpoint_after_batch,
         )
+        stack.callback(reputation.close)
         yield Services(
             settings=settings,
             ingestor=ingestor,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
@@ -16,6 +17,13 @@ from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.network import T0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Seeded, reproducible examples, and no wall-clock deadline: a test's verdict must
+    # not depend on how busy the machine is.
+    hypothesis_settings.register_profile("graphsvc", derandomize=True, deadline=None, database=None)
+    hypothesis_settings.load_profile("graphsvc")
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -104,3 +105,22 @@ def test_a_store_nobody_answers_at_fails_fast_and_pings_false() -> None:
         assert store.ping() is False
         with pytest.raises(StoreUnavailable):
             store.read("RETURN 1 AS one")
+
+
+def test_close_waits_for_a_call_in_flight_then_refuses_new_ones(
+    embedded_endpoint: BoltEndpoint, clean_graph: None
+) -> None:
+    """Closing the driver under another thread's call would break its connection in the
+    middle of a message; close drains the calls in flight first."""
+    store = GraphStore(embedded_endpoint)
+    answers: list[object] = []
+    slow = "UNWIND range(1, $n) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS c"
+    reader = threading.Thread(target=lambda: answers.append(store.read(slow, n=3_000_000)))
+    reader.start()
+    with store._calls:
+        assert store._calls.wait_for(lambda: store._active > 0, timeout=30)
+    store.close(drain_seconds=60)
+    assert answers == [[{"c": 3_000_000 // 7}]]  # finished before the driver closed
+    reader.join()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        store.read("RETURN 1 AS one")

@@ -115,6 +115,24 @@ def test_a_restart_loads_the_saved_evidence_and_catches_up(
     )
 
 
+def test_the_file_is_saved_at_first_then_at_most_every_few_minutes_and_on_close(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    blobs = FileBlobStore(tmp_path / "kept")
+    net = Network()
+    with serving(store, blobs) as services:
+        services.ingestor.submit(net.basics())
+        services.reputation.recompute()
+        first = blobs.ref(KEPT_REF)
+        grow(services, net, 0)
+        services.reputation.recompute()
+        assert first is not None and blobs.ref(KEPT_REF) == first  # too soon to write again
+    closed = blobs.ref(KEPT_REF)
+    assert closed is not None and closed != first  # written when the services closed
+    with serving(store, blobs) as services:  # it is current: the next start reads nothing
+        assert services.reputation.check_evidence().matches
+
+
 def test_files_of_another_store_are_not_used(
     store: GraphStore,
     reads: list[tuple[int, int]],

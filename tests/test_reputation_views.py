@@ -8,6 +8,7 @@ from dataclasses import replace
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Order, ScoreFilter, SnapshotView, score_changes
+from graphsvc.scoring.table import table_of_rows
 
 
 def row(entity: str, rank: int, score: float, kind: EntityKind = EntityKind.NODE) -> ScoreRow:
@@ -31,7 +32,7 @@ def row(entity: str, rank: int, score: float, kind: EntityKind = EntityKind.NODE
 
 def view(rows: list[ScoreRow], snapshot: str = "s1") -> SnapshotView:
     info = SnapshotInfo(snapshot, 1_000, 1_000, {}, "sha256:x", 10, len(rows), 5, 0.0)
-    return SnapshotView.of(info, rows)
+    return SnapshotView.of(info, table_of_rows(1_000, rows))
 
 
 NODES = [row(f"n{rank}", rank, 100.0 - 10 * rank) for rank in range(1, 6)]
@@ -99,3 +100,18 @@ def test_score_changes_report_moves_over_the_threshold_and_new_entities() -> Non
 def test_without_a_previous_snapshot_every_entity_is_a_change() -> None:
     changes = score_changes(None, SCORED, kind=EntityKind.NODE)
     assert [c.before for c in changes] == [None] * 5
+
+
+def test_a_filter_admits_column_wise_what_it_admits_row_by_row() -> None:
+    rows = [row(f"n{i}", i, 100.0 - 3 * i) for i in range(1, 30)]
+    scored = view(rows)
+    members = scored.table.ranked(EntityKind.NODE)
+    for where in (
+        ScoreFilter(min_score=50.0),
+        ScoreFilter(max_fault_rate=1.2, min_confidence=0.5),
+        ScoreFilter(min_fault_rate=0.7, min_score=20.0),
+        ScoreFilter(min_confidence=0.9),
+    ):
+        by_row = [r.entity for r in scored.ranked[EntityKind.NODE] if where.admits(r)]
+        masked = members[where.mask(scored.table, members)]
+        assert [scored.table.entity_ids[i] for i in masked] == by_row

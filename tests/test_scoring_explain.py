@@ -10,13 +10,18 @@ import pytest
 from hypothesis import given, settings
 
 from graphsvc.domain import EntityKind
-from graphsvc.reputation.rows import BREAKDOWN_TOP, score_rows
 from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores, decayed_weights
 from graphsvc.scoring.evidence import Channel, Evidence, FaultCause
 from graphsvc.scoring.explain import _stable_sort, breakdown, breakdowns, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
+from graphsvc.scoring.table import (
+    BREAKDOWN_TOP,
+    ScoreTable,
+    table_from_bytes,
+    table_to_bytes,
+)
 from tests.scoring_factories import DAY_MS, T0, product, random_evidence
 
 PARAMS = ScoringParams()
@@ -143,7 +148,8 @@ def test_every_breakdown_at_once_equals_each_alone_on_any_graph(evidence: Eviden
 
 def test_score_rows_carry_every_breakdown() -> None:
     s = compute_scores(_network(5), PARAMS, T0)
-    rows = score_rows(s)
+    table = ScoreTable.of(s)
+    rows = [table.row(i) for i in range(len(table))]
     assert [r.entity for r in rows] == list(s.entity_ids)
     for i, row in enumerate(rows):
         assert row.breakdown == breakdown(s, i, top=BREAKDOWN_TOP)
@@ -164,12 +170,37 @@ def test_score_rows_carry_every_breakdown() -> None:
             s.positive_evidence[i],
             s.fault_weight[i],
         )
-    assert all(r.breakdown == {} for r in score_rows(s, with_breakdown=False))
+    unexplained = ScoreTable.of(s, explain=False)
+    assert all(unexplained.row(i).breakdown == {} for i in range(len(unexplained)))
+
+
+def test_a_table_read_back_from_its_bytes_is_the_same_table() -> None:
+    """What a replica loads answers every row, breakdown included, to the last bit."""
+    s = compute_scores(_network(5), PARAMS, T0)
+    table = ScoreTable.of(s)
+    again = table_from_bytes(table_to_bytes(table))
+    assert again.entity_ids == table.entity_ids and not again.differing(table)
+    assert [again.row(i) for i in range(len(again))] == [table.row(i) for i in range(len(table))]
+    assert table_from_bytes(table_to_bytes(ScoreTable.of(s, explain=False))).explained is None
+
+
+def test_differing_names_every_entity_whose_figures_changed_by_a_bit() -> None:
+    s = compute_scores(_network(5), PARAMS, T0)
+    table = ScoreTable.of(s, explain=False)
+    changed = dict(table.figures)
+    changed["phi"] = table.figures["phi"].copy()
+    changed["phi"][3] = np.nextafter(changed["phi"][3], 2.0)
+    changed["rank"] = table.figures["rank"].copy()
+    changed["rank"][7] += 1
+    other = replace(table, figures=changed)
+    assert other.differing(table) == [s.entity_ids[3], s.entity_ids[7]]
+    fewer = table.take(list(s.entity_ids[1:]))
+    assert fewer.differing(table) == [s.entity_ids[0]]
 
 
 def test_no_entities_no_breakdowns() -> None:
     empty = compute_scores(EvidenceBuilder().build(), PARAMS, T0)
-    assert breakdowns(empty) == [] and score_rows(empty) == []
+    assert breakdowns(empty) == [] and len(ScoreTable.of(empty)) == 0
 
 
 def test_bad_limits_are_refused() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import zlib
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
@@ -14,12 +15,17 @@ from graphsvc.reputation.kept_evidence import evidence_of
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_to_bytes
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.evidence import FaultCause
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.table import FIGURES, ScoreTable, entity_key
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store import score_shards, snapshots
 from graphsvc.store.graph_store import GraphStore
 from tests.conftest import Clocked
 from tests.network import T0, Network
+from tests.scoring_factories import product
 
 DAY = 86_400_000
 
@@ -43,23 +49,48 @@ def random_row(rng: random.Random, i: int) -> ScoreRow:
     )
 
 
-def test_shards_read_back_every_row_exactly() -> None:
-    rng = random.Random(5)
-    rows = [random_row(rng, i) for i in range(1000)]
-    stored = score_shards.encode("snap", rows)
-    assert len(stored) == score_shards.shard_count(1000) == 4
-    back = [
-        row
-        for shard in stored
-        for row in score_shards.decode(shard["figures"], shard["breakdowns"], T0)
-    ]
-    assert sorted(back, key=lambda r: r.entity) == sorted(rows, key=lambda r: r.entity)
-    one = rows[17]
-    shard = stored[score_shards.shard_of(one.entity, 4)]
-    figures_only = score_shards.decode(shard["figures"], None, T0, only=one.entity)
-    assert figures_only == [ScoreRow(**{**one.__dict__, "breakdown": {}})]
-    # crc32, not hash(): the same shard in every process.
-    assert score_shards.shard_of("ed25519:abc", 7) == 2
+def test_shards_read_back_every_figure_exactly() -> None:
+    """Shards keep five figures and derive the others with the engine's functions: every
+    figure comes back to the last bit, for the whole snapshot and for one entity."""
+    net = product(seed=4, requesters=700, receipts=3000)
+    net.builder.fault(net.nodes[0], net.witnesses[0], FaultCause.ATTESTED_INVALID, T0, 1.0)
+    params = ScoringParams()
+    table = ScoreTable.of(compute_scores(net.builder.build(), params, T0), explain=False)
+    stored = score_shards.encode("snap", table, params)
+    assert len(stored) == score_shards.shard_count(len(table)) > 1
+    back = score_shards.decode_table(T0, [s["figures"] for s in stored], table.entity_ids)
+    assert back.entity_ids == table.entity_ids and back.differing(table) == []
+    for i in (0, 7, len(table) - 1):
+        one = table.entity_ids[i]
+        shard = stored[score_shards.shard_of(one, len(stored))]
+        assert score_shards.history_row(shard["figures"], one, T0) == table.row(i)
+    assert score_shards.history_row(stored[0]["figures"], "ed25519:absent", T0) is None
+    # Keys, not hash(): the same shard in every process.
+    assert score_shards.shard_of("ed25519:abc", 7) == entity_key("ed25519:abc") % 7
+
+
+def json_shard(rows: list[ScoreRow]) -> str:
+    """A shard the way graphsvc stored them before keys (format 1): compressed JSON."""
+    columns = {
+        "entity": [r.entity for r in rows],
+        "kind": [str(r.kind) for r in rows],
+        **{name: [getattr(r, name) for r in rows] for name in FIGURES},
+    }
+    text = json.dumps(columns, separators=(",", ":"), sort_keys=True).encode()
+    return base64.b64encode(zlib.compress(text)).decode("ascii")
+
+
+def test_shards_of_json_still_read() -> None:
+    rng = random.Random(6)
+    rows = [random_row(rng, i) for i in range(20)]
+    blob = json_shard(rows)
+    assert score_shards.history_row(blob, rows[4].entity, T0) == ScoreRow(
+        **{**rows[4].__dict__, "breakdown": {}}
+    )
+    ids, _, figures = score_shards.decode(blob, {})
+    assert ids == [r.entity for r in rows] and figures["rank"].tolist() == [r.rank for r in rows]
+    # Format 1 placed entities by crc32.
+    assert score_shards.shard_of("ed25519:abc", 7, None) == 2
 
 
 def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[ScoreRow]) -> None:
@@ -68,8 +99,10 @@ def as_stored_before_shards(store: GraphStore, snapshot_id: str, rows: list[Scor
     blob = evidence_to_bytes(evidence_of(lineage, Settings().scoring))
     store.write_one("MATCH (p:ScoreShard {snapshot: $id}) DELETE p", id=snapshot_id)
     store.write_one("MATCH (p:SnapshotPart {snapshot: $id}) DELETE p", id=snapshot_id)
+    store.write_one("MATCH (p:TablePart {snapshot: $id}) DELETE p", id=snapshot_id)
     store.write_one(
-        "MATCH (s:Snapshot {id: $id}) REMOVE s.shards, s.evidence_form, s.parent, s.seeds",
+        "MATCH (s:Snapshot {id: $id}) "
+        "REMOVE s.shards, s.shard_format, s.evidence_form, s.parent, s.seeds",
         id=snapshot_id,
     )
     store.write_one(
@@ -124,8 +157,12 @@ def check_upgraded(
     history = running.reputation.history(net.node.id, 0, 2**62, limit=10)
     assert [p.as_of_ms for p in history] == [old.as_of_ms, new.as_of_ms]
     assert history[0].score == old_view.by_entity[net.node.id].score
-    reread, explained = snapshots.snapshot_scores(store, old)
-    assert explained and {r.entity: r for r in reread} == old_view.by_entity
+    # The old snapshot keeps no table: a replica explains it again from its evidence.
+    assert snapshots.snapshot_table(store, old) is None
+    reread = running.reputation.view_by_id(old.id)
+    assert reread is not None and dict(reread.by_entity) == dict(old_view.by_entity)
+    stored = snapshots.stored_figures(store, old, list(old_view.by_entity))
+    assert not stored.differing(reread.table)
     assert running.reputation.reproduce(old.as_of_ms).identical
     assert running.reputation.reproduce(new.as_of_ms).identical
     running.reputation.retention = RetentionPolicy(all_hours=0, hourly_days=0, daily_days=0)
@@ -146,11 +183,12 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
     clock[0] += DAY
     running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
     second = running.reputation.recompute()
-    assert snapshots.snapshot_scores(store, first)[1] is False  # dropped when superseded
-    assert snapshots.snapshot_scores(store, second)[1] is True
+    assert snapshots.snapshot_table(store, first) is None  # dropped when superseded
+    kept = snapshots.snapshot_table(store, second)
+    assert kept is not None and kept.explained is not None
     with running_services(
         Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
     ) as replica:  # nothing cached: the older view comes from the evidence
         older = replica.reputation.view(first.as_of_ms)
-        assert older is not None and older.by_entity == first_rows
+        assert older is not None and dict(older.by_entity) == first_rows
         assert older.by_entity[net.node.id].breakdown  # explained again, not empty

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 KEPT_REF = "kept-evidence"
 # A new base once the deltas since the last one outweigh it (and never for less).
 MIN_BASE_BYTES = 256 * 1024
+SAVE_EVERY_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class EvidenceKeeper:
         self._blobs = blobs
         self._kept: KeptEvidence | None = None
         self._saved_batch: int | None = None
+        self._saved_at = float("-inf")
         self._lock = threading.Lock()
         # What a snapshot stores of its evidence: the changes applied since the last
         # snapshot this keeper stored (its parent), or the whole state (a base) when the
@@ -119,11 +122,17 @@ class EvidenceKeeper:
             else:
                 self._chain_bytes += len(evidence.data)
 
-    def save(self) -> str | None:
-        """Keep the current state in the blob store (if any); returns its digest."""
+    def save(self, *, force: bool = False) -> str | None:
+        """Keep the current state in the blob store (if any); returns its digest, or None
+        when nothing was written. Unless ``force``, at most once every ``SAVE_EVERY_S``
+        after this process's first save: the file (hundreds of MB at 10M edges) only
+        spares a restart the reads of the batches since, a few minutes of them."""
         with self._lock:
             kept = self._kept
             if self._blobs is None or kept is None or kept.batch == self._saved_batch:
+                return None
+            recent = time.monotonic() - self._saved_at < SAVE_EVERY_S
+            if recent and not force:
                 return None
             previous = self._blobs.ref(KEPT_REF)
             digest = self._blobs.put(kept.to_bytes(compress=False))
@@ -131,6 +140,7 @@ class EvidenceKeeper:
             if previous is not None and previous != digest:
                 self._blobs.delete(previous)
             self._saved_batch = kept.batch
+            self._saved_at = time.monotonic()
             return digest
 
     def check(self, seeds: Collection[str] = ()) -> EvidenceCheck:

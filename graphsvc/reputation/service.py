@@ -7,13 +7,11 @@ swaps it in. Each process checks the store for a newer snapshot, so API replicas
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,13 +21,13 @@ from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.metrics import Metrics
 from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper, evidence_of, folded
 from graphsvc.reputation.retention import RetentionPolicy
-from graphsvc.reputation.rows import score_rows
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
+from graphsvc.scoring.table import ScoreTable
 from graphsvc.store import snapshots
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.seeds import store_seeds, stored_seeds
@@ -225,17 +223,16 @@ class ReputationService:
                 log_size=checkpoint[0] if checkpoint else None,
                 log_root=checkpoint[1] if checkpoint else None,
             )
-            with _collector_paused():
-                # Every entity explained, in one pass over the evidence.
-                rows = score_rows(scores)
+            # Every entity explained, in one pass over the evidence, as columns.
+            table = ScoreTable.of(scores)
             timer.lap("explain")
             snapshots.save_snapshot(
-                self._store, info, rows, kept_as, supersedes=self._evidence.last_stored()
+                self._store, info, table, kept_as, supersedes=self._evidence.last_stored()
             )
             self._evidence.stored(info.id, kept_as, mark)
             self._evidence.save()
             timer.lap("persist")
-            view = SnapshotView.of(info, rows)
+            view = SnapshotView.of(info, table)
             self._remember(view)
             if self._current is None or info.as_of_ms >= self._current.info.as_of_ms:
                 self._current = view
@@ -248,16 +245,9 @@ class ReputationService:
             raise ScoringError(f"no snapshot was taken for {as_of_ms}")
         info = found[0]
         scores, evidence = self._recompute_stored(info)
-        stored_rows, _ = snapshots.snapshot_scores(self._store, info)
-        stored = {r.entity: r for r in stored_rows}
-        recomputed = {r.entity: r for r in score_rows(scores, with_breakdown=False)}
-        differing = sorted(
-            entity
-            for entity in stored.keys() | recomputed.keys()
-            if entity not in stored
-            or entity not in recomputed
-            or stored[entity].figures() != recomputed[entity].figures()
-        )
+        recomputed = ScoreTable.of(scores, explain=False)
+        stored = snapshots.stored_figures(self._store, info, recomputed.entity_ids)
+        differing = stored.differing(recomputed)
         digest_ok = scores.evidence_digest == info.evidence_digest
         current, _ = self.evidence()
         unchanged = evidence_to_bytes(current) == evidence_to_bytes(evidence)
@@ -321,6 +311,13 @@ class ReputationService:
         if latest is None:
             return self._records() > 0
         return self._records() != latest.records or (self._clock() - latest.as_of_ms > max_age_ms)
+
+    def close(self) -> None:
+        """Save the kept evidence now, so the next start catches up from here."""
+        try:
+            self._evidence.save(force=True)
+        except OSError:
+            log.exception("saving the kept evidence on close failed; the next start reads more")
 
     def now_ms(self) -> int:
         """The service's clock."""
@@ -401,12 +398,11 @@ class ReputationService:
             if cached is not None:
                 self._views.move_to_end(info.id)
                 return cached
-        rows, explained = snapshots.snapshot_scores(self._store, info)
-        if not explained:  # an older snapshot: explained again from its evidence
+        table = snapshots.snapshot_table(self._store, info)
+        if table is None:  # an older snapshot: explained again from its evidence
             scores, _ = self._recompute_stored(info)
-            with _collector_paused():
-                rows = score_rows(scores)
-        view = SnapshotView.of(info, rows)
+            table = ScoreTable.of(scores)
+        view = SnapshotView.of(info, table)
         self._remember(view)
         return view
 
@@ -427,17 +423,3 @@ class _PhaseTimer:
         now = time.perf_counter()
         self.seconds[phase] = now - self._last
         self._last = now
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of small objects (a row
-    and an explanation per entity) are made: none of them form cycles, and collections
-    triggered by their sheer number cost 6-8 s of a 17 s recompute at 1M entities."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

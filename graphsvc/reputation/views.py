@@ -3,12 +3,18 @@ leaderboard pages under a filter, and the score changes between two snapshots.""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import overload
+
+import numpy as np
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.scoring.evidence import KIND_CODES, IntArray
+from graphsvc.scoring.personalization import BoolArray
+from graphsvc.scoring.table import ScoreTable
 
 
 class Order(StrEnum):
@@ -33,6 +39,22 @@ class ScoreFilter:
             and (self.min_confidence is None or row.confidence >= self.min_confidence)
         )
 
+    def mask(self, table: ScoreTable, positions: IntArray) -> BoolArray:
+        """Which of the table's entities at ``positions`` it admits (:meth:`admits`,
+        column-wise)."""
+        keep = np.ones(len(positions), dtype=np.bool_)
+        figures = table.figures
+        for bound, column, at_least in (
+            (self.min_score, "score", True),
+            (self.max_fault_rate, "fault_rate", False),
+            (self.min_fault_rate, "fault_rate", True),
+            (self.min_confidence, "confidence", True),
+        ):
+            if bound is not None:
+                values = figures[column][positions]
+                keep &= values >= bound if at_least else values <= bound
+        return keep
+
 
 @dataclass(frozen=True)
 class Page:
@@ -55,22 +77,66 @@ class ScoreChange:
     row: ScoreRow
 
 
+class RowsById(Mapping[str, ScoreRow]):
+    """A table's rows by entity id, each built when read."""
+
+    def __init__(self, table: ScoreTable) -> None:
+        self._table = table
+
+    def __getitem__(self, entity: str) -> ScoreRow:
+        i = self._table.index_of(entity)
+        if i is None:
+            raise KeyError(entity)
+        return self._table.row(i)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.entity_ids)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class RankedRows(Sequence[ScoreRow]):
+    """Rows of the given table positions, in that order, each built when read."""
+
+    def __init__(self, table: ScoreTable, positions: IntArray) -> None:
+        self._table = table
+        self.positions = positions
+
+    @overload
+    def __getitem__(self, index: int) -> ScoreRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ScoreRow]: ...
+    def __getitem__(self, index: int | slice) -> ScoreRow | list[ScoreRow]:
+        if isinstance(index, slice):
+            return [self._table.row(i) for i in self.positions[index].tolist()]
+        return self._table.row(int(self.positions[index]))
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
 @dataclass
 class SnapshotView:
     """One snapshot's scores, indexed for the API."""
 
     info: SnapshotInfo
-    by_entity: dict[str, ScoreRow]
-    ranked: dict[EntityKind, list[ScoreRow]] = field(default_factory=dict)
+    table: ScoreTable
 
     @classmethod
-    def of(cls, info: SnapshotInfo, rows: list[ScoreRow]) -> SnapshotView:
-        ranked: dict[EntityKind, list[ScoreRow]] = {kind: [] for kind in EntityKind}
-        for row in rows:
-            ranked[row.kind].append(row)
-        for members in ranked.values():
-            members.sort(key=lambda r: (r.rank, r.entity))
-        return cls(info, {r.entity: r for r in rows}, ranked)
+    def of(cls, info: SnapshotInfo, table: ScoreTable) -> SnapshotView:
+        """A view of ``table``, its rank orders computed now: before it is served, so no
+        first read pays for them."""
+        table.ranked(EntityKind.NODE)
+        return cls(info, table)
+
+    @property
+    def by_entity(self) -> RowsById:
+        return RowsById(self.table)
+
+    @property
+    def ranked(self) -> dict[EntityKind, RankedRows]:
+        return {kind: RankedRows(self.table, self.table.ranked(kind)) for kind in EntityKind}
 
     def leaderboard(
         self,
@@ -83,16 +149,16 @@ class SnapshotView:
     ) -> Page:
         """``size`` entities of ``kind`` from position ``start`` of the ordered,
         filtered list."""
-        members = self.ranked[kind]
+        members = self.table.ranked(kind)
         if order is Order.WORST_FIRST:
             members = members[::-1]
         if where is not None:
-            members = [row for row in members if where.admits(row)]
-        rows = members[start : start + size]
+            members = members[where.mask(self.table, members)]
+        rows = RankedRows(self.table, members)[start : start + size]
         return Page(rows=rows, end=start + len(rows) - 1 if rows else None, total=len(members))
 
     def mass_by_kind(self) -> dict[EntityKind, float]:
-        return {kind: sum(r.mass for r in members) for kind, members in self.ranked.items()}
+        return self.table.mass_by_kind()
 
 
 def score_changes(
@@ -105,14 +171,32 @@ def score_changes(
 ) -> list[ScoreChange]:
     """Entities of ``current`` (only ``entities`` / ``kind`` if given) whose score moved
     by more than ``min_delta`` since ``previous``, or that it did not score; by id."""
-    changed = []
-    for entity, row in sorted(current.by_entity.items()):
-        if entities is not None and entity not in entities:
-            continue
-        if kind is not None and row.kind is not kind:
-            continue
-        old = previous.by_entity.get(entity) if previous else None
-        before = old.score if old else None
-        if before is None or abs(row.score - before) > min_delta:
-            changed.append(ScoreChange(before, row))
-    return changed
+    table = current.table
+    if entities is not None:
+        found = (table.index_of(e) for e in sorted(set(entities)))
+        candidates = np.array([i for i in found if i is not None], dtype=np.int64)
+    else:
+        candidates = np.arange(len(table))
+    if kind is not None:
+        candidates = candidates[table.kinds[candidates] == KIND_CODES[kind]]
+    scores = table.figures["score"]
+    before = np.full(len(candidates), np.nan)
+    if previous is not None:
+        old = previous.table
+        same_ids = old.entity_ids is table.entity_ids or list(old.entity_ids) == list(
+            table.entity_ids
+        )
+        if same_ids:
+            before = old.figures["score"][candidates].astype(np.float64)
+        else:
+            ids = table.entity_ids
+            for slot, i in enumerate(candidates.tolist()):
+                j = old.index_of(ids[i])
+                if j is not None:
+                    before[slot] = old.figures["score"][j]
+    unscored = np.isnan(before)
+    moved = unscored | (np.abs(scores[candidates] - np.where(unscored, 0.0, before)) > min_delta)
+    return [
+        ScoreChange(None if np.isnan(b) else b, table.row(i))
+        for i, b in zip(candidates[moved].tolist(), before[moved].tolist(), strict=True)
+    ]

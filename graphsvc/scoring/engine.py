@@ -51,6 +51,7 @@ from graphsvc.scoring.scores import (
     Scores,
     confidence,
     fault_rate,
+    phi_of,
     rank_within_kind,
 )
 from graphsvc.scoring.validate import validate_evidence
@@ -111,7 +112,7 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
 
     fault_w = decayed_weights(ev.fault_amount, ev.fault_ref_ms, as_of_ms, params.half_life_ms)
     f = weighted_counts(ev.fault_party, fault_w, n)
-    phi = (e + params.beta) / (e + params.beta + params.lam * f)
+    phi = phi_of(e, f, params.beta, params.lam)
 
     s = params.structural_weight
     struct_in = np.bincount(ev.struct_dst, minlength=n) * s

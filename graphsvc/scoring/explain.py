@@ -15,8 +15,8 @@ ascending row order whichever entities are explained together, so
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from graphsvc.scoring.engine import decayed_weights
 from graphsvc.scoring.evidence import (
     KINDS_BY_CODE,
     Channel,
+    Evidence,
     FaultCause,
     FloatArray,
     IntArray,
@@ -42,11 +43,11 @@ def channel_name(code: int) -> str:
 
 # Lists are ordered by weight, then source id, then channel (or cause) *name*: grouping
 # codes are the names' ranks, so that ordering by code orders ties like the names.
-_CHANNELS = sorted([channel_name(c) for c in range(STRUCTURAL + 1)] + ["teleport"])
-_CHANNEL_RANK = np.array([_CHANNELS.index(channel_name(c)) for c in range(STRUCTURAL + 1)])
-_TELEPORT = _CHANNELS.index("teleport")
-_CAUSES = sorted(FaultCause(c).name.lower() for c in range(len(FaultCause)))
-_CAUSE_RANK = np.array([_CAUSES.index(FaultCause(c).name.lower()) for c in range(len(FaultCause))])
+CHANNELS = sorted([channel_name(c) for c in range(STRUCTURAL + 1)] + ["teleport"])
+_CHANNEL_RANK = np.array([CHANNELS.index(channel_name(c)) for c in range(STRUCTURAL + 1)])
+_TELEPORT = CHANNELS.index("teleport")
+CAUSES = sorted(FaultCause(c).name.lower() for c in range(len(FaultCause)))
+_CAUSE_RANK = np.array([CAUSES.index(FaultCause(c).name.lower()) for c in range(len(FaultCause))])
 _KIND_NAMES = {code: str(kind) for code, kind in KINDS_BY_CODE.items()}
 
 # ``Scores.entity`` figures by their published name, for reading them column-wise.
@@ -77,171 +78,268 @@ def breakdown(
     v = scores.index_of(entity) if isinstance(entity, str) else int(entity)
     if not 0 <= v < len(scores.entity_ids):
         raise IndexError(f"entity index {v} out of range")
-    explained = _Explanations(scores, top, max_faults, only=v)
-    return explained.explain(0, scores.entity(scores.entity_ids[v]))
+    explained = explanations(scores, top, max_faults, only=v)
+    header = scores.entity(scores.entity_ids[v])
+    return explained.breakdown(0, header, scores.entity_ids, KindNames(scores.kinds))
 
 
 def breakdowns(scores: Scores, top: int = 5, max_faults: int = 20) -> list[dict[str, Any]]:
     """``breakdown(scores, i, top, max_faults)`` for every entity ``i``, in index order,
     in time linear in the evidence (plus sorting each entity's own rows)."""
-    explained = _Explanations(scores, top, max_faults)
-    return [explained.explain(i, header) for i, header in enumerate(_headers(scores))]
+    explained = explanations(scores, top, max_faults)
+    ids, kinds = scores.entity_ids, kind_names(scores.kinds)
+    return [explained.breakdown(i, h, ids, kinds) for i, h in enumerate(headers(scores))]
 
 
-def _headers(scores: Scores) -> Iterator[dict[str, object]]:
+def headers(scores: Scores) -> Iterator[dict[str, object]]:
     """``scores.entity(id)`` for every entity in index order, read column-wise."""
     names = ("id", "kind", *_FIGURES)
-    kinds = [_KIND_NAMES[code] for code in scores.kinds.tolist()]
+    kinds = kind_names(scores.kinds)
     columns = [getattr(scores, attr).tolist() for attr in _FIGURES.values()]
     for row in zip(scores.entity_ids, kinds, *columns, strict=True):
         yield dict(zip(names, row, strict=True))
 
 
-class _Explanations:
-    """Breakdowns of every entity, or ``only`` one, from the rows that point at them.
+def header_of(entity: str, kind: str, figures: Mapping[str, object]) -> dict[str, object]:
+    """``Scores.entity`` of one entity from its figures by ``Scores`` attribute name."""
+    return {"id": entity, "kind": kind, **{name: figures[attr] for name, attr in _FIGURES.items()}}
 
-    Explained entities are numbered ``k = 0, 1, ...`` (every entity: its index; ``only``:
-    0). Per-entity figures are lists indexed by ``k``; listed contributions and faults
-    are prebuilt dicts, entity ``k``'s at ``[bounds[k], bounds[k + 1])``.
+
+def kind_names(kinds: IntArray) -> list[str]:
+    """Every entity's kind by name, read in one pass."""
+    return [_KIND_NAMES[code] for code in kinds.tolist()]
+
+
+class KindNames:
+    """An entity's kind by name, read from the codes when asked (one entity's breakdown
+    should not read every entity's kind)."""
+
+    def __init__(self, kinds: IntArray) -> None:
+        self._kinds = kinds
+
+    def __getitem__(self, index: int) -> str:
+        return _KIND_NAMES[int(self._kinds[index])]
+
+
+@dataclass(frozen=True, eq=False)
+class Explanations:
+    """Every explained entity's breakdown as columns: a dict is only built for the entity
+    asked about (:meth:`breakdown`), so explaining a million entities costs array work.
+
+    Explained entities are numbered ``k = 0, 1, ...``; entity ``k``'s listed incoming
+    terms are ``incoming_*[incoming_bounds[k]:incoming_bounds[k + 1]]`` and its listed
+    faults ``fault_*[fault_bounds[k]:fault_bounds[k + 1]]``. Sources are entity indices
+    (``-1``: teleport); channels and causes index ``CHANNELS`` and ``CAUSES``.
     """
 
-    def __init__(self, scores: Scores, top: int, max_faults: int, only: int | None = None) -> None:
-        if top < 0 or max_faults < 0:
-            raise ValueError("top and max_faults must be >= 0")
-        self.scores, self.only = scores, only
-        self.count = len(scores.entity_ids) if only is None else 1  # entities explained
-        self.ev = ev = internals_of(scores).evidence
-        # The rows to explain from: all of them, or those pointing at ``only``.
-        self.edges: IntArray | slice = slice(None)
-        self.structs: IntArray | slice = slice(None)
-        self.faults: IntArray | slice = slice(None)
-        if only is not None:
-            self.edges = np.flatnonzero(ev.edge_dst == only)
-            self.structs = np.flatnonzero(ev.struct_dst == only)
-            self.faults = np.flatnonzero(ev.fault_party == only)
-        self._list_incoming(top)
-        self._list_faults(max_faults)
+    as_of_ms: int
+    incoming_bounds: IntArray
+    incoming_source: IntArray
+    incoming_channel: IntArray
+    incoming_mass: FloatArray
+    incoming_share: FloatArray
+    incoming_other_share: FloatArray
+    incoming_sources: IntArray
+    fault_bounds: IntArray
+    fault_source: IntArray
+    fault_cause: IntArray
+    fault_weight: FloatArray
+    fault_count: IntArray
+    fault_sources: IntArray
+    fault_events: IntArray
 
-    def _local(self, entity: IntArray) -> IntArray:
-        """``k`` of rows' entities (with ``only``, the rows all point at it)."""
-        return entity if self.only is None else np.zeros_like(entity)
+    def __len__(self) -> int:
+        return len(self.incoming_bounds) - 1
 
-    def _explained(self, values: FloatArray) -> FloatArray:
-        """A per-entity array restricted to the explained entities."""
-        return values if self.only is None else values[[self.only]]
-
-    def _list_incoming(self, top: int) -> None:
-        scores, ev, edges, structs = self.scores, self.ev, self.edges, self.structs
-        internals = internals_of(scores)
-        params = scores.params
-        x = scores.raw_mass
-        flow = decayed_weights(
-            ev.edge_amount[edges], ev.edge_ref_ms[edges], scores.as_of_ms, params.half_life_ms
-        )
-        struct_src = ev.struct_src[structs]
-        srcs = np.concatenate((ev.edge_src[edges], struct_src))
-        flow = np.concatenate((flow, np.full(len(struct_src), params.structural_weight)))
-        # Per source entity, evaluated as (alpha*x)*scale like per row: the same bits.
-        flow *= (params.alpha * x * internals.transition_scale)[srcs]
-        codes = np.concatenate(
-            (
-                _CHANNEL_RANK[ev.edge_channel[edges]],
-                np.full(len(struct_src), _CHANNEL_RANK[STRUCTURAL], dtype=np.int64),
-            )
-        )
-        dsts = self._local(np.concatenate((ev.edge_dst[edges], ev.struct_dst[structs])))
-        flows = _Sums.of(dsts, srcs, codes, len(_CHANNELS), flow)
-        del srcs, flow, dsts, codes
-        flowing = flows.total > 0
-
-        # The teleport term goes before the flows: its source (none) lists first on ties.
-        teleport = internals.teleport * self._explained(scores.personalization)
-        teleported = np.flatnonzero(teleport > 0)
-        entry = np.concatenate((teleported, flows.entity[flowing]))
-        mass = np.concatenate((teleport[teleported], flows.total[flowing]))
-        source = np.concatenate((np.full(len(teleported), -1), flows.source[flowing]))
-        code = np.concatenate((np.full(len(teleported), _TELEPORT), flows.code[flowing]))
-        del flows, flowing
-        x_v = self._explained(x)[entry]
-        share = np.zeros(len(mass), dtype=np.float64)
-        np.divide(mass, x_v, out=share, where=x_v > 0)
-        del x_v
-
-        listed = _Listing.of(entry, mass, self.count, top)
-        hidden = ~listed.shown
-        other = weighted_counts(listed.entity[hidden], share[listed.order[hidden]], self.count)
-        self.other_share = other.tolist()
-        self.sources = listed.counts.tolist()
-        self.bounds = listed.bounds
-        pick = listed.order[listed.shown]
-        source, code = source[pick], code[pick]
-        ids, kinds = scores.entity_ids, scores.kinds[np.maximum(source, 0)].tolist()
-        self.incoming: list[dict[str, Any]] = [
+    def breakdown(
+        self,
+        k: int,
+        header: Mapping[str, object],
+        ids: Sequence[str],
+        kinds: Sequence[str] | KindNames,
+    ) -> dict[str, Any]:
+        """The breakdown of explained entity ``k``, whose ``Scores.entity`` is
+        ``header``; ``ids`` and ``kinds`` name the sources."""
+        lo, hi = int(self.incoming_bounds[k]), int(self.incoming_bounds[k + 1])
+        incoming = [
             {
                 "source": ids[s] if s >= 0 else None,
-                "kind": _KIND_NAMES[k] if s >= 0 else None,
-                "channel": _CHANNELS[c],
+                "kind": kinds[s] if s >= 0 else None,
+                "channel": CHANNELS[c],
                 "mass": m,
                 "share": sh,
             }
-            for s, k, c, m, sh in zip(
-                source.tolist(),
-                kinds,
-                code.tolist(),
-                mass[pick].tolist(),
-                share[pick].tolist(),
+            for s, c, m, sh in zip(
+                self.incoming_source[lo:hi].tolist(),
+                self.incoming_channel[lo:hi].tolist(),
+                self.incoming_mass[lo:hi].tolist(),
+                self.incoming_share[lo:hi].tolist(),
                 strict=True,
             )
         ]
-
-    def _list_faults(self, max_faults: int) -> None:
-        scores, ev, rows = self.scores, self.ev, self.faults
-        parties = self._local(ev.fault_party[rows])
-        weight = decayed_weights(
-            ev.fault_amount[rows],
-            ev.fault_ref_ms[rows],
-            scores.as_of_ms,
-            scores.params.half_life_ms,
-        )
-        self.fault_events = np.bincount(parties, minlength=self.count).tolist()
-        causes = _CAUSE_RANK[ev.fault_cause[rows]]
-        faults = _Sums.of(parties, ev.fault_source[rows], causes, len(_CAUSES), weight)
-        listed = _Listing.of(faults.entity, faults.total, self.count, max_faults)
-        self.fault_sources = listed.counts.tolist()
-        self.fault_bounds = listed.bounds
-        pick = listed.order[listed.shown]
-        source = faults.source[pick]
-        ids = scores.entity_ids
-        self.listed_faults: list[dict[str, Any]] = [
+        lo, hi = int(self.fault_bounds[k]), int(self.fault_bounds[k + 1])
+        faults = [
             {
                 "source": ids[s],
-                "kind": _KIND_NAMES[k],
-                "cause": _CAUSES[c],
-                "weight": wt,
-                "events": count,
+                "kind": kinds[s],
+                "cause": CAUSES[c],
+                "weight": w,
+                "events": n,
             }
-            for s, k, c, wt, count in zip(
-                source.tolist(),
-                scores.kinds[source].tolist(),
-                faults.code[pick].tolist(),
-                faults.total[pick].tolist(),
-                faults.rows[pick].tolist(),
+            for s, c, w, n in zip(
+                self.fault_source[lo:hi].tolist(),
+                self.fault_cause[lo:hi].tolist(),
+                self.fault_weight[lo:hi].tolist(),
+                self.fault_count[lo:hi].tolist(),
                 strict=True,
             )
         ]
-
-    def explain(self, k: int, header: dict[str, object]) -> dict[str, Any]:
-        """The breakdown of explained entity ``k``, whose ``Scores.entity`` is ``header``."""
         return {
             **header,
-            "asOf": self.scores.as_of_ms,
-            "incoming": self.incoming[self.bounds[k] : self.bounds[k + 1]],
-            "incomingOtherShare": self.other_share[k],
-            "incomingSources": self.sources[k],
-            "faults": self.listed_faults[self.fault_bounds[k] : self.fault_bounds[k + 1]],
-            "faultSources": self.fault_sources[k],
-            "faultEvents": self.fault_events[k],
+            "asOf": self.as_of_ms,
+            "incoming": incoming,
+            "incomingOtherShare": float(self.incoming_other_share[k]),
+            "incomingSources": int(self.incoming_sources[k]),
+            "faults": faults,
+            "faultSources": int(self.fault_sources[k]),
+            "faultEvents": int(self.fault_events[k]),
         }
+
+    def columns(self) -> list[tuple[str, str, np.ndarray]]:
+        """Every column as ``(name, dtype, values)``, for storing them exactly."""
+        return [
+            (
+                f.name,
+                "<f8" if getattr(self, f.name).dtype.kind == "f" else "<i8",
+                getattr(self, f.name),
+            )
+            for f in fields(self)
+            if f.name != "as_of_ms"
+        ]
+
+    @classmethod
+    def of_columns(cls, as_of_ms: int, stored: Mapping[str, np.ndarray]) -> Explanations:
+        return cls(
+            as_of_ms=as_of_ms,
+            **{f.name: stored[f.name] for f in fields(cls) if f.name != "as_of_ms"},
+        )
+
+
+def explanations(
+    scores: Scores, top: int = 5, max_faults: int = 20, only: int | None = None
+) -> Explanations:
+    """Every entity's breakdown as columns (or ``only`` one's, as ``k = 0``), in one pass
+    over the rows that point at them."""
+    if top < 0 or max_faults < 0:
+        raise ValueError("top and max_faults must be >= 0")
+    count = len(scores.entity_ids) if only is None else 1
+    ev = internals_of(scores).evidence
+    # The rows to explain from: all of them, or those pointing at ``only``.
+    edges: IntArray | slice = slice(None)
+    structs: IntArray | slice = slice(None)
+    fault_rows: IntArray | slice = slice(None)
+    if only is not None:
+        edges = np.flatnonzero(ev.edge_dst == only)
+        structs = np.flatnonzero(ev.struct_dst == only)
+        fault_rows = np.flatnonzero(ev.fault_party == only)
+    incoming = _incoming(scores, ev, edges, structs, count, only, top)
+    faults = _faults(scores, ev, fault_rows, count, only, max_faults)
+    return Explanations(scores.as_of_ms, *incoming, *faults)
+
+
+def _local(entity: IntArray, only: int | None) -> IntArray:
+    """``k`` of rows' entities (with ``only``, the rows all point at it)."""
+    return entity if only is None else np.zeros_like(entity)
+
+
+def _explained(values: FloatArray, only: int | None) -> FloatArray:
+    """A per-entity array restricted to the explained entities."""
+    return values if only is None else values[[only]]
+
+
+def _incoming(
+    scores: Scores,
+    ev: Evidence,
+    edges: IntArray | slice,
+    structs: IntArray | slice,
+    count: int,
+    only: int | None,
+    top: int,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray, IntArray]:
+    internals = internals_of(scores)
+    params = scores.params
+    x = scores.raw_mass
+    flow = decayed_weights(
+        ev.edge_amount[edges], ev.edge_ref_ms[edges], scores.as_of_ms, params.half_life_ms
+    )
+    struct_src = ev.struct_src[structs]
+    srcs = np.concatenate((ev.edge_src[edges], struct_src))
+    flow = np.concatenate((flow, np.full(len(struct_src), params.structural_weight)))
+    # Per source entity, evaluated as (alpha*x)*scale like per row: the same bits.
+    flow *= (params.alpha * x * internals.transition_scale)[srcs]
+    codes = np.concatenate(
+        (
+            _CHANNEL_RANK[ev.edge_channel[edges]],
+            np.full(len(struct_src), _CHANNEL_RANK[STRUCTURAL], dtype=np.int64),
+        )
+    )
+    dsts = _local(np.concatenate((ev.edge_dst[edges], ev.struct_dst[structs])), only)
+    flows = _Sums.of(dsts, srcs, codes, len(CHANNELS), flow)
+    del srcs, flow, dsts, codes
+    flowing = flows.total > 0
+
+    # The teleport term goes before the flows: its source (none) lists first on ties.
+    teleport = internals.teleport * _explained(scores.personalization, only)
+    teleported = np.flatnonzero(teleport > 0)
+    entry = np.concatenate((teleported, flows.entity[flowing]))
+    mass = np.concatenate((teleport[teleported], flows.total[flowing]))
+    source = np.concatenate((np.full(len(teleported), -1), flows.source[flowing]))
+    code = np.concatenate((np.full(len(teleported), _TELEPORT), flows.code[flowing]))
+    del flows, flowing
+    x_v = _explained(x, only)[entry]
+    share = np.zeros(len(mass), dtype=np.float64)
+    np.divide(mass, x_v, out=share, where=x_v > 0)
+    del x_v
+
+    listed = _Listing.of(entry, mass, count, top)
+    hidden = ~listed.shown
+    other = weighted_counts(listed.entity[hidden], share[listed.order[hidden]], count)
+    pick = listed.order[listed.shown]
+    return (
+        listed.bounds,
+        source[pick],
+        code[pick],
+        mass[pick],
+        share[pick],
+        other,
+        listed.counts,
+    )
+
+
+def _faults(
+    scores: Scores, ev: Evidence, rows: IntArray | slice, count: int, only: int | None, limit: int
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray, IntArray]:
+    parties = _local(ev.fault_party[rows], only)
+    weight = decayed_weights(
+        ev.fault_amount[rows],
+        ev.fault_ref_ms[rows],
+        scores.as_of_ms,
+        scores.params.half_life_ms,
+    )
+    events = np.bincount(parties, minlength=count)
+    causes = _CAUSE_RANK[ev.fault_cause[rows]]
+    faults = _Sums.of(parties, ev.fault_source[rows], causes, len(CAUSES), weight)
+    listed = _Listing.of(faults.entity, faults.total, count, limit)
+    pick = listed.order[listed.shown]
+    return (
+        listed.bounds,
+        faults.source[pick],
+        faults.code[pick],
+        faults.total[pick],
+        faults.rows[pick],
+        listed.counts,
+        events,
+    )
 
 
 @dataclass(frozen=True)
@@ -294,7 +392,7 @@ class _Listing:
     entity: IntArray  # of each entry, in that order
     shown: BoolArray  # in that order
     counts: IntArray  # entries per entity
-    bounds: list[int]
+    bounds: IntArray
 
     @classmethod
     def of(cls, entity: IntArray, value: FloatArray, entities: int, limit: int) -> _Listing:
@@ -308,7 +406,7 @@ class _Listing:
         first = np.concatenate(([0], np.cumsum(counts)[:-1]))
         ranked = np.repeat(np.arange(entities), counts)
         shown = np.arange(len(order)) - first[ranked] < limit
-        bounds = np.concatenate(([0], np.cumsum(np.minimum(counts, limit)))).tolist()
+        bounds = np.concatenate(([0], np.cumsum(np.minimum(counts, limit))))
         return cls(order, ranked, shown, counts, bounds)
 
 

@@ -128,6 +128,11 @@ class KeptEvidence:
         self.claims: dict[str, tuple[str, str, int]] = {}
         self.votes: dict[str, tuple[Vote, ...]] = {}
         self._canonical: IntArray | None = None  # entity indices in id order, cached
+        # Cached between recomputes while what they depend on is unchanged: the rows in
+        # the scorer's order (new rows or entities reorder them; updates do not), and the
+        # fault events (until verdicts, disputes or votes change).
+        self._edge_order: IntArray | None = None
+        self._fault_events: tuple[ScoringParams, list[FaultEvent]] | None = None
 
     @property
     def entities(self) -> int:
@@ -158,6 +163,8 @@ class KeptEvidence:
             if provider and model is not None and self._kinds[model] == _MODEL
         ]
         self._apply_edges(changes)
+        if changes.accusations or changes.claims or changes.votes:
+            self._fault_events = None
         self.accusations.update(changes.accusations)
         self.claims.update(changes.claims)
         disputed = {receipt for receipt, _, _ in self.claims.values()}
@@ -174,7 +181,7 @@ class KeptEvidence:
         self._index[entity_id] = len(self._ids)
         self._ids.append(entity_id)
         self._kinds.append(KIND_CODES[kind])
-        self._canonical = None
+        self._canonical = self._edge_order = None
         return len(self._ids) - 1
 
     def _resolve(self, entity_id: str) -> int:
@@ -217,6 +224,7 @@ class KeptEvidence:
                 "_amount": amount,
             }
             order = np.argsort(np.concatenate((self._key, key[new])), kind="stable")
+            self._edge_order = None
             for name, column in merged.items():
                 setattr(self, name, np.concatenate((getattr(self, name), column[new]))[order])
 
@@ -231,8 +239,12 @@ class KeptEvidence:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order), dtype=np.int64)
         src, dst, channel = rank[self._src], rank[self._dst], self._channel
-        # (source, target, channel) is unique per row: sorting by it is the builder's order.
-        edges = np.argsort((src * len(order) + dst) * len(Channel) + channel, kind="stable")
+        edges = self._edge_order
+        if edges is None:
+            # (source, target, channel) is unique per row: sorting by it is the builder's
+            # order.
+            edges = np.argsort((src * len(order) + dst) * len(Channel) + channel, kind="stable")
+            self._edge_order = edges
         pairs = sorted(
             {(int(rank[a]), int(rank[b])) for m, p in self._published for a, b in ((m, p), (p, m))}
         )
@@ -275,6 +287,13 @@ class KeptEvidence:
         return self._canonical
 
     def _faults(self, params: ScoringParams) -> list[FaultEvent]:
+        cached = self._fault_events
+        if cached is None or cached[0] != params:
+            cached = (params, self._derive_faults(params))
+            self._fault_events = cached
+        return cached[1]
+
+    def _derive_faults(self, params: ScoringParams) -> list[FaultEvent]:
         votes = sorted(
             (receipt, witness, verdict, ts)
             for receipt, cast in self.votes.items()

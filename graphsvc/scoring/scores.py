@@ -132,9 +132,7 @@ def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, Int
         if k == 0:
             continue
         m = mass[members]
-        top = m.max()
-        if top > 0:
-            score[members] = m / top * 100.0
+        score[members] = score_of(m, m.max())
         # Highest mass first; a stable sort keeps equal masses in ascending index order,
         # which is ascending id order (ids are sorted): ties are broken by id.
         order = np.argsort(-m, kind="stable")
@@ -153,6 +151,18 @@ def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, Int
         lower = (k - 1) - group_last[np.cumsum(new_group) - 1]
         percentile[ordered] = lower * (100.0 / (k - 1))
     return score, rank, percentile
+
+
+def score_of(mass: FloatArray, top: FloatArray | float) -> FloatArray:
+    """Mass as a percentage of its kind's highest mass ``top`` (0 when that is 0)."""
+    ratio = np.zeros_like(mass)
+    np.divide(mass, top, out=ratio, where=np.asarray(top) > 0)
+    return ratio * 100.0
+
+
+def phi_of(e: FloatArray, f: FloatArray, beta: float, lam: float) -> FloatArray:
+    """The share of its standing an entity keeps against its faults (design §3)."""
+    return (e + beta) / (e + beta + lam * f)
 
 
 def fault_rate(e: FloatArray, f: FloatArray) -> FloatArray:

@@ -439,7 +439,7 @@ CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
   iterations: $iterations, residual: $residual, shards: $shards,
-  evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
+  shard_format: $shard_format, evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
   log_size: $log_size, log_root: $log_root
 })
 """
@@ -466,20 +466,30 @@ CREATE (:ScoreShard {
 """
 
 # Only the newest snapshot keeps its breakdowns (replicas load them); an older one's are
-# recomputed from its evidence when someone asks (docs/design.md §8 D35).
+# recomputed from its evidence when someone asks (docs/design.md §8 D35, D36). Shards
+# of JSON kept them on the shard; since, the whole table is kept in parts.
 FORGET_BREAKDOWNS = "MATCH (p:ScoreShard {snapshot: $id}) SET p.breakdowns = null"
 
-SNAPSHOT_SCORE_SHARDS = """
-MATCH (p:ScoreShard {snapshot: $id}) RETURN p.figures AS figures, p.breakdowns AS breakdowns
+CREATE_TABLE_PARTS = """
+UNWIND $rows AS row
+CREATE (:TablePart {id: row.id, snapshot: row.snapshot, seq: row.seq, blob: row.blob})
 """
+
+TABLE_PARTS = """
+MATCH (p:TablePart {snapshot: $id}) RETURN p.seq AS seq, p.blob AS blob ORDER BY p.seq
+"""
+
+DELETE_TABLE_PARTS = "MATCH (p:TablePart {snapshot: $id}) DELETE p"
 
 # The snapshots an entity's history pages through: one per time, the latest computed.
 HISTORY_SNAPSHOTS = """
 MATCH (s:Snapshot) WHERE s.as_of_ms >= $from_ms AND s.as_of_ms <= $to_ms
-RETURN s.id AS id, s.as_of_ms AS as_of_ms, s.shards AS shards
+RETURN s.id AS id, s.as_of_ms AS as_of_ms, s.shards AS shards, s.shard_format AS shard_format
 ORDER BY s.as_of_ms, s.created_ms DESC
 LIMIT $limit
 """
+
+SNAPSHOT_FIGURES = "MATCH (p:ScoreShard {snapshot: $id}) RETURN p.figures AS figures"
 
 HISTORY_FIGURES = """
 UNWIND $ids AS id MATCH (p:ScoreShard {id: id}) RETURN p.id AS id, p.figures AS figures

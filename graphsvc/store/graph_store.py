@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ class GraphStore:
         self.endpoint = endpoint
         self.observer = observer
         self._transaction_timeout = transaction_timeout
+        self._calls = threading.Condition()
+        self._active = 0  # calls in flight
+        self._closing = False
         self._driver = GraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
@@ -85,7 +89,15 @@ class GraphStore:
             max_transaction_retry_time=transaction_timeout,
         )
 
-    def close(self) -> None:
+    def close(self, drain_seconds: float = 5.0) -> None:
+        """Refuse new calls, wait (at most ``drain_seconds``) for the calls in flight, then
+        close the driver: closing it under a call another thread is making breaks that
+        call's connection mid-message."""
+        deadline = time.monotonic() + drain_seconds
+        with self._calls:
+            self._closing = True
+            while self._active and (left := deadline - time.monotonic()) > 0:
+                self._calls.wait(left)
         self._driver.close()
 
     def __enter__(self) -> GraphStore:
@@ -150,6 +162,10 @@ class GraphStore:
             return answers
 
         started = time.perf_counter()
+        with self._calls:
+            if self._closing:
+                raise StoreUnavailable("the store connection is closed")
+            self._active += 1
         try:
             with self._session() as session:
                 answers = session.execute_write(work) if write else session.execute_read(work)
@@ -157,6 +173,10 @@ class GraphStore:
             raise StoreUnavailable(str(exc)) from exc
         except neo4j.exceptions.ConstraintError as exc:
             raise WriteConflict(str(exc)) from exc
+        finally:
+            with self._calls:
+                self._active -= 1
+                self._calls.notify_all()
         if observer is not None:
             observer.transaction(write=write, seconds=time.perf_counter() - started)
         return answers

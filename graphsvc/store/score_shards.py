@@ -1,10 +1,16 @@
-"""How a snapshot's scores are stored: entities hashed into shards of about
-``SHARD_SIZE``, each shard two compressed blobs, its figures and its breakdowns.
+"""How a snapshot's scores are stored (docs/design.md §8 D36).
 
-A few hundred small nodes a snapshot instead of one node per entity (961 bytes each), and
-an entity's history reads one small figures blob per snapshot, whatever the number of
-entities. JSON keeps every float exact (Python writes the shortest repr that reads back
-to the same double).
+- **Shards**, kept as long as the snapshot: entities hashed into shards of about
+  ``SHARD_SIZE``, each one compressed blob of columns: the entity's 64-bit key
+  (:func:`entity_keys`), its kind and the figures the others derive from exactly
+  (``STORED_FIGURES``, :func:`derived_figures`). An entity's history reads one
+  small shard per snapshot, whatever the number of entities, and no id is repeated in
+  every snapshot.
+- **The table** (ids, figures and every explanation, :func:`table_to_bytes`), kept only
+  for the newest snapshot, in parts well under a Bolt message: what a restarted process
+  or a replica loads to serve it. Older snapshots are explained again from their evidence.
+
+Shards written before these were compressed JSON with the ids; history still reads them.
 """
 
 from __future__ import annotations
@@ -13,33 +19,42 @@ import base64
 import json
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.scoring import columns
+from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.table import (
+    FIGURES,
+    ScoreTable,
+    derivation,
+    derived_figures,
+    entity_key,
+    entity_keys,
+    figure_dtype,
+)
+from graphsvc.scoring.table import (
+    STORED_FIGURES as STORED,
+)
 
 SHARD_SIZE = 256
-FIGURES = (
-    "score",
-    "rank",
-    "percentile",
-    "mass",
-    "raw_mass",
-    "fault_rate",
-    "confidence",
-    "positive_evidence",
-    "fault_weight",
-    "phi",
-)
+FORMAT = 2  # a snapshot's ``shard_format``: absent on shards of JSON (format 1)
+_MAGIC = b"graphsvc-score-shard-v1\n"
 
 
 def shard_count(entities: int) -> int:
     return max(1, math.ceil(entities / SHARD_SIZE))
 
 
-def shard_of(entity: str, shards: int) -> int:
+def shard_of(entity: str, shards: int, shard_format: int | None = FORMAT) -> int:
     """Stable across processes and versions (unlike ``hash``)."""
+    if shard_format == FORMAT:
+        return entity_key(entity) % shards
     return zlib.crc32(entity.encode("utf-8")) % shards
 
 
@@ -47,59 +62,111 @@ def part_id(snapshot_id: str, shard: int) -> str:
     return f"{snapshot_id}|s{shard}"
 
 
-def encode(snapshot_id: str, rows: Sequence[ScoreRow]) -> list[dict[str, Any]]:
-    """One storage row per shard: ``id``, ``snapshot``, ``shard``, ``figures``,
-    ``breakdowns`` (base64 of compressed JSON)."""
-    shards = shard_count(len(rows))
-    members: list[list[ScoreRow]] = [[] for _ in range(shards)]
-    for row in rows:
-        members[shard_of(row.entity, shards)].append(row)
-    return [
-        {
-            "id": part_id(snapshot_id, shard),
-            "snapshot": snapshot_id,
-            "shard": shard,
-            "figures": _pack(
-                {
-                    "entity": [r.entity for r in shard_rows],
-                    "kind": [str(r.kind) for r in shard_rows],
-                    **{name: [getattr(r, name) for r in shard_rows] for name in FIGURES},
-                }
-            ),
-            "breakdowns": _pack([r.breakdown for r in shard_rows]),
-        }
-        for shard, shard_rows in enumerate(members)
-    ]
-
-
-def decode(
-    figures: str, breakdowns: str | None, as_of_ms: int, only: str | None = None
-) -> list[ScoreRow]:
-    """The rows of one shard (or only the row of entity ``only``); breakdowns are empty
-    when not given."""
-    columns = _unpack(figures)
-    explained = _unpack(breakdowns) if breakdowns is not None else None
+def encode(snapshot_id: str, table: ScoreTable, params: ScoringParams) -> list[dict[str, Any]]:
+    """One storage row per shard: ``id``, ``snapshot``, ``shard``, ``figures`` (base64 of
+    the packed columns); ``params`` are the ones the table was computed with."""
+    how = derivation(table, params)
+    keys = entity_keys(table.entity_ids)
+    shards = shard_count(len(table))
+    shard = (keys % np.uint64(shards)).astype(np.int64)
+    order = np.argsort(shard, kind="stable")
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1)).tolist()
+    kinds = table.kinds.astype(np.int8)
     rows = []
-    for i, entity in enumerate(columns["entity"]):
-        if only is not None and entity != only:
-            continue
+    for s in range(shards):
+        members = order[bounds[s] : bounds[s + 1]]
+        packed = columns.pack(
+            _MAGIC,
+            how,
+            [
+                ("key", "<u8", keys[members]),
+                ("kind", "<i1", kinds[members]),
+                *((name, _stored_dtype(name), table.figures[name][members]) for name in STORED),
+            ],
+            level=1,
+        )
         rows.append(
-            ScoreRow(
-                entity=entity,
-                kind=EntityKind(columns["kind"][i]),
-                breakdown=explained[i] if explained is not None else {},
-                as_of_ms=as_of_ms,
-                rank=int(columns["rank"][i]),
-                **{name: float(columns[name][i]) for name in FIGURES if name != "rank"},
-            )
+            {
+                "id": part_id(snapshot_id, s),
+                "snapshot": snapshot_id,
+                "shard": s,
+                "figures": base64.b64encode(packed).decode("ascii"),
+                "breakdowns": None,
+            }
         )
     return rows
 
 
-def _pack(value: object) -> str:
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
-    return base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+def decode(
+    figures: str, names: Mapping[int, str]
+) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """Ids, kind codes and figure columns of one stored shard (either format); entities
+    are named from their key by ``names``, or ``key:<hex>`` when it has none."""
+    data = base64.b64decode(figures)
+    if not data.startswith(_MAGIC):
+        stored = json.loads(zlib.decompress(data))
+        kinds = np.array([KIND_CODES[EntityKind(k)] for k in stored["kind"]], dtype=np.int64)
+        values = {name: np.array(stored[name], dtype=figure_dtype(name)) for name in FIGURES}
+        return list(stored["entity"]), kinds, values
+    how, stored = columns.unpack(_MAGIC, data, "score shard")
+    ids = [names.get(k, f"key:{k:016x}") for k in stored["key"].tolist()]
+    kinds = stored["kind"].astype(np.int64)
+    return ids, kinds, derived_figures({n: stored[n] for n in STORED}, kinds, how)
 
 
-def _unpack(blob: str) -> Any:
-    return json.loads(zlib.decompress(base64.b64decode(blob)))
+def decode_table(as_of_ms: int, shards: Sequence[str], names: Sequence[str]) -> ScoreTable:
+    """A snapshot's figures from all of its stored shards (no explanations), entities
+    named by ``names`` (:func:`decode`)."""
+    by_key = dict(zip(entity_keys(names).tolist(), names, strict=True))
+    ids: list[str] = []
+    kinds, figures = [], []
+    for shard in shards:
+        shard_ids, shard_kinds, shard_figures = decode(shard, by_key)
+        ids += shard_ids
+        kinds.append(shard_kinds)
+        figures.append(shard_figures)
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return ScoreTable(
+        as_of_ms=as_of_ms,
+        entity_ids=tuple(ids[i] for i in order),
+        kinds=np.concatenate(kinds)[order] if kinds else np.zeros(0, dtype=np.int64),
+        figures={
+            n: np.concatenate([f[n] for f in figures])[order]
+            if figures
+            else np.zeros(0, dtype=figure_dtype(n))
+            for n in FIGURES
+        },
+    )
+
+
+def _stored_dtype(name: str) -> str:
+    return "<i4" if name == "rank" else figure_dtype(name)
+
+
+def history_row(figures: str, entity: str, as_of_ms: int) -> ScoreRow | None:
+    """The row of ``entity`` in one stored shard (either format), without breakdown."""
+    data = base64.b64decode(figures)
+    if not data.startswith(_MAGIC):
+        return _legacy_row(data, entity, as_of_ms)
+    how, stored = columns.unpack(_MAGIC, data, "score shard")
+    one = np.flatnonzero(stored["key"] == np.uint64(entity_key(entity)))[:1]
+    if not len(one):
+        return None
+    kinds = stored["kind"][one].astype(np.int64)
+    derived = derived_figures({n: stored[n][one] for n in STORED}, kinds, how)
+    values = {name: derived[name][0].item() for name in FIGURES}
+    kind = KINDS_BY_CODE[int(kinds[0])]
+    return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)
+
+
+def _legacy_row(data: bytes, entity: str, as_of_ms: int) -> ScoreRow | None:
+    stored = json.loads(zlib.decompress(data))
+    for i, found in enumerate(stored["entity"]):
+        if found == entity:
+            values: dict[str, Any] = {
+                name: int(stored[name][i]) if name == "rank" else float(stored[name][i])
+                for name in FIGURES
+            }
+            kind = EntityKind(stored["kind"][i])
+            return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)
+    return None

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.table import (
+    ScoreTable,
+    table_from_bytes,
+    table_of_rows,
+    table_to_bytes,
+)
 from graphsvc.store import cypher, score_shards
 from graphsvc.store.graph_store import GraphStore, Statement
 
@@ -22,7 +30,7 @@ def _score_row(row: dict[str, Any]) -> ScoreRow:
     )
 
 
-# Raw bytes per evidence part: 2.7 MB once in base64, far below a Bolt message's 16 MiB.
+# Raw bytes per evidence or table part: 2.7 MB once in base64, far below a Bolt message's 16 MiB.
 PART_BYTES = 2 * 1024 * 1024
 DELETE_SLICE = 20_000
 
@@ -30,14 +38,15 @@ DELETE_SLICE = 20_000
 def save_snapshot(
     store: GraphStore,
     info: SnapshotInfo,
-    rows: list[ScoreRow],
+    table: ScoreTable,
     evidence: SnapshotEvidence,
     *,
     supersedes: str | None = None,
 ) -> None:
-    """Write a snapshot, its scores and its evidence in one transaction; the breakdowns of
-    ``supersedes`` (the snapshot before it) are dropped in the same transaction."""
-    shards = score_shards.encode(info.id, rows)
+    """Write a snapshot, its scores and its evidence in one transaction; the kept table
+    (and breakdowns) of ``supersedes`` (the snapshot before it) are dropped in the same
+    transaction."""
+    shards = score_shards.encode(info.id, table, ScoringParams.from_dict(info.params))
     store.write(
         [
             Statement(
@@ -46,6 +55,7 @@ def save_snapshot(
                     **info.__dict__,
                     "params": json.dumps(info.params, sort_keys=True),
                     "shards": len(shards),
+                    "shard_format": score_shards.FORMAT,
                     "evidence_form": evidence.form,
                     "parent": evidence.parent,
                     "seeds": json.dumps(list(evidence.seeds)),
@@ -53,7 +63,15 @@ def save_snapshot(
             ),
             Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": _parts(info.id, evidence.data)}),
             Statement(cypher.CREATE_SCORE_SHARDS, {"rows": shards}),
-            *([Statement(cypher.FORGET_BREAKDOWNS, {"id": supersedes})] if supersedes else []),
+            Statement(cypher.CREATE_TABLE_PARTS, {"rows": _parts(info.id, table_to_bytes(table))}),
+            *(
+                [
+                    Statement(cypher.DELETE_TABLE_PARTS, {"id": supersedes}),
+                    Statement(cypher.FORGET_BREAKDOWNS, {"id": supersedes}),
+                ]
+                if supersedes
+                else []
+            ),
         ]
     )
 
@@ -94,6 +112,7 @@ def delete_snapshot(store: GraphStore, snapshot_id: str) -> None:
     store.write(
         [
             Statement(cypher.DELETE_SCORE_SHARDS, {"id": snapshot_id}),
+            Statement(cypher.DELETE_TABLE_PARTS, {"id": snapshot_id}),
             Statement(cypher.DELETE_SNAPSHOT_PARTS, {"id": snapshot_id}),
             Statement(cypher.DELETE_LEGACY_SNAPSHOT_EVIDENCE, {"id": snapshot_id}),
         ]
@@ -167,19 +186,26 @@ def child_of(store: GraphStore, snapshot_id: str) -> str | None:
     return str(found[0]["id"]) if found else None
 
 
-def snapshot_scores(store: GraphStore, info: SnapshotInfo) -> tuple[list[ScoreRow], bool]:
-    """Every entity's figures in one snapshot, and whether their breakdowns are stored
-    too (else the rows carry empty ones)."""
-    found = store.read(cypher.SNAPSHOT_SCORE_SHARDS, id=info.id)
-    if not found:  # stored before score shards
-        legacy = store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
-        return [_score_row(r["score"]) for r in legacy], True
-    rows = [
-        row
-        for shard in found
-        for row in score_shards.decode(shard["figures"], shard["breakdowns"], info.as_of_ms)
-    ]
-    return rows, all(shard["breakdowns"] is not None for shard in found)
+def snapshot_table(store: GraphStore, info: SnapshotInfo) -> ScoreTable | None:
+    """The snapshot's kept table, with every explanation: only the newest snapshot keeps
+    one (None: explain it again from its evidence)."""
+    parts = store.read(cypher.TABLE_PARTS, id=info.id)
+    if not parts:
+        return None
+    return table_from_bytes(b"".join(base64.b64decode(part["blob"]) for part in parts))
+
+
+def stored_figures(store: GraphStore, info: SnapshotInfo, names: Sequence[str]) -> ScoreTable:
+    """Every entity's stored figures in one snapshot (no explanations), entities named
+    by ``names`` (the ids they may have; stored shards name entities by key)."""
+    shards = store.read(cypher.SNAPSHOT_FIGURES, id=info.id)
+    if not shards:  # stored before score shards: a Score node per entity
+        rows = [
+            _score_row(r["score"])
+            for r in store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
+        ]
+        return table_of_rows(info.as_of_ms, rows)
+    return score_shards.decode_table(info.as_of_ms, [s["figures"] for s in shards], names)
 
 
 def score_history(
@@ -193,7 +219,9 @@ def score_history(
     for snapshot in found:  # latest created first within a time
         latest.setdefault(int(snapshot["as_of_ms"]), snapshot)
     parts = {
-        score_shards.part_id(s["id"], score_shards.shard_of(entity, s["shards"])): t
+        score_shards.part_id(
+            s["id"], score_shards.shard_of(entity, s["shards"], s["shard_format"])
+        ): t
         for t, s in latest.items()
         if s["shards"]
     }
@@ -207,7 +235,7 @@ def score_history(
     rows = [
         row
         for shard in answers[0]
-        for row in score_shards.decode(shard["figures"], None, parts[shard["id"]], only=entity)
+        if (row := score_shards.history_row(shard["figures"], entity, parts[shard["id"]]))
     ]
     rows += [_score_row({**r["score"], "breakdown": "{}"}) for r in answers[1]]
     return sorted(rows, key=lambda r: r.as_of_ms)

@@ -15,6 +15,7 @@ CREATE INDEX evidence_batch IF NOT EXISTS FOR (n:Evidence) ON (n.batch);
 CREATE INDEX attestation_batch IF NOT EXISTS FOR (n:Attestation) ON (n.batch);
 CREATE INDEX dispute_batch IF NOT EXISTS FOR (n:Dispute) ON (n.batch);
 CREATE INDEX snapshot_part_snapshot IF NOT EXISTS FOR (n:SnapshotPart) ON (n.snapshot);
+CREATE INDEX table_part_snapshot IF NOT EXISTS FOR (n:TablePart) ON (n.snapshot);
 CREATE INDEX score_shard_snapshot IF NOT EXISTS FOR (n:ScoreShard) ON (n.snapshot);
 CREATE INDEX snapshot_parent IF NOT EXISTS FOR (n:Snapshot) ON (n.parent);
 // The evidence log: records by leaf index (entry bundles, audit), entities by record id.
