@@ -8,13 +8,13 @@ the key ID SHA-256(name || 0x0A || 0x04 || public key)[:4], and the signed messa
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
+from typing import ClassVar
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from graphsvc.tlog.note import NoteError, Signature, key_hash, parse_verifier_key
+from graphsvc.tlog.note import NoteError, Signature, VerifierKey, key_hash
 
 COSIGNATURE = b"\x04"  # the signature type byte of an Ed25519 cosignature/v1 key
 
@@ -24,23 +24,10 @@ def signed_message(text: str, timestamp: int) -> bytes:
 
 
 @dataclass(frozen=True)
-class CosignerKey:
-    """A witness trusted to cosign the log's checkpoints."""
+class CosignerKey(VerifierKey):
+    """A witness trusted to cosign the log's checkpoints (signature type 0x04)."""
 
-    name: str
-    public_key: bytes
-
-    @property
-    def key_hash(self) -> bytes:
-        return key_hash(self.name, self.public_key, COSIGNATURE)
-
-    @classmethod
-    def parse(cls, text: str) -> CosignerKey:
-        return cls(*parse_verifier_key(text, COSIGNATURE))
-
-    def encode(self) -> str:
-        key = base64.b64encode(COSIGNATURE + self.public_key).decode()
-        return f"{self.name}+{self.key_hash.hex()}+{key}"
+    KEY_TYPE: ClassVar[bytes] = COSIGNATURE
 
     def timestamp_of(self, signature: Signature, text: str) -> int:
         """The time this witness cosigned ``text`` at; :class:`NoteError` if the line is

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
@@ -42,44 +43,45 @@ def key_hash(name: str, public_key: bytes, key_type: bytes = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + key_type + public_key).digest()[:4]
 
 
-def parse_verifier_key(text: str, key_type: bytes) -> tuple[str, bytes]:
-    """The name and 32-byte Ed25519 public key of a verifier key
-    ``<name>+<hex key hash>+<base64(type || key)>`` of signature type ``key_type``."""
-    parts = text.strip().split("+", 2)  # base64 may hold "+" too
-    if len(parts) != 3:
-        raise NoteError("a verifier key is <name>+<hex key hash>+<base64 key>")
-    name, hash_hex, key_b64 = parts
-    _check_name(name)
-    key = _b64decode(key_b64, "the verifier key")
-    if len(key) != 33 or key[:1] != key_type:
-        raise NoteError(
-            f"the verifier key is not an Ed25519 key of type 0x{key_type.hex()} (32 bytes)"
-        )
-    if hash_hex != key_hash(name, key[1:], key_type).hex():
-        raise NoteError(f"the verifier key's hash {hash_hex} does not match its key")
-    return name, key[1:]
-
-
 @dataclass(frozen=True)
-class NoteVerifier:
-    """A trusted Ed25519 note key."""
+class VerifierKey:
+    """A named Ed25519 public key of one signature type (``KEY_TYPE``), written
+    ``<name>+<hex key hash>+<base64(type || key)>``."""
+
+    KEY_TYPE: ClassVar[bytes] = ED25519
 
     name: str
     public_key: bytes
 
     @property
     def key_hash(self) -> bytes:
-        return key_hash(self.name, self.public_key)
+        return key_hash(self.name, self.public_key, self.KEY_TYPE)
 
     def encode(self) -> str:
-        """The verifier key in note format: ``<name>+<hex hash>+<base64 key>``."""
-        key = base64.b64encode(ED25519 + self.public_key).decode()
+        key = base64.b64encode(self.KEY_TYPE + self.public_key).decode()
         return f"{self.name}+{self.key_hash.hex()}+{key}"
 
     @classmethod
-    def parse(cls, text: str) -> NoteVerifier:
-        name, public_key = parse_verifier_key(text, ED25519)
-        return cls(name, public_key)
+    def parse(cls, text: str) -> Self:
+        parts = text.strip().split("+", 2)  # base64 may hold "+" too
+        if len(parts) != 3:
+            raise NoteError("a verifier key is <name>+<hex key hash>+<base64 key>")
+        name, hash_hex, key_b64 = parts
+        _check_name(name)
+        key = _b64decode(key_b64, "the verifier key")
+        if len(key) != 33 or key[:1] != cls.KEY_TYPE:
+            raise NoteError(
+                f"the verifier key is not an Ed25519 key of type 0x{cls.KEY_TYPE.hex()}"
+            )
+        verifier = cls(name, key[1:])
+        if hash_hex != verifier.key_hash.hex():
+            raise NoteError(f"the verifier key's hash {hash_hex} does not match its key")
+        return verifier
+
+
+@dataclass(frozen=True)
+class NoteVerifier(VerifierKey):
+    """A trusted Ed25519 note key (signature type 0x01)."""
 
     def verifies(self, text: bytes, signature: bytes) -> bool:
         try:
