@@ -214,6 +214,66 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.evidence_log.audit import audit, report_lines
+    from graphsvc.services import running_services
+
+    with running_services(settings) as services:
+        report = audit(services.log)
+    for line in report_lines(report):
+        print(line)
+    return 0 if report.clean else 1
+
+
+def _text_or_file(value: str) -> str:
+    path = Path(value)
+    return path.read_text(encoding="utf-8") if path.is_file() else value
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.tlog.cosignature import CosignerKey
+    from graphsvc.tlog.note import NoteError, NoteVerifier
+    from graphsvc.verifier.client import LogClient, ServerError
+    from graphsvc.verifier.run import check, gather
+
+    try:
+        key = NoteVerifier.parse(_text_or_file(args.key))
+    except (NoteError, OSError) as error:
+        raise CliError(f"--key: {error}") from error
+    if args.saved:
+        document = json.loads(Path(args.saved).read_text(encoding="utf-8"))
+    elif args.server:
+        records = [r for name in args.records for _, r in _read_json_records(Path(name))]
+        if any(not isinstance(r, dict) for r in records):
+            raise CliError("--records: every record must be a JSON object")
+        old = Path(args.old_checkpoint).read_text("utf-8") if args.old_checkpoint else None
+        try:
+            document = gather(
+                LogClient.of_url(args.server),
+                record_ids=args.ids,
+                records=[r for r in records if isinstance(r, dict)],
+                old_checkpoint=old,
+                key=key,
+            )
+        except (ServerError, ValueError) as error:
+            raise CliError(str(error)) from error
+    else:
+        raise CliError("give --server URL, or --saved FILE from an earlier --save")
+    try:
+        witnesses = [CosignerKey.parse(_text_or_file(w)) for w in args.witness]
+    except (NoteError, OSError) as error:
+        raise CliError(f"--witness: {error}") from error
+    quorum = len(witnesses) if args.quorum is None else args.quorum
+    outcome = check(document, key, witnesses, quorum)
+    for line in outcome.lines:
+        print(line)
+    if args.save:
+        Path(args.save).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    if args.save_checkpoint and not outcome.failures:
+        Path(args.save_checkpoint).write_text(document["checkpoint"], encoding="utf-8")
+    return 1 if outcome.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from graphsvc.scoring.cli_support import add_replay_arguments
 
@@ -260,6 +320,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_replay_arguments(replay)
     replay.set_defaults(handler=cmd_replay)
+
+    audit = commands.add_parser(
+        "audit", help="recompute the evidence log from the stored records; name any change"
+    )
+    audit.set_defaults(handler=cmd_audit)
+
+    verify = commands.add_parser(
+        "verify", help="check the evidence log's checkpoint, inclusion and consistency proofs"
+    )
+    verify.add_argument("--key", required=True, help="the log's verifier key, or a file of it")
+    verify.add_argument("--server", help="server URL, e.g. http://127.0.0.1:8000")
+    verify.add_argument("--ids", nargs="*", default=[], help="record ids to prove included")
+    verify.add_argument(
+        "--records", nargs="*", default=[], help="files of signed records to prove included"
+    )
+    verify.add_argument("--old-checkpoint", help="a saved checkpoint the log must extend")
+    verify.add_argument("--save", help="write the answers checked, to --saved them later")
+    verify.add_argument("--saved", help="check answers saved by --save (no server)")
+    verify.add_argument("--save-checkpoint", help="write the verified checkpoint here")
+    verify.add_argument(
+        "--witness", action="append", default=[], help="a witness's cosigner key (repeatable)"
+    )
+    verify.add_argument(
+        "--quorum", type=int, help="witnesses that must have cosigned (default: all given)"
+    )
+    verify.set_defaults(handler=cmd_verify)
 
     keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")
     keygen.add_argument("--out", required=True, help="file for the secret key (mode 0600)")

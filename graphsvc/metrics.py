@@ -45,6 +45,17 @@ class Metrics:
             "Entities scored by the newest recompute of this process.",
             registry=self.registry,
         )
+        self.log_publications = Counter(
+            "graphsvc_log_checkpoints_total",
+            "Evidence-log checkpoint publications, by outcome (ok, failed).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.log_size = Gauge(
+            "graphsvc_log_size",
+            "Leaves in the newest checkpoint this process published.",
+            registry=self.registry,
+        )
         self.snapshot_edges = Gauge(
             "graphsvc_snapshot_edges",
             "Evidence edges the newest recompute of this process scored.",

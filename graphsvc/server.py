@@ -24,7 +24,7 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         app = create_app(services)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
         server = uvicorn.Server(config)
-        with services.background:
+        with services.background, services.publisher:
             url = f"http://{settings.host}:{settings.port}"
             print(f"graphsvc: dashboard at {url}/, GraphQL at {url}/graphql", flush=True)
             server.run()

@@ -3,13 +3,17 @@ reputation. The CLI, the server, the tests and the benchmarks all start here."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from graphsvc.attribution import AttributionService
 from graphsvc.blobs import BlobStore, FileBlobStore
 from graphsvc.clock import Clock, now_ms
+from graphsvc.evidence_log.log import EvidenceLog
+from graphsvc.evidence_log.publisher import CheckpointPublisher
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics
@@ -19,6 +23,7 @@ from graphsvc.reputation.service import ReputationService
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.tlog.cosignature import CosignerKey
 
 
 @dataclass
@@ -32,6 +37,9 @@ class Services:
     # Started by `serve` (`with services.background:`); idle in commands and tests.
     background: PeriodicRecompute
     metrics: Metrics  # the one registry every part counts in
+    # The evidence log and its checkpoint publisher (started by `serve`, like background).
+    log: EvidenceLog
+    publisher: CheckpointPublisher
 
 
 @contextmanager
@@ -41,22 +49,36 @@ def running_services(
     store: GraphStore | None = None,
     clock: Clock = now_ms,
     blobs: BlobStore | None = None,
+    log_dir: Path | None = None,
 ) -> Iterator[Services]:
     """The service over ``store`` (default: the one the settings name, opened here and
     closed on exit), with every clock reading ``clock``.
 
     ``blobs`` keeps files beside the store (the scorer's kept evidence). A store opened
     here keeps them in the data directory; a caller's store keeps them only if given.
+    ``log_dir`` holds the evidence log's key and tree: the data directory's ``log`` for a
+    store opened here; for a caller's store, a temporary one unless given.
     """
     with ExitStack() as stack:
         if store is None:
             store = stack.enter_context(open_store(settings))
             blobs = blobs or FileBlobStore(settings.data / "kept")
+            log_dir = log_dir or settings.data / "log"
         else:
             store.apply_schema()
+            if log_dir is None:
+                log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         metrics = Metrics()
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
+        evidence_log = EvidenceLog(
+            store,
+            log_dir,
+            settings.log_origin,
+            publish_on_request=not settings.log_interval,
+            witnesses=[CosignerKey.parse(key) for key in settings.log_witnesses],
+        )
+        stack.callback(evidence_log.close)
         reputation = ReputationService(
             store,
             settings.scoring,
@@ -70,6 +92,7 @@ def running_services(
                 hourly_days=settings.retain_hourly_days,
                 daily_days=settings.retain_daily_days,
             ),
+            log_checkpoint=evidence_log.checkpoint_after_batch,
         )
         stack.callback(reputation.close)
         yield Services(
@@ -79,4 +102,6 @@ def running_services(
             reputation=reputation,
             background=PeriodicRecompute(reputation, settings.score_interval),
             metrics=metrics,
+            log=evidence_log,
+            publisher=CheckpointPublisher(evidence_log, settings.log_interval, metrics),
         )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.tlog.cosignature import CosignerKey
 
 
 class Settings(BaseSettings):
@@ -64,6 +65,21 @@ class Settings(BaseSettings):
 
     # How often a subscription looks for a new snapshot (seconds).
     subscription_poll: float = Field(default=2.0, gt=0)
+
+    # The evidence log (docs/design.md §9): the origin line of its checkpoints (also its
+    # key's name: no spaces, no '+'), and seconds between checkpoint publications.
+    log_origin: str = Field(default="graphsvc.local/evidence", pattern=r"^[^\s+]+$")
+    log_interval: float = Field(default=1.0, ge=0)
+    # Witnesses whose cosignatures (C2SP tlog-cosignature) the log accepts and serves with
+    # its checkpoint: verifier keys `<name>+<hash>+<base64(0x04 || key)>`, a JSON list.
+    log_witnesses: list[str] = Field(default_factory=list)
+
+    @field_validator("log_witnesses")
+    @classmethod
+    def _witness_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            CosignerKey.parse(key)  # a NoteError (a ValueError) names what is wrong
+        return keys
 
     # Request limits of the public API.
     max_request_bytes: int = Field(default=8 * 1024 * 1024, gt=0)

@@ -42,3 +42,14 @@ def test_acknowledged_records_survive_a_killed_server(tmp_path: Path) -> None:
         ingestor = Ingestor(store, EvidenceRules.of(Settings().scoring), clock=lambda: T0 + 10**9)
         again = ingestor.submit(receipts[:5])
         assert {str(r.status) for r in again} == {"duplicate"}
+        # The evidence log continues where the acknowledged records left it: the next
+        # record takes the next leaf, with no gap and no reuse.
+        count = len(net.basics()) + len(receipts)
+        after = net.receipt(999)
+        assert [str(r.status) for r in ingestor.submit([after])] == ["accepted"]
+        leaves = store.read("MATCH (n) WHERE n.leaf IS NOT NULL RETURN n.leaf AS leaf")
+        assert sorted(r["leaf"] for r in leaves) == list(range(count + 1))
+        newest = store.read(
+            "MATCH (r:Receipt {id: $id}) RETURN r.leaf AS leaf", id=record_id(after)
+        )
+        assert newest == [{"leaf": count}]

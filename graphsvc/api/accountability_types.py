@@ -56,6 +56,10 @@ class Incident:
     def note(self) -> str | None:
         return self.found.note
 
+    @strawberry.field(description="Its evidence-log leaf index (null if stored before the log).")
+    def leaf_index(self) -> int | None:
+        return self.found.leaf_index
+
     @strawberry.field(description="The blamed node or model.")
     async def party(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.found.party)

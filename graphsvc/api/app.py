@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graphsvc.api.context import Context
+from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
 from graphsvc.domain.outcomes import RecordResult
 from graphsvc.metrics import Metrics
@@ -32,7 +33,9 @@ from graphsvc.services import Services
 from graphsvc.web import site
 
 BULK_CHUNK = 1_000
-ROUTES = frozenset({"/", "/graphql", "/records", "/healthz", "/readyz", "/metrics"})
+ROUTES = frozenset(
+    {"/", "/graphql", "/records", "/healthz", "/readyz", "/metrics", "/log/checkpoint", "/log/key"}
+)
 
 
 class _GraphQL(GraphQL[Context, None]):
@@ -141,6 +144,7 @@ def create_app(services: Services) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *site.routes(),
+            *log_routes(services),
         ],
         middleware=[
             Middleware(RequestTimer, histogram=metrics.requests),

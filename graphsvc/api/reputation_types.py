@@ -66,6 +66,25 @@ async def reputations_of(
     return [None if row is None else next(found) for row in rows]
 
 
+LOG_CHECKPOINT_DESCRIPTION = (
+    "The evidence log's tree size and root hash of the records its snapshot was computed "
+    "from: check it against a signed checkpoint with a consistency proof (null: taken "
+    "before the log)."
+)
+
+
+@strawberry.type(description="A snapshot's evidence-log checkpoint (C2SP tlog-checkpoint).")
+class SnapshotCheckpoint:
+    tree_size: int
+    root_hash: str = strawberry.field(description="Base64 of the RFC 6962 root hash.")
+
+    @classmethod
+    def of(cls, snapshot: SnapshotInfo | None) -> SnapshotCheckpoint | None:
+        if snapshot is None or snapshot.log_size is None or snapshot.log_root is None:
+            return None
+        return cls(tree_size=snapshot.log_size, root_hash=snapshot.log_root)
+
+
 @strawberry.type(description="An entity's reputation in one snapshot, and why.")
 class Reputation:
     row: strawberry.Private[ScoreRow]
@@ -156,6 +175,13 @@ class Reputation:
     def snapshot(self) -> str:
         return self.snapshot_id
 
+    @strawberry.field(description=LOG_CHECKPOINT_DESCRIPTION)
+    async def log_checkpoint(self, info: Info[Context, None]) -> SnapshotCheckpoint | None:
+        found = await run_in_threadpool(
+            info.context.services.reputation.snapshot_info, self.snapshot_id
+        )
+        return SnapshotCheckpoint.of(found)
+
 
 @strawberry.type
 class PageInfo:
@@ -179,6 +205,13 @@ class ScorePoint:
     fault_rate: float
     confidence: float
 
+    @strawberry.field(description=LOG_CHECKPOINT_DESCRIPTION)
+    async def log_checkpoint(self, info: Info[Context, None]) -> SnapshotCheckpoint | None:
+        found = await run_in_threadpool(
+            info.context.services.reputation.snapshot_info_at, to_ms(self.as_of)
+        )
+        return SnapshotCheckpoint.of(found)
+
 
 @strawberry.type(description="A stored recompute: when it was for, and what it covered.")
 class Snapshot:
@@ -190,6 +223,9 @@ class Snapshot:
     entities: int
     iterations: int
     params: JSON
+    log_checkpoint: SnapshotCheckpoint | None = strawberry.field(
+        description=LOG_CHECKPOINT_DESCRIPTION
+    )
 
     @classmethod
     def of(cls, info: SnapshotInfo) -> Snapshot:
@@ -202,6 +238,7 @@ class Snapshot:
             entities=info.entities,
             iterations=info.iterations,
             params=JSON(info.params),
+            log_checkpoint=SnapshotCheckpoint.of(info),
         )
 
 

@@ -34,6 +34,14 @@ from graphsvc.api.accountability_types import (
 )
 from graphsvc.api.context import Context
 from graphsvc.api.limits import ClientError, page_size
+from graphsvc.api.log_types import (
+    ConsistencyProof,
+    InclusionProof,
+    LogCheckpoint,
+    checkpoint,
+    consistency_proof,
+    inclusion_proof,
+)
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -203,6 +211,27 @@ class Query:
     @strawberry.field(description="The trusted seeds the next recompute uses.")
     async def seeds(self, info: Info[Context, None]) -> SeedSet:
         return SeedSet.of(await run_in_threadpool(info.context.services.reputation.seeds))
+
+    @strawberry.field(description="The evidence log's latest signed checkpoint.")
+    async def checkpoint(self, info: Info[Context, None]) -> LogCheckpoint:
+        return await checkpoint(info)
+
+    @strawberry.field(
+        description="That a record is in the evidence log: its leaf index and audit path in "
+        "the tree of treeSize leaves (default: the latest checkpoint's)."
+    )
+    async def inclusion_proof(
+        self, info: Info[Context, None], record_id: str, tree_size: int | None = None
+    ) -> InclusionProof:
+        return await inclusion_proof(info, record_id, tree_size)
+
+    @strawberry.field(
+        description="That the evidence log of fromSize leaves is a prefix of the one of toSize."
+    )
+    async def consistency_proof(
+        self, info: Info[Context, None], from_size: int, to_size: int
+    ) -> ConsistencyProof:
+        return await consistency_proof(info, from_size, to_size)
 
     @strawberry.field(description="Stored snapshots, newest first.")
     async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:

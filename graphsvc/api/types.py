@@ -138,6 +138,9 @@ class Attestation:
     fault: FaultParty | None  # type: ignore[valid-type]
     note: str | None
     witness_id: strawberry.Private[str]
+    leaf_index: int | None = strawberry.field(
+        description="Its evidence-log leaf index (null if stored before the log)."
+    )
 
     @strawberry.field
     async def witness(self, info: Info[Context, None]) -> Entity | None:
@@ -150,6 +153,9 @@ class Dispute:
     ts: datetime
     reason: str
     requester_id: strawberry.Private[str]
+    leaf_index: int | None = strawberry.field(
+        description="Its evidence-log leaf index (null if stored before the log)."
+    )
 
     @strawberry.field
     async def requester(self, info: Info[Context, None]) -> Entity | None:
@@ -204,6 +210,7 @@ class Receipt:
                 fault=domain.FaultParty(a.fault) if a.fault else None,
                 note=a.note,
                 witness_id=a.witness,
+                leaf_index=a.leaf_index,
             )
             for a in self.trail.attestations
         ]
@@ -216,6 +223,7 @@ class Receipt:
                 ts=to_datetime(d.ts),
                 reason=d.reason,
                 requester_id=d.requester,
+                leaf_index=d.leaf_index,
             )
             for d in self.trail.disputes
         ]
@@ -223,6 +231,10 @@ class Receipt:
     @strawberry.field(description="The witnesses' verdict so far (majority of attestations).")
     def verdict(self) -> ReceiptVerdict:
         return ReceiptVerdict(self.trail.verdict)
+
+    @strawberry.field(description="Its evidence-log leaf index (null if stored before the log).")
+    def leaf_index(self) -> int | None:
+        return self.trail.leaf_index
 
     @strawberry.field(description="The full signed record, for independent re-verification.")
     def record(self) -> JSON:

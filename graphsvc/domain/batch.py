@@ -85,6 +85,16 @@ class WritePlan:
     # receipts per (model, proof type), for policies on proof strength
     proofs: dict[tuple[str, str], int] = field(default_factory=dict)
     accepted: int = 0
+    # The leaf hash of each accepted record, in the order the log appends them; each
+    # record's row carries its position here as `leaf` (docs/design.md §9).
+    leaves: list[bytes] = field(default_factory=list)
+    leaf_ids: list[str] = field(default_factory=list)  # the record id of each leaf
+
+    def log(self, record_id: str, leaf_hash: bytes) -> int:
+        """Append an accepted record's leaf hash; its offset within this batch."""
+        self.leaves.append(leaf_hash)
+        self.leaf_ids.append(record_id)
+        return len(self.leaves) - 1
 
     def evidence_rows(self) -> list[dict[str, Any]]:
         return [

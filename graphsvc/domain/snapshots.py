@@ -20,6 +20,10 @@ class SnapshotInfo:
     entities: int
     iterations: int
     residual: float
+    # The evidence log's checkpoint of the records it covered: tree size and base64 root
+    # (None for snapshots taken before the log, docs/design.md §9).
+    log_size: int | None = None
+    log_root: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ class AttestationInfo:
     verdict: str
     fault: str | None
     note: str | None
+    # Its index in the evidence log (None for a record stored before the log began).
+    leaf_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class DisputeInfo:
     ts: int
     requester: str
     reason: str
+    # Its index in the evidence log (None for a record stored before the log began).
+    leaf_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class ReceiptTrail:
     record: dict[str, Any]
     attestations: tuple[AttestationInfo, ...]
     disputes: tuple[DisputeInfo, ...]
+    # Its index in the evidence log (None for a record stored before the log began).
+    leaf_index: int | None = None
 
     @property
     def verdict(self) -> str:
@@ -70,3 +76,5 @@ class Incident:
     note: str | None
     status: ClaimStatus
     batch: int  # the ingest batch that stored it: the incidents feed's order
+    # Its index in the evidence log (None for a record stored before the log began).
+    leaf_index: int | None = None

@@ -6,7 +6,9 @@ record is durable before anyone hears it was accepted.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +22,10 @@ from graphsvc.store.graph_store import GraphStore, WriteConflict
 from graphsvc.store.meta import get_meta, set_meta
 
 _RULES_META = "evidence_rules"
+# Every batch takes the next leaf indexes of the evidence log, so concurrent writers
+# (other processes) collide on them and retry (docs/design.md §9).
+_WRITE_ATTEMPTS = 12
+_BACKOFF_SECONDS = 0.02
 
 
 class EvidenceRulesMismatch(RuntimeError):
@@ -126,7 +132,7 @@ class Ingestor:
 
     def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
         with self._lock:
-            for attempt in range(3):
+            for attempt in range(_WRITE_ATTEMPTS):
                 state = ingest_state.known_state(self._store, [r for _, r in records])
                 resolver = Resolver(state, self._rules)
                 results = resolver.resolve(records)
@@ -138,10 +144,12 @@ class Ingestor:
                         half_life_ms=self._rules.half_life_ms,
                     )
                 except WriteConflict:
-                    # Another process wrote one of these records meanwhile: resolve again
-                    # against what it wrote.
-                    if attempt == 2:
+                    # Another process wrote one of these records, or took the same leaf
+                    # indexes, meanwhile: resolve again against what it wrote, after a
+                    # short random pause so that writers colliding again is unlikely.
+                    if attempt == _WRITE_ATTEMPTS - 1:
                         raise
+                    time.sleep(random.uniform(0, _BACKOFF_SECONDS * (attempt + 1)))
                     continue
                 return results
         raise AssertionError("unreachable")

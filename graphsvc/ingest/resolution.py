@@ -31,9 +31,10 @@ from graphsvc.domain.batch import (
     vote_key,
 )
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
-from graphsvc.records import Record, RecordError
+from graphsvc.records import Record, RecordError, canonical_bytes
 from graphsvc.scoring.evidence import Channel
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.tlog.merkle import leaf_hash
 
 # Evidence rows name their channel by the enum member, lower-cased.
 COSIGN = Channel.COSIGN.name.lower()
@@ -59,6 +60,11 @@ class EvidenceRules:
 def stored_record(record: Record) -> str:
     """The signed record as stored, so anyone can re-verify it later."""
     return json.dumps(record.body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def record_leaf_hash(body: Mapping[str, object]) -> bytes:
+    """The record's leaf hash in the log: RFC 6962 over its RFC 8785 bytes, `sig` included."""
+    return leaf_hash(canonical_bytes(body, without=()))
 
 
 class Resolver:
@@ -125,6 +131,7 @@ class Resolver:
                 "ts": record.ts,
                 "record_id": record.id,
                 "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
             }
         )
         return False
@@ -147,6 +154,7 @@ class Resolver:
                 "ts": record.ts,
                 "record_id": record.id,
                 "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
             }
         )
         return False
@@ -178,6 +186,7 @@ class Resolver:
             "proof_type": proof["type"],
             "measurement": proof.get("measurement"),
             "record": stored_record(record),
+            "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
         }
         if output not in self.state.outputs:
             # The Output starts with this receipt (its first_ts is this ts).
@@ -233,6 +242,7 @@ class Resolver:
                 "party": party,
                 "note": body.get("note"),
                 "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
             }
         )
         tally = self.plan.votes.setdefault(body["receipt"], [0, 0])
@@ -264,6 +274,7 @@ class Resolver:
                 "claim": key,
                 "reason": body["reason"],
                 "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
             }
         )
         return False

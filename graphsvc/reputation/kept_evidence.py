@@ -74,6 +74,9 @@ class EvidenceKeeper:
         self._parent: str | None = None
         self._base_bytes = 0
         self._chain_bytes = 0
+        # The ingest batch the last capture's evidence was caught up to (the evidence log
+        # names the records it covered by it).
+        self.captured_batch = 0
 
     def evidence(self, seeds: Collection[str] = ()) -> tuple[Evidence, int]:
         """The store's evidence now (caught up first), and the time of its newest row."""
@@ -85,6 +88,7 @@ class EvidenceKeeper:
         :meth:`stored` once the snapshot is written."""
         with self._lock:
             kept = self._caught_up()
+            self.captured_batch = kept.batch
             evidence, newest = kept.evidence(self._params, seeds=seeds)
             stored = self._delta(kept, tuple(seeds))
             if stored is None:

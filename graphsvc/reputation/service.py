@@ -87,7 +87,10 @@ class ReputationService:
         blobs: BlobStore | None = None,
         metrics: Metrics | None = None,
         retention: RetentionPolicy | None = None,
+        log_checkpoint: Callable[[int], tuple[int, str] | None] | None = None,
     ) -> None:
+        """``log_checkpoint`` gives the evidence log's (tree size, base64 root) after an
+        ingest batch: each snapshot records the one of the evidence it was computed from."""
         self._store = store
         self.params = params
         self._seeds = tuple(seeds)
@@ -103,6 +106,7 @@ class ReputationService:
         self._loaders: dict[str, threading.Thread] = {}
         self._current: SnapshotView | None = None
         self._checked_at = float("-inf")
+        self._log_checkpoint = log_checkpoint
 
     # ------------------------------------------------------------------ computing
 
@@ -194,6 +198,11 @@ class ReputationService:
             records = self._records()
             seeds, _ = self.seeds()
             evidence, newest, kept_as, mark = self._evidence.capture(seeds)
+            checkpoint = (
+                self._log_checkpoint(self._evidence.captured_batch)
+                if self._log_checkpoint
+                else None
+            )
             timer.lap("load")
             scores = self._score(evidence, newest, as_of_ms)
             timer.lap("compute")
@@ -211,6 +220,8 @@ class ReputationService:
                 entities=len(scores.entity_ids),
                 iterations=scores.iterations,
                 residual=scores.residual,
+                log_size=checkpoint[0] if checkpoint else None,
+                log_root=checkpoint[1] if checkpoint else None,
             )
             # Every entity explained, in one pass over the evidence, as columns.
             table = ScoreTable.of(scores)
@@ -264,6 +275,13 @@ class ReputationService:
         params = ScoringParams.from_dict(info.params)
         evidence = evidence_of(snapshots.evidence_lineage(self._store, info.id), params)
         return compute_scores(evidence, params, info.as_of_ms), evidence
+
+    def snapshot_info(self, snapshot_id: str) -> SnapshotInfo | None:
+        return snapshots.snapshot_by_id(self._store, snapshot_id)
+
+    def snapshot_info_at(self, as_of_ms: int) -> SnapshotInfo | None:
+        """The snapshot in force at ``as_of_ms`` (the newest taken for it, or before)."""
+        return snapshots.snapshot_in_force(self._store, as_of_ms)
 
     def snapshots(self, limit: int) -> list[SnapshotInfo]:
         """Stored snapshots, newest first."""

@@ -61,7 +61,11 @@ UNWIND $keys AS key MATCH (d:Dispute {claim: key}) RETURN collect({key: d.claim}
 # ingest counter's batch number, bumped by its first statement (BUMP_INGEST_COUNTER).
 # Batches are numbered in commit order, so "what changed after batch b" is a lookup of
 # the batches after b (one index lookup each: ArcadeDB does not use an index for `>`).
-_THIS_BATCH = "MATCH (meta:Meta {id: 'ingest'}) WITH meta.batches AS batch"
+# Each record also gets its leaf index in the evidence log: the batch's first index
+# (`log_base`, set by the same first statement) plus its offset in the batch (`row.leaf`).
+_THIS_BATCH = (
+    "MATCH (meta:Meta {id: 'ingest'}) WITH meta.batches AS batch, meta.log_base AS log_base"
+)
 
 
 def create_entities(kind: EntityKind) -> str:
@@ -72,7 +76,8 @@ def create_entities(kind: EntityKind) -> str:
 UNWIND $rows AS row
 CREATE (e:Entity:{LABELS[kind]} {{
   id: row.id, kind: row.kind, name: row.name, ts: row.ts,
-  record_id: row.record_id, record: row.record, batch: batch
+  record_id: row.record_id, record: row.record, batch: batch,
+  leaf: log_base + row.leaf
 }})
 """
 
@@ -85,7 +90,8 @@ UNWIND $rows AS row
 MATCH (p:Provider {{id: row.provider}})
 CREATE (m:Entity:Model {{
   id: row.id, kind: 'model', name: row.id, digest: row.digest, provider: row.provider,
-  ts: row.ts, record_id: row.record_id, record: row.record, batch: batch
+  ts: row.ts, record_id: row.record_id, record: row.record, batch: batch,
+  leaf: log_base + row.leaf
 }})
 CREATE (m)-[:PUBLISHED_BY]->(p)
 """
@@ -94,33 +100,37 @@ CREATE (m)-[:PUBLISHED_BY]->(p)
 # created at once. Nothing can link to an Output that does not exist yet, so CREATE is
 # exact here (and several times cheaper than MERGE); a concurrent writer of the same
 # Output trips its unique id and the batch is resolved again.
-CREATE_OUTPUT_RECEIPTS = """
+CREATE_OUTPUT_RECEIPTS = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MATCH (m:Model {id: row.model}) MATCH (n:Node {id: row.node})
-CREATE (o:Output {id: row.output_hash, first_ts: row.ts})
-CREATE (r:Receipt {
+MATCH (m:Model {{id: row.model}}) MATCH (n:Node {{id: row.node}})
+CREATE (o:Output {{id: row.output_hash, first_ts: row.ts}})
+CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
   proof_type: row.proof_type, measurement: row.measurement,
-  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record
-})
+  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record,
+  leaf: log_base + row.leaf
+}})
 CREATE (r)-[:FOR_OUTPUT]->(o), (o)-[:GENERATED_BY]->(m), (o)-[:EXECUTED_ON]->(n)
 WITH o, row WHERE row.requester IS NOT NULL
-MATCH (q:Requester {id: row.requester})
+MATCH (q:Requester {{id: row.requester}})
 CREATE (q)-[:REQUESTED]->(o)
 """
 
 # A receipt for an Output that already exists (a re-execution): several receipts may
 # share one Output. Its edges are then merged by the LINK statements below.
-CREATE_RECEIPTS = """
+CREATE_RECEIPTS = f"""
+{_THIS_BATCH}
 UNWIND $rows AS row
-MATCH (o:Output {id: row.output_hash})
-CREATE (r:Receipt {
+MATCH (o:Output {{id: row.output_hash}})
+CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
   proof_type: row.proof_type, measurement: row.measurement,
-  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record
-})
+  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record,
+  leaf: log_base + row.leaf
+}})
 CREATE (r)-[:FOR_OUTPUT]->(o)
 """
 
@@ -156,7 +166,7 @@ MATCH (r:Receipt {{id: row.receipt}}) MATCH (w:Witness {{id: row.witness}})
 CREATE (a:Attestation {{
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
   verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
-  record: row.record, batch: batch
+  record: row.record, batch: batch, leaf: log_base + row.leaf
 }})
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
@@ -174,7 +184,7 @@ UNWIND $rows AS row
 MATCH (r:Receipt {{id: row.receipt}}) MATCH (q:Requester {{id: row.requester}})
 CREATE (d:Dispute {{
   id: row.id, ts: row.ts, requester: row.requester, receipt: row.receipt, claim: row.claim,
-  reason: row.reason, record: row.record, batch: batch
+  reason: row.reason, record: row.record, batch: batch, leaf: log_base + row.leaf
 }})
 CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
 """
@@ -226,8 +236,56 @@ MERGE (m:Meta {id: 'ingest'})
 ON CREATE SET m.records = $accepted, m.batches = 1, m.last_ms = $now_ms, m.largest = $accepted
 ON MATCH SET m.records = m.records + $accepted, m.batches = m.batches + 1, m.last_ms = $now_ms,
   m.largest = CASE WHEN coalesce(m.largest, 0) < $accepted THEN $accepted ELSE m.largest END
+WITH m, coalesce(m.leaves, 0) AS base
+SET m.log_base = base, m.leaves = base + $accepted
 RETURN m.records AS records
 """
+
+# ---------------------------------------------------------------- evidence log
+
+# The leaf hashes of one batch's records, in leaf order (base64 of their concatenation),
+# and their record ids (so an audit names a record deleted behind the log's back),
+# written in the batch's transaction: the log's tree is built from these alone
+# (docs/design.md §9). Unique `first` and `ingest_batch`: no leaf index is ever given twice.
+CREATE_LOG_ENTRIES = """
+MATCH (meta:Meta {id: 'ingest'})
+CREATE (:LogEntries {
+  ingest_batch: meta.batches, first: meta.log_base, size: $size, hashes: $hashes, ids: $ids
+})
+"""
+
+LOG_SIZE = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.leaves, 0) AS size"
+
+# The batch whose leaves start at $first, then the batches after it, in order.
+LOG_ENTRIES_AT = "MATCH (l:LogEntries {first: $first}) RETURN l.ingest_batch AS batch"
+
+LOG_ENTRIES_OF_BATCHES = """
+UNWIND $batches AS b MATCH (l:LogEntries {ingest_batch: b})
+RETURN l.ingest_batch AS batch, l.first AS first, l.size AS size, l.hashes AS hashes, l.ids AS ids
+ORDER BY batch
+"""
+
+# The stored records at some leaf indexes (entry bundles, the audit), a record's leaf
+# index, and records no leaf names (written behind the log's back, or before it).
+# An entity's record id is `record_id` (its `id` is the entity's).
+_RECORD_ID = {"Entity": "record_id", "Receipt": "id", "Attestation": "id", "Dispute": "id"}
+
+RECORDS_AT_LEAVES: dict[str, str] = {
+    label: f"UNWIND $leaves AS i MATCH (n:{label} {{leaf: i}}) "
+    f"RETURN collect({{leaf: n.leaf, id: n.{key}, record: n.record}}) AS rows"
+    for label, key in _RECORD_ID.items()
+}
+
+LEAF_OF_RECORD: dict[str, str] = {
+    label: f"MATCH (n:{label} {{{key}: $id}}) RETURN n.leaf AS leaf"
+    for label, key in _RECORD_ID.items()
+}
+
+UNLOGGED_RECORDS: dict[str, str] = {
+    label: f"MATCH (n:{label}) WHERE n.leaf IS NULL AND n.record IS NOT NULL "
+    f"RETURN n.{key} AS id LIMIT $limit"
+    for label, key in _RECORD_ID.items()
+}
 
 INGEST_COUNTER = """
 MATCH (m:Meta {id: 'ingest'})
@@ -251,12 +309,12 @@ RECEIPT_TRAIL = """
 MATCH (r:Receipt) WHERE r.id IN $ids
 OPTIONAL MATCH (m:Model {id: r.model})
 OPTIONAL MATCH (a:Attestation {receipt: r.id})
-WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note}) AS attestations
+WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
 OPTIONAL MATCH (d:Dispute {receipt: r.id})
 RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof_type,
-          .measurement, .record} AS receipt,
+          .measurement, .record, .leaf} AS receipt,
        m.provider AS provider, attestations,
-       collect(d {.id, .ts, .requester, .reason}) AS disputes
+       collect(d {.id, .ts, .requester, .reason, .leaf}) AS disputes
 """
 
 ENTITIES_INFO = "\nUNION ALL\n".join(
@@ -351,7 +409,7 @@ WHERE a.party IN $parties AND ($before_ms IS NULL OR a.ts < $before_ms)
 WITH a ORDER BY a.ts DESC, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.batch AS batch,
+       a.fault AS fault, a.note AS note, a.batch AS batch, a.leaf AS leaf,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY ts DESC, id
 """
@@ -364,7 +422,7 @@ WHERE a.batch > $after_batch OR (a.batch = $after_batch AND a.id > $after_id)
 WITH a ORDER BY a.batch, a.id LIMIT $limit
 OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
-       a.fault AS fault, a.note AS note, a.batch AS batch,
+       a.fault AS fault, a.note AS note, a.batch AS batch, a.leaf AS leaf,
        collect(v {.witness, .verdict, .ts}) AS votes
 ORDER BY batch, id
 """
@@ -373,7 +431,7 @@ ORDER BY batch, id
 
 SNAPSHOT_FIELDS = (
     "s {.id, .as_of_ms, .created_ms, .params, .evidence_digest, .records, .entities,"
-    " .iterations, .residual} AS snapshot"
+    " .iterations, .residual, .log_size, .log_root} AS snapshot"
 )
 
 CREATE_SNAPSHOT = """
@@ -381,7 +439,8 @@ CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
   iterations: $iterations, residual: $residual, shards: $shards,
-  shard_format: $shard_format, evidence_form: $evidence_form, parent: $parent, seeds: $seeds
+  shard_format: $shard_format, evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
+  log_size: $log_size, log_root: $log_root
 })
 """
 

@@ -46,4 +46,5 @@ def _incident(row: dict[str, Any]) -> Incident:
         note=row["note"],
         status=claim_status(claim, votes.get(claim.receipt_id, {})),
         batch=int(row["batch"] or 0),
+        leaf_index=row.get("leaf"),
     )

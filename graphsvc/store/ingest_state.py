@@ -6,6 +6,7 @@ database; these functions are its only reads and writes.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,7 +130,18 @@ def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[State
         Statement(cypher.COUNT_PROOFS, {"rows": plan.proof_rows()}),
     ]
     if plan.accepted:
-        # First, so later statements see this batch's number (attestations keep it).
+        # First, so later statements see this batch's number (attestations keep it) and
+        # its first leaf index (every record keeps its own).
         bump = Statement(cypher.BUMP_INGEST_COUNTER, {"accepted": plan.accepted, "now_ms": now_ms})
         statements.insert(0, bump)
+        statements.append(
+            Statement(
+                cypher.CREATE_LOG_ENTRIES,
+                {
+                    "size": len(plan.leaves),
+                    "hashes": base64.b64encode(b"".join(plan.leaves)).decode("ascii"),
+                    "ids": plan.leaf_ids,
+                },
+            )
+        )
     return statements

@@ -32,7 +32,13 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
                 sorted(
                     (
                         AttestationInfo(
-                            a["id"], a["ts"], a["witness"], a["verdict"], a["fault"], a["note"]
+                            a["id"],
+                            a["ts"],
+                            a["witness"],
+                            a["verdict"],
+                            a["fault"],
+                            a["note"],
+                            a.get("leaf"),
                         )
                         for a in row["attestations"]
                         if a.get("id")
@@ -43,13 +49,14 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
             disputes=tuple(
                 sorted(
                     (
-                        DisputeInfo(d["id"], d["ts"], d["requester"], d["reason"])
+                        DisputeInfo(d["id"], d["ts"], d["requester"], d["reason"], d.get("leaf"))
                         for d in row["disputes"]
                         if d.get("id")
                     ),
                     key=lambda d: (d.ts, d.id),
                 )
             ),
+            leaf_index=r.get("leaf"),
         )
     return trails
 

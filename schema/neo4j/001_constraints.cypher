@@ -19,3 +19,6 @@ CREATE CONSTRAINT score_id IF NOT EXISTS FOR (n:Score) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT snapshot_part_id IF NOT EXISTS FOR (n:SnapshotPart) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT table_part_id IF NOT EXISTS FOR (n:TablePart) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT score_shard_id IF NOT EXISTS FOR (n:ScoreShard) REQUIRE n.id IS UNIQUE;
+// The evidence log: no leaf index is given twice (docs/design.md §9).
+CREATE CONSTRAINT log_entries_first IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.first IS UNIQUE;
+CREATE CONSTRAINT log_entries_batch IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.ingest_batch IS UNIQUE;

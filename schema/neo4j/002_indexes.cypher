@@ -18,3 +18,9 @@ CREATE INDEX snapshot_part_snapshot IF NOT EXISTS FOR (n:SnapshotPart) ON (n.sna
 CREATE INDEX table_part_snapshot IF NOT EXISTS FOR (n:TablePart) ON (n.snapshot);
 CREATE INDEX score_shard_snapshot IF NOT EXISTS FOR (n:ScoreShard) ON (n.snapshot);
 CREATE INDEX snapshot_parent IF NOT EXISTS FOR (n:Snapshot) ON (n.parent);
+// The evidence log: records by leaf index (entry bundles, audit), entities by record id.
+CREATE INDEX entity_leaf IF NOT EXISTS FOR (n:Entity) ON (n.leaf);
+CREATE INDEX receipt_leaf IF NOT EXISTS FOR (n:Receipt) ON (n.leaf);
+CREATE INDEX attestation_leaf IF NOT EXISTS FOR (n:Attestation) ON (n.leaf);
+CREATE INDEX dispute_leaf IF NOT EXISTS FOR (n:Dispute) ON (n.leaf);
+CREATE INDEX entity_record_id IF NOT EXISTS FOR (n:Entity) ON (n.record_id);

@@ -1,0 +1,86 @@
+"""GraphQL types of the evidence log: its latest checkpoint and proofs against it
+(docs/design.md §9). Hashes are standard base64, as in the C2SP formats."""
+
+from __future__ import annotations
+
+import base64
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.types import Info
+
+from graphsvc.api.context import Context
+from graphsvc.api.limits import ClientError
+from graphsvc.evidence_log.log import LogError, SignedCheckpoint
+
+
+def _b64(values: list[bytes]) -> list[str]:
+    return [base64.b64encode(v).decode("ascii") for v in values]
+
+
+@strawberry.type(description="A signed tree head of the evidence log (C2SP tlog-checkpoint).")
+class LogCheckpoint:
+    origin: str
+    tree_size: int
+    root_hash: str = strawberry.field(description="Base64 of the RFC 6962 root hash.")
+    note: str = strawberry.field(description="The checkpoint as a C2SP signed note.")
+    verifier_key: str = strawberry.field(
+        description="The log's Ed25519 key in note format: <origin>+<key hash>+<base64 key>."
+    )
+
+    @classmethod
+    def of(cls, signed: SignedCheckpoint, verifier_key: str) -> LogCheckpoint:
+        c = signed.checkpoint
+        return cls(
+            origin=c.origin,
+            tree_size=c.size,
+            root_hash=c.root_b64,
+            note=signed.note,
+            verifier_key=verifier_key,
+        )
+
+
+@strawberry.type(description="RFC 9162 inclusion proof of one record in a tree size.")
+class InclusionProof:
+    record_id: str
+    leaf_index: int
+    tree_size: int
+    hashes: list[str] = strawberry.field(description="The audit path, base64, leaf side first.")
+
+
+@strawberry.type(description="RFC 9162 consistency proof between two tree sizes.")
+class ConsistencyProof:
+    from_size: int
+    to_size: int
+    hashes: list[str] = strawberry.field(description="The proof's hashes, base64.")
+
+
+async def checkpoint(info: Info[Context, None]) -> LogCheckpoint:
+    log = info.context.services.log
+    signed = await run_in_threadpool(log.latest)
+    return LogCheckpoint.of(signed, log.verifier_key())
+
+
+async def inclusion_proof(
+    info: Info[Context, None], record_id: str, tree_size: int | None
+) -> InclusionProof:
+    try:
+        proof = await run_in_threadpool(info.context.services.log.inclusion, record_id, tree_size)
+    except LogError as error:
+        raise ClientError(str(error)) from None
+    return InclusionProof(
+        record_id=proof.record_id,
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        hashes=_b64(proof.path),
+    )
+
+
+async def consistency_proof(
+    info: Info[Context, None], from_size: int, to_size: int
+) -> ConsistencyProof:
+    try:
+        hashes = await run_in_threadpool(info.context.services.log.consistency, from_size, to_size)
+    except LogError as error:
+        raise ClientError(str(error)) from None
+    return ConsistencyProof(from_size=from_size, to_size=to_size, hashes=_b64(hashes))
