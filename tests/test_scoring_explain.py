@@ -178,10 +178,12 @@ def test_a_table_read_back_from_its_bytes_is_the_same_table() -> None:
     """What a replica loads answers every row, breakdown included, to the last bit."""
     s = compute_scores(_network(5), PARAMS, T0)
     table = ScoreTable.of(s)
-    again = table_from_bytes(table_to_bytes(table))
+    again = table_from_bytes(table_to_bytes(table, PARAMS))
     assert again.entity_ids == table.entity_ids and not again.differing(table)
     assert [again.row(i) for i in range(len(again))] == [table.row(i) for i in range(len(table))]
-    assert table_from_bytes(table_to_bytes(ScoreTable.of(s, explain=False))).explained is None
+    assert (
+        table_from_bytes(table_to_bytes(ScoreTable.of(s, explain=False), PARAMS)).explained is None
+    )
 
 
 def test_differing_names_every_entity_whose_figures_changed_by_a_bit() -> None:

@@ -218,3 +218,22 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
         older = replica.reputation.view(first.as_of_ms)
         assert older is not None and dict(older.by_entity) == first_rows
         assert older.by_entity[net.node.id].breakdown  # explained again, not empty
+
+
+def test_a_kept_table_this_version_cannot_read_is_explained_again(clocked: Clocked) -> None:
+    running, store, clock = clocked.services, clocked.store, clocked.now
+    net = Network()
+    running.ingestor.submit([*net.basics(), net.receipt(0)])
+    snapshot = running.reputation.recompute()
+    rows = dict(running.reputation.view().by_entity)  # type: ignore[union-attr]
+    store.write_one(
+        "MATCH (p:TablePart {snapshot: $id}) SET p.blob = $blob",
+        id=snapshot.id,
+        blob=base64.b64encode(b"graphsvc-score-table-v0\n").decode("ascii"),
+    )
+    assert snapshots.snapshot_table(store, snapshot) is None
+    with running_services(
+        Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
+    ) as replica:
+        view = replica.reputation.view()
+        assert view is not None and dict(view.by_entity) == rows

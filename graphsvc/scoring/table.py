@@ -241,7 +241,7 @@ def _bits(column: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(column).view(np.int64)
 
 
-_TABLE_MAGIC = b"graphsvc-score-table-v1\n"
+_TABLE_MAGIC = b"graphsvc-score-table-v2\n"
 _EXPLAINED = "x_"  # prefix of the explanation columns in a table's bytes
 
 
@@ -249,16 +249,22 @@ def figure_dtype(name: str) -> str:
     return "<i8" if name == "rank" else "<f8"
 
 
-def table_to_bytes(table: ScoreTable, level: int = 1) -> bytes:
-    """The whole table, explanations included, exactly (what a replica loads)."""
+def table_to_bytes(table: ScoreTable, params: ScoringParams, level: int = 1) -> bytes:
+    """The whole table, explanations included, exactly (what a replica loads): like a
+    shard, its :data:`STORED_FIGURES` and the :func:`derivation` of the others;
+    ``params`` are the ones the table was computed with."""
     arrays: list[tuple[str, str, np.ndarray]] = [
         ("ids", "<u1", columns.pack_strings(table.entity_ids)),
         ("kinds", "<i1", table.kinds),
-        *((name, figure_dtype(name), table.figures[name]) for name in FIGURES),
+        *((name, figure_dtype(name), table.figures[name]) for name in STORED_FIGURES),
     ]
     if table.explained is not None:
         arrays += [(_EXPLAINED + name, dtype, v) for name, dtype, v in table.explained.columns()]
-    header = {"as_of_ms": table.as_of_ms, "entities": len(table)}
+    header = {
+        "as_of_ms": table.as_of_ms,
+        "entities": len(table),
+        "derivation": derivation(table, params),
+    }
     return columns.pack(_TABLE_MAGIC, header, arrays, level=level)
 
 
@@ -266,15 +272,13 @@ def table_from_bytes(data: bytes) -> ScoreTable:
     header, arrays = columns.unpack(_TABLE_MAGIC, data, "score table")
     explained = {k[len(_EXPLAINED) :]: v for k, v in arrays.items() if k.startswith(_EXPLAINED)}
     as_of_ms = int(header["as_of_ms"])
+    kinds = arrays["kinds"].astype(np.int64)
+    stored = {name: arrays[name] for name in STORED_FIGURES}
     return ScoreTable(
         as_of_ms=as_of_ms,
         entity_ids=tuple(columns.unpack_strings(arrays["ids"], int(header["entities"]))),
-        kinds=arrays["kinds"].astype(np.int64),
-        figures={
-            name: column
-            for name, column in with_absent(arrays, FIGURES, int(header["entities"])).items()
-            if name in FIGURES
-        },
+        kinds=kinds,
+        figures=derived_figures(stored, kinds, header["derivation"]),
         explained=Explanations.of_columns(as_of_ms, explained) if explained else None,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from graphsvc.scoring.table import (
 )
 from graphsvc.store import cypher, score_shards
 from graphsvc.store.graph_store import GraphStore, Statement
+
+log = logging.getLogger(__name__)
 
 
 def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
@@ -46,7 +49,8 @@ def save_snapshot(
     """Write a snapshot, its scores and its evidence in one transaction; the kept table
     (and breakdowns) of ``supersedes`` (the snapshot before it) are dropped in the same
     transaction."""
-    shards = score_shards.encode(info.id, table, ScoringParams.from_dict(info.params))
+    params = ScoringParams.from_dict(info.params)
+    shards = score_shards.encode(info.id, table, params)
     store.write(
         [
             Statement(
@@ -63,7 +67,9 @@ def save_snapshot(
             ),
             Statement(cypher.CREATE_SNAPSHOT_PARTS, {"rows": _parts(info.id, evidence.data)}),
             Statement(cypher.CREATE_SCORE_SHARDS, {"rows": shards}),
-            Statement(cypher.CREATE_TABLE_PARTS, {"rows": _parts(info.id, table_to_bytes(table))}),
+            Statement(
+                cypher.CREATE_TABLE_PARTS, {"rows": _parts(info.id, table_to_bytes(table, params))}
+            ),
             *(
                 [
                     Statement(cypher.DELETE_TABLE_PARTS, {"id": supersedes}),
@@ -192,7 +198,11 @@ def snapshot_table(store: GraphStore, info: SnapshotInfo) -> ScoreTable | None:
     parts = store.read(cypher.TABLE_PARTS, id=info.id)
     if not parts:
         return None
-    return table_from_bytes(b"".join(base64.b64decode(part["blob"]) for part in parts))
+    try:
+        return table_from_bytes(b"".join(base64.b64decode(part["blob"]) for part in parts))
+    except ValueError as error:  # a table of a format this version does not read
+        log.warning("snapshot %s: kept table unreadable (%s); explaining it again", info.id, error)
+        return None
 
 
 def stored_figures(store: GraphStore, info: SnapshotInfo, names: Sequence[str]) -> ScoreTable:
