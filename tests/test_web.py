@@ -9,6 +9,7 @@ tests/test_demo_network.py (2,000 receipts), loaded as history like ``serve --de
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import threading
@@ -163,9 +164,15 @@ def follow(page: Page, action: Callable[[], None]) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # What the window shows, not the whole page; no animation caught halfway.
-    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled")
+    """Screenshot what the window shows (no animation caught halfway). It replaces the
+    committed one in docs/ only when asked (GRAPHSVC_UPDATE_SCREENSHOTS=1) or when there
+    is none: a caret or a clock changes a few bytes at every run."""
+    shot = page.screenshot(animations="disabled")
+    assert shot.startswith(b"\x89PNG") and len(shot) > 4096
+    path = SHOTS / f"{name}.png"
+    if os.environ.get("GRAPHSVC_UPDATE_SCREENSHOTS") == "1" or not path.exists():
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(shot)
 
 
 def names_of(served: Served, kind: str) -> set[str]:
