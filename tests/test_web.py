@@ -235,6 +235,18 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
         float(t.rstrip(" %")) for t in page.locator("main tbody td:nth-child(5)").all_inner_texts()
     ]
     assert rates and all(rate >= 20 for rate in rates)
+
+    # Lowest risk first: the order the API gives, each risk shown with its interval.
+    visit(page, served, "#/leaderboard/NODE?order=LOWEST_RISK")
+    safest = page.locator("main tbody tr td:nth-child(2)").all_inner_texts()
+    expected = api(
+        served,
+        "{ leaderboard(kind: NODE, first: 20, order: LOWEST_RISK) { items { entity { name } } } }",
+    )
+    assert safest == [i["entity"]["name"] for i in expected["leaderboard"]["items"]]
+    risks = page.locator("main tbody td:nth-child(7)").all_inner_texts()
+    interval = re.compile(r"[\d.]+ % \([\d.]+ %" + "\N{EN DASH}" + r"[\d.]+ %\)")
+    assert risks and all(interval.fullmatch(r) for r in risks)
     assert traffic.errors == []
 
 

@@ -63,6 +63,12 @@ export const plural = (kind) => {
   return word + (word.endsWith("s") ? "es" : "s");
 };
 
+// A risk with its 90 % credible interval, or a dash for snapshots stored before risk.
+export function riskText(reputation) {
+  if (reputation.risk === null || reputation.risk === undefined) return "–";
+  return `${pct(reputation.risk)} (${pct(reputation.riskLow)}–${pct(reputation.riskHigh)})`;
+}
+
 export function num(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   return Number(value).toLocaleString("en", {

@@ -15,6 +15,7 @@ import {
   num,
   pct,
   replace,
+  riskText,
   short,
   statusBadge,
   table,
@@ -29,7 +30,7 @@ const QUERY = `query Entity($id: ID!) {
     id kind name registeredAt
     reputation {
       score rank percentile mass faultRate confidence positiveEvidence faultWeight phi
-      breakdown asOf
+      risk riskLow riskHigh riskEvents breakdown asOf
     }
     scoreHistory { asOf score rank faultRate }
     incidents(first: 20) {
@@ -100,6 +101,7 @@ function standing(rep) {
     ["percentile", num(rep.percentile, 0)],
     ["fault rate", pct(rep.faultRate)],
     ["confidence", num(rep.confidence, 2)],
+    ["risk (90 %)", riskText(rep)],
     ["as of", when(rep.asOf)],
   ]);
 }

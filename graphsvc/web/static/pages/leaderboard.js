@@ -12,16 +12,23 @@ import {
   pct,
   plural,
   replace,
+  riskText,
   table,
   urlForm,
 } from "../dom.js";
 
-const ORDERS = { BEST_FIRST: "best first", WORST_FIRST: "worst first" };
+const ORDERS = {
+  BEST_FIRST: "best first",
+  WORST_FIRST: "worst first",
+  LOWEST_RISK: "lowest risk",
+  HIGHEST_RISK: "highest risk",
+};
 const FILTERS = [
   { name: "minScore", label: "min score", step: "1", min: 0, max: 100 },
   { name: "maxFaultRate", label: "max fault rate", step: "0.01", min: 0, max: 1 },
   { name: "minFaultRate", label: "min fault rate", step: "0.01", min: 0, max: 1 },
   { name: "minConfidence", label: "min confidence", step: "0.05", min: 0, max: 1 },
+  { name: "maxRisk", label: "max risk", step: "0.01", min: 0, max: 1 },
 ];
 const SIZES = [20, 50, 100];
 
@@ -30,7 +37,7 @@ const QUERY = `query Leaderboard($kind: EntityKind!, $first: Int!, $after: Strin
   leaderboard(kind: $kind, first: $first, after: $after, order: $order, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    items { rank score percentile faultRate confidence entity { id name } }
+    items { rank score percentile faultRate confidence risk riskLow riskHigh entity { id name } }
   }
 }`;
 
@@ -101,7 +108,7 @@ function controls(kind, order, first, filter) {
 function rows(items) {
   if (!items.length) return h("p", { class: "state" }, "No entity matches these filters.");
   return table(
-    ["rank", "name", "score", "percentile", "fault rate", "confidence"],
+    ["rank", "name", "score", "percentile", "fault rate", "confidence", "risk (90 %)"],
     items.map((r) =>
       h(
         "tr",
@@ -118,6 +125,7 @@ function rows(items) {
         h("td", { class: "n" }, num(r.percentile, 0)),
         h("td", { class: "n" }, pct(r.faultRate)),
         h("td", { class: "n" }, num(r.confidence, 2)),
+        h("td", { class: "n" }, riskText(r)),
       ),
     ),
   );
