@@ -189,3 +189,23 @@ def test_missing_batch_entries_stop_the_log_loudly(store: GraphStore, tmp_path: 
     with pytest.raises(LogError, match="graphsvc audit"):
         log.publish()
     assert log.size == len(net.basics())  # nothing past the hole was built
+
+
+def test_entries_that_hold_no_leaf_stop_the_log_instead_of_looping(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    """Entries where leaves are due but with none in them (written behind the log's back,
+    or by a writer that skipped the hashes): integrating fails loudly, it does not read
+    the same entries forever while holding the recompute."""
+    net = Network()
+    ingestor = _ingestor(store)
+    ingestor.submit(net.basics())
+    ingestor.submit([net.receipt(1)])
+    store.write_one(
+        "MATCH (l:LogEntries {first: $first}) SET l.size = 0, l.hashes = '', l.ids = []",
+        first=len(net.basics()),
+    )
+    log = EvidenceLog(store, tmp_path / "log", ORIGIN)
+    with pytest.raises(LogError, match="hold no leaf hash"):
+        log.publish()
+    assert log.size == len(net.basics())

@@ -12,6 +12,8 @@ five minutes of traffic would change: 1/288 of the rows, one more event each.
 from __future__ import annotations
 
 import base64
+import hashlib
+import itertools
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +28,19 @@ from graphsvc.scoring.evidence import Channel, Evidence
 DAY_MS = 86_400_000
 ROWS = 50_000  # per plan (one transaction)
 RECORD = '{"synthetic":true}'  # stands for the signed registration
+
+
+_RECORDS = itertools.count()
+
+
+def _accepting(records: int) -> WritePlan:
+    """A plan that accepts ``records`` records, each with a leaf in the evidence log (a
+    hash of a synthetic id: the log is the store's own, built from its entries)."""
+    plan = WritePlan(accepted=records)
+    for number in itertools.islice(_RECORDS, records):
+        record = f"synthetic:{number}"
+        plan.log(record, hashlib.sha256(record.encode()).digest())
+    return plan
 
 
 def signer_ids(rng: np.random.Generator, count: int) -> list[str]:
@@ -54,7 +69,7 @@ def plans(rng: np.random.Generator, edges: int, as_of: int) -> Iterator[WritePla
     providers, ts = ids[EntityKind.PROVIDER], as_of - 200 * DAY_MS
     owner = rng.integers(0, len(providers), counts[EntityKind.MODEL]).tolist()
     ids[EntityKind.MODEL] = [f"lab-{o}/model-{i}@1" for i, o in enumerate(owner)]
-    plan = WritePlan(accepted=len(providers) + len(owner))
+    plan = _accepting(len(providers) + len(owner))
     plan.entities[EntityKind.PROVIDER] = entity_rows(EntityKind.PROVIDER, providers, ts)
     plan.models = [
         {"id": m, "digest": "sha256:0", "provider": providers[o], "ts": ts,
@@ -65,7 +80,7 @@ def plans(rng: np.random.Generator, edges: int, as_of: int) -> Iterator[WritePla
     for kind in (EntityKind.NODE, EntityKind.WITNESS, EntityKind.REQUESTER):
         for start in range(0, len(ids[kind]), ROWS):
             part = ids[kind][start : start + ROWS]
-            plan = WritePlan(accepted=len(part))
+            plan = _accepting(len(part))
             plan.entities[kind] = entity_rows(kind, part, ts)
             yield plan
     every = [e for k in EntityKind for e in ids[k]]
@@ -91,7 +106,7 @@ def plans(rng: np.random.Generator, edges: int, as_of: int) -> Iterator[WritePla
     amount = rng.choice(np.array([0.5, 1.0]), edges) * count
     for start in range(0, edges, ROWS):
         rows = slice(start, start + ROWS)
-        plan = WritePlan(accepted=math.ceil(len(src[rows]) / 2))  # a receipt adds two rows
+        plan = _accepting(math.ceil(len(src[rows]) / 2))  # a receipt adds two rows
         plan.evidence = {
             (ATTEST if c else COSIGN, every[a], every[b]): DecayedSum(r, q, k)
             for a, b, c, r, q, k in zip(
@@ -107,7 +122,7 @@ def update(evidence: Evidence, rng: np.random.Generator, start: int, span: int) 
     ``start + span`` ms: what five minutes add when a day of traffic touches every row."""
     ids, src, dst = evidence.entity_ids, evidence.edge_src, evidence.edge_dst
     changed = rng.choice(len(src), len(src) // 288, replace=False).tolist()
-    plan = WritePlan(accepted=math.ceil(len(changed) / 2))
+    plan = _accepting(math.ceil(len(changed) / 2))
     plan.evidence = {
         (ATTEST if evidence.edge_channel[i] == Channel.ATTEST else COSIGN, ids[src[i]],
          ids[dst[i]]): DecayedSum(start + int(rng.integers(0, span)), 1.0, 1)

@@ -120,8 +120,16 @@ class EvidenceLog:
                             "graphsvc audit"
                         )
                     return self._files.size
+                before = self._files.size
                 for batch in batches:
                     self._files.append(batch.hashes)
+                if self._files.size == before:
+                    # Entries that hold no leaf where leaves are due: reading on would
+                    # find the same ones again, forever.
+                    raise LogError(
+                        f"the log entries of ingest batch {batches[0].batch} at leaf "
+                        f"{before} hold no leaf hash: run graphsvc audit"
+                    )
 
     def leaf_hashes(self, start: int, count: int) -> list[bytes]:
         """The tree's leaf hashes ``start`` to ``start + count``."""
