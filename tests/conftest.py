@@ -11,12 +11,13 @@ import neo4j
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from graphsvc.domain.snapshots import SnapshotInfo
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.network import T0
+from tests.network import T0, Network
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,6 +58,12 @@ class Clocked:
     services: Services
     store: GraphStore
     now: list[int]
+
+    def scored_once(self) -> tuple[Network, SnapshotInfo]:
+        """A small network ingested (its basics and one receipt) and scored once."""
+        net = Network()
+        self.services.ingestor.submit([*net.basics(), net.receipt(0)])
+        return net, self.services.reputation.recompute()
 
 
 @pytest.fixture

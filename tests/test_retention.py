@@ -117,9 +117,7 @@ def test_a_recompute_with_nothing_new_stores_an_empty_delta(
     clocked: Clocked,
 ) -> None:
     running, store, clock = clocked.services, clocked.store, clocked.now
-    net = Network()
-    running.ingestor.submit([*net.basics(), net.receipt(0)])
-    first = running.reputation.recompute()
+    _, first = clocked.scored_once()
     clock[0] += 2 * DAY_MS  # a day later, nothing ingested: scored again as it aged
     second = running.reputation.recompute()
     stored = snapshots.snapshot_evidence(store, second.id)

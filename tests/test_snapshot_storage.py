@@ -155,9 +155,7 @@ def test_snapshots_stored_before_shards_still_read_page_and_reproduce(
     clocked: Clocked,
 ) -> None:
     running, store, clock = clocked.services, clocked.store, clocked.now
-    net = Network()
-    running.ingestor.submit([*net.basics(), net.receipt(0)])
-    old = running.reputation.recompute()
+    net, old = clocked.scored_once()
     old_view = running.reputation.view()
     assert old_view is not None
     as_stored_before_shards(store, old.id, list(old_view.by_entity.values()))
@@ -202,9 +200,7 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
     clocked: Clocked,
 ) -> None:
     running, store, clock = clocked.services, clocked.store, clocked.now
-    net = Network()
-    running.ingestor.submit([*net.basics(), net.receipt(0)])
-    first = running.reputation.recompute()
+    net, first = clocked.scored_once()
     first_rows = dict(running.reputation.view().by_entity)  # type: ignore[union-attr]
     clock[0] += DAY
     running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
@@ -222,9 +218,7 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
 
 def test_a_kept_table_this_version_cannot_read_is_explained_again(clocked: Clocked) -> None:
     running, store, clock = clocked.services, clocked.store, clocked.now
-    net = Network()
-    running.ingestor.submit([*net.basics(), net.receipt(0)])
-    snapshot = running.reputation.recompute()
+    _, snapshot = clocked.scored_once()
     rows = dict(running.reputation.view().by_entity)  # type: ignore[union-attr]
     store.write_one(
         "MATCH (p:TablePart {snapshot: $id}) SET p.blob = $blob",

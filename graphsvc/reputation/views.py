@@ -182,9 +182,8 @@ def score_changes(
     before = np.full(len(candidates), np.nan)
     if previous is not None:
         old = previous.table
-        same_ids = old.entity_ids is table.entity_ids or list(old.entity_ids) == list(
-            table.entity_ids
-        )
+        # Ids are tuples: tuple() copies nothing, and equal elements compare by identity.
+        same_ids = tuple(old.entity_ids) == tuple(table.entity_ids)
         if same_ids:
             before = old.figures["score"][candidates].astype(np.float64)
         else:
