@@ -41,9 +41,9 @@ class AttributionService:
         self._store = store
         self._entities = entity_cache or EntityCache()
 
-    def ready(self) -> bool:
-        """Whether the store answers."""
-        return self._store.ping()
+    def store_unavailable(self, timeout: float) -> str | None:
+        """None when the store answers within ``timeout`` s; otherwise why not."""
+        return self._store.unavailable(timeout)
 
     def ingest_counter(self) -> IngestCounter:
         return stats.ingest_counter(self._store)

@@ -61,3 +61,8 @@ class Metrics:
             "Evidence edges the newest recompute of this process scored.",
             registry=self.registry,
         )
+        self.store_failures = Counter(
+            "graphsvc_store_failures_total",
+            "Store calls that failed: the store did not answer in time or was unreachable.",
+            registry=self.registry,
+        )

@@ -69,6 +69,7 @@ def running_services(
             if log_dir is None:
                 log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         metrics = Metrics()
+        store.on_failure = metrics.store_failures.inc
         ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
         ingestor.ensure_rules()
         evidence_log = EvidenceLog(

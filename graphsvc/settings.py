@@ -29,10 +29,23 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None
 
-    # Seconds to open a store connection (or wait for a free one), and that one store
-    # transaction may take, retries of transient failures included.
+    # Seconds to open a store connection (or wait for a free one); that a request waits
+    # for one store call (retries of transient failures included) before it fails with
+    # "store unavailable" (503, STORE_UNAVAILABLE); and that one transaction may take on
+    # the server, which is also what a recompute's calls wait (docs/design.md D50).
     store_connect_timeout: float = Field(default=5.0, gt=0)
+    store_call_timeout: float = Field(default=10.0, gt=0)
     store_transaction_timeout: float = Field(default=60.0, gt=0)
+
+    # The embedded database's supervisor (D51): restarts after it dies, the first after
+    # this many seconds, doubling up to 30 s; after this many failures in a row graphsvc
+    # exits non-zero.
+    store_restart_backoff: float = Field(default=1.0, gt=0)
+    store_restart_attempts: int = Field(default=5, ge=0)
+
+    # Seconds SIGTERM may take: requests in flight get most of it, then the store and its
+    # JVM are stopped; past it the JVM is killed and graphsvc exits at once (D52).
+    shutdown_timeout: float = Field(default=30.0, gt=0)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -89,6 +102,15 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(default=30, gt=0)
     max_query_tokens: int = Field(default=2_000, gt=0)
     max_page_size: int = Field(default=500, gt=0)
+    # Lines one POST /records may carry (its answer has a line for each, D53).
+    max_bulk_lines: int = Field(default=100_000, gt=0)
+    # Connection limits of the HTTP server (D54): seconds to send a request's headers, and
+    # its body (as a whole); open connections (more are closed at once); seconds an idle
+    # keep-alive connection is kept.
+    http_header_timeout: float = Field(default=10.0, gt=0)
+    http_body_timeout: float = Field(default=60.0, gt=0)
+    http_max_connections: int = Field(default=1_000, gt=0)
+    http_keep_alive: int = Field(default=5, gt=0)
 
     @property
     def embedded(self) -> bool:

@@ -3,36 +3,31 @@ the packaged web front end (the dashboard at /, GraphiQL at /graphql in a browse
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.applications import Starlette
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import (
-    HTMLResponse,
-    JSONResponse,
-    PlainTextResponse,
-    Response,
-    StreamingResponse,
-)
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from graphsvc.api.bulk import BulkRecords
 from graphsvc.api.context import Context
 from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
-from graphsvc.domain.outcomes import RecordResult
-from graphsvc.metrics import Metrics
+from graphsvc.records.json_input import JSONInputError, parse_json
 from graphsvc.services import Services
 from graphsvc.web import site
 
-BULK_CHUNK = 1_000
+# /readyz asks the store with this timeout: it answers fast while the store does not.
+READY_PING_SECONDS = 2.0
 ROUTES = frozenset(
     {"/", "/graphql", "/records", "/healthz", "/readyz", "/metrics", "/log/checkpoint", "/log/key"}
 )
@@ -49,6 +44,14 @@ class _GraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         # Strawberry's own page loads React and GraphiQL from a CDN; ours is packaged.
         return site.render_graphiql()
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Strict (UTF-8, bounded nesting and integers, no duplicate keys): a 400 that
+        # names what is wrong, never a 500 (docs/design.md D53).
+        try:
+            return parse_json(data)
+        except JSONInputError as error:
+            raise HTTPException(400, f"request body {error}") from None
 
 
 class RequestTimer:
@@ -71,38 +74,72 @@ class RequestTimer:
 
 
 class BodyLimit:
-    """Refuse request bodies over a size, whether announced or streamed."""
+    """Refuse request bodies over a size, whether announced or streamed, and bodies not
+    received within ``timeout`` seconds (a client trickling its body, D54)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, timeout: float, exempt: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt = exempt
+        self.timeout = timeout
+        self.exempt = exempt  # paths with a size limit of their own (the time limit holds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = None if scope["path"] in self.exempt else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(self.max_bytes)(scope, receive, send)
+        if (
+            limit is not None
+            and declared is not None
+            and declared.isdigit()
+            and int(declared) > limit
+        ):
+            await _too_large(limit)(scope, receive, send)
             return
         seen = 0
+        deadline = time.monotonic() + self.timeout
+        body_done = False
+        started = False
 
         async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # what follows the body (a disconnect) may take its time
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                raise _BodyTimeout from None
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if limit is not None and seen > limit:
                 raise _BodyTooLarge
+            body_done = message["type"] != "http.request" or not message.get("more_body")
             return message
 
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, sending)
         except _BodyTooLarge:
-            await _too_large(self.max_bytes)(scope, receive, send)
+            if not started:
+                await _too_large(self.max_bytes)(scope, receive, send)
+        except _BodyTimeout:
+            if not started:
+                await JSONResponse(
+                    {"error": f"request body not received within {self.timeout:g} s"}, 408
+                )(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyTimeout(Exception):
     pass
 
 
@@ -123,23 +160,11 @@ def create_app(services: Services) -> Starlette:
     async def metrics_endpoint(request: Request) -> Response:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def bulk_records(request: Request) -> Response:
-        # The body is read before answering: once a streaming response starts, Starlette
-        # listens for the client's disconnect on the same channel the body arrives on.
-        body = bytearray()
-        async for piece in request.stream():
-            body += piece
-            if len(body) > services.settings.max_bulk_bytes:
-                return _too_large(services.settings.max_bulk_bytes)
-        return StreamingResponse(
-            _bulk_results(bytes(body), services, metrics), media_type="application/x-ndjson"
-        )
-
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/records", bulk_records, methods=["POST"]),
+            Route("/records", BulkRecords(services), methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
@@ -149,7 +174,10 @@ def create_app(services: Services) -> Starlette:
         middleware=[
             Middleware(RequestTimer, histogram=metrics.requests),
             Middleware(
-                BodyLimit, max_bytes=services.settings.max_request_bytes, exempt=("/records",)
+                BodyLimit,
+                max_bytes=services.settings.max_request_bytes,
+                timeout=services.settings.http_body_timeout,
+                exempt=("/records",),
             ),
         ],
     )
@@ -162,8 +190,11 @@ def _readiness(services: Services) -> Response:
     """503 while the store does not answer. Otherwise 200: ``ready``, or ``degraded``
     with the cause while background recomputes fail (reads still work, from the newest
     snapshot, whose age is reported)."""
-    if not services.attribution.ready():
-        return JSONResponse({"status": "unavailable", "cause": "store unreachable"}, 503)
+    cause = services.attribution.store_unavailable(READY_PING_SECONDS)
+    if cause is not None:
+        return JSONResponse(
+            {"status": "unavailable", "cause": cause}, 503, headers={"Retry-After": "5"}
+        )
     body: dict[str, Any] = {"status": "ready"}
     view = services.reputation.view()
     if view is not None:
@@ -180,47 +211,3 @@ def _readiness(services: Services) -> Response:
             body["status"] = "degraded"
             body["cause"] = f"background recompute failing: {status.last_error}"
     return JSONResponse(body)
-
-
-async def _bulk_results(body: bytes, services: Services, metrics: Metrics) -> AsyncIterator[bytes]:
-    """Ingest an NDJSON body chunk by chunk, answering one result line per input line.
-
-    Each chunk is its own transaction (the next one is checked while one is stored): a
-    record may refer to records of an earlier line or of its own chunk. The last line is
-    a summary.
-    """
-    records: list[object] = []
-    parse_errors: dict[int, str] = {}
-    for raw_line in body.split(b"\n"):
-        if not raw_line.strip():
-            continue
-        try:
-            records.append(json.loads(raw_line))
-        except json.JSONDecodeError as error:
-            parse_errors[len(records)] = f"line is not JSON: {error.msg} at column {error.colno}"
-            records.append(None)
-    chunks = [records[i : i + BULK_CHUNK] for i in range(0, len(records), BULK_CHUNK)]
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
-    base = 0
-    async for results in iterate_in_threadpool(services.ingestor.submit_many(chunks)):
-        for result in results:
-            answer = _result_line(result, base, parse_errors.get(base + result.index))
-            counts[answer["status"]] += 1
-            metrics.records.labels(answer["status"]).inc()
-            yield (json.dumps(answer) + "\n").encode()
-        base += len(results)
-    yield (json.dumps({"summary": counts}) + "\n").encode()
-
-
-def _result_line(result: RecordResult, base: int, parse_error: str | None) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "index": base + result.index,
-        "id": result.id,
-        "status": str(result.status),
-    }
-    reason = parse_error or result.reason
-    if reason:
-        line["reason"] = reason
-    if parse_error:
-        line["status"] = "rejected"
-    return line

@@ -13,7 +13,6 @@ from graphql.validation import ASTValidationRule
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
@@ -33,6 +32,7 @@ from graphsvc.api.accountability_types import (
     recommendations,
 )
 from graphsvc.api.context import Context
+from graphsvc.api.errors import ErrorPolicy, Schema
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.log_types import (
     ConsistencyProof,
@@ -372,12 +372,6 @@ class Subscription:
             yield incident
 
 
-def _should_mask(error: Exception) -> bool:
-    original = getattr(error, "original_error", None)
-    # GraphQL validation errors (no original) and our client errors are the caller's to see.
-    return original is not None and not isinstance(original, ClientError | ValueError)
-
-
 def build_schema(settings: Settings) -> strawberry.Schema:
     # The limit rules are made once, so every request validates with the same rule
     # classes and ValidationCache can answer the documents dashboards send over and over
@@ -386,7 +380,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         depth_limit_rule(settings.max_query_depth, None, None),
         alias_limit_rule(settings.max_query_aliases),
     ]
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -395,6 +389,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),  # bounded: unique texts cannot grow memory
             lambda: AddValidationRules(limits),
             lambda: ValidationCache(maxsize=256),
-            lambda: MaskErrors(should_mask_error=_should_mask),
+            ErrorPolicy,
         ],
     )

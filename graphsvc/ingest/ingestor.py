@@ -47,8 +47,9 @@ class _Checked:
 
     size: int
     now: int
-    results: dict[int, RecordResult] = field(default_factory=dict)  # rejected, repeated
+    results: dict[int, RecordResult] = field(default_factory=dict)  # rejected here
     valid: list[tuple[int, Record]] = field(default_factory=list)
+    repeats: dict[int, int] = field(default_factory=dict)  # index -> its first index
 
 
 class Ingestor:
@@ -112,12 +113,7 @@ class Ingestor:
                 )
                 continue
             if record.id in first_index:
-                checked.results[index] = RecordResult(
-                    index,
-                    record.id,
-                    RecordStatus.DUPLICATE,
-                    f"same record as index {first_index[record.id]}",
-                )
+                checked.repeats[index] = first_index[record.id]
                 continue
             first_index[record.id] = index
             checked.valid.append((index, record))
@@ -128,6 +124,8 @@ class Ingestor:
         if checked.valid:
             for result in self._resolve_and_write(checked.valid, checked.now):
                 results[result.index] = result
+        for index, first in checked.repeats.items():
+            results[index] = _repeat_of(results[first], index)
         return [results[index] for index in range(checked.size)]
 
     def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
@@ -153,6 +151,17 @@ class Ingestor:
                     continue
                 return results
         raise AssertionError("unreachable")
+
+
+def _repeat_of(first: RecordResult, index: int) -> RecordResult:
+    """A record repeated within a batch shares its first copy's fate: a duplicate of it
+    when it was stored (or already was), rejected with it when it was rejected."""
+    if first.status is RecordStatus.REJECTED:
+        reason = f"same record as index {first.index}, rejected: {first.reason}"
+        return RecordResult(index, first.id, RecordStatus.REJECTED, reason)
+    return RecordResult(
+        index, first.id, RecordStatus.DUPLICATE, f"same record as index {first.index}"
+    )
 
 
 def _rules_value(rules: EvidenceRules) -> str:

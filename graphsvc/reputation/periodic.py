@@ -12,6 +12,7 @@ from graphsvc.reputation.service import ReputationService
 
 DAY_MS = 86_400_000
 FIRST_RETRY_SECONDS = 5.0
+JOIN_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class PeriodicRecompute:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join()
+            # A recompute under way ends within its store calls' timeouts; shutdown does
+            # not wait that long (the thread is a daemon, its snapshot not yet stored).
+            self._thread.join(JOIN_SECONDS)
 
     def status(self) -> RecomputeStatus:
         with self._lock:

@@ -29,7 +29,7 @@ from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import ScoreTable
 from graphsvc.store import snapshots
-from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.graph_store import GraphStore, patient_calls
 from graphsvc.store.seeds import store_seeds, stored_seeds
 from graphsvc.store.stats import ingest_counter
 
@@ -194,7 +194,9 @@ class ReputationService:
 
     def _recompute(self, as_of_ms: int | None) -> RecomputeReport:
         timer = _PhaseTimer()
-        with self._recompute_lock:
+        # Its calls may take the transaction timeout (a full read at scale), never longer:
+        # a store that stops answering cannot hold the lock (docs/design.md D55).
+        with self._recompute_lock, patient_calls():
             records = self._records()
             seeds, _ = self.seeds()
             evidence, newest, kept_as, mark = self._evidence.capture(seeds)

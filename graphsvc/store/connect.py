@@ -1,14 +1,18 @@
-"""Open the configured store: an external Bolt endpoint, or the embedded ArcadeDB."""
+"""Open the configured store: an external Bolt endpoint, or the embedded ArcadeDB under
+its supervisor."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.graph_store import GraphStore, patient_calls
+from graphsvc.store.supervisor import Supervisor
 
 
 def configured_endpoint(settings: Settings) -> BoltEndpoint | None:
@@ -24,22 +28,43 @@ def configured_endpoint(settings: Settings) -> BoltEndpoint | None:
     )
 
 
+def _stop_this_process(cause: str) -> None:
+    # The same path as an operator's SIGTERM: requests end, then `open_store` exits 1.
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 @contextmanager
 def open_store(settings: Settings) -> Iterator[GraphStore]:
-    """Yield a store with its schema applied; stops the embedded server on exit."""
+    """Yield a store with its schema applied; stops the embedded server on exit.
+
+    The embedded server is supervised: restarted with backoff when it dies. If it cannot
+    be, this process is sent SIGTERM and leaving the block raises ``SystemExit`` with
+    the cause (exit status 1)."""
     with ExitStack() as stack:
         endpoint = configured_endpoint(settings)
+        supervisor: Supervisor | None = None
         if endpoint is None:
-            server = stack.enter_context(
-                EmbeddedArcadeDB(settings.data, heap=settings.embedded_heap)
+            server = EmbeddedArcadeDB(settings.data, heap=settings.embedded_heap)
+            endpoint = server.start()
+            supervisor = Supervisor(
+                server,
+                max_restarts=settings.store_restart_attempts,
+                first_backoff=settings.store_restart_backoff,
+                on_give_up=_stop_this_process,
             )
-            endpoint = server.endpoint
+            stack.enter_context(supervisor)
         store = stack.enter_context(
             GraphStore(
                 endpoint,
                 connect_timeout=settings.store_connect_timeout,
+                call_timeout=settings.store_call_timeout,
                 transaction_timeout=settings.store_transaction_timeout,
             )
         )
-        store.apply_schema()
+        if supervisor is not None:
+            store.diagnose = supervisor.describe
+        with patient_calls():
+            store.apply_schema()
         yield store
+        if supervisor is not None and supervisor.gave_up:
+            raise SystemExit(f"graphsvc: the embedded database is down: {supervisor.gave_up}")

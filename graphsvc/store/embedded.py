@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,6 +130,10 @@ class EmbeddedArcadeDB:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
         self._endpoint: BoltEndpoint | None = None
+        self._ports: tuple[int, int] | None = None  # kept for a relaunch
+        # Held while the JVM is launched or stopped, so a relaunch by the supervisor and
+        # a stop by the owner never interleave.
+        self._life = threading.RLock()
 
     # -- public API --------------------------------------------------------------
 
@@ -156,16 +161,64 @@ class EmbeddedArcadeDB:
         Call it from the main thread (or one that outlives the server): on Linux the
         JVM is sent SIGTERM when the thread that started it exits.
         """
-        if self._proc is not None:
-            raise RuntimeError("the embedded ArcadeDB server is already running")
+        with self._life:
+            if self._proc is not None:
+                raise RuntimeError("the embedded ArcadeDB server is already running")
+            _find_runtime()
+            _make_private_dir(self._data_dir)
+            self._lock_fd = _lock_data_dir(self._data_dir)
+            try:
+                # Ports are checked before anything is launched, for a clear error; the
+                # JVM could still lose a race for a picked port, which shows up as an exit.
+                self._ports = _pick_ports(self._want_bolt_port, self._want_http_port)
+                return self._launch()
+            except BaseException:
+                self.stop(timeout=5.0)
+                raise
+
+    def relaunch(self) -> BoltEndpoint:
+        """Start the JVM again after it died, on the same ports and data directory (whose
+        lock this process kept), so that clients' endpoint stays valid. Raises
+        :class:`EmbeddedStoreError` when it cannot; the server then stays down."""
+        with self._life:
+            if self._lock_fd is None or self._ports is None:
+                raise RuntimeError("the embedded ArcadeDB server was stopped; start it")
+            if self._proc is not None and self._proc.poll() is None:
+                raise RuntimeError("the embedded ArcadeDB server is still running")
+            self._proc = None
+            self._endpoint = None
+            try:
+                self._ports = _pick_ports(*self._ports)  # refused if another took one
+                return self._launch()
+            except BaseException:
+                self._kill_child()
+                raise
+
+    def wait(self) -> int:
+        """Wait for the JVM to exit; its exit status (negative: the signal)."""
+        proc = self._proc
+        if proc is None:
+            raise RuntimeError("the embedded ArcadeDB server is not running")
+        return proc.wait()
+
+    def state(self) -> str | None:
+        """None while the JVM runs normally; otherwise what is wrong with it, in words."""
+        proc = self._proc
+        if proc is None:
+            return "the embedded database is not running"
+        status = proc.poll()
+        if status is not None:
+            return f"the embedded database process (pid {proc.pid}) exited with status {status}"
+        if _process_stopped(proc.pid):
+            return f"the embedded database process (pid {proc.pid}) is stopped (SIGSTOP)"
+        return None
+
+    def _launch(self) -> BoltEndpoint:
+        assert self._lock_fd is not None and self._ports is not None
         java, jars = _find_runtime()
-        _make_private_dir(self._data_dir)
-        self._lock_fd = _lock_data_dir(self._data_dir)
+        bolt_port, http_port = self._ports
         log_fd: int | None = None
         try:
-            # Ports are checked before anything is launched, for a clear error; the JVM
-            # could still lose a race for a picked port, which shows up as an exit.
-            bolt_port, http_port = _pick_ports(self._want_bolt_port, self._want_http_port)
             _make_private_dir(self._root)
             password_path = self._data_dir / "arcadedb.password"
             password = _load_or_create_password(
@@ -192,9 +245,6 @@ class EmbeddedArcadeDB:
             _live.add(self)
             endpoint = BoltEndpoint(f"bolt://{HOST}:{bolt_port}", USER, password, DATABASE)
             self._wait_for_bolt(endpoint, log_start)
-        except BaseException:
-            self.stop(timeout=5.0)
-            raise
         finally:
             if log_fd is not None:
                 os.close(log_fd)  # the child has its own copy
@@ -203,10 +253,31 @@ class EmbeddedArcadeDB:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the JVM: SIGTERM (clean shutdown), then SIGKILL after ``timeout`` s."""
+        with self._life:
+            try:
+                self._kill_child(timeout)
+            finally:
+                self._ports = None
+                _live.discard(self)
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)  # releases the flock (the JVM's copy is gone)
+                    self._lock_fd = None
+
+    def kill_now(self) -> None:
+        """SIGKILL the JVM without waiting for anything (a last resort at exit)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+    def _kill_child(self, timeout: float = 5.0) -> None:
         proc = self._proc
         try:
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
+                # A stopped JVM would hold the SIGTERM until it is continued.
+                with contextlib.suppress(OSError):
+                    os.kill(proc.pid, signal.SIGCONT)
                 try:
                     proc.wait(timeout)
                 except subprocess.TimeoutExpired:
@@ -215,10 +286,6 @@ class EmbeddedArcadeDB:
         finally:
             self._proc = None
             self._endpoint = None
-            _live.discard(self)
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)  # releases the flock (the JVM's copy is gone)
-                self._lock_fd = None
 
     def __enter__(self) -> EmbeddedArcadeDB:
         self.start()
@@ -350,6 +417,28 @@ _live: set[EmbeddedArcadeDB] = set()
 def _stop_all() -> None:
     for server in list(_live):
         server.stop(timeout=10.0)
+
+
+def running_servers() -> list[EmbeddedArcadeDB]:
+    """The embedded servers this process runs (for supervision tests and the last-resort
+    kill below)."""
+    return list(_live)
+
+
+def kill_all_now() -> None:
+    """SIGKILL every embedded JVM of this process: the last step of a shutdown that did
+    not finish in time (a JVM that is stopped would never act on SIGTERM)."""
+    for server in list(_live):
+        server.kill_now()
+
+
+def _process_stopped(pid: int) -> bool:
+    """Whether Linux reports the process as stopped (SIGSTOP) or traced."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :][:1] in ("T", "t")
 
 
 def _find_runtime() -> tuple[Path, Path]:

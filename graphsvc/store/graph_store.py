@@ -6,33 +6,59 @@ Serves Neo4j 5 and the embedded ArcadeDB alike; callers pass statements from
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase
 
+from graphsvc.domain.failures import StoreUnavailable
 from graphsvc.resources import schema_dir
 from graphsvc.store import cypher
+from graphsvc.store.calls import CallAbandoned, CallTimedOut, DaemonCalls
 from graphsvc.store.endpoint import BoltEndpoint
 
 Row = dict[str, Any]
+T = TypeVar("T")
+
+__all__ = ["GraphStore", "Row", "Statement", "StoreUnavailable", "WriteConflict", "patient_calls"]
+
+# Set by `patient_calls()`: the calls of this context (a recompute, the schema) may take
+# the transaction timeout instead of the call timeout.
+_patient: contextvars.ContextVar[bool] = contextvars.ContextVar("graphsvc_patient", default=False)
+
+# What the driver raises when the database is out of reach or the connection broke.
+_UNREACHABLE = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    OSError,
+)
+
+
+@contextmanager
+def patient_calls() -> Iterator[None]:
+    """Store calls made in this block (in this thread or context) wait up to the
+    transaction timeout rather than the call timeout: for long background work (a
+    recompute reading millions of edges) that is still bounded."""
+    token = _patient.set(True)
+    try:
+        yield
+    finally:
+        _patient.reset(token)
 
 
 @dataclass(frozen=True)
 class Statement:
     query: str
     params: Mapping[str, Any]
-
-
-class StoreUnavailable(RuntimeError):
-    """The graph database cannot be reached or refused the connection."""
 
 
 class WriteConflict(RuntimeError):
@@ -70,23 +96,41 @@ class GraphStore:
         observer: StoreObserver | None = None,
         connect_timeout: float = 5.0,
         transaction_timeout: float = 60.0,
+        call_timeout: float | None = None,
     ) -> None:
         """``connect_timeout`` bounds opening a connection and waiting for a free one;
-        ``transaction_timeout`` bounds a transaction on the server and the driver's
-        retries of a transient failure, so no call holds a caller (or a lock) forever."""
+        ``call_timeout`` (default: ``transaction_timeout``) is how long a caller waits
+        for one call, retries of transient failures included, before it gets
+        :class:`StoreUnavailable`; ``transaction_timeout`` bounds a transaction on the
+        server and the calls made under :func:`patient_calls`. So no call holds a caller
+        (or a lock) forever, even on a database that accepts connections and never
+        answers (a stopped process): the driver has no read timeout of its own, so the
+        call runs on a daemon thread and the caller stops waiting (docs/design.md D50).
+        """
         self.endpoint = endpoint
         self.observer = observer
+        # Set by whoever runs the database (the embedded supervisor): a sentence on why
+        # it may not answer, added to StoreUnavailable messages and /readyz.
+        self.diagnose: Callable[[], str | None] | None = None
+        # Called once per failed call (the service counts them in /metrics).
+        self.on_failure: Callable[[], None] | None = None
         self._transaction_timeout = transaction_timeout
+        self._call_timeout = call_timeout or transaction_timeout
         self._calls = threading.Condition()
         self._active = 0  # calls in flight
         self._closing = False
+        # A few more threads than connections: a call waiting for a free connection is
+        # bounded by connect_timeout and then gives its thread back.
+        self._threads = DaemonCalls(max_pool + 4, name="graphsvc-store")
         self._driver = GraphDatabase.driver(
             endpoint.uri,
             auth=(endpoint.user, endpoint.password),
             max_connection_pool_size=max_pool,
             connection_timeout=connect_timeout,
             connection_acquisition_timeout=connect_timeout,
-            max_transaction_retry_time=transaction_timeout,
+            # The driver retries a broken connection (a dead database) for this long: no
+            # longer than a caller waits, so an abandoned call stops retrying soon.
+            max_transaction_retry_time=self._call_timeout,
         )
 
     def close(self, drain_seconds: float = 5.0) -> None:
@@ -109,22 +153,32 @@ class GraphStore:
     def _session(self) -> neo4j.Session:
         return self._driver.session(database=self.endpoint.database)
 
-    def ping(self) -> bool:
+    def ping(self, timeout: float | None = None) -> bool:
+        return self.unavailable(timeout) is None
+
+    def unavailable(self, timeout: float | None = None) -> str | None:
+        """None when the store answers a trivial query within ``timeout`` s (default:
+        the call timeout); otherwise why not, in a sentence for /readyz."""
         try:
-            return self.read(cypher.PING) == [{"ok": 1}]
-        except (
-            StoreUnavailable,
-            neo4j.exceptions.Neo4jError,
-            neo4j.exceptions.DriverError,
-            OSError,
-        ):
-            return False
+            if self._transaction([Statement(cypher.PING, {})], write=False, timeout=timeout) == [
+                [{"ok": 1}]
+            ]:
+                return None
+            return "the store answered a ping wrongly"
+        except StoreUnavailable as error:
+            return str(error)
+        except neo4j.exceptions.Neo4jError as error:
+            return f"the store refused a ping: {error}"
 
     def apply_schema(self) -> None:
         """Create constraints and indexes; each statement is idempotent (IF NOT EXISTS)."""
-        for statement in schema_statements():
-            with self._session() as session:
-                session.run(statement).consume()
+
+        def apply() -> None:
+            for statement in schema_statements():
+                with self._session() as session:
+                    session.run(statement).consume()
+
+        self._bounded(apply, self._transaction_timeout)
 
     def read(self, query: str, **params: Any) -> list[Row]:
         return self.read_many([Statement(query, params)])[0]
@@ -141,11 +195,18 @@ class GraphStore:
         """
         return self._transaction(list(statements), write=True)
 
-    def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
+    def _transaction(
+        self, statements: Sequence[Statement], *, write: bool, timeout: float | None = None
+    ) -> list[list[Row]]:
         observer = self.observer
+        if timeout is None:
+            timeout = self._transaction_timeout if _patient.get() else self._call_timeout
+        abandoned = threading.Event()
 
         @neo4j.unit_of_work(timeout=self._transaction_timeout)
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
+            if abandoned.is_set():  # the caller has given up: no retry runs anything
+                raise CallAbandoned
             if observer is None:
                 return [
                     [r.data() for part in _parts(s) for r in tx.run(s.query, dict(part.params))]
@@ -161,25 +222,52 @@ class GraphStore:
                 answers.append(rows)
             return answers
 
+        def run() -> list[list[Row]]:
+            with self._session() as session:
+                return session.execute_write(work) if write else session.execute_read(work)
+
         started = time.perf_counter()
+        try:
+            answers = self._bounded(run, timeout, abandoned)
+        except neo4j.exceptions.ConstraintError as exc:
+            raise WriteConflict(str(exc)) from exc
+        if observer is not None:
+            observer.transaction(write=write, seconds=time.perf_counter() - started)
+        return answers
+
+    def _bounded(
+        self, call: Callable[[], T], timeout: float, abandoned: threading.Event | None = None
+    ) -> T:
+        """Run ``call`` on a store thread; wait at most ``timeout`` s for it.
+
+        A call that takes longer is abandoned (its transaction, if it ever commits, was
+        never acknowledged) and the caller gets :class:`StoreUnavailable`."""
         with self._calls:
             if self._closing:
                 raise StoreUnavailable("the store connection is closed")
             self._active += 1
         try:
-            with self._session() as session:
-                answers = session.execute_write(work) if write else session.execute_read(work)
-        except neo4j.exceptions.ServiceUnavailable as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        except neo4j.exceptions.ConstraintError as exc:
-            raise WriteConflict(str(exc)) from exc
+            return self._threads.run(call, timeout, abandoned)
+        except CallTimedOut:
+            self._failed()
+            raise StoreUnavailable(
+                self._explained(f"the store did not answer within {timeout:g} s")
+            ) from None
+        except _UNREACHABLE as exc:
+            self._failed()
+            raise StoreUnavailable(self._explained(f"the store is unreachable: {exc}")) from exc
         finally:
             with self._calls:
                 self._active -= 1
                 self._calls.notify_all()
-        if observer is not None:
-            observer.transaction(write=write, seconds=time.perf_counter() - started)
-        return answers
+
+    def _failed(self) -> None:
+        if self.on_failure is not None:
+            self.on_failure()
+
+    def _explained(self, message: str) -> str:
+        cause = self.diagnose() if self.diagnose is not None else None
+        return f"{message} ({cause})" if cause else message
 
     def write_one(self, query: str, **params: Any) -> list[Row]:
         return self.write([Statement(query, params)])[0]

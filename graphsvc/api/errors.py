@@ -1,0 +1,92 @@
+"""How GraphQL errors reach the caller and the log (docs/design.md D53).
+
+Three kinds:
+- the caller's mistakes (a document that does not parse or validate, a wrong or missing
+  variable, a ``ClientError`` or ``ValueError`` from a resolver): answered as they are,
+  logged as one line without a traceback;
+- the store out of reach: answered with its cause and ``extensions.code =
+  "STORE_UNAVAILABLE"`` (retry later), logged as one line;
+- anything else, a fault of ours: masked as "Unexpected error.", logged with its
+  traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+from graphsvc.api.limits import ClientError
+from graphsvc.domain.failures import StoreUnavailable
+
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+MASKED_MESSAGE = "Unexpected error."
+
+log = logging.getLogger("graphsvc.graphql")
+
+
+def is_client_error(error: GraphQLError) -> bool:
+    """The caller's mistake: an error of the request itself (parsing, validation,
+    variables: no path), or one a resolver raised for the caller to read."""
+    original = error.original_error
+    if original is None or error.path is None:
+        return not isinstance(original, StoreUnavailable)
+    return isinstance(original, ClientError | ValueError)
+
+
+def is_store_unavailable(error: GraphQLError) -> bool:
+    return isinstance(error.original_error, StoreUnavailable)
+
+
+def store_unavailable(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        message=f"store unavailable: {error.original_error}",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": STORE_UNAVAILABLE},
+    )
+
+
+def masked(error: GraphQLError) -> GraphQLError:
+    """What the caller sees of an internal error (the log keeps the details)."""
+    return GraphQLError(
+        message=MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+
+
+class ErrorPolicy(MaskErrors):
+    """Answer each error by its kind (see the module's docstring)."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [
+            store_unavailable(e)
+            if is_store_unavailable(e)
+            else e
+            if is_client_error(e)
+            else masked(e)
+            for e in errors
+        ]
+
+
+class Schema(strawberry.Schema):
+    """The schema, logging errors by kind: only internal ones with a traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if is_store_unavailable(error):
+                log.warning("GraphQL: store unavailable: %s", error.original_error)
+            elif is_client_error(error):
+                log.info("GraphQL client error: %s", error.message)
+            else:
+                log.error("GraphQL internal error: %s", error, exc_info=error.original_error)
