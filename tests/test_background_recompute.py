@@ -26,10 +26,12 @@ class RefusingStore(GraphStore):
 
     refusing = False
 
-    def _transaction(self, statements: Sequence[Statement], *, write: bool) -> list[list[Row]]:
+    def _transaction(
+        self, statements: Sequence[Statement], *, write: bool, timeout: float | None = None
+    ) -> list[list[Row]]:
         if self.refusing:
             raise StoreUnavailable("connection refused (test)")
-        return super()._transaction(statements, write=write)
+        return super()._transaction(statements, write=write, timeout=timeout)
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def test_readyz_reports_a_failing_background_recompute_and_an_unreachable_store(
         assert "background recompute failing" in degraded["cause"]
         store.refusing = True
         down = client.get("/readyz")
-        assert down.status_code == 503 and down.json()["cause"] == "store unreachable"
+        assert down.status_code == 503 and down.json()["cause"] == "connection refused (test)"
         store.refusing = False
         body = client.get("/metrics").text
     assert 'graphsvc_recomputes_total{outcome="failed"} 1.0' in body

@@ -83,7 +83,7 @@ def _assert_serving(client: TestClient, net: Network, expected_receipts: int) ->
 
 def test_a_stopped_database_fails_requests_fast_then_they_resume(tmp_path: Path) -> None:
     net = Network()
-    with own_service(outage_settings(tmp_path / "data")) as (services, client):
+    with own_service(outage_settings(tmp_path / "data")) as (_services, client):
         _store_first_records(client, net)
         pid = jvm_pid(tmp_path / "data")
         os.kill(pid, signal.SIGSTOP)
@@ -91,9 +91,7 @@ def test_a_stopped_database_fails_requests_fast_then_they_resume(tmp_path: Path)
             _assert_everything_fails_fast(client, net, "is stopped")
         finally:
             resume(pid)
-        eventually(
-            lambda: client.get("/readyz").status_code == 200 or None, 30, "ready again"
-        )
+        eventually(lambda: client.get("/readyz").status_code == 200 or None, 30, "ready again")
         _assert_serving(client, net, expected_receipts=1)
         assert jvm_pid(tmp_path / "data") == pid  # the same process: nothing restarted
         metrics = client.get("/metrics").text
@@ -103,14 +101,12 @@ def test_a_stopped_database_fails_requests_fast_then_they_resume(tmp_path: Path)
 def test_a_killed_database_is_restarted_and_the_service_recovers(tmp_path: Path) -> None:
     net = Network()
     data = tmp_path / "data"
-    with own_service(outage_settings(data, store_restart_backoff=3.0)) as (services, client):
+    with own_service(outage_settings(data, store_restart_backoff=3.0)) as (_services, client):
         _store_first_records(client, net)
         pid = jvm_pid(data)
         os.kill(pid, signal.SIGKILL)
         # The supervisor waits 3 s before the restart: the outage is seen meanwhile.
         _assert_everything_fails_fast(client, net, "exited with status -9")
-        eventually(
-            lambda: client.get("/readyz").status_code == 200 or None, 120, "restarted"
-        )
+        eventually(lambda: client.get("/readyz").status_code == 200 or None, 120, "restarted")
         assert jvm_pid(data) != pid
         _assert_serving(client, net, expected_receipts=1)

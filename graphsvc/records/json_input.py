@@ -70,7 +70,9 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise JSONInputError(f"has a duplicate key {key!r} in an object (I-JSON forbids it)")
+                raise JSONInputError(
+                    f"has a duplicate key {key!r} in an object (I-JSON forbids it)"
+                )
             seen.add(key)
     return found
 
