@@ -137,12 +137,18 @@ def serve_process(data: Path, log: Path, **env: str) -> Iterator[tuple[Any, str]
         yield proc, url
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         holder = holder_pid(data)
         if holder is not None and not process_gone(holder):
             resume(holder)
-            os.kill(holder, signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                os.kill(holder, signal.SIGKILL)
+            eventually(lambda: process_gone(holder) or None, 30, "the JVM gone")
 
 
 def holder_pid(data: Path) -> int | None:
