@@ -144,6 +144,7 @@ def test_acknowledged_records_survive_killed_services_and_databases(tmp_path: Pa
 
 
 @pytest.mark.crash
+@pytest.mark.timeout(3600)
 def test_ten_crash_rounds(tmp_path: Path) -> None:
     kinds = ["service", "both", "database", "service", "both"] * 2
     figures = _crash_rounds(tmp_path, kinds, seed=1313)

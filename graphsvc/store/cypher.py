@@ -47,12 +47,15 @@ EXISTING_OUTPUTS = """
 UNWIND $ids AS id MATCH (o:Output {id: id}) RETURN collect({id: o.id}) AS rows
 """
 
+# A vote or claim comes back with its record's id: the statements of one read are not a
+# snapshot on ArcadeDB, so a record committed by another writer between two of them can
+# show up here only; it is then known as stored (a duplicate), not as a second vote.
 EXISTING_VOTES = """
-UNWIND $keys AS key MATCH (a:Attestation {vote: key}) RETURN collect({key: a.vote}) AS rows
+UNWIND $keys AS key MATCH (a:Attestation {vote: key}) RETURN collect({key: a.vote, id: a.id}) AS rows
 """
 
 EXISTING_CLAIMS = """
-UNWIND $keys AS key MATCH (d:Dispute {claim: key}) RETURN collect({key: d.claim}) AS rows
+UNWIND $keys AS key MATCH (d:Dispute {claim: key}) RETURN collect({key: d.claim, id: d.id}) AS rows
 """
 
 # ---------------------------------------------------------------- ingest writes

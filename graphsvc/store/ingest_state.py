@@ -79,12 +79,25 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
             r["id"]: KnownReceipt(r["node"], r["model"], r["requester"])
             for r in rows(cypher.RECEIPTS_BY_ID)
         },
-        attestation_ids={r["id"] for r in rows(cypher.EXISTING_ATTESTATION_IDS)},
-        dispute_ids={r["id"] for r in rows(cypher.EXISTING_DISPUTE_IDS)},
+        attestation_ids=_stored_ids(
+            rows(cypher.EXISTING_ATTESTATION_IDS), rows(cypher.EXISTING_VOTES), attestation_ids
+        ),
+        dispute_ids=_stored_ids(
+            rows(cypher.EXISTING_DISPUTE_IDS), rows(cypher.EXISTING_CLAIMS), dispute_ids
+        ),
         votes={r["key"] for r in rows(cypher.EXISTING_VOTES)},
         claims={r["key"] for r in rows(cypher.EXISTING_CLAIMS)},
         outputs={r["id"] for r in rows(cypher.EXISTING_OUTPUTS)},
     )
+
+
+def _stored_ids(
+    by_id: list[dict[str, Any]], by_key: list[dict[str, Any]], wanted: list[str]
+) -> set[str]:
+    """The wanted ids found stored, by id or through their vote (claim) key: another
+    writer's commit may fall between the two lookups (see cypher.EXISTING_VOTES)."""
+    asked = set(wanted)
+    return {r["id"] for r in by_id} | {r["id"] for r in by_key if r["id"] in asked}
 
 
 def write_plan(store: GraphStore, plan: WritePlan, *, now_ms: int, half_life_ms: float) -> None:
