@@ -51,7 +51,8 @@ UNWIND $ids AS id MATCH (o:Output {id: id}) RETURN collect({id: o.id}) AS rows
 # snapshot on ArcadeDB, so a record committed by another writer between two of them can
 # show up here only; it is then known as stored (a duplicate), not as a second vote.
 EXISTING_VOTES = """
-UNWIND $keys AS key MATCH (a:Attestation {vote: key}) RETURN collect({key: a.vote, id: a.id}) AS rows
+UNWIND $keys AS key MATCH (a:Attestation {vote: key})
+RETURN collect({key: a.vote, id: a.id}) AS rows
 """
 
 EXISTING_CLAIMS = """
