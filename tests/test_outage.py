@@ -110,3 +110,37 @@ def test_a_killed_database_is_restarted_and_the_service_recovers(tmp_path: Path)
         eventually(lambda: client.get("/readyz").status_code == 200 or None, 120, "restarted")
         assert jvm_pid(data) != pid
         _assert_serving(client, net, expected_receipts=1)
+
+
+def test_a_recompute_on_a_stopped_database_fails_in_bounded_time_and_frees_the_lock(
+    tmp_path: Path,
+) -> None:
+    net = Network()
+    data = tmp_path / "data"
+    settings = outage_settings(data, store_transaction_timeout=4.0, score_interval=3600.0)
+    with own_service(settings) as (services, client), services.background:
+        _store_first_records(client, net)
+        services.reputation.recompute()
+        pid = jvm_pid(data)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # The background attempt, as its thread would make it: it fails within its
+            # calls' (transaction) timeout, is counted, and leaves the lock free.
+            _, took = timed(services.background.run_once)
+            assert took < 4.0 * 3 + BOUND_SECONDS, took
+        finally:
+            resume(pid)
+        status = services.background.status()
+        assert status.consecutive_failures == 1 and "StoreUnavailable" in (status.last_error or "")
+        ready = eventually(
+            lambda: ((r := client.get("/readyz")).status_code == 200 and r.json()) or None,
+            30,
+            "ready again",
+        )
+        assert ready["status"] == "degraded" and "recompute failing" in ready["cause"]
+        assert ready["snapshot"]["age_seconds"] >= 0
+        metrics = client.get("/metrics").text
+        assert 'graphsvc_recomputes_total{outcome="failed"} 1.0' in metrics
+        client.post("/records", content=_ndjson([net.receipt(7)]))
+        services.background.run_once()  # the lock was free: this one goes through
+        assert services.background.status().consecutive_failures == 0

@@ -49,9 +49,10 @@ class DaemonCalls:
         self._size = size
         self._name = name
         self._jobs: queue.SimpleQueue[_Job[object]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._threads = 0
         self._idle = 0
+        self._running = 0  # calls being run, abandoned ones included
 
     def run(
         self, call: Callable[[], T], timeout: float, abandoned: threading.Event | None = None
@@ -75,6 +76,11 @@ class DaemonCalls:
             raise job.error
         return job.value  # type: ignore[return-value]
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until no call runs, abandoned ones included."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._running == 0, timeout)
+
     def _work(self) -> None:
         while True:
             with self._lock:
@@ -82,4 +88,10 @@ class DaemonCalls:
             job = self._jobs.get()
             with self._lock:
                 self._idle -= 1
-            job.run()
+                self._running += 1
+            try:
+                job.run()
+            finally:
+                with self._lock:
+                    self._running -= 1
+                    self._lock.notify_all()

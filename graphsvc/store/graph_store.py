@@ -7,6 +7,7 @@ Serves Neo4j 5 and the embedded ArcadeDB alike; callers pass statements from
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import re
 import threading
@@ -142,6 +143,8 @@ class GraphStore:
             self._closing = True
             while self._active and (left := deadline - time.monotonic()) > 0:
                 self._calls.wait(left)
+        # Calls whose callers gave up may still run on their threads: let them end too.
+        self._threads.wait_idle(max(0.0, deadline - time.monotonic()))
         self._driver.close()
 
     def __enter__(self) -> GraphStore:
@@ -171,14 +174,15 @@ class GraphStore:
             return f"the store refused a ping: {error}"
 
     def apply_schema(self) -> None:
-        """Create constraints and indexes; each statement is idempotent (IF NOT EXISTS)."""
+        """Create constraints and indexes; each statement is idempotent (IF NOT EXISTS)
+        and bounded by the transaction timeout."""
 
-        def apply() -> None:
-            for statement in schema_statements():
-                with self._session() as session:
-                    session.run(statement).consume()
+        def apply(statement: str) -> None:
+            with self._session() as session:
+                session.run(statement).consume()
 
-        self._bounded(apply, self._transaction_timeout)
+        for statement in schema_statements():
+            self._bounded(functools.partial(apply, statement), self._transaction_timeout)
 
     def read(self, query: str, **params: Any) -> list[Row]:
         return self.read_many([Statement(query, params)])[0]
