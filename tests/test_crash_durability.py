@@ -73,13 +73,15 @@ class Writer:
 
 def _round(data: Path, tmp: Path, kind: str, writer: Writer, rng: random.Random) -> None:
     """One round: serve, stream, kill (``service``, ``both`` or ``database``)."""
-    with serve_process(data, tmp / f"serve-{writer.next_n}.log") as (proc, url):
+    # The default call timeout: a fresh JVM's first writes are slow on a busy machine.
+    env = {"GRAPHSVC_STORE_CALL_TIMEOUT": "10"}
+    with serve_process(data, tmp / f"serve-{writer.next_n}.log", **env) as (proc, url):
         writer.url = url
         writer.stop.clear()
         thread = threading.Thread(target=writer.run)
         thread.start()
         try:
-            threading.Event().wait(rng.uniform(1.0, 4.0))  # a random point in the stream
+            threading.Event().wait(rng.uniform(2.0, 8.0))  # a random point in the stream
             jvm = holder_pid(data)
             assert jvm is not None
             if kind in ("both", "database"):

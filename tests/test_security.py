@@ -162,7 +162,10 @@ def test_quotes_and_backticks_are_stored_and_returned_as_data(
 ) -> None:
     client, services, store = guarded
     actors = [Actor.derived(f"hostile-{i}", EntityKind.NODE) for i in range(len(HOSTILE))]
-    records = [builder.register(Actor(a.key, name, a.kind), T0) for a, name in zip(actors, HOSTILE)]
+    records = [
+        builder.register(Actor(a.key, name, a.kind), T0)
+        for a, name in zip(actors, HOSTILE, strict=True)
+    ]
     assert {str(r.status) for r in services.ingestor.submit(records)} == {"accepted"}
     query = "query($id: ID!) { entity(id: $id) { id name } }"
     for actor, name in zip(actors, HOSTILE, strict=True):
