@@ -81,18 +81,22 @@ class Server:
 
 
 @contextlib.contextmanager
-def server_process(endpoint: BoltEndpoint, folder: Path) -> Iterator[Server]:
-    """``graphsvc serve`` on a free port of 127.0.0.1 over the store at ``endpoint``, with
-    background recomputes off, so nothing but the load runs in it; stopped on exit."""
+def server_process(
+    endpoint: BoltEndpoint | None, folder: Path, **settings: str
+) -> Iterator[Server]:
+    """``graphsvc serve`` on a free port of 127.0.0.1 over the store at ``endpoint`` (None:
+    its own embedded store in ``folder / "server"``), with background recomputes off
+    unless ``settings`` (``GRAPHSVC_*`` values) say otherwise; stopped on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
-    env.update(
-        GRAPHSVC_DATA=str(folder / "server"),
-        GRAPHSVC_NEO4J_URI=endpoint.uri,
-        GRAPHSVC_NEO4J_USER=endpoint.user,
-        GRAPHSVC_NEO4J_PASSWORD=endpoint.password,
-        GRAPHSVC_NEO4J_DATABASE=endpoint.database or "",
-        GRAPHSVC_SCORE_INTERVAL="0",
-    )
+    env.update(GRAPHSVC_DATA=str(folder / "server"), GRAPHSVC_SCORE_INTERVAL="0")
+    if endpoint is not None:
+        env.update(
+            GRAPHSVC_NEO4J_URI=endpoint.uri,
+            GRAPHSVC_NEO4J_USER=endpoint.user,
+            GRAPHSVC_NEO4J_PASSWORD=endpoint.password,
+            GRAPHSVC_NEO4J_DATABASE=endpoint.database or "",
+        )
+    env.update(settings)
     graphsvc = Path(sys.executable).parent / "graphsvc"
     port, log = free_port(), folder / "server.log"
     with log.open("wb") as out:

@@ -1,0 +1,248 @@
+"""Soak (issue 13, docs/design.md §6): mixed reads and writes for minutes against the
+real ``graphsvc serve`` over its own supervised embedded store, with 0 errors expected
+and the memory of the Python process and of the JVM sampled over time.
+
+Usage::
+
+    .venv/bin/python bench/soak.py [--minutes 10] [--read-rate 200] [--write-rate 1200]
+        [--batch 100] [--slice 30] [--heap 1g] [--score-interval 60] [--rng-seed 13]
+
+Reads (open loop, ``--read-rate``/s): 40 % ``reputation`` of a random registered node,
+20 % ``leaderboard(kind: NODE, first: 20)``, 20 % ``receipt`` of a random stored receipt,
+20 % ``networkStats``. Writes (open loop, ``--write-rate`` receipts/s in ``--batch``
+receipt NDJSON requests to ``POST /records``): new co-signed receipts over 50 nodes and
+200 requesters, signed in a thread ahead of need. The DESIGN rates are 200 reads/s and
+writes at half the ingest rate; measured ingest on this machine is about 2,400
+receipts/s (§6), so the default writes 1,200/s. Background recomputes run every
+``--score-interval`` s as in production. Every answer is checked (200, no GraphQL error,
+no rejected line); latencies run from the scheduled send (no coordinated omission).
+
+Each ``--slice`` prints a row; the end prints the whole run. Everything runs on
+127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import queue
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from harness.load import Http, Result, get, open_loop, post, post_graphql, wait_ready
+from harness.processes import Server, find_jvm, server_process
+from harness.report import LatencyRow, progress, table
+
+from graphsvc.domain import EntityKind, ProofType
+from graphsvc.records import builder, record_id
+from graphsvc.records.builder import Actor, sha256_hex
+
+T0 = 1_767_225_600_000
+MODEL = "soak/model@1"
+READS = {
+    "reputation": "query($id: ID!) { reputation(id: $id) { score rank } }",
+    "leaderboard": "{ leaderboard(kind: NODE, first: 20) { items { score } totalCount } }",
+    "receipt": "query($id: ID!) { receipt(id: $id) { id verdict } }",
+    "stats": "{ networkStats { receipts records } }",
+}
+
+
+class Records:
+    """Signs batches of new receipts in a thread, ahead of the writer."""
+
+    def __init__(self, batch: int, seed: int) -> None:
+        self.batch = batch
+        self.provider = Actor.derived("soak-provider", EntityKind.PROVIDER)
+        self.nodes = [Actor.derived(f"soak-node-{i}", EntityKind.NODE) for i in range(50)]
+        self.requesters = [Actor.derived(f"soak-req-{i}", EntityKind.REQUESTER) for i in range(200)]
+        self.ready: queue.Queue[bytes] = queue.Queue(maxsize=200)
+        self.receipt_ids: list[str] = []
+        self.short = 0  # batches the writer wanted before they were signed
+        self._rng = random.Random(seed)
+        self._n = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sign, daemon=True)
+
+    def basics(self) -> bytes:
+        records = [builder.register(a, T0) for a in [self.provider, *self.nodes, *self.requesters]]
+        records.append(builder.publish_model(self.provider, MODEL, "0" * 64, T0 + 1))
+        return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def next_body(self) -> bytes | None:
+        try:
+            return self.ready.get_nowait()
+        except queue.Empty:
+            self.short += 1
+            return None
+
+    def _sign(self) -> None:
+        while not self._stop.is_set():
+            lines = []
+            for _ in range(self.batch):
+                self._n += 1
+                receipt = builder.receipt(
+                    self._rng.choice(self.nodes),
+                    MODEL,
+                    sha256_hex(f"soak-in-{self._n}"),
+                    sha256_hex(f"soak-out-{self._n}"),
+                    T0 + 10 + self._n,
+                    proof=self._rng.choice(list(ProofType)),
+                    requester=self._rng.choice(self.requesters),
+                )
+                lines.append(json.dumps(receipt))
+                if self._n % 97 == 0:
+                    self.receipt_ids.append(record_id(receipt))
+            body = ("\n".join(lines) + "\n").encode()
+            while not self._stop.is_set():
+                try:
+                    self.ready.put(body, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+
+
+def _rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return float("nan")
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _check(label: str, status: int, body: bytes) -> str:
+    if status != 200:
+        return f"HTTP {status}"
+    if label == "write":
+        summary = json.loads(body.rsplit(b"\n", 2)[-2])["summary"]
+        return f"{summary['rejected']} rejected" if summary["rejected"] else ""
+    answer = json.loads(body)
+    return "GraphQL errors" if answer.get("errors") else ""
+
+
+async def _slice(
+    http: Http, port: int, records: Records, args: argparse.Namespace, seed: int
+) -> tuple[list[Result], list[Result]]:
+    nodes = [n.id for n in records.nodes]
+
+    def pick_read(rng: random.Random) -> tuple[str, bytes]:
+        which = rng.choices(list(READS), weights=[40, 20, 20, 20])[0]
+        if which == "reputation":
+            return which, post_graphql(port, READS[which], {"id": rng.choice(nodes)})
+        if which == "receipt" and records.receipt_ids:
+            ids = records.receipt_ids
+            return which, post_graphql(port, READS[which], {"id": rng.choice(ids)})
+        return "stats", post_graphql(port, READS["stats"])
+
+    def pick_write(rng: random.Random) -> tuple[str, bytes]:
+        body = records.next_body()
+        if body is None:  # the signer fell behind: a harmless read keeps the schedule
+            return "healthz", get(port, "/healthz")
+        return "write", post(port, "/records", body, "application/x-ndjson")
+
+    def check(label: str, status: int, body: bytes) -> str:
+        return "" if label == "healthz" and status == 200 else _check(label, status, body)
+
+    reads, writes = await asyncio.gather(
+        open_loop(http, pick_read, check, args.read_rate, args.slice, seed),
+        open_loop(http, pick_write, check, args.write_rate / args.batch, args.slice, seed + 1),
+    )
+    return reads, [w for w in writes if w.label == "write"]
+
+
+async def _run(args: argparse.Namespace, server: Server, records: Records, jvm: int | None) -> int:
+    http = Http(server.port)
+    await wait_ready(http, server)
+    status, _ = await http.exchange(
+        post(server.port, "/records", records.basics(), "application/x-ndjson")
+    )
+    assert status == 200, status
+    records.start()
+    rows = []
+    all_reads: list[Result] = []
+    all_writes: list[Result] = []
+    slices = max(1, round(args.minutes * 60 / args.slice))
+    started = time.monotonic()
+    for index in range(slices):
+        reads, writes = await _slice(http, server.port, records, args, args.rng_seed + index)
+        all_reads += reads
+        all_writes += writes
+        r = LatencyRow.of("reads", args.read_rate, reads, None)
+        w = LatencyRow.of("writes", args.write_rate / args.batch, writes, None)
+        row = [
+            f"{(time.monotonic() - started) / 60:.1f}",
+            f"{r.achieved:.0f}", f"{r.p50:.1f}", f"{r.p99:.1f}",
+            f"{w.achieved * args.batch:.0f}", f"{w.p50:.0f}", f"{w.p99:.0f}",
+            str(r.errors + w.errors), f"{_rss_mb(server.pid):.0f}", f"{_rss_mb(jvm):.0f}",
+        ]  # fmt: skip
+        rows.append(row)
+        progress(" | ".join(row))
+    records.stop()
+    await http.close()
+    columns = [
+        "min", "reads/s", "read p50 ms", "read p99 ms", "receipts/s", "write p50 ms",
+        "write p99 ms", "errors", "graphsvc RSS MB", "JVM RSS MB",
+    ]  # fmt: skip
+    table(columns, rows)
+    print()
+    total_r = LatencyRow.of("reads", args.read_rate, all_reads, None)
+    total_w = LatencyRow.of("writes", args.write_rate / args.batch, all_writes, None)
+    errors = [r.error for r in all_reads + all_writes if not r.ok]
+    print(
+        f"Whole run: {total_r.n} reads ({total_r.achieved:.0f}/s, p50 {total_r.p50:.1f} ms, "
+        f"p99 {total_r.p99:.1f} ms), {total_w.n} write requests of {args.batch} receipts "
+        f"({total_w.achieved * args.batch:.0f} receipts/s, p50 {total_w.p50:.0f} ms, "
+        f"p99 {total_w.p99:.0f} ms); errors {len(errors)} {sorted(set(errors))[:5]}; "
+        f"write batches not signed in time {records.short}."
+    )
+    return 1 if errors else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--read-rate", type=float, default=200.0)
+    parser.add_argument("--write-rate", type=float, default=1200.0, help="receipts/s")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--slice", type=float, default=30.0, help="s per report row")
+    parser.add_argument("--heap", default="1g")
+    parser.add_argument("--score-interval", type=float, default=60.0)
+    parser.add_argument("--rng-seed", type=int, default=13)
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory(prefix="graphsvc-soak-") as folder,
+        server_process(
+            None,
+            Path(folder),
+            GRAPHSVC_EMBEDDED_HEAP=args.heap,
+            GRAPHSVC_SCORE_INTERVAL=str(args.score_interval),
+        ) as server,
+    ):
+        records = Records(args.batch, args.rng_seed)
+        try:
+            deadline = time.monotonic() + 180
+            jvm = None
+            while jvm is None and time.monotonic() < deadline and server.proc.poll() is None:
+                jvm = find_jvm(Path(folder) / "server" / "arcadedb")
+                time.sleep(0.2)
+            return asyncio.run(_run(args, server, records, jvm))
+        finally:
+            records.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
