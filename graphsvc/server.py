@@ -1,30 +1,69 @@
 """`graphsvc serve`: the HTTP server over the running service, with background
-recompute."""
+recompute.
+
+The socket is bound and its URL printed before anything slow: the demo network loads in
+a thread while the server already answers (``/readyz`` says 503 "loading demo" until it
+is in), and background recomputes start once it is.
+"""
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 
 import uvicorn
 
 from graphsvc.api.app import create_app
 from graphsvc.demo.load import load_demo
-from graphsvc.services import running_services
+from graphsvc.logs import configure_logging
+from graphsvc.progress import Progress
+from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, *, demo: bool = False) -> None:
-    # graphsvc's own lines (recomputes with their figures, failures with their cause).
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
     with running_services(settings) as services:
-        if demo:
-            load_demo(services)
         app = create_app(services)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+        listener = bind(settings.host, settings.port)
+        config = uvicorn.Config(app, log_config=None, log_level="info")
         server = uvicorn.Server(config)
-        with services.background, services.publisher:
-            url = f"http://{settings.host}:{settings.port}"
-            print(f"graphsvc: dashboard at {url}/, GraphQL at {url}/graphql", flush=True)
-            server.run()
+        with services.publisher:
+            try:
+                if demo:
+                    # Not ready from the first request on, until the loader is done.
+                    services.loading = Progress("loading demo", 0, enabled=False)
+                    threading.Thread(
+                        target=_load_demo_then_recompute, args=(services,), name="demo", daemon=True
+                    ).start()
+                else:
+                    services.background.start()
+                host, port = listener.getsockname()[:2]
+                url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+                print(f"graphsvc: dashboard at {url}/, GraphQL at {url}/graphql", flush=True)
+                server.run(sockets=[listener])
+            finally:
+                services.background.stop()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket: connections made before the server runs wait in its backlog."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _load_demo_then_recompute(services: Services) -> None:
+    try:
+        load_demo(services)
+    except Exception:
+        # The service still serves what is in the store; /readyz stops saying "loading".
+        log.exception("loading the demo failed")
+    services.background.start()
