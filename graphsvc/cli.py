@@ -466,13 +466,19 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
             if args.command == "ingest"
             else "stop it first, or ask it over its API"
         )
-        return f"{error}: a graphsvc server is running on it; {hint}"
-    if isinstance(error, EmbeddedStoreError | StoreUnavailable | EvidenceRulesMismatch):
-        return str(error)
+        return f"{error}; if that is a running graphsvc server, {hint}"
+    if isinstance(error, StoreUnavailable):
+        return f"the graph store does not answer: {_one_line(str(error))}"
+    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch):
+        return _one_line(str(error))
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror}"
     return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

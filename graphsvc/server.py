@@ -8,9 +8,12 @@ is in), and background recomputes start once it is.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -30,7 +33,7 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         app = create_app(services)
         listener = bind(settings.host, settings.port)
         config = uvicorn.Config(app, log_config=None, log_level="info")
-        server = uvicorn.Server(config)
+        server = _Server(config)
         with services.publisher:
             try:
                 if demo:
@@ -47,6 +50,25 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
                 server.run(sockets=[listener])
             finally:
                 services.background.stop()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a stop signal once it has shut down, which would end the process
+    before graphsvc closes its services (the kept evidence saved, the store closed). Here
+    SIGINT and SIGTERM only stop the server, and ``serve`` returns."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {stop: signal.signal(stop, self.handle_exit) for stop in stops}
+        try:
+            yield
+        finally:
+            for stop, handler in previous.items():
+                signal.signal(stop, handler)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -66,4 +88,6 @@ def _load_demo_then_recompute(services: Services) -> None:
     except Exception:
         # The service still serves what is in the store; /readyz stops saying "loading".
         log.exception("loading the demo failed")
+    else:
+        log.info("demo loaded: ready")
     services.background.start()
