@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
+import socket
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -18,6 +21,17 @@ from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.live_server import http_server
 from tests.network import T0, Network, signed_network
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """`serve` configures the process's logging (to the stream standard error was then);
+    later tests must not write to a stream captured by an earlier one."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -189,8 +203,25 @@ def test_every_expected_failure_is_one_line(
     monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("GRAPHSVC_NEO4J_URI", "bolt://127.0.0.1:9")
     monkeypatch.setenv("GRAPHSVC_STORE_CONNECT_TIMEOUT", "2")
-    for command in (["score"], ["check-evidence"], ["audit"], ["ingest", str(receipt)]):
+    for command in (
+        ["score"],
+        ["check-evidence"],
+        ["audit"],
+        ["ingest", str(receipt)],
+        ["export-evidence", "--out", str(tmp_path / "out")],
+        ["serve"],
+    ):
         assert "the graph store does not answer" in one_line_failure(capsys, command), command
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(
+    store_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        assert "Address already in use" in one_line_failure(capsys, ["serve", "--port", port])
 
 
 def test_a_data_directory_held_by_a_server_points_to_url(
