@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.api.app import create_app
 from graphsvc.demo import DemoNetwork, generate
@@ -34,10 +31,10 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.live_server import chromium, http_server
 from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parents[1] / "graphsvc/web/static/graphiql-examples.json"
 DESKTOP = {"width": 1280, "height": 900}
@@ -63,36 +60,15 @@ def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[S
         GraphStore(embedded_endpoint) as store,
         running_services(settings, store=store, clock=lambda: end) as services,
     ):
-        replay_history(services, network.records, progress=False)
-        # Bound and listening before the server runs: early connections wait in the backlog.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        server = uvicorn.Server(uvicorn.Config(create_app(services), log_level="warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        try:
-            yield Served(services, network, f"http://127.0.0.1:{sock.getsockname()[1]}/")
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
-            sock.close()
+        replay_history(services, network.records)
+        with http_server(create_app(services)) as url:
+            yield Served(services, network, url + "/")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-            "(scripts/test installs it as root; else run: apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as found:
         yield found
-        found.close()
 
 
 @dataclass

@@ -42,6 +42,7 @@ from graphsvc.api.log_types import (
     consistency_proof,
     inclusion_proof,
 )
+from graphsvc.api.operation_metrics import OperationMetrics
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -390,5 +391,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: AddValidationRules(limits),
             lambda: ValidationCache(maxsize=256),
             ErrorPolicy,
+            OperationMetrics,
         ],
     )
