@@ -109,7 +109,19 @@ def _assert_no_new_record(results: list[Any], stored_ids: set[str], sent: list[A
 def test_lying_records_are_rejected_and_change_nothing(
     fuzzed: tuple[Clocked, list[dict[str, Any]]], data: st.DataObject
 ) -> None:
-    clocked, stored = fuzzed
+    _lying_batch(*fuzzed, data)
+
+
+@pytest.mark.soak
+@settings(max_examples=1_500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_many_more_lying_records(
+    fuzzed: tuple[Clocked, list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    _lying_batch(*fuzzed, data)
+
+
+def _lying_batch(clocked: Clocked, stored: list[dict[str, Any]], data: st.DataObject) -> None:
     with _unchanged(clocked):
         batch = data.draw(st.lists(lying_record(stored), min_size=1, max_size=40))
         CASES["records"] += len(batch)
