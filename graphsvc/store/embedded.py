@@ -22,15 +22,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import errno
-import fcntl
 import importlib.util
 import json
 import os
 import re
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,14 +38,28 @@ from types import TracebackType
 import neo4j
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
+from graphsvc.store.embedded_files import (
+    HOST,
+    DataDirInUseError,
+    EmbeddedStoreError,
+    JavaNotFoundError,
+    PasswordFileError,
+    PortInUseError,
+    ServerExitedError,
+    StartupTimeoutError,
+    load_or_create_password,
+    lock_data_dir,
+    make_private_dir,
+    open_log,
+    pick_ports,
+    record_holder,
+)
 from graphsvc.store.endpoint import BoltEndpoint
 
 DATABASE = "graphsvc"
 USER = "root"
-HOST = "127.0.0.1"
 
 _MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
-_LOG_ROTATE_BYTES = 16 * 1024 * 1024
 _TAIL_LINES = 40
 _HEAP_RE = re.compile(r"[1-9][0-9]*[kKmMgG]?")
 _PR_SET_PDEATHSIG = 1
@@ -66,34 +76,6 @@ org.jboss.level = WARNING
 java.util.logging.ConsoleHandler.level = INFO
 java.util.logging.ConsoleHandler.formatter = com.arcadedb.log.LogFormatter
 """
-
-
-class EmbeddedStoreError(RuntimeError):
-    """The embedded ArcadeDB server could not be started."""
-
-
-class JavaNotFoundError(EmbeddedStoreError):
-    """The arcadedb-embedded wheel, its JRE or its jars are missing."""
-
-
-class PortInUseError(EmbeddedStoreError):
-    """A port given for the server is already taken."""
-
-
-class DataDirInUseError(EmbeddedStoreError):
-    """Another server already runs on the data directory."""
-
-
-class PasswordFileError(EmbeddedStoreError):
-    """The root password file is unsafe, empty, missing while needed, or wrong."""
-
-
-class ServerExitedError(EmbeddedStoreError):
-    """The JVM exited before Bolt answered."""
-
-
-class StartupTimeoutError(EmbeddedStoreError):
-    """Bolt did not answer within the startup timeout; the JVM was killed."""
 
 
 class EmbeddedArcadeDB:
@@ -165,12 +147,12 @@ class EmbeddedArcadeDB:
             if self._proc is not None:
                 raise RuntimeError("the embedded ArcadeDB server is already running")
             _find_runtime()
-            _make_private_dir(self._data_dir)
-            self._lock_fd = _lock_data_dir(self._data_dir)
+            make_private_dir(self._data_dir)
+            self._lock_fd = lock_data_dir(self._data_dir)
             try:
                 # Ports are checked before anything is launched, for a clear error; the
                 # JVM could still lose a race for a picked port, which shows up as an exit.
-                self._ports = _pick_ports(self._want_bolt_port, self._want_http_port)
+                self._ports = pick_ports(self._want_bolt_port, self._want_http_port)
                 return self._launch()
             except BaseException:
                 self.stop(timeout=5.0)
@@ -188,7 +170,7 @@ class EmbeddedArcadeDB:
             self._proc = None
             self._endpoint = None
             try:
-                self._ports = _pick_ports(*self._ports)  # refused if another took one
+                self._ports = pick_ports(*self._ports)  # refused if another took one
                 return self._launch()
             except BaseException:
                 self._kill_child()
@@ -219,13 +201,13 @@ class EmbeddedArcadeDB:
         bolt_port, http_port = self._ports
         log_fd: int | None = None
         try:
-            _make_private_dir(self._root)
+            make_private_dir(self._root)
             password_path = self._data_dir / "arcadedb.password"
-            password = _load_or_create_password(
+            password = load_or_create_password(
                 password_path, self._root / "config" / "server-users.jsonl"
             )
             self._write_config_files()
-            log_fd, log_start = _open_log(self.log_path)
+            log_fd, log_start = open_log(self.log_path)
             cmd = self._command(java, jars, password_path, bolt_port, http_port)
             self._proc = subprocess.Popen(
                 cmd,
@@ -241,7 +223,7 @@ class EmbeddedArcadeDB:
                 umask=0o077,
                 preexec_fn=_pdeathsig_preexec(),
             )
-            _record_holder(self._lock_fd, self._proc.pid)
+            record_holder(self._lock_fd, self._proc.pid)
             _live.add(self)
             endpoint = BoltEndpoint(f"bolt://{HOST}:{bolt_port}", USER, password, DATABASE)
             self._wait_for_bolt(endpoint, log_start)
@@ -348,7 +330,7 @@ class EmbeddedArcadeDB:
         # The MCP plugin always loads; pin it off explicitly (today's default) unless
         # an operator has written their own configuration.
         config = self._root / "config"
-        _make_private_dir(config)
+        make_private_dir(config)
         with contextlib.suppress(FileExistsError):
             fd = os.open(config / "mcp-config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -408,6 +390,21 @@ class EmbeddedArcadeDB:
         return f"last lines of {self.log_path}:\n" + "\n".join(lines)
 
 
+__all__ = [
+    "DATABASE",
+    "USER",
+    "DataDirInUseError",
+    "EmbeddedArcadeDB",
+    "EmbeddedStoreError",
+    "JavaNotFoundError",
+    "PasswordFileError",
+    "PortInUseError",
+    "ServerExitedError",
+    "StartupTimeoutError",
+    "kill_all_now",
+    "running_servers",
+]
+
 # -- helpers -----------------------------------------------------------------------
 
 _live: set[EmbeddedArcadeDB] = set()
@@ -456,114 +453,6 @@ def _find_runtime() -> tuple[Path, Path]:
     if not any(jars.glob("arcadedb-server-*.jar")) or not any(jars.glob("arcadedb-bolt-*.jar")):
         raise JavaNotFoundError(f"the ArcadeDB server or Bolt jar is missing from {jars}")
     return java, jars
-
-
-def _make_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _lock_data_dir(data_dir: Path) -> int:
-    lock_path = data_dir / "arcadedb.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        os.close(fd)
-        by = f" (ArcadeDB pid {holder})" if holder.isdigit() else ""
-        raise DataDirInUseError(
-            f"data directory {data_dir} is in use by another embedded ArcadeDB server{by}"
-        ) from None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _record_holder(lock_fd: int, pid: int) -> None:
-    # For the error message of a second server; the flock itself is the lock.
-    os.ftruncate(lock_fd, 0)
-    os.pwrite(lock_fd, f"{pid}\n".encode(), 0)
-
-
-def _pick_ports(bolt: int | None, http: int | None) -> tuple[int, int]:
-    """Check the given ports and pick free ones for the others (port 0)."""
-    # Every probe stays bound until all are done, so a picked port cannot equal the other.
-    with contextlib.ExitStack() as stack:
-        ports = []
-        for port, name in ((bolt, "Bolt"), (http, "HTTP")):
-            s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            if port:
-                # Like the JVM's listener: TIME_WAIT leftovers are free, a listener is not.
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind((HOST, port or 0))
-            except OSError as e:
-                if e.errno == errno.EADDRINUSE:
-                    raise PortInUseError(
-                        f"{name} port {port} on {HOST} is already in use; choose another "
-                        "port or leave it unset to pick a free one"
-                    ) from None
-                raise PortInUseError(f"cannot use {name} port {port} on {HOST}: {e}") from e
-            ports.append(int(s.getsockname()[1]))
-    return ports[0], ports[1]
-
-
-def _load_or_create_password(path: Path, users_file: Path) -> str:
-    """Read the root password, or generate it on first start.
-
-    A file readable by others is refused, not repaired: the password may already
-    have leaked, and chmod would hide that.
-    """
-    try:
-        # O_NOFOLLOW: never read a password through a planted symlink.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        if users_file.exists():
-            # The root user exists with a password we no longer know.
-            raise PasswordFileError(
-                f"{path} is missing but ArcadeDB already has a root user; restore the file, "
-                f"or delete {users_file} to set a new root password (databases are kept)"
-            ) from None
-        return _create_password(path)
-    except OSError as e:
-        raise PasswordFileError(f"cannot open the root password file {path}: {e}") from e
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if st.st_uid != os.getuid() or st.st_mode & 0o077:
-            raise PasswordFileError(
-                f"{path} is accessible by other users (mode {st.st_mode & 0o777:o}, "
-                f"owner uid {st.st_uid}); run chmod 600 on it if that is safe, and treat "
-                "the password as exposed otherwise"
-            )
-        password = f.read().decode("utf-8", "replace").strip()
-    if not password:
-        raise PasswordFileError(f"the root password file {path} is empty")
-    return password
-
-
-def _create_password(path: Path) -> str:
-    password = secrets.token_urlsafe(32)
-    # O_EXCL: fail rather than write through an existing file or symlink.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, password.encode())
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        path.unlink()
-        raise
-    os.close(fd)
-    return password
-
-
-def _open_log(path: Path) -> tuple[int, int]:
-    """Open server.log for appending; return the fd and where this run starts."""
-    with contextlib.suppress(FileNotFoundError):
-        if path.stat().st_size > _LOG_ROTATE_BYTES:
-            os.replace(path, path.with_name(path.name + ".1"))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-    return fd, os.lseek(fd, 0, os.SEEK_END)
 
 
 def _pdeathsig_preexec() -> Callable[[], None] | None:
