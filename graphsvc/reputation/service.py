@@ -195,7 +195,7 @@ class ReputationService:
     def _recompute(self, as_of_ms: int | None) -> RecomputeReport:
         timer = _PhaseTimer()
         # Its calls may take the transaction timeout (a full read at scale), never longer:
-        # a store that stops answering cannot hold the lock (docs/design.md D55).
+        # a store that stops answering cannot hold the lock (docs/design.md D50).
         with self._recompute_lock, patient_calls():
             records = self._records()
             seeds, _ = self.seeds()
