@@ -33,8 +33,8 @@ query($id: ID!) {
     node { id kind name }
     requester { id }
     proof { type measurement }
-    attestations { id verdict fault witness { id } }
-    disputes { id reason requester { id } }
+    attestations { totalCount items { id verdict fault witness { id } } }
+    disputes { totalCount items { id reason requester { id } receipt { id } } }
   }
 }
 """
@@ -70,8 +70,10 @@ def test_submit_and_read_the_attribution_trail(client: TestClient) -> None:
     assert found["node"] == {"id": net.node.id, "kind": "NODE", "name": "node-1"}
     assert found["requester"] == {"id": net.requester.id}
     assert found["proof"] == {"type": "TEE", "measurement": None}
-    assert found["attestations"][0]["witness"] == {"id": net.witness.id}
-    assert found["disputes"][0]["reason"] == "wrong answer"
+    assert found["attestations"]["items"][0]["witness"] == {"id": net.witness.id}
+    assert found["attestations"]["totalCount"] == 1
+    assert found["disputes"]["items"][0]["reason"] == "wrong answer"
+    assert found["disputes"]["items"][0]["receipt"] == {"id": rid}
 
     again = gql(client, SUBMIT, records=records[:2])["data"]["submitRecords"]
     assert [r["status"] for r in again] == ["DUPLICATE", "DUPLICATE"]
@@ -223,12 +225,14 @@ def test_reputation_leaderboard_and_history(
     rep = gql(
         client,
         """query($id: ID!) { reputation(id: $id) {
-        score rank percentile mass rawMass faultRate confidence phi breakdown asOf
+        score rank percentile mass rawMass faultRate confidence phi asOf
+        breakdown { incoming { share channel entity { kind } } faults { weight } }
         entity { kind } } }""",
         id=node,
     )["data"]["reputation"]
     assert rep["rank"] == 1 and rep["faultRate"] == 0.0 and 0 < rep["confidence"] < 1
     assert rep["breakdown"]["incoming"][0]["share"] > 0
+    assert rep["breakdown"]["incoming"][0]["entity"]["kind"] in {"REQUESTER", "WITNESS"}
     before = gql(
         client, f'{{ reputation(id: "{node}", asOf: "2026-01-01T00:00:00Z") {{ score }} }}'
     )
@@ -252,10 +256,19 @@ def test_reputation_leaderboard_and_history(
 def test_search_compare_and_worst_first(scored_client: Scored) -> None:
     client, net = scored_client
     recompute(client)
-    found = gql(client, '{ search(text: "NODE-", kind: NODE) { id name reputation { rank } } }')
-    nodes = found["data"]["search"]
+    search = """query($after: String) {
+      search(text: "NODE-", filter: {kind: NODE}, first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } items { id name reputation { rank } } } }"""
+    first = gql(client, search)["data"]["search"]
+    rest = gql(client, search, after=first["pageInfo"]["endCursor"])["data"]["search"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (4, True)
+    assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": rest["pageInfo"]["endCursor"]}
+    nodes = first["items"] + rest["items"]
     assert [n["name"] for n in nodes] == ["node-0", "node-1", "node-2", "node-3"]
     assert sorted(n["reputation"]["rank"] for n in nodes) == [1, 2, 3, 4]
+    # The argument from before the filter still works.
+    old = gql(client, '{ search(text: "NODE-", kind: NODE) { items { name } } }')
+    assert len(old["data"]["search"]["items"]) == 4
 
     worst = gql(
         client, "{ leaderboard(kind: NODE, first: 2, order: WORST_FIRST) { items { rank } } }"
@@ -267,7 +280,7 @@ def test_search_compare_and_worst_first(scored_client: Scored) -> None:
         client, "query($ids: [ID!]!) { compare(ids: $ids) { entity { kind } } }", ids=ids
     )["data"]["compare"]
     assert compared == [{"entity": {"kind": "NODE"}}, None, {"entity": {"kind": "REQUESTER"}}]
-    assert "text must be" in gql(client, '{ search(text: "") { id } }')["errors"][0]["message"]
+    assert "text must be" in gql(client, '{ search(text: "") { totalCount } }')["errors"][0]["message"]
 
 
 def test_network_stats(scored_client: Scored) -> None:
