@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from graphsvc.api.app import create_app
@@ -34,6 +31,7 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.api_client import over_http
 from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
@@ -64,19 +62,8 @@ def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[S
         running_services(settings, store=store, clock=lambda: end) as services,
     ):
         replay_history(services, network.records, progress=False)
-        # Bound and listening before the server runs: early connections wait in the backlog.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        server = uvicorn.Server(uvicorn.Config(create_app(services), log_level="warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        try:
-            yield Served(services, network, f"http://127.0.0.1:{sock.getsockname()[1]}/")
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
-            sock.close()
+        with over_http(create_app(services)) as url:
+            yield Served(services, network, url)
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ class Incident:
 async def incidents_of(
     info: Info[Context, None],
     entity: EntityInfo,
-    first: int,
+    first: int | None,
     after: str | None,
     filter: TimeFilter | None,
     order: TimeOrder,

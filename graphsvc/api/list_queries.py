@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api.context import Context
-from graphsvc.api.limits import ClientError, page_size
+from graphsvc.api.limits import ClientError
 from graphsvc.api.pages import (
     Page,
     TimeFilter,
@@ -17,6 +17,7 @@ from graphsvc.api.pages import (
     encode_key,
     known_count,
     page_of,
+    size_of,
     window_of,
 )
 from graphsvc.api.reputation_types import Snapshot
@@ -38,13 +39,13 @@ class EntityFilter:
 async def search_entities(
     info: Info[Context, None],
     text: str,
-    first: int,
+    first: int | None,
     after: str | None,
     filter: EntityFilter | None,
     kind: domain.EntityKind | None,
 ) -> Page[Entity]:
     """A page of the entities whose name contains ``text``, by (name, id)."""
-    size = page_size(info, first)
+    size = size_of(info, first)
     if not 1 <= len(text) <= MAX_SEARCH_TEXT:
         raise ClientError(f"text must be 1 to {MAX_SEARCH_TEXT} characters")
     wanted = filter.kind if filter is not None and filter.kind is not None else kind
@@ -72,11 +73,11 @@ def _snapshot_key(s: SnapshotInfo) -> tuple[int, int, str]:
 
 
 async def snapshot_page(
-    info: Info[Context, None], first: int, after: str | None, filter: TimeFilter | None
+    info: Info[Context, None], first: int | None, after: str | None, filter: TimeFilter | None
 ) -> Page[Snapshot]:
     """A page of the stored snapshots, newest first. Retention keeps them few (hundreds),
     so they are read whole and paged here, by the same kind of key as the other lists."""
-    size = page_size(info, first)
+    size = size_of(info, first)
     start = None if after is None else decode_key("snapshot", after, int, int, str)
     window = window_of(filter)
     stored = await run_in_threadpool(info.context.services.reputation.snapshots, None)

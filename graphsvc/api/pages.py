@@ -67,10 +67,23 @@ def empty_page() -> Page[T]:
     return page_of([], None, False, known_count(0))
 
 
+DEFAULT_PAGE = 20  # items per page when first is not given
+TRAIL_PAGE = 100  # a receipt's own attestations and disputes: all of them, as a rule
+
 # The arguments every list takes, described once.
 First = Annotated[
-    int,
-    strawberry.argument(description="At most this many items (0 to GRAPHSVC_MAX_PAGE_SIZE)."),
+    int | None,
+    strawberry.argument(
+        description=f"At most this many items (0 to GRAPHSVC_MAX_PAGE_SIZE; default "
+        f"{DEFAULT_PAGE}, or the maximum if lower)."
+    ),
+]
+TrailFirst = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"At most this many items (0 to GRAPHSVC_MAX_PAGE_SIZE; default "
+        f"{TRAIL_PAGE}, or the maximum if lower)."
+    ),
 ]
 After = Annotated[
     str | None,
@@ -124,16 +137,25 @@ def window_of(found: TimeFilter | None) -> TimeWindow:
     return TimeWindow() if found is None else found.window()
 
 
+def size_of(info: Info[Context, None], first: int | None, default: int = DEFAULT_PAGE) -> int:
+    """The page size ``first`` asks for: refused above the maximum, the default (capped
+    by the maximum) when not given."""
+    if first is None:
+        return min(default, info.context.services.settings.max_page_size)
+    return page_size(info, first)
+
+
 def time_page(
     info: Info[Context, None],
     tag: str,
-    first: int,
+    first: int | None,
     after: str | None,
     order: TimeOrder,
     window: TimeWindow,
+    default: int = DEFAULT_PAGE,
 ) -> TimePage:
     """The page the arguments of a list of signed records ask for."""
-    size = page_size(info, first)
+    size = size_of(info, first, default)
     start = None if after is None else decode_key(tag, after, int, str)
     return TimePage(
         size=size,

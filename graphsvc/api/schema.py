@@ -43,7 +43,16 @@ from graphsvc.api.log_types import (
     consistency_proof,
     inclusion_proof,
 )
-from graphsvc.api.pages import After, First, Page, TimeFilter, empty_page, known_count, page_of
+from graphsvc.api.pages import (
+    After,
+    First,
+    Page,
+    TimeFilter,
+    empty_page,
+    known_count,
+    page_of,
+    size_of,
+)
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -128,7 +137,7 @@ class Query:
         self,
         info: Info[Context, None],
         text: Annotated[str, strawberry.argument(description="1 to 200 characters.")],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             EntityFilter | None, strawberry.argument(description="Only entities of a kind.")
@@ -154,7 +163,7 @@ class Query:
             EntityKind,  # type: ignore[valid-type]
             strawberry.argument(description="Which kind to rank."),
         ],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         as_of: AsOf = None,
         filter: Annotated[
@@ -172,7 +181,7 @@ class Query:
             ),
         ] = None,
     ) -> Page[Reputation]:
-        size = page_size(info, first)
+        size = size_of(info, first)
         view = await snapshot_view(info, as_of)
         if view is None:
             return empty_page()
@@ -291,7 +300,7 @@ class Query:
     async def snapshots(
         self,
         info: Info[Context, None],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             TimeFilter | None,

@@ -14,10 +14,12 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api.context import Context
 from graphsvc.api.pages import (
+    TRAIL_PAGE,
     After,
     First,
     Page,
     TimeFilter,
+    TrailFirst,
     known_count,
     page_of,
     time_cursor,
@@ -143,7 +145,7 @@ class Entity:
     async def incidents(
         self,
         info: Info[Context, None],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             TimeFilter | None, strawberry.argument(description="Only incidents signed then.")
@@ -169,7 +171,7 @@ class Entity:
     async def receipts(
         self,
         info: Info[Context, None],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             ReceiptFilter | None,
@@ -197,7 +199,7 @@ class Entity:
     async def attestations(
         self,
         info: Info[Context, None],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             AttestationFilter | None,
@@ -223,7 +225,7 @@ class Entity:
     async def disputes(
         self,
         info: Info[Context, None],
-        first: First = 20,
+        first: First = None,
         after: After = None,
         filter: Annotated[
             TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
@@ -408,7 +410,7 @@ class Receipt:
     def attestations(
         self,
         info: Info[Context, None],
-        first: First = 100,
+        first: TrailFirst = None,
         after: After = None,
         filter: Annotated[
             AttestationFilter | None,
@@ -418,7 +420,7 @@ class Receipt:
             TimeOrder, strawberry.argument(description="Oldest first (the default) or newest.")
         ] = TimeOrder.OLDEST_FIRST,
     ) -> Page[Attestation]:
-        page = time_page(info, "attestation", first, after, order_by, window_of(filter))
+        page = time_page(info, "attestation", first, after, order_by, window_of(filter), TRAIL_PAGE)
         verdicts = None if filter is None else filter.verdict_values()
         mine = [a for a in self.trail.attestations if verdicts is None or a.verdict in verdicts]
         items, has_next, total = _in_memory(mine, page)
@@ -429,7 +431,7 @@ class Receipt:
     def disputes(
         self,
         info: Info[Context, None],
-        first: First = 100,
+        first: TrailFirst = None,
         after: After = None,
         filter: Annotated[
             TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
@@ -438,7 +440,7 @@ class Receipt:
             TimeOrder, strawberry.argument(description="Oldest first (the default) or newest.")
         ] = TimeOrder.OLDEST_FIRST,
     ) -> Page[Dispute]:
-        page = time_page(info, "dispute", first, after, order_by, window_of(filter))
+        page = time_page(info, "dispute", first, after, order_by, window_of(filter), TRAIL_PAGE)
         items, has_next, total = _in_memory(self.trail.disputes, page)
         return page_of(
             [Dispute.of(d) for d in items], _end("dispute", items), has_next, known_count(total)
