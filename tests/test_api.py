@@ -280,7 +280,8 @@ def test_search_compare_and_worst_first(scored_client: Scored) -> None:
         client, "query($ids: [ID!]!) { compare(ids: $ids) { entity { kind } } }", ids=ids
     )["data"]["compare"]
     assert compared == [{"entity": {"kind": "NODE"}}, None, {"entity": {"kind": "REQUESTER"}}]
-    assert "text must be" in gql(client, '{ search(text: "") { totalCount } }')["errors"][0]["message"]
+    empty = gql(client, '{ search(text: "") { totalCount } }')
+    assert "text must be" in empty["errors"][0]["message"]
 
 
 def test_network_stats(scored_client: Scored) -> None:

@@ -246,7 +246,8 @@ def test_incidents_page_and_the_old_before_argument_still_works(listed: Listed) 
     assert stamps == sorted(stamps, reverse=True)
     old = gql(
         listed.client,
-        "query($id: ID!, $t: DateTime) { entity(id: $id) { incidents(before: $t) { totalCount } } }",
+        "query($id: ID!, $t: DateTime) { entity(id: $id) {"
+        " incidents(before: $t) { totalCount } } }",
         id=node,
         t=first["items"][0]["ts"],
     )
@@ -283,7 +284,8 @@ def test_bad_cursors_and_sizes_are_the_callers_errors(listed: Listed) -> None:
         "query($id: ID!) { entity(id: $id) { attestations { pageInfo { endCursor } } } }",
         id=listed.net.witness.id,
     )["data"]["entity"]["attestations"]["pageInfo"]["endCursor"]
-    query = "query($id: ID!, $after: String, $first: Int!) { entity(id: $id) { receipts(first: $first, after: $after) { totalCount } } }"
+    query = """query($id: ID!, $after: String, $first: Int!) {
+      entity(id: $id) { receipts(first: $first, after: $after) { totalCount } } }"""
     for cursor in ("garbage", attestations, "cmVjZWlwdDpbMV0="):  # another list's; a short key
         body = gql(listed.client, query, id=node, after=cursor, first=5)
         assert body["errors"][0]["message"] == (

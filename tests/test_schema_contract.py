@@ -7,11 +7,11 @@ from typing import Any
 
 from graphql import get_introspection_query
 
-from graphsvc.api.schema import build_schema
+from graphsvc.api.breakdown_types import EvidenceChannel, FaultCause
 from graphsvc.api.scalars import EntityKind
+from graphsvc.api.schema import build_schema
 from graphsvc.api.sdl import schema_sdl, sdl_path
 from graphsvc.scoring.explain import CAUSES, CHANNELS
-from graphsvc.api.breakdown_types import EvidenceChannel, FaultCause
 from graphsvc.settings import Settings
 
 
@@ -61,7 +61,7 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
     # The walk sees what it should: it would name an undescribed value of a real enum.
     kinds = next(t for t in result.data["__schema"]["types"] if t["name"] == "EntityKind")
     kinds["enumValues"][0]["description"] = None
-    assert undescribed(result.data) == [f"EntityKind.{list(EntityKind)[0].name}"]
+    assert undescribed(result.data) == [f"EntityKind.{next(iter(EntityKind)).name}"]
 
 
 def test_breakdown_enums_name_every_channel_and_cause_the_model_explains() -> None:
