@@ -305,8 +305,10 @@ MATCH (r:Receipt {output_hash: $hash})
 RETURN r.id AS id ORDER BY r.ts, r.id LIMIT $limit
 """
 
+# One index lookup per id (UNWIND, as the reads before ingest do): `r.id IN $ids` made
+# ArcadeDB scan every receipt, 0.2 s for a page at 20k receipts (bench/api_lists.py).
 RECEIPT_TRAIL = """
-MATCH (r:Receipt) WHERE r.id IN $ids
+UNWIND $ids AS id MATCH (r:Receipt {id: id})
 OPTIONAL MATCH (m:Model {id: r.model})
 OPTIONAL MATCH (a:Attestation {receipt: r.id})
 WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
@@ -317,12 +319,12 @@ RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof
        collect(d {.id, .ts, .requester, .reason, .leaf}) AS disputes
 """
 
-ENTITIES_INFO = "\nUNION ALL\n".join(
-    f"MATCH (e:{label}) WHERE e.id IN $ids "
-    "RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider, "
-    "e.digest AS digest"
-    for label in LABELS.values()
-)
+# Any kind through the Entity label's index, one lookup per id.
+ENTITIES_INFO = """
+UNWIND $ids AS id MATCH (e:Entity {id: id})
+RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider,
+       e.digest AS digest
+"""
 
 # Entities whose name contains $text, by (name, id), after ($after_name, $after_id) if
 # given (search pages by key, like the lists below). A scan: names are not indexed for
