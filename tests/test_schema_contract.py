@@ -3,9 +3,11 @@ from the code and must not drift, and everything a client sees is described."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from graphql import get_introspection_query
+from graphql import get_introspection_query, parse, validate
 
 from graphsvc.api.breakdown_types import EvidenceChannel, FaultCause
 from graphsvc.api.scalars import EntityKind
@@ -67,3 +69,31 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
 def test_breakdown_enums_name_every_channel_and_cause_the_model_explains() -> None:
     assert sorted(c.value for c in EvidenceChannel) == CHANNELS
     assert sorted(c.value for c in FaultCause) == CAUSES
+
+
+STATIC = Path(__file__).resolve().parents[1] / "graphsvc" / "web" / "static"
+
+
+def dashboard_documents() -> dict[str, str]:
+    """The GraphQL documents the dashboard sends as written (template literals that start
+    with an operation keyword and interpolate nothing), by file and position."""
+    found = {}
+    for path in sorted(STATIC.rglob("*.js")):
+        if "vendor" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"`((?:query|subscription|mutation)\b[^`]*)`", text):
+            if "${" not in match.group(1):
+                found[f"{path.relative_to(STATIC)}:{match.start()}"] = match.group(1)
+    return found
+
+
+def test_every_dashboard_query_is_valid_against_the_schema() -> None:
+    schema = build_schema(Settings())._schema
+    documents = dashboard_documents()
+    assert len(documents) >= 10
+    invalid = {
+        where: [e.message for e in validate(schema, parse(text))]
+        for where, text in documents.items()
+    }
+    assert {where: errors for where, errors in invalid.items() if errors} == {}

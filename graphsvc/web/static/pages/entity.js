@@ -44,6 +44,7 @@ const QUERY = `query Entity($id: ID!) {
       witness { id name }
       receipt { id ts verdict output { hash } node { id name } model { id name } }
     } }
+    receipts(first: 10) { totalCount items { id ts verdict output { hash } model { id name } } }
   }
 }`;
 
@@ -81,6 +82,7 @@ export async function render(main, args, params, stale) {
   history(card(grid, "Score history"), entity.scoreHistory);
   breakdown(card(grid, "Why: the breakdown"), rep);
   incidents(card(grid, "Incidents"), entity);
+  if (entity.receipts.totalCount) receipts(card(grid, "Newest receipts"), entity.receipts);
   if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
@@ -229,7 +231,7 @@ function incidents(section, entity) {
       ),
     );
   }
-  // The API has no list of an entity's receipts yet (issue 11); these come from incidents.
+  // Which nodes ran it in the receipts its incidents concern.
   if (entity.kind === "MODEL" && list.length) {
     const nodes = new Map(
       list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]),
@@ -243,6 +245,26 @@ function incidents(section, entity) {
       ),
     );
   }
+}
+
+// The newest of the receipts it is party to (signed, ran, co-signed), each a way on to
+// its output's trail.
+function receipts(section, page) {
+  section.append(
+    table(
+      ["when", "model", "verdict"],
+      page.items.map((r) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, h("a", { href: trailHref(r.output.hash, r.id) }, when(r.ts))),
+          h("td", {}, entityLink(r.model)),
+          h("td", {}, verdictBadge(r.verdict)),
+        ),
+      ),
+      `The ${page.items.length} newest of ${count(page.totalCount)} receipts`,
+    ),
+  );
 }
 
 function related(section, entity, catalogue) {
