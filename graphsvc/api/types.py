@@ -80,8 +80,19 @@ class AttestationFilter(TimeFilter):
         return None if self.verdicts is None else [str(v) for v in self.verdicts]
 
 
-ReceiptOrder = Annotated[
+# The arguments of the lists below, described once.
+NewestFirst = Annotated[
     TimeOrder, strawberry.argument(description="Newest first (the default) or oldest first.")
+]
+OldestFirst = Annotated[
+    TimeOrder, strawberry.argument(description="Oldest first (the default) or newest first.")
+]
+AttestationsWanted = Annotated[
+    AttestationFilter | None,
+    strawberry.argument(description="Only attestations signed then, with these verdicts."),
+]
+DisputesWanted = Annotated[
+    TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
 ]
 
 
@@ -150,7 +161,7 @@ class Entity:
         filter: Annotated[
             TimeFilter | None, strawberry.argument(description="Only incidents signed then.")
         ] = None,
-        order_by: ReceiptOrder = TimeOrder.NEWEST_FIRST,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
         before: Annotated[
             datetime | None,
             strawberry.argument(
@@ -177,7 +188,7 @@ class Entity:
             ReceiptFilter | None,
             strawberry.argument(description="Only receipts signed then, with these verdicts."),
         ] = None,
-        order_by: ReceiptOrder = TimeOrder.NEWEST_FIRST,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Receipt]:
         attribution = info.context.services.attribution
         window = window_of(filter)
@@ -201,11 +212,8 @@ class Entity:
         info: Info[Context, None],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            AttestationFilter | None,
-            strawberry.argument(description="Only attestations signed then, with these verdicts."),
-        ] = None,
-        order_by: ReceiptOrder = TimeOrder.NEWEST_FIRST,
+        filter: AttestationsWanted = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Attestation]:
         attribution = info.context.services.attribution
         window = window_of(filter)
@@ -227,10 +235,8 @@ class Entity:
         info: Info[Context, None],
         first: First = None,
         after: After = None,
-        filter: Annotated[
-            TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
-        ] = None,
-        order_by: ReceiptOrder = TimeOrder.NEWEST_FIRST,
+        filter: DisputesWanted = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Dispute]:
         attribution = info.context.services.attribution
         window = window_of(filter)
@@ -412,13 +418,8 @@ class Receipt:
         info: Info[Context, None],
         first: TrailFirst = None,
         after: After = None,
-        filter: Annotated[
-            AttestationFilter | None,
-            strawberry.argument(description="Only attestations signed then, with these verdicts."),
-        ] = None,
-        order_by: Annotated[
-            TimeOrder, strawberry.argument(description="Oldest first (the default) or newest.")
-        ] = TimeOrder.OLDEST_FIRST,
+        filter: AttestationsWanted = None,
+        order_by: OldestFirst = TimeOrder.OLDEST_FIRST,
     ) -> Page[Attestation]:
         page = time_page(info, "attestation", first, after, order_by, window_of(filter), TRAIL_PAGE)
         verdicts = None if filter is None else filter.verdict_values()
@@ -433,12 +434,8 @@ class Receipt:
         info: Info[Context, None],
         first: TrailFirst = None,
         after: After = None,
-        filter: Annotated[
-            TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
-        ] = None,
-        order_by: Annotated[
-            TimeOrder, strawberry.argument(description="Oldest first (the default) or newest.")
-        ] = TimeOrder.OLDEST_FIRST,
+        filter: DisputesWanted = None,
+        order_by: OldestFirst = TimeOrder.OLDEST_FIRST,
     ) -> Page[Dispute]:
         page = time_page(info, "dispute", first, after, order_by, window_of(filter), TRAIL_PAGE)
         items, has_next, total = _in_memory(self.trail.disputes, page)
