@@ -7,11 +7,14 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from graphsvc.settings import Settings
+
+if TYPE_CHECKING:
+    from nacl.signing import SigningKey
 
 
 class CliError(Exception):
@@ -56,31 +59,45 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _signing_key(path: str, flag: str) -> SigningKey:
+    from graphsvc.records import read_signing_key
+
+    try:
+        return read_signing_key(Path(path))
+    except ValueError as error:  # malformed: the message never shows the secret
+        raise CliError(f"{flag}: {error}") from None
+
+
 def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.records import cosign, read_signing_key, sign, signer_id
+    from graphsvc.clock import now_ms
+    from graphsvc.records import RecordError, cosign, sign, signer_id, validate_record
 
     source = Path(args.record) if args.record else None
     text = source.read_text(encoding="utf-8") if source else sys.stdin.read()
+    where = source or "stdin"
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        raise CliError(f"{source or 'stdin'}: not valid JSON: {error}") from error
+        raise CliError(f"{where}: not valid JSON: {error}") from error
     if not isinstance(record, dict):
-        raise CliError("a record must be a JSON object")
-    key = read_signing_key(Path(args.key))
+        raise CliError(f"{where}: a record must be a JSON object")
+    key = _signing_key(args.key, "--key")
     record.setdefault("signer", signer_id(key))
     if args.cosign:
-        from graphsvc.clock import now_ms
-
         record.setdefault("ts", now_ms())
-        record = cosign(record, read_signing_key(Path(args.cosign)))
-    print(json.dumps(sign(record, key), ensure_ascii=False))
+        record = cosign(record, _signing_key(args.cosign, "--cosign"))
+    signed = sign(record, key)
+    # What a server would refuse is refused here, naming the field, before it is sent.
+    try:
+        validate_record(signed, now_ms=now_ms())
+    except RecordError as error:
+        raise CliError(f"{where}: not signed, the record is invalid: {error}") from None
+    print(json.dumps(signed, ensure_ascii=False))
     return 0
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.ingest.bulk import ingest_records
-    from graphsvc.services import running_services
 
     items: list[tuple[str, object]] = []
     for name in args.files:
@@ -88,12 +105,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if name != "-" and not path.is_file():
             raise CliError(f"{name}: no such file")
         items.extend(_read_json_records(path))
-    with running_services(settings) as services:
-        summary = ingest_records(
-            services.ingestor,
-            [item if not isinstance(item, _Unparsable) else None for _, item in items],
-            progress=not args.quiet,
-        )
+    records = [item if not isinstance(item, _Unparsable) else None for _, item in items]
+    if args.url:
+        from graphsvc.ingest.remote import RemoteIngestError, remote_submitter
+
+        try:
+            summary = ingest_records(remote_submitter(args.url), records, progress=not args.quiet)
+        except RemoteIngestError as error:
+            raise CliError(str(error)) from None
+    else:
+        from graphsvc.services import running_services
+
+        with running_services(settings) as services:
+            summary = ingest_records(
+                services.ingestor.submit_many, records, progress=not args.quiet
+            )
     for result in summary.rejected:
         where = items[result.index][0]
         parse = items[result.index][1]
@@ -280,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphsvc", description="Reputation and attribution graph for AI inference."
     )
-    parser.add_argument("--data", help="data directory of the embedded store (GRAPHSVC_DATA)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the GraphQL service")
@@ -294,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="ingest signed records (JSON array or NDJSON)")
     ingest.add_argument("files", nargs="+", help="files to read; - for standard input")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument(
+        "--url",
+        help="send the records to a running server (its POST /records), e.g. "
+        "http://127.0.0.1:8000, instead of opening the data directory",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     score = commands.add_parser(
@@ -356,7 +387,28 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--cosign", help="requester key file to co-sign a receipt with")
     sign.add_argument("record", nargs="?", help="record JSON file (default: standard input)")
     sign.set_defaults(handler=cmd_sign)
+    for command in (parser, *commands.choices.values()):
+        _add_global_flags(command)
     return parser
+
+
+def _add_global_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags every command takes, before the subcommand or after it. SUPPRESS: a
+    subcommand not given the flag keeps the value given before it."""
+    parser.add_argument(
+        "--data",
+        default=argparse.SUPPRESS,
+        help="data directory of the embedded store (GRAPHSVC_DATA)",
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("graphsvc")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -394,6 +446,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        message = _expected_failure(error, args)
+        if message is None:
+            raise  # a bug: its traceback is what a report needs
+        print(f"graphsvc: {message}", file=sys.stderr)
+        return 2
+
+
+def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
+    """One line for a failure a user can meet and fix, None for a bug."""
+    from graphsvc.ingest.ingestor import EvidenceRulesMismatch
+    from graphsvc.store.embedded import DataDirInUseError, EmbeddedStoreError
+    from graphsvc.store.graph_store import StoreUnavailable
+
+    if isinstance(error, DataDirInUseError):
+        hint = (
+            "send records to it with `graphsvc ingest --url http://HOST:PORT FILE...`"
+            if args.command == "ingest"
+            else "stop it first, or ask it over its API"
+        )
+        return f"{error}; if that is a running graphsvc server, {hint}"
+    if isinstance(error, StoreUnavailable):
+        return f"the graph store does not answer: {_one_line(str(error))}"
+    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch):
+        return _one_line(str(error))
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from graphsvc.evidence_log.log import EvidenceLog
 from graphsvc.evidence_log.publisher import CheckpointPublisher
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
-from graphsvc.metrics import Metrics
+from graphsvc.metrics import Metrics, StoreCallMetrics
+from graphsvc.progress import Progress
 from graphsvc.reputation.periodic import PeriodicRecompute
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.service import ReputationService
@@ -40,6 +41,9 @@ class Services:
     # The evidence log and its checkpoint publisher (started by `serve`, like background).
     log: EvidenceLog
     publisher: CheckpointPublisher
+    # A task the service must finish before it is ready (loading the demo); /readyz
+    # answers 503 with its progress meanwhile.
+    loading: Progress | None = None
 
 
 @contextmanager
@@ -69,7 +73,9 @@ def running_services(
             if log_dir is None:
                 log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         metrics = Metrics()
-        ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock)
+        if store.observer is None:  # a benchmark's own observer keeps its place
+            store.observer = StoreCallMetrics(metrics)
+        ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock, metrics=metrics)
         ingestor.ensure_rules()
         evidence_log = EvidenceLog(
             store,

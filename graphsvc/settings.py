@@ -6,13 +6,17 @@ reads the environment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.tlog.cosignature import CosignerKey
+
+_ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -37,6 +41,23 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
 
+    # Origins whose browser pages may call the API (CORS, and GraphQL over WebSocket),
+    # a JSON list such as ["https://dash.example.org"]; "*" allows any. None by default:
+    # only pages the service itself serves.
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], no path")
+        return origins
+
+    # Log lines: JSON objects (one a line) or text; "auto" is JSON when standard error
+    # is not a terminal, so collectors get fields and people get readable lines.
+    log_format: Literal["auto", "json", "text"] = "auto"
+
     # Bearer token for administrative operations (recompute, seeds); unset disables them.
     admin_token: SecretStr | None = None
 
@@ -55,6 +76,10 @@ class Settings(BaseSettings):
 
     # Trusted entities the personalization's seed part spreads over; empty = all witnesses.
     seeds: list[str] = Field(default_factory=list)
+
+    # The demo network's parameters for `serve --demo`: a JSON file shaped like
+    # seed_data/network.json (unset: that file).
+    demo_params: Path | None = None
 
     # Maximum heap of the embedded ArcadeDB JVM.
     embedded_heap: str = "1g"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
@@ -70,21 +66,3 @@ def subscription(
         ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
         yield ws
         ws.send_json({"id": "1", "type": "complete"})
-
-
-@contextmanager
-def over_http(app: Starlette) -> Iterator[str]:
-    """``app`` served by uvicorn on a free local port, for real clients; yields its URL."""
-    # Bound and listening before the server runs: early connections wait in the backlog.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()

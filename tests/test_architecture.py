@@ -107,3 +107,12 @@ def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
         if OLD_BRIEF_SECTION.search(path.read_text(encoding="utf-8"))
     ]
     assert stale == []
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    from graphsvc.settings import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in Settings.model_fields if f"`GRAPHSVC_{name.upper()}" not in table]
+    assert missing == []

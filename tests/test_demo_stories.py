@@ -59,7 +59,7 @@ def demo(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[Dem
         running_services(settings, store=store, clock=lambda: end) as services,
     ):
         assert store_is_empty(services)
-        checkpoints = replay_history(services, network.records, progress=False)
+        checkpoints = replay_history(services, network.records)
         yield Demo(services, network.stories, checkpoints)
 
 

@@ -21,7 +21,8 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.api_client import ADMIN_TOKEN, gql, over_http
+from tests.api_client import ADMIN_TOKEN, gql
+from tests.live_server import http_server
 from tests.network import T0, Network
 
 PAGE = 10  # GRAPHSVC_MAX_PAGE_SIZE here: the node's 23 receipts take three pages
@@ -119,8 +120,8 @@ def test_a_node_operator_pages_through_every_receipt_with_a_graphql_client(
     listed: Listed,
 ) -> None:
     pages: list[dict[str, Any]] = []
-    with over_http(create_app(listed.services)) as url:
-        transport = HTTPXTransport(url=url + "graphql")
+    with http_server(create_app(listed.services)) as url:
+        transport = HTTPXTransport(url=url + "/graphql")
         with Client(transport=transport, fetch_schema_from_transport=True) as session:
             after = None
             while True:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.api.app import create_app
 from graphsvc.demo import DemoNetwork, generate
@@ -31,11 +31,10 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.api_client import over_http
+from tests.live_server import chromium, http_server
 from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parents[1] / "graphsvc/web/static/graphiql-examples.json"
 DESKTOP = {"width": 1280, "height": 900}
@@ -61,25 +60,15 @@ def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[S
         GraphStore(embedded_endpoint) as store,
         running_services(settings, store=store, clock=lambda: end) as services,
     ):
-        replay_history(services, network.records, progress=False)
-        with over_http(create_app(services)) as url:
-            yield Served(services, network, url)
+        replay_history(services, network.records)
+        with http_server(create_app(services)) as url:
+            yield Served(services, network, url + "/")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-            "(scripts/test installs it as root; else run: apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as found:
         yield found
-        found.close()
 
 
 @dataclass

@@ -4,14 +4,19 @@ the packaged web front end (the dashboard at /, GraphiQL at /graphql in a browse
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -25,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graphsvc.api.context import Context
+from graphsvc.api.graphql_media import GraphQLResponseMedia
 from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
 from graphsvc.domain.outcomes import RecordResult
@@ -33,6 +39,8 @@ from graphsvc.services import Services
 from graphsvc.web import site
 
 BULK_CHUNK = 1_000
+REQUEST_ID_HEADER = "X-Request-Id"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ROUTES = frozenset(
     {"/", "/graphql", "/records", "/healthz", "/readyz", "/metrics", "/log/checkpoint", "/log/key"}
 )
@@ -40,7 +48,12 @@ ROUTES = frozenset(
 
 class _GraphQL(GraphQL[Context, None]):
     def __init__(self, services: Services) -> None:
-        super().__init__(build_schema(services.settings), graphql_ide="graphiql")
+        super().__init__(
+            build_schema(services.settings),
+            graphql_ide="graphiql",
+            # Browsers do not apply CORS to WebSockets: the same origins are checked here.
+            allowed_origins=services.settings.cors_origins,
+        )
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -137,7 +150,7 @@ def create_app(services: Services) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLResponseMedia(graphql), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/records", bulk_records, methods=["POST"]),
             Route("/healthz", healthz),
@@ -147,7 +160,25 @@ def create_app(services: Services) -> Starlette:
             *log_routes(services),
         ],
         middleware=[
+            # Outermost: every answer, refusals by the layers below included, carries the
+            # request's id (X-Request-Id), and every log line of the request names it.
+            Middleware(
+                CorrelationIdMiddleware,
+                header_name=REQUEST_ID_HEADER,
+                generator=lambda: uuid.uuid4().hex,
+                validator=_is_request_id,
+            ),
             Middleware(RequestTimer, histogram=metrics.requests),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=services.settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                expose_headers=[REQUEST_ID_HEADER],
+                max_age=600,
+            ),
+            # Streams (NDJSON results, SSE) are compressed chunk by chunk as they go.
+            Middleware(GZipMiddleware, minimum_size=1024),
             Middleware(
                 BodyLimit, max_bytes=services.settings.max_request_bytes, exempt=("/records",)
             ),
@@ -158,10 +189,25 @@ def create_app(services: Services) -> Starlette:
     return app
 
 
+def _is_request_id(value: str) -> bool:
+    """A caller's own request id is kept when it is a plain token (it reaches logs)."""
+    return _REQUEST_ID.fullmatch(value) is not None
+
+
 def _readiness(services: Services) -> Response:
-    """503 while the store does not answer. Otherwise 200: ``ready``, or ``degraded``
-    with the cause while background recomputes fail (reads still work, from the newest
-    snapshot, whose age is reported)."""
+    """503 while the demo loads or the store does not answer. Otherwise 200: ``ready``,
+    or ``degraded`` with the cause while background recomputes fail (reads still work,
+    from the newest snapshot, whose age is reported)."""
+    loading = services.loading
+    if loading is not None:
+        return JSONResponse(
+            {
+                "status": "loading",
+                "cause": "loading demo",
+                "progress": {"done": loading.done, "total": loading.total, "unit": loading.unit},
+            },
+            503,
+        )
     if not services.attribution.ready():
         return JSONResponse({"status": "unavailable", "cause": "store unreachable"}, 503)
     body: dict[str, Any] = {"status": "ready"}
@@ -206,7 +252,6 @@ async def _bulk_results(body: bytes, services: Services, metrics: Metrics) -> As
         for result in results:
             answer = _result_line(result, base, parse_errors.get(base + result.index))
             counts[answer["status"]] += 1
-            metrics.records.labels(answer["status"]).inc()
             yield (json.dumps(answer) + "\n").encode()
         base += len(results)
     yield (json.dumps({"summary": counts}) + "\n").encode()

@@ -43,6 +43,7 @@ from graphsvc.api.log_types import (
     consistency_proof,
     inclusion_proof,
 )
+from graphsvc.api.operation_metrics import OperationMetrics
 from graphsvc.api.pages import (
     After,
     First,
@@ -496,5 +497,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: AddValidationRules(limits),
             lambda: ValidationCache(maxsize=256),
             lambda: MaskErrors(should_mask_error=_should_mask),
+            OperationMetrics,
         ],
     )

@@ -8,18 +8,19 @@ scored at weekly checkpoints, so the demo has score history from its first minut
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from graphsvc.demo.cache import ensure_ndjson
 from graphsvc.demo.params import load_params
+from graphsvc.progress import Progress
 from graphsvc.services import Services
 
 WEEK_MS = 7 * 86_400_000
 CHUNK = 2_000
+
+log = logging.getLogger(__name__)
 
 
 def store_is_empty(services: Services) -> bool:
@@ -32,18 +33,29 @@ def read_ndjson(path: Path) -> list[dict[str, Any]]:
 
 
 def load_demo(services: Services, *, progress: bool = True) -> bool:
-    """Ingest and score the demo network if the store is empty; returns whether it did."""
-    if not store_is_empty(services):
-        print("graphsvc: the store is not empty; demo data not loaded", file=sys.stderr)
-        return False
-    params = load_params()
-    records = read_ndjson(ensure_ndjson(services.settings.data / "demo", params))
-    replay_history(services, records, progress=progress)
-    return True
+    """Ingest and score the demo network if the store is empty; returns whether it did.
+
+    Meanwhile ``services.loading`` tells ``/readyz`` how far it has got."""
+    try:
+        if not store_is_empty(services):
+            log.info("the store is not empty; demo data not loaded")
+            return False
+        log.info("generating the demo network (once per parameter set)")
+        records = read_ndjson(
+            ensure_ndjson(
+                services.settings.data / "demo", load_params(services.settings.demo_params)
+            )
+        )
+        with Progress("loading demo", len(records), enabled=progress) as bar:
+            services.loading = bar
+            replay_history(services, records, progress=bar)
+        return True
+    finally:
+        services.loading = None
 
 
 def replay_history(
-    services: Services, records: list[dict[str, Any]], *, progress: bool = True
+    services: Services, records: list[dict[str, Any]], *, progress: Progress | None = None
 ) -> list[int]:
     """Ingest chronological records, recomputing at weekly checkpoints and at the end.
 
@@ -57,26 +69,24 @@ def replay_history(
     checkpoints = sorted(range(end, start, -WEEK_MS))
     position = 0
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
-    with tqdm(
-        total=len(records), unit="rec", desc="demo data", disable=None if progress else True
-    ) as bar:
-        for checkpoint in checkpoints:
-            chunks = []
-            while position < len(records) and records[position]["ts"] <= checkpoint:
-                chunk: list[dict[str, Any]] = []
-                while (
-                    position < len(records)
-                    and records[position]["ts"] <= checkpoint
-                    and len(chunk) < CHUNK
-                ):
-                    chunk.append(records[position])
-                    position += 1
-                chunks.append(chunk)
-            for results in services.ingestor.submit_many(chunks):
-                for result in results:
-                    counts[str(result.status)] += 1
-                bar.update(len(results))
-            services.reputation.recompute(checkpoint)
+    bar = progress or Progress("demo data", len(records), enabled=False)
+    for checkpoint in checkpoints:
+        chunks = []
+        while position < len(records) and records[position]["ts"] <= checkpoint:
+            chunk: list[dict[str, Any]] = []
+            while (
+                position < len(records)
+                and records[position]["ts"] <= checkpoint
+                and len(chunk) < CHUNK
+            ):
+                chunk.append(records[position])
+                position += 1
+            chunks.append(chunk)
+        for results in services.ingestor.submit_many(chunks):
+            for result in results:
+                counts[str(result.status)] += 1
+            bar.update(len(results))
+        services.reputation.recompute(checkpoint)
     summary = " ".join(f"{k}={v}" for k, v in counts.items())
-    print(f"graphsvc: demo data {summary}, {len(checkpoints)} snapshots", file=sys.stderr)
+    log.info("demo data %s, %d snapshots", summary, len(checkpoints))
     return checkpoints

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-
-from tqdm import tqdm
 
 from graphsvc.domain import DEPENDENCY_ORDER, RecordType
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
-from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.progress import Progress
 
 CHUNK = 2_000
+
+# Submits batches in turn, yielding each batch's results (indices within the batch):
+# ``Ingestor.submit_many`` in this process, or a running server's ``POST /records``.
+SubmitMany = Callable[[Iterable[Sequence[object]]], Iterator[list[RecordResult]]]
 
 
 @dataclass
@@ -33,7 +35,7 @@ def _dependency_rank(raw: object) -> int:
 
 
 def ingest_records(
-    ingestor: Ingestor,
+    submit_many: SubmitMany,
     records: Sequence[object],
     *,
     progress: bool = True,
@@ -47,14 +49,11 @@ def ingest_records(
     """
     order = sorted(range(len(records)), key=lambda i: (_dependency_rank(records[i]), i))
     summary = IngestSummary()
-    # disable=None: a bar on a terminal, silence in logs and pipes.
-    with tqdm(
-        total=len(records), unit="rec", desc=description, disable=None if progress else True
-    ) as bar:
+    with Progress(description, len(records), enabled=progress) as bar:
         chunks = [order[start : start + chunk] for start in range(0, len(order), chunk)]
-        # submit_many checks the next chunk's signatures while this one is written.
+        # Ingestor.submit_many checks the next chunk's signatures while this one is written.
         batches = ([records[i] for i in indices] for indices in chunks)
-        for indices, results in zip(chunks, ingestor.submit_many(batches), strict=True):
+        for indices, results in zip(chunks, submit_many(batches), strict=True):
             for result in results:
                 original = indices[result.index]
                 if result.status is RecordStatus.ACCEPTED:

@@ -6,6 +6,7 @@ record is durable before anyone hears it was accepted.
 
 from __future__ import annotations
 
+import collections
 import random
 import threading
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from graphsvc.clock import Clock, now_ms
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
 from graphsvc.ingest.resolution import EvidenceRules, Resolver
+from graphsvc.metrics import Metrics
 from graphsvc.records import Record, RecordError, record_id, validate_record
 from graphsvc.store import ingest_state
 from graphsvc.store.graph_store import GraphStore, WriteConflict
@@ -52,10 +54,19 @@ class _Checked:
 
 
 class Ingestor:
-    def __init__(self, store: GraphStore, rules: EvidenceRules, *, clock: Clock = now_ms) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        rules: EvidenceRules,
+        *,
+        clock: Clock = now_ms,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
         self._rules = rules
         self._clock = clock
+        # Every path that ingests comes through here, so outcomes are counted here once.
+        self._metrics = metrics
         # Resolution reads then writes; one batch at a time per process keeps that
         # consistent. Other processes are caught by the unique constraints (retry).
         self._lock = threading.Lock()
@@ -128,7 +139,12 @@ class Ingestor:
         if checked.valid:
             for result in self._resolve_and_write(checked.valid, checked.now):
                 results[result.index] = result
-        return [results[index] for index in range(checked.size)]
+        answers = [results[index] for index in range(checked.size)]
+        if self._metrics is not None:
+            self._metrics.ingest_batches.observe(checked.size)
+            for status, count in collections.Counter(a.status for a in answers).items():
+                self._metrics.records.labels(str(status)).inc(count)
+        return answers
 
     def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
         with self._lock:

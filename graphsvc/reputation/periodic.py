@@ -48,12 +48,22 @@ class PeriodicRecompute:
         self._next_attempt = 0.0
 
     def __enter__(self) -> PeriodicRecompute:
-        if self._interval > 0:
-            self._thread.start()
+        self.start()
         return self
 
+    def start(self) -> None:
+        """Start recomputing (once; not after the exit has begun)."""
+        with self._lock:
+            if self._interval > 0 and not self._stop.is_set() and self._thread.ident is None:
+                self._thread.start()
+
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop, after the recompute under way (if any) has ended; none starts after."""
+        with self._lock:
+            self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
 

@@ -61,14 +61,16 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
 def run_replay(
     args: argparse.Namespace,
     base: ScoringParams | None = None,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Run the replay; 0 on success, 2 on bad input (message on ``err``)."""
+    """Run the replay; 0 on success, 2 on bad input (one line on ``err``, standard
+    error by default: looked up per call, so a redirected stream is the one used)."""
+    out = out or sys.stdout
     try:
         result = replay(args.file, params_from_args(args, base))
     except (RatingsFormatError, ValueError, OSError) as exc:
-        print(f"graphsvc replay: {exc}", file=err)
+        print(f"graphsvc: replay: {exc}", file=err or sys.stderr)
         return 2
     if args.json:
         print(json.dumps(result.as_dict()), file=out)

@@ -123,8 +123,11 @@ class GraphStore:
     def apply_schema(self) -> None:
         """Create constraints and indexes; each statement is idempotent (IF NOT EXISTS)."""
         for statement in schema_statements():
-            with self._session() as session:
-                session.run(statement).consume()
+            try:
+                with self._session() as session:
+                    session.run(statement).consume()
+            except neo4j.exceptions.ServiceUnavailable as exc:
+                raise StoreUnavailable(str(exc)) from exc
 
     def read(self, query: str, **params: Any) -> list[Row]:
         return self.read_many([Statement(query, params)])[0]
