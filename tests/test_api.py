@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from graphsvc.records import record_id
+from graphsvc.domain import FaultParty, Verdict
+from graphsvc.records import builder, record_id
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests import independent_signer as indie
@@ -369,3 +370,48 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
 
     cleared = admin(client, set_seeds, ids=[])["data"]["setSeeds"]
     assert cleared == {"source": "WITNESSES", "ids": []}
+
+
+TYPED_BREAKDOWN = """query($ids: [ID!]!) { compare(ids: $ids) { entity { id } breakdown {
+  incoming { entity { id kind } channel mass share } incomingOtherShare incomingSources
+  faults { entity { id } cause weight events } faultSources faultEvents } } }"""
+
+
+def test_the_typed_breakdown_is_the_stored_explanation_number_for_number(
+    scored_client: Scored,
+) -> None:
+    client, net = scored_client
+    # A witness blames the node of a receipt no one attested: the node gets a fault.
+    receipt, _, _ = net.receipts[1]
+    blame = builder.attestation(
+        net.witnesses[0],
+        record_id(receipt),
+        Verdict.INVALID,
+        T0 + 86_400_000,
+        fault=FaultParty.NODE,
+    )
+    assert gql(client, SUBMIT, records=[blame])["data"]["submitRecords"][0]["status"] == "ACCEPTED"
+    recompute(client)
+    services = client.app.state.services  # type: ignore[attr-defined]
+    view = services.reputation.view(None)
+    ids = sorted(view.by_entity)
+    found = gql(client, TYPED_BREAKDOWN, ids=ids)["data"]["compare"]
+    assert [f["entity"]["id"] for f in found] == ids
+    for served in found:
+        stored = view.by_entity[served["entity"]["id"]].breakdown
+        typed = served["breakdown"]
+        assert [
+            (c["entity"] and c["entity"]["id"], c["channel"].lower(), c["mass"], c["share"])
+            for c in typed["incoming"]
+        ] == [(c["source"], c["channel"], c["mass"], c["share"]) for c in stored["incoming"]]
+        assert [c["entity"]["kind"].lower() for c in typed["incoming"] if c["entity"]] == [
+            c["kind"] for c in stored["incoming"] if c["source"]
+        ]
+        assert [
+            (f["entity"]["id"], f["cause"].lower(), f["weight"], f["events"])
+            for f in typed["faults"]
+        ] == [(f["source"], f["cause"], f["weight"], f["events"]) for f in stored["faults"]]
+        for name in ("incomingOtherShare", "incomingSources", "faultSources", "faultEvents"):
+            assert typed[name] == stored[name]
+    assert any(c["channel"] == "TELEPORT" for f in found for c in f["breakdown"]["incoming"])
+    assert any(f["breakdown"]["faults"] for f in found)
