@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
+from graphsvc.scoring import risk_prior
 from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
@@ -294,3 +295,15 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     stored = {name: table.figures[name] for name in STORED_FIGURES}
     before = derived_figures(stored, table.kinds, how)
     assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()
+
+
+def test_a_large_kind_is_fitted_on_a_fixed_sample_of_its_parties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = _random_events(np.random.default_rng(6), 400, 40)
+    monkeypatch.setattr(risk_prior, "MAX_FIT_EVENTS", 100)
+    k, _, fault, _ = records_before(events, T0, 30 * DAY_MS)
+    sampled = events.party % 4 == 0  # every 4th party: 400 events / 100
+    assert len(k) == int(sampled.sum()) and fault.sum() == events.fault[sampled].sum()
+    mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
+    assert 0.0 < mu < 1.0 and s > 0
