@@ -1,4 +1,5 @@
-"""Trust-network replay: the model beats both baselines on a synthetic and the real network."""
+"""Trust-network replay: the model against the baselines on planted synthetic networks
+(the real network, Bitcoin OTC, is a bench: bench/replay.py)."""
 
 from __future__ import annotations
 
