@@ -50,7 +50,7 @@ HORIZON_HALF_LIVES = 40.0
 # Guard rails of the strength: with few events the optimum can run off towards 0 (no
 # clean record was followed by a fault) or infinity (records told nothing); the bounds
 # keep it finite. On Bitcoin OTC fitted strengths lie in 0.1-1.3, except at the last
-# two checkpoints (a handful of ratings), which stop at the lower bound.
+# two checkpoints (the network's last months hold few ratings): the lower bound.
 STRENGTH_BOUNDS = (1.0 / 64.0, 64.0)
 PROBABILITY_FLOOR = 1e-12
 # Two numbers are fitted: beyond this many events, a fixed sample of parties (every
