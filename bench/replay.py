@@ -68,7 +68,7 @@ def main() -> None:
     scores = _scores_cache(ratings)
     variants = {"model: fitted prior (default)": lambda r, t: scores(t).risk}
     for s in (float(v) for v in args.share_strengths.split(",")):
-        variants[f"kind's event share, s = {s:g} (before)"] = _event_share(scores, s)
+        variants[f"kind's event share, s = {s:g}"] = _event_share(scores, s)
     variants["parties weighed once, s = 1"] = _parties_once(scores, 1.0)
     start = time.perf_counter()
     result = replay_ratings(ratings, variants=variants)
