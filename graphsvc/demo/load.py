@@ -41,7 +41,11 @@ def load_demo(services: Services, *, progress: bool = True) -> bool:
             log.info("the store is not empty; demo data not loaded")
             return False
         log.info("generating the demo network (once per parameter set)")
-        records = read_ndjson(ensure_ndjson(services.settings.data / "demo", load_params(services.settings.demo_params)))
+        records = read_ndjson(
+            ensure_ndjson(
+                services.settings.data / "demo", load_params(services.settings.demo_params)
+            )
+        )
         with Progress("loading demo", len(records), enabled=progress) as bar:
             services.loading = bar
             replay_history(services, records, progress=bar)
