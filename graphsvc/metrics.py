@@ -107,10 +107,12 @@ class Metrics:
             registry=self.registry,
         )
 
-    def operation_label(self, name: str | None) -> str:
-        """A bounded label for a client's operation name."""
-        if not name:
+    def operation_label(self, name: object) -> str:
+        """A bounded label for a client's operation name (whatever JSON it sent)."""
+        if name is None or name == "":
             return ANONYMOUS_OPERATION
+        if not isinstance(name, str):
+            return OTHER_OPERATION
         if name in self._operation_names:
             return name
         if len(self._operation_names) >= MAX_OPERATION_NAMES or not _OPERATION_NAME.fullmatch(name):

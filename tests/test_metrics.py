@@ -78,6 +78,7 @@ def test_operation_names_cannot_grow_the_registry(client: TestClient) -> None:
     assert len(names) == 201 and "other" in names
     assert metrics.operation_label("has space") == "other"
     assert metrics.operation_label(None) == "anonymous"
+    assert metrics.operation_label({"not": "a name"}) == "other"
 
 
 def test_recomputes_store_calls_and_the_process(client: TestClient) -> None:

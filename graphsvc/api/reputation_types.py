@@ -159,7 +159,10 @@ class Reputation:
         k, n, prior = self.row.risk_fault_events, self.row.risk_events, self.row.risk_prior
         if k is None or n is None or prior is None:  # a snapshot stored before risk
             return None, None
-        return credible_interval(k, n, prior, self.prior_strength)
+        strength = self.row.risk_prior_strength  # fitted per kind (docs/design.md §3.8)
+        if strength is None or strength != strength:  # NaN: stored before the fit
+            strength = self.prior_strength
+        return credible_interval(k, n, prior, strength)
 
     @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
     def risk_events(self) -> float | None:
