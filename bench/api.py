@@ -109,7 +109,8 @@ TARGETS_MS = {"reputation": 25.0, "leaderboard": 50.0}
 
 REPUTATION = (
     "query Reputation($id: ID!) { reputation(id: $id) { score rank percentile faultRate "
-    "confidence breakdown entity { id name kind } } }"
+    "confidence entity { id name kind } breakdown { incomingOtherShare "
+    "incoming { channel share entity { id name } } faults { cause weight entity { id } } } } }"
 )
 LEADERBOARD = (
     "{ leaderboard(kind: NODE, first: 100) { items { rank score entity { id name } } "

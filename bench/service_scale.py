@@ -81,7 +81,8 @@ SNAPSHOT_FILES = (
 Raw = dict[str, Any]
 REPUTATION = (
     "query R($id: ID!) { reputation(id: $id) { score rank percentile faultRate confidence "
-    "breakdown entity { id name kind } } }"
+    "entity { id name kind } breakdown { incomingOtherShare "
+    "incoming { channel share entity { id name } } faults { cause weight entity { id } } } } }"
 )
 LEADERBOARD = (
     "{ leaderboard(kind: NODE, first: 100) { items { rank score entity { id name } } "

@@ -8,8 +8,9 @@ from collections.abc import Collection
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.entities import EntityInfo, IngestCounter, NetworkCounts, ProofMix
-from graphsvc.domain.trail import Incident, ReceiptTrail
-from graphsvc.store import incidents, stats, trail
+from graphsvc.domain.paging import Slice, TimePage, TimeWindow
+from graphsvc.domain.trail import AttestationInfo, DisputeInfo, Incident, ReceiptTrail
+from graphsvc.store import incidents, listings, stats, trail
 from graphsvc.store.graph_store import GraphStore
 
 
@@ -63,14 +64,73 @@ class AttributionService:
         self._entities.put_many(found)
         return found
 
-    def search(self, text: str, kind: EntityKind | None, limit: int) -> list[EntityInfo]:
-        """Entities whose name contains ``text``, by name."""
-        return trail.search_entities(self._store, text, kind, limit)
+    def search(
+        self,
+        text: str,
+        kind: EntityKind | None,
+        limit: int,
+        after: tuple[str, str] | None = None,
+    ) -> Slice[EntityInfo]:
+        """Entities (of ``kind``, or any) whose name contains ``text``, by (name, id),
+        after the (name, id) ``after``."""
+        return trail.search_entities(self._store, _kinds(kind), text=text, limit=limit, after=after)
+
+    def count_search(self, text: str, kind: EntityKind | None) -> int:
+        return trail.count_search(self._store, text, _kinds(kind))
 
     # ------------------------------------------------------------------ trails
 
     def receipt_trails(self, ids: list[str]) -> dict[str, ReceiptTrail]:
         return trail.receipt_trails(self._store, ids)
+
+    def receipts_of(
+        self, entity: EntityInfo, page: TimePage, verdicts: Collection[str] | None = None
+    ) -> Slice[str]:
+        """Ids of a page of ``entity``'s receipts (see ``receipt_parties``)."""
+        party, ids = self.receipt_parties(entity)
+        return listings.receipt_ids(self._store, party, ids, page, verdicts)
+
+    def count_receipts_of(
+        self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
+    ) -> int:
+        party, ids = self.receipt_parties(entity)
+        return listings.count_receipts(self._store, party, ids, window, verdicts)
+
+    def receipt_parties(self, entity: EntityInfo) -> tuple[str, list[str]]:
+        """Whose receipts ``entity``'s are, as (receipt field, ids): those a node signed,
+        a model ran, a requester co-signed, or a provider's models ran; none of a
+        witness's (its attestations are listed instead)."""
+        if entity.kind is EntityKind.PROVIDER:
+            return "model", [m.model for m in self.proof_mixes(entity.id)]
+        if entity.kind is EntityKind.WITNESS:
+            return "node", []
+        return str(entity.kind), [entity.id]
+
+    def attestations_by(
+        self, entity: EntityInfo, page: TimePage, verdicts: Collection[str] | None = None
+    ) -> Slice[AttestationInfo]:
+        """A page of the attestations ``entity`` signed (none unless a witness)."""
+        if entity.kind is not EntityKind.WITNESS:
+            return Slice([], False)
+        return listings.attestations_by(self._store, entity.id, page, verdicts)
+
+    def count_attestations_by(
+        self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
+    ) -> int:
+        if entity.kind is not EntityKind.WITNESS:
+            return 0
+        return listings.count_attestations_by(self._store, entity.id, window, verdicts)
+
+    def disputes_by(self, entity: EntityInfo, page: TimePage) -> Slice[DisputeInfo]:
+        """A page of the disputes ``entity`` filed (none unless a requester)."""
+        if entity.kind is not EntityKind.REQUESTER:
+            return Slice([], False)
+        return listings.disputes_by(self._store, entity.id, page)
+
+    def count_disputes_by(self, entity: EntityInfo, window: TimeWindow) -> int:
+        if entity.kind is not EntityKind.REQUESTER:
+            return 0
+        return listings.count_disputes_by(self._store, entity.id, window)
 
     def receipt_ids_for_output(self, output_hash: str, limit: int) -> list[str]:
         return trail.receipt_ids_for_output(self._store, output_hash, limit)
@@ -89,12 +149,17 @@ class AttributionService:
             return [entity.id]
         return []
 
-    def incidents_of(
-        self, entity: EntityInfo, limit: int, before_ms: int | None = None
-    ) -> list[Incident]:
-        """The newest incidents blaming ``entity`` (for a provider, its models)."""
-        return incidents.incidents(self._store, self.blamed_parties(entity), limit, before_ms)
+    def incidents_of(self, entity: EntityInfo, page: TimePage) -> Slice[Incident]:
+        """A page of the incidents blaming ``entity`` (for a provider, its models)."""
+        return incidents.incidents(self._store, self.blamed_parties(entity), page)
+
+    def count_incidents_of(self, entity: EntityInfo, window: TimeWindow) -> int:
+        return incidents.count_incidents(self._store, self.blamed_parties(entity), window)
 
     def incidents_after(self, position: tuple[int, str], limit: int) -> list[Incident]:
         """Incidents committed after ``position`` (ingest batch, id), in commit order."""
         return incidents.incidents_after(self._store, position, limit)
+
+
+def _kinds(kind: EntityKind | None) -> list[EntityKind]:
+    return list(EntityKind) if kind is None else [kind]

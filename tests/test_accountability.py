@@ -189,7 +189,8 @@ def incidents_client(
 INCIDENTS = """
 query($id: ID!) {
   entity(id: $id) {
-    incidents { id status fault note cursor party { id kind } witness { id } receipt { id } }
+    incidents { items {
+      id status fault note cursor party { id kind } witness { id } receipt { id } } }
   }
 }
 """
@@ -198,7 +199,7 @@ query($id: ID!) {
 def incidents_of(client: TestClient, entity_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = gql(client, INCIDENTS, id=entity_id)["data"]["entity"][
         "incidents"
-    ]
+    ]["items"]
     return found
 
 

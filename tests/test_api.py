@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from graphsvc.records import record_id
+from graphsvc.domain import FaultParty, Verdict
+from graphsvc.records import builder, record_id
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests import independent_signer as indie
@@ -33,8 +34,8 @@ query($id: ID!) {
     node { id kind name }
     requester { id }
     proof { type measurement }
-    attestations { id verdict fault witness { id } }
-    disputes { id reason requester { id } }
+    attestations { totalCount items { id verdict fault witness { id } } }
+    disputes { totalCount items { id reason requester { id } receipt { id } } }
   }
 }
 """
@@ -70,8 +71,10 @@ def test_submit_and_read_the_attribution_trail(client: TestClient) -> None:
     assert found["node"] == {"id": net.node.id, "kind": "NODE", "name": "node-1"}
     assert found["requester"] == {"id": net.requester.id}
     assert found["proof"] == {"type": "TEE", "measurement": None}
-    assert found["attestations"][0]["witness"] == {"id": net.witness.id}
-    assert found["disputes"][0]["reason"] == "wrong answer"
+    assert found["attestations"]["items"][0]["witness"] == {"id": net.witness.id}
+    assert found["attestations"]["totalCount"] == 1
+    assert found["disputes"]["items"][0]["reason"] == "wrong answer"
+    assert found["disputes"]["items"][0]["receipt"] == {"id": rid}
 
     again = gql(client, SUBMIT, records=records[:2])["data"]["submitRecords"]
     assert [r["status"] for r in again] == ["DUPLICATE", "DUPLICATE"]
@@ -223,12 +226,14 @@ def test_reputation_leaderboard_and_history(
     rep = gql(
         client,
         """query($id: ID!) { reputation(id: $id) {
-        score rank percentile mass rawMass faultRate confidence phi breakdown asOf
+        score rank percentile mass rawMass faultRate confidence phi asOf
+        breakdown { incoming { share channel entity { kind } } faults { weight } }
         entity { kind } } }""",
         id=node,
     )["data"]["reputation"]
     assert rep["rank"] == 1 and rep["faultRate"] == 0.0 and 0 < rep["confidence"] < 1
     assert rep["breakdown"]["incoming"][0]["share"] > 0
+    assert rep["breakdown"]["incoming"][0]["entity"]["kind"] in {"REQUESTER", "WITNESS"}
     before = gql(
         client, f'{{ reputation(id: "{node}", asOf: "2026-01-01T00:00:00Z") {{ score }} }}'
     )
@@ -252,10 +257,19 @@ def test_reputation_leaderboard_and_history(
 def test_search_compare_and_worst_first(scored_client: Scored) -> None:
     client, net = scored_client
     recompute(client)
-    found = gql(client, '{ search(text: "NODE-", kind: NODE) { id name reputation { rank } } }')
-    nodes = found["data"]["search"]
+    search = """query($after: String) {
+      search(text: "NODE-", filter: {kind: NODE}, first: 3, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } items { id name reputation { rank } } } }"""
+    first = gql(client, search)["data"]["search"]
+    rest = gql(client, search, after=first["pageInfo"]["endCursor"])["data"]["search"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (4, True)
+    assert rest["pageInfo"] == {"hasNextPage": False, "endCursor": rest["pageInfo"]["endCursor"]}
+    nodes = first["items"] + rest["items"]
     assert [n["name"] for n in nodes] == ["node-0", "node-1", "node-2", "node-3"]
     assert sorted(n["reputation"]["rank"] for n in nodes) == [1, 2, 3, 4]
+    # The argument from before the filter still works.
+    old = gql(client, '{ search(text: "NODE-", kind: NODE) { items { name } } }')
+    assert len(old["data"]["search"]["items"]) == 4
 
     worst = gql(
         client, "{ leaderboard(kind: NODE, first: 2, order: WORST_FIRST) { items { rank } } }"
@@ -267,7 +281,8 @@ def test_search_compare_and_worst_first(scored_client: Scored) -> None:
         client, "query($ids: [ID!]!) { compare(ids: $ids) { entity { kind } } }", ids=ids
     )["data"]["compare"]
     assert compared == [{"entity": {"kind": "NODE"}}, None, {"entity": {"kind": "REQUESTER"}}]
-    assert "text must be" in gql(client, '{ search(text: "") { id } }')["errors"][0]["message"]
+    empty = gql(client, '{ search(text: "") { totalCount } }')
+    assert "text must be" in empty["errors"][0]["message"]
 
 
 def test_network_stats(scored_client: Scored) -> None:
@@ -355,3 +370,48 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
 
     cleared = admin(client, set_seeds, ids=[])["data"]["setSeeds"]
     assert cleared == {"source": "WITNESSES", "ids": []}
+
+
+TYPED_BREAKDOWN = """query($ids: [ID!]!) { compare(ids: $ids) { entity { id } breakdown {
+  incoming { entity { id kind } channel mass share } incomingOtherShare incomingSources
+  faults { entity { id } cause weight events } faultSources faultEvents } } }"""
+
+
+def test_the_typed_breakdown_is_the_stored_explanation_number_for_number(
+    scored_client: Scored,
+) -> None:
+    client, net = scored_client
+    # A witness blames the node of a receipt no one attested: the node gets a fault.
+    receipt, _, _ = net.receipts[1]
+    blame = builder.attestation(
+        net.witnesses[0],
+        record_id(receipt),
+        Verdict.INVALID,
+        T0 + 86_400_000,
+        fault=FaultParty.NODE,
+    )
+    assert gql(client, SUBMIT, records=[blame])["data"]["submitRecords"][0]["status"] == "ACCEPTED"
+    recompute(client)
+    services = client.app.state.services  # type: ignore[attr-defined]
+    view = services.reputation.view(None)
+    ids = sorted(view.by_entity)
+    found = gql(client, TYPED_BREAKDOWN, ids=ids)["data"]["compare"]
+    assert [f["entity"]["id"] for f in found] == ids
+    for served in found:
+        stored = view.by_entity[served["entity"]["id"]].breakdown
+        typed = served["breakdown"]
+        assert [
+            (c["entity"] and c["entity"]["id"], c["channel"].lower(), c["mass"], c["share"])
+            for c in typed["incoming"]
+        ] == [(c["source"], c["channel"], c["mass"], c["share"]) for c in stored["incoming"]]
+        assert [c["entity"]["kind"].lower() for c in typed["incoming"] if c["entity"]] == [
+            c["kind"] for c in stored["incoming"] if c["source"]
+        ]
+        assert [
+            (f["entity"]["id"], f["cause"].lower(), f["weight"], f["events"])
+            for f in typed["faults"]
+        ] == [(f["source"], f["cause"], f["weight"], f["events"]) for f in stored["faults"]]
+        for name in ("incomingOtherShare", "incomingSources", "faultSources", "faultEvents"):
+            assert typed[name] == stored[name]
+    assert any(c["channel"] == "TELEPORT" for f in found for c in f["breakdown"]["incoming"])
+    assert any(f["breakdown"]["faults"] for f in found)

@@ -125,7 +125,7 @@ def test_graphql_shows_leaf_indexes_and_answers_proofs(
     data = _data(
         client,
         """query($id: ID!, $rid: String!) {
-          receipt(id: $id) { leafIndex attestations { leafIndex } }
+          receipt(id: $id) { leafIndex attestations { items { leafIndex } } }
           checkpoint { origin treeSize rootHash note verifierKey }
           inclusionProof(recordId: $rid) { leafIndex treeSize hashes }
           consistencyProof(fromSize: 1, toSize: 3) { fromSize toSize hashes }
@@ -133,7 +133,10 @@ def test_graphql_shows_leaf_indexes_and_answers_proofs(
         id=record_id(receipt),
         rid=record_id(attestation),
     )
-    assert data["receipt"] == {"leafIndex": base, "attestations": [{"leafIndex": base + 1}]}
+    assert data["receipt"] == {
+        "leafIndex": base,
+        "attestations": {"items": [{"leafIndex": base + 1}]},
+    }
     assert data["checkpoint"]["treeSize"] == base + 2
     assert data["checkpoint"]["note"] == client.get("/log/checkpoint").text
     assert data["inclusionProof"]["leafIndex"] == base + 1
@@ -141,10 +144,10 @@ def test_graphql_shows_leaf_indexes_and_answers_proofs(
     assert len(data["consistencyProof"]["hashes"]) == 2
     incidents = _data(
         client,
-        "query($id: ID!) { entity(id: $id) { incidents { leafIndex } } }",
+        "query($id: ID!) { entity(id: $id) { incidents { items { leafIndex } } } }",
         id=net.node.id,
     )
-    assert incidents["entity"]["incidents"] == [{"leafIndex": base + 1}]
+    assert incidents["entity"]["incidents"]["items"] == [{"leafIndex": base + 1}]
     answer = client.post(
         "/graphql", json={"query": '{ inclusionProof(recordId: "sha256:00") { leafIndex } }'}
     ).json()
@@ -219,7 +222,7 @@ def test_snapshots_name_the_log_checkpoint_of_their_evidence(
         """query($id: ID!) {
           reputation(id: $id) { logCheckpoint { treeSize rootHash } }
           scoreHistory(id: $id) { logCheckpoint { treeSize rootHash } }
-          snapshots { logCheckpoint { treeSize rootHash } }
+          snapshots { items { logCheckpoint { treeSize rootHash } } }
         }""",
         id=net.node.id,
     )
@@ -229,7 +232,7 @@ def test_snapshots_name_the_log_checkpoint_of_their_evidence(
     }
     assert data["reputation"]["logCheckpoint"] == covered
     assert data["scoreHistory"] == [{"logCheckpoint": covered}]
-    assert data["snapshots"] == [{"logCheckpoint": covered}]
+    assert data["snapshots"]["items"] == [{"logCheckpoint": covered}]
     # The covered tree is a prefix of the published one: a consistency proof shows it.
     from graphsvc.tlog.proofs import verify_consistency
 

@@ -1,5 +1,5 @@
 """Risk (docs/design.md §3.8): a Beta-Binomial posterior per entity from its decayed,
-credibility-weighted events, with its kind's recent fault rate as the prior."""
+credibility-weighted events, with a prior fitted to how its kind's parties fared."""
 
 from __future__ import annotations
 
@@ -7,13 +7,23 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
+from graphsvc.scoring import risk_prior
 from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.evidence import Channel, FaultCause
+from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.risk import credible_interval
+from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, records_before
 from graphsvc.scoring.scores import Scores
+from graphsvc.scoring.table import (
+    STORED_FIGURES,
+    ScoreTable,
+    derivation,
+    derived_figures,
+    table_from_bytes,
+    table_to_bytes,
+)
 from tests.scoring_factories import DAY_MS, T0, product
 from tests.test_scoring_sybil import _add_ring
 
@@ -27,7 +37,7 @@ def _risk(scores: Scores, entity: str) -> tuple[float, float, float, float, floa
         float(a[i]) for a in (scores.risk, scores.risk_events, scores.risk_prior)
     )
     k = float(scores.risk_fault_events[i])
-    low, high = credible_interval(k, events, prior, PARAMS.risk_prior_strength)
+    low, high = credible_interval(k, events, prior, float(scores.risk_prior_strength[i]))
     return risk, low, high, events, prior
 
 
@@ -58,10 +68,123 @@ def test_a_party_without_events_is_at_its_kinds_prior_neither_safest_nor_riskies
     assert events == 0.0 and new == pytest.approx(prior)
     busy, quiet, bad = (_risk(scores, n)[0] for n in ("node-busy", "node-quiet", "node-bad"))
     assert busy < quiet < new < bad  # more clean evidence, less risk; faults, more
-    # The prior is the nodes' decayed fault share, events counted once (Jeffreys-smoothed).
-    i = [scores.index_of(n) for n in ("node-busy", "node-quiet", "node-bad", "node-new")]
-    nodes_faults = float(scores.risk_fault_events[i].sum())
-    assert prior == pytest.approx((nodes_faults + 0.5) / (float(scores.risk_events[i].sum()) + 1))
+    i = scores.index_of("node-busy")
+    k, n = float(scores.risk_fault_events[i]), float(scores.risk_events[i])
+    s = float(scores.risk_prior_strength[i])
+    assert busy == pytest.approx((k + s * prior) / (n + s))
+
+
+def test_kinds_with_derived_events_keep_their_decayed_fault_share() -> None:
+    """Providers (their models' events), witnesses (their votes) and requesters (their
+    attested usage) are not fitted: their prior is the kind's share, events counted
+    once (Jeffreys-smoothed), with the configured strength."""
+    scores = compute_scores(_network().build(), PARAMS, T0)
+    for kind in (EntityKind.PROVIDER, EntityKind.WITNESS):
+        members = scores.kinds == KIND_CODES[kind]
+        share = (float(scores.risk_fault_events[members].sum()) + 0.5) / (
+            float(scores.risk_events[members].sum()) + 1
+        )
+        assert scores.risk_prior[members] == pytest.approx(share)
+        assert (scores.risk_prior_strength[members] == PARAMS.risk_prior_strength).all()
+
+
+def _naive_records(events: DirectEvents, half_life_ms: int) -> list[tuple[float, float]]:
+    """Per event, in the fit's order, the party's decayed (faults, events) strictly
+    before it: the definition, one event at a time."""
+    order = np.lexsort((events.ref_ms, events.party))
+    out = []
+    for e in order.tolist():
+        earlier = (events.party == events.party[e]) & (events.ref_ms < events.ref_ms[e])
+        decay = np.exp2(-(events.ref_ms[e] - events.ref_ms[earlier]) / half_life_ms)
+        w = events.weight[earlier] * decay
+        out.append((float(np.sum(w * events.fault[earlier])), float(np.sum(w))))
+    return out
+
+
+def _random_events(rng: np.random.Generator, count: int, parties: int) -> DirectEvents:
+    """Parties with their own fault rates (most good, some bad), so that a record
+    tells something about the next event."""
+    party = rng.integers(0, parties, count)
+    rate = rng.beta(0.4, 1.6, parties)
+    return DirectEvents(
+        party=party,
+        ref_ms=T0 - rng.integers(0, 200, count) * DAY_MS // 2,  # repeated instants too
+        weight=rng.choice([0.25, 1.0, 2.0], count),
+        fault=rng.random(count) < rate[party],
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_past_event_is_predicted_from_its_partys_record_before_it(seed: int) -> None:
+    events = _random_events(np.random.default_rng(seed), 300, 25)
+    half_life = 30 * DAY_MS
+    k, n, fault, weight = records_before(events, T0, half_life)
+    expected = _naive_records(events, half_life)
+    assert np.allclose(k, [e[0] for e in expected], rtol=1e-9, atol=1e-12)
+    assert np.allclose(n, [e[1] for e in expected], rtol=1e-9, atol=1e-12)
+    order = np.lexsort((events.ref_ms, events.party))
+    assert np.array_equal(fault, events.fault[order])
+    recency = np.exp2(-(T0 - events.ref_ms[order]) / half_life)
+    assert np.allclose(weight, events.weight[order] * recency)
+
+
+def _predictive_log_likelihood(events: DirectEvents, mu: float, s: float) -> float:
+    k, n, y, a = records_before(events, T0, 30 * DAY_MS)
+    p = (k + s * mu) / (n + s)
+    jeffreys = 0.5 * (np.log(mu) + np.log1p(-mu))
+    return float(np.sum(a * (y * np.log(p) + (1 - y) * np.log1p(-p))) + jeffreys)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_fitted_prior_predicted_the_kinds_past_best(seed: int) -> None:
+    events = _random_events(np.random.default_rng(seed), 400, 40)
+    mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
+    assert 0.05 < mu < 0.6 and 0.1 < s < 20  # an interior optimum, not a guard rail
+    best = _predictive_log_likelihood(events, mu, s)
+    for d_mu, d_s in ((0.02, 1.0), (-0.02, 1.0), (0.0, 1.3), (0.0, 0.7)):
+        assert best >= _predictive_log_likelihood(events, mu + d_mu, s * d_s)
+
+
+def test_newcomers_who_fault_more_than_established_parties_raise_the_prior() -> None:
+    """Events on parties with little record were faults more often than the kind's
+    events overall: the fitted prior, a newcomer's risk, is above the kind's share."""
+    b = EvidenceBuilder()
+    b.entity("w", EntityKind.WITNESS)
+    for i in range(10):
+        b.entity(f"old-{i}", EntityKind.NODE)
+        for day in range(30):
+            b.edge("w", f"old-{i}", Channel.ATTEST, T0 - day * DAY_MS - 1, 1.0)
+    for i in range(20):
+        b.entity(f"young-{i}", EntityKind.NODE)
+        first = T0 - (i + 1) * DAY_MS
+        if i % 2:
+            b.fault(f"young-{i}", "w", FaultCause.ATTESTED_INVALID, first, 1.0)
+        else:
+            b.edge("w", f"young-{i}", Channel.ATTEST, first, 1.0)
+    b.entity("fresh", EntityKind.NODE)
+    scores = compute_scores(b.build(), PARAMS, T0)
+    nodes = scores.kinds == KIND_CODES[EntityKind.NODE]
+    share = float(scores.risk_fault_events[nodes].sum()) / float(scores.risk_events[nodes].sum())
+    fresh = scores.index_of("fresh")
+    assert scores.risk[fresh] == scores.risk_prior[fresh] > 2 * share
+    # An established clean record is still far safer than a newcomer.
+    assert scores.risk[scores.index_of("old-0")] < scores.risk[fresh] / 4
+
+
+def test_without_records_to_learn_from_the_strength_stays_at_its_default() -> None:
+    """Every party has a single event: nothing tells how fast a record should count."""
+    events = DirectEvents(
+        party=np.arange(6),
+        ref_ms=T0 - np.arange(6) * DAY_MS,
+        weight=np.ones(6),
+        fault=np.array([True, False, False, True, False, False]),
+    )
+    mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
+    assert s == pytest.approx(1.0) and 0.2 < mu < 0.5
+    assert fit_prior(DirectEvents(*(a[:0] for a in vars(events).values())), T0, DAY_MS, 2.0) == (
+        0.5,
+        2.0,
+    )
 
 
 def test_the_interval_holds_the_mean_and_narrows_with_evidence() -> None:
@@ -157,3 +280,30 @@ def test_risk_parameters_enter_the_digest_only_away_from_their_defaults() -> Non
     before_risk = {k: v for k, v in PARAMS.to_dict().items() if not k.startswith("risk")}
     assert evidence_digest(evidence, ScoringParams.from_dict(before_risk), T0) == default
     assert evidence_digest(evidence, ScoringParams(risk_prior_strength=2.0), T0) != default
+
+
+def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
+    scores = compute_scores(_network().build(), PARAMS, T0)
+    assert len(set(scores.risk_prior_strength.tolist())) > 1  # fitted kinds differ
+    table = ScoreTable.of(scores, explain=False)
+    back = table_from_bytes(table_to_bytes(table, PARAMS))
+    assert np.array_equal(back.figures["risk"], scores.risk)
+    assert np.array_equal(back.figures["risk_prior_strength"], scores.risk_prior_strength)
+    # A derivation stored before the fit had one strength, the parameter, for every kind.
+    how = derivation(table, PARAMS)
+    del how["risk_prior_strengths"]
+    stored = {name: table.figures[name] for name in STORED_FIGURES}
+    before = derived_figures(stored, table.kinds, how)
+    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()
+
+
+def test_a_large_kind_is_fitted_on_a_fixed_sample_of_its_parties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = _random_events(np.random.default_rng(6), 400, 40)
+    monkeypatch.setattr(risk_prior, "MAX_FIT_EVENTS", 100)
+    k, _, fault, _ = records_before(events, T0, 30 * DAY_MS)
+    sampled = events.party % 4 == 0  # every 4th party: 400 events / 100
+    assert len(k) == int(sampled.sum()) and fault.sum() == events.fault[sampled].sum()
+    mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
+    assert 0.0 < mu < 1.0 and s > 0

@@ -129,3 +129,56 @@ def update(evidence: Evidence, rng: np.random.Generator, start: int, span: int) 
         for i in changed
     }  # fmt: skip
     return plan
+
+
+RECEIPT_ROWS = 20_000  # receipts per plan (one transaction)
+
+
+def receipt_plans(
+    rng: np.random.Generator, receipts: int, busy_share: float, as_of: int, nodes: int = 100
+) -> Iterator[WritePlan]:
+    """A network of ``receipts`` receipts over 30 days before ``as_of`` for a list of an
+    entity's receipts: node 0 signs ``busy_share`` of them, the other ``nodes - 1`` the
+    rest; 10 models of one provider, 1,000 requesters; one receipt in ten carries
+    witness votes (counters only, as ``COUNT_VOTES`` keeps them: 80 % valid, 10 %
+    invalid, 10 % a tie). No attestation or evidence rows: the list reads receipts only.
+    """
+    ts0 = as_of - 200 * DAY_MS
+    provider = signer_ids(rng, 1)
+    node_ids, requester_ids = signer_ids(rng, nodes), signer_ids(rng, 1000)
+    models = [f"lab-0/model-{i}@1" for i in range(10)]
+    plan = _accepting(1 + len(models))
+    plan.entities[EntityKind.PROVIDER] = entity_rows(EntityKind.PROVIDER, provider, ts0)
+    plan.models = [
+        {"id": m, "digest": "sha256:0", "provider": provider[0], "ts": ts0,
+         "record_id": f"syn:{m}", "record": RECORD}
+        for m in models
+    ]  # fmt: skip
+    yield plan
+    plan = _accepting(nodes + len(requester_ids))
+    plan.entities[EntityKind.NODE] = entity_rows(EntityKind.NODE, node_ids, ts0)
+    plan.entities[EntityKind.REQUESTER] = entity_rows(EntityKind.REQUESTER, requester_ids, ts0)
+    yield plan
+    busy = rng.random(receipts) < busy_share
+    signer = np.where(busy, 0, rng.integers(1, nodes, receipts))
+    stamps = np.sort(as_of - rng.integers(0, 30 * DAY_MS, receipts))
+    model = rng.integers(0, len(models), receipts)
+    requester = rng.integers(0, len(requester_ids), receipts)
+    voted = rng.random(receipts)
+    for start in range(0, receipts, RECEIPT_ROWS):
+        plan = WritePlan()
+        for i in range(start, min(start + RECEIPT_ROWS, receipts)):
+            rid = hashlib.sha256(f"receipt:{i}".encode()).hexdigest()
+            plan.output_receipts.append(
+                {"id": rid, "ts": int(stamps[i]), "node": node_ids[signer[i]],
+                 "model": models[model[i]], "requester": requester_ids[requester[i]],
+                 "input_hash": rid, "output_hash": "out:" + rid, "proof_type": "none",
+                 "measurement": None, "record": RECORD,
+                 "leaf": plan.log(rid, hashlib.sha256(rid.encode()).digest())}
+            )  # fmt: skip
+            if voted[i] < 0.1:
+                plan.votes[rid] = (
+                    [1, 0] if voted[i] < 0.08 else [0, 1] if voted[i] < 0.09 else [1, 1]
+                )
+        plan.accepted = len(plan.output_receipts)
+        yield plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from datetime import datetime
 
 import strawberry
@@ -14,8 +15,16 @@ from strawberry.types import Info
 from graphsvc import domain
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
+from graphsvc.api.pages import Page, TimeFilter, page_of, time_cursor, time_page, window_of
 from graphsvc.api.reputation_types import Reputation, reputations, snapshot_view
-from graphsvc.api.scalars import FaultParty, IncidentStatus, ProofType, to_datetime, to_ms
+from graphsvc.api.scalars import (
+    FaultParty,
+    IncidentStatus,
+    ProofType,
+    TimeOrder,
+    to_datetime,
+    to_ms,
+)
 from graphsvc.api.types import Entity, Receipt, load_entity
 from graphsvc.domain import trail
 from graphsvc.domain.entities import EntityInfo
@@ -29,7 +38,7 @@ _LAST = "\uffff"  # sorts after every record id
 class Incident:
     found: strawberry.Private[trail.Incident]
 
-    @strawberry.field
+    @strawberry.field(description="The invalid attestation's record id.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.found.id)
 
@@ -44,7 +53,7 @@ class Incident:
     def ts(self) -> datetime:
         return to_datetime(self.found.ts)
 
-    @strawberry.field
+    @strawberry.field(description="Whether it stands or was outvoted.")
     def status(self) -> IncidentStatus:  # type: ignore[valid-type]
         return self.found.status
 
@@ -52,7 +61,7 @@ class Incident:
     def fault(self) -> FaultParty:  # type: ignore[valid-type]
         return domain.FaultParty(self.found.fault)
 
-    @strawberry.field
+    @strawberry.field(description="The witness's note, if any.")
     def note(self) -> str | None:
         return self.found.note
 
@@ -64,26 +73,42 @@ class Incident:
     async def party(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.found.party)
 
-    @strawberry.field
+    @strawberry.field(description="The witness that signed it.")
     async def witness(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.found.witness)
 
-    @strawberry.field
+    @strawberry.field(description="The receipt it judges invalid.")
     async def receipt(self, info: Info[Context, None]) -> Receipt | None:
         found = await info.context.receipts.load(self.found.receipt)
         return Receipt(trail=found) if found else None
 
 
 async def incidents_of(
-    info: Info[Context, None], entity: EntityInfo, first: int, before: datetime | None
-) -> list[Incident]:
-    found = await run_in_threadpool(
-        info.context.services.attribution.incidents_of,
-        entity,
-        first,
-        None if before is None else to_ms(before),
-    )
-    return [Incident(found=f) for f in found]
+    info: Info[Context, None],
+    entity: EntityInfo,
+    first: int | None,
+    after: str | None,
+    filter: TimeFilter | None,
+    order: TimeOrder,
+    before: datetime | None = None,
+) -> Page[Incident]:
+    """A page of the incidents blaming ``entity``; ``before`` (deprecated) narrows the
+    window to incidents signed strictly before it."""
+    window = window_of(filter)
+    if before is not None:
+        limit = to_ms(before) - 1
+        window = replace(window, to_ms=limit if window.to_ms is None else min(window.to_ms, limit))
+    page = time_page(info, "incident", first, after, order, window)
+    attribution = info.context.services.attribution
+    found = await run_in_threadpool(attribution.incidents_of, entity, page)
+
+    async def count() -> int:
+        return await run_in_threadpool(attribution.count_incidents_of, entity, window)
+
+    items = [Incident(found=f) for f in found.items]
+    last = found.items[-1] if found.items else None
+    end = None if last is None else time_cursor("incident", last.ts, last.id)
+    return page_of(items, end, found.has_next, count)
 
 
 def encode_feed_cursor(batch: int, incident_id: str) -> str:
@@ -136,12 +161,18 @@ async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted:
     "and it publishes a qualifying model."
 )
 class ProviderPolicy:
-    min_proof: ProofType = domain.ProofType.NONE  # type: ignore[valid-type]
-    min_proof_share: float = 1.0
-    min_score: float = 0.0
-    max_fault_rate: float = 1.0
-    min_evidence: float = 0.0
-    max_risk: float = 1.0
+    min_proof: ProofType = strawberry.field(  # type: ignore[valid-type]
+        default=domain.ProofType.NONE, description="The weakest proof a receipt may carry."
+    )
+    min_proof_share: float = strawberry.field(
+        default=1.0, description="Share (0-1) of a model's receipts with minProof or stronger."
+    )
+    min_score: float = strawberry.field(default=0.0, description="Lowest score (0-100).")
+    max_fault_rate: float = strawberry.field(default=1.0, description="Highest fault rate (0-1).")
+    min_evidence: float = strawberry.field(
+        default=0.0, description="Least decayed positive evidence of a model."
+    )
+    max_risk: float = strawberry.field(default=1.0, description="Highest risk (0-1).")
 
     def to_policy(self) -> Policy:
         return Policy(
@@ -156,24 +187,26 @@ class ProviderPolicy:
 
 @strawberry.type(description="Receipts a model has served, by proof type (all time).")
 class ProofCounts:
-    tee: int
-    zk: int
-    none: int
+    tee: int = strawberry.field(description="Receipts with a TEE attestation.")
+    zk: int = strawberry.field(description="Receipts with a zero-knowledge proof.")
+    none: int = strawberry.field(description="Receipts without a proof.")
     share_at_least_min_proof: float = strawberry.field(
         description="Share of its receipts with the policy's minimum proof or stronger."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A qualifying model of a recommended provider.")
 class ModelRecommendation:
-    reputation: Reputation
-    proofs: ProofCounts
+    reputation: Reputation = strawberry.field(description="The model's reputation.")
+    proofs: ProofCounts = strawberry.field(description="Its receipts by proof type.")
 
 
 @strawberry.type(description="A provider meeting the policy, with its qualifying models.")
 class ProviderRecommendation:
-    reputation: Reputation
-    models: list[ModelRecommendation]
+    reputation: Reputation = strawberry.field(description="The provider's reputation.")
+    models: list[ModelRecommendation] = strawberry.field(
+        description="Its models that meet the policy, best first."
+    )
 
 
 async def recommendations(

@@ -11,8 +11,10 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc.api import cursors
+from graphsvc.api.breakdown_types import Breakdown
 from graphsvc.api.context import Context
 from graphsvc.api.limits import page_size
+from graphsvc.api.pages import Page
 from graphsvc.api.scalars import EntityKind, SeedSource, to_datetime, to_ms
 from graphsvc.api.types import Entity
 from graphsvc.domain.entities import EntityInfo
@@ -75,7 +77,7 @@ LOG_CHECKPOINT_DESCRIPTION = (
 
 @strawberry.type(description="A snapshot's evidence-log checkpoint (C2SP tlog-checkpoint).")
 class SnapshotCheckpoint:
-    tree_size: int
+    tree_size: int = strawberry.field(description="Leaves in the log's tree then.")
     root_hash: str = strawberry.field(description="Base64 of the RFC 6962 root hash.")
 
     @classmethod
@@ -92,7 +94,7 @@ class Reputation:
     entity_info: strawberry.Private[EntityInfo | None]
     prior_strength: strawberry.Private[float]  # of risk, in this snapshot's parameters
 
-    @strawberry.field
+    @strawberry.field(description="The entity scored.")
     def entity(self) -> Entity:
         if self.entity_info is None:  # scores only exist for registered entities
             raise LookupError(f"entity {self.row.entity} is scored but not registered")
@@ -157,17 +159,23 @@ class Reputation:
         k, n, prior = self.row.risk_fault_events, self.row.risk_events, self.row.risk_prior
         if k is None or n is None or prior is None:  # a snapshot stored before risk
             return None, None
-        return credible_interval(k, n, prior, self.prior_strength)
+        strength = self.row.risk_prior_strength  # fitted per kind (docs/design.md §3.8)
+        if strength is None or strength != strength:  # NaN: stored before the fit
+            strength = self.prior_strength
+        return credible_interval(k, n, prior, strength)
 
     @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
     def risk_events(self) -> float | None:
         return self.row.risk_events
 
-    @strawberry.field(description="Top contributors of incoming mass and the faults applied.")
-    def breakdown(self) -> JSON:
-        return JSON(self.row.breakdown)
+    @strawberry.field(
+        description="Why: its top contributors of incoming mass and the faults applied "
+        "(null when the snapshot kept no explanation)."
+    )
+    def breakdown(self) -> Breakdown | None:
+        return Breakdown.of(self.row.breakdown)
 
-    @strawberry.field
+    @strawberry.field(description="The time the snapshot was computed for.")
     def as_of(self) -> datetime:
         return to_datetime(self.row.as_of_ms)
 
@@ -183,27 +191,14 @@ class Reputation:
         return SnapshotCheckpoint.of(found)
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type
-class ReputationPage:
-    items: list[Reputation]
-    page_info: PageInfo
-    total_count: int
-
-
 @strawberry.type(description="One point of an entity's score history.")
 class ScorePoint:
-    as_of: datetime
-    score: float
-    rank: int
-    mass: float
-    fault_rate: float
-    confidence: float
+    as_of: datetime = strawberry.field(description="The snapshot's time.")
+    score: float = strawberry.field(description="0-100 within its kind.")
+    rank: int = strawberry.field(description="1 = best within its kind.")
+    mass: float = strawberry.field(description="Propagated mass after the fault penalty.")
+    fault_rate: float = strawberry.field(description="Decayed faults / (evidence + faults).")
+    confidence: float = strawberry.field(description="0-1, from the volume of evidence.")
 
     @strawberry.field(description=LOG_CHECKPOINT_DESCRIPTION)
     async def log_checkpoint(self, info: Info[Context, None]) -> SnapshotCheckpoint | None:
@@ -215,14 +210,16 @@ class ScorePoint:
 
 @strawberry.type(description="A stored recompute: when it was for, and what it covered.")
 class Snapshot:
-    id: str
-    as_of: datetime
-    created_at: datetime
-    evidence_digest: str
-    records: int
-    entities: int
-    iterations: int
-    params: JSON
+    id: str = strawberry.field(description="<asOf ms>-<12 hex of the evidence digest>.")
+    as_of: datetime = strawberry.field(description="The time it was computed for.")
+    created_at: datetime = strawberry.field(description="When it was computed.")
+    evidence_digest: str = strawberry.field(
+        description="SHA-256 of the evidence it was computed from (reproduction checks it)."
+    )
+    records: int = strawberry.field(description="Records accepted by then.")
+    entities: int = strawberry.field(description="Entities scored.")
+    iterations: int = strawberry.field(description="Propagation iterations to converge.")
+    params: JSON = strawberry.field(description="The model parameters it used.")
     log_checkpoint: SnapshotCheckpoint | None = strawberry.field(
         description=LOG_CHECKPOINT_DESCRIPTION
     )
@@ -244,11 +241,11 @@ class Snapshot:
 
 @strawberry.input(description="Only entities meeting all of these.")
 class ReputationFilter:
-    min_score: float | None = None
-    max_fault_rate: float | None = None
-    min_fault_rate: float | None = None
-    min_confidence: float | None = None
-    max_risk: float | None = None
+    min_score: float | None = strawberry.field(default=None, description="Lowest score.")
+    max_fault_rate: float | None = strawberry.field(default=None, description="Highest fault rate.")
+    min_fault_rate: float | None = strawberry.field(default=None, description="Lowest fault rate.")
+    min_confidence: float | None = strawberry.field(default=None, description="Lowest confidence.")
+    max_risk: float | None = strawberry.field(default=None, description="Highest risk.")
 
     def to_filter(self) -> ScoreFilter:
         return ScoreFilter(
@@ -269,6 +266,9 @@ def decode_cursor(cursor: str) -> int:
     if not payload.isdigit():
         raise ValueError(f"invalid cursor {cursor!r}")
     return int(payload)
+
+
+ReputationPage = Page[Reputation]
 
 
 async def history_of(
@@ -300,10 +300,10 @@ def to_point(row: ScoreRow) -> ScorePoint:
     )
 
 
-@strawberry.type
+@strawberry.type(description="How many entities of one kind the network holds.")
 class KindCount:
-    kind: EntityKind  # type: ignore[valid-type]
-    count: int
+    kind: EntityKind = strawberry.field(description="The kind.")  # type: ignore[valid-type]
+    count: int = strawberry.field(description="Registered (or published) entities.")
     mass_share: float = strawberry.field(
         description="Share of the newest snapshot's total mass held by this kind."
     )
@@ -311,31 +311,37 @@ class KindCount:
 
 @strawberry.type(description="What the network holds, and the newest snapshot.")
 class NetworkStats:
-    entities: list[KindCount]
-    receipts: int
-    outputs: int
-    attestations: int
-    disputes: int
+    entities: list[KindCount] = strawberry.field(description="Entities per kind.")
+    receipts: int = strawberry.field(description="Receipts stored.")
+    outputs: int = strawberry.field(description="Distinct output hashes.")
+    attestations: int = strawberry.field(description="Attestations stored.")
+    disputes: int = strawberry.field(description="Disputes stored.")
     records: int = strawberry.field(description="Records accepted since the store began.")
-    last_ingest_at: datetime | None
-    snapshot: Snapshot | None
+    last_ingest_at: datetime | None = strawberry.field(
+        description="When records were last accepted (null: never)."
+    )
+    snapshot: Snapshot | None = strawberry.field(description="The newest snapshot.")
 
 
 @strawberry.type(description="An entity whose score moved between two snapshots.")
 class ScoreChange:
-    before: float | None
-    after: float
-    reputation: Reputation
+    before: float | None = strawberry.field(
+        description="Its score in the earlier snapshot (null: not scored then)."
+    )
+    after: float = strawberry.field(description="Its score in the new snapshot.")
+    reputation: Reputation = strawberry.field(description="Its reputation in the new snapshot.")
 
 
 @strawberry.type(description="The trusted entities the personalization's seed part uses.")
 class SeedSet:
-    source: SeedSource  # type: ignore[valid-type]
+    source: SeedSource = strawberry.field(  # type: ignore[valid-type]
+        description="Where the seeds come from."
+    )
     ids: list[strawberry.ID] = strawberry.field(
         description="Empty when the source is WITNESSES (all of them)."
     )
 
-    @strawberry.field
+    @strawberry.field(description="The seed entities (registered ones).")
     async def entities(self, info: Info[Context, None]) -> list[Entity]:
         found = await info.context.entities.load_many([str(i) for i in self.ids])
         return [Entity.of(e) for e in found if e is not None]

@@ -1,11 +1,16 @@
 """The GraphQL enums of the domain vocabulary, and time conversions: what every API
-module shares, so that type modules import this instead of each other."""
+module shares, so that type modules import this instead of each other.
+
+Every enum value carries a description (the schema is a contract, docs/design.md §8
+D47): ``described`` refuses an enum whose values are not all described."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from enum import Enum
-from typing import Annotated
+from enum import Enum, StrEnum
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -15,23 +20,161 @@ from graphsvc.domain.votes import ClaimStatus
 from graphsvc.reputation.service import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import Order
 
-EntityKind = strawberry.enum(domain.EntityKind, name="EntityKind")
-ProofType = strawberry.enum(domain.ProofType, name="ProofType")
-Verdict = strawberry.enum(domain.Verdict, name="Verdict")
-FaultParty = strawberry.enum(domain.FaultParty, name="FaultParty")
-RecordStatus = strawberry.enum(DomainRecordStatus, name="RecordStatus")
-LeaderboardOrder = strawberry.enum(Order, name="LeaderboardOrder")
-IncidentStatus = strawberry.enum(
-    ClaimStatus,
-    name="IncidentStatus",
-    description="STANDS: it faults the party it names. OUTVOTED: a strict majority of at "
-    "least two witnesses attested the receipt valid, so it faults no one but its witness.",
+E = TypeVar("E", bound=type[Enum])
+
+
+def described(source: E, name: str, description: str, values: Mapping[str, str]) -> E:
+    """``source`` as the GraphQL enum ``name``, each value described by ``values`` (by
+    member name). The domain's enums stay free of strawberry: only their GraphQL
+    definition carries the words."""
+    missing = {m.name for m in source} ^ set(values)
+    if missing:
+        raise ValueError(f"{name}: values described and defined differ: {sorted(missing)}")
+    enum: Any = strawberry.enum(source, name=name, description=description)
+    definition = enum.__strawberry_definition__
+    definition.values = [
+        dataclasses.replace(v, description=values[v.name]) for v in definition.values
+    ]
+    return enum  # type: ignore[no-any-return]
+
+
+EntityKind = described(
+    domain.EntityKind,
+    "EntityKind",
+    "What an entity is in the network.",
+    {
+        "PROVIDER": "Publishes models (signs model records).",
+        "MODEL": "A published model, named by its provider's model record.",
+        "NODE": "Runs models and signs receipts.",
+        "WITNESS": "Checks receipts and signs attestations.",
+        "REQUESTER": "Asks for inferences, co-signs receipts and files disputes.",
+    },
 )
-SeedSource = strawberry.enum(
+ProofType = described(
+    domain.ProofType,
+    "ProofType",
+    "How a receipt proves its execution; strength NONE < TEE < ZK.",
+    {
+        "TEE": "A trusted-execution-environment attestation (measurement).",
+        "ZK": "A zero-knowledge proof anyone can check.",
+        "NONE": "No proof: the node's word.",
+    },
+)
+Verdict = described(
+    domain.Verdict,
+    "Verdict",
+    "A witness's verdict on a receipt.",
+    {
+        "VALID": "The witness checked the receipt and found it right.",
+        "INVALID": "The witness found it wrong and blames the node or the model.",
+    },
+)
+FaultParty = described(
+    domain.FaultParty,
+    "FaultParty",
+    "Which party an invalid verdict blames.",
+    {"NODE": "The node that ran the model.", "MODEL": "The model itself."},
+)
+RecordStatus = described(
+    DomainRecordStatus,
+    "RecordStatus",
+    "What became of a submitted record.",
+    {
+        "ACCEPTED": "Stored and acknowledged (committed).",
+        "DUPLICATE": "Already stored: nothing changed.",
+        "REJECTED": "Refused; the reason says why. Nothing was stored.",
+    },
+)
+LeaderboardOrder = described(
+    Order,
+    "LeaderboardOrder",
+    "The order of a leaderboard.",
+    {
+        "BEST_FIRST": "By rank, best first.",
+        "WORST_FIRST": "By rank, worst first.",
+        "LOWEST_RISK": "By risk, lowest first (equal risks by rank).",
+        "HIGHEST_RISK": "By risk, highest first (equal risks by rank).",
+    },
+)
+IncidentStatus = described(
+    ClaimStatus,
+    "IncidentStatus",
+    "What became of an incident.",
+    {
+        "STANDS": "It faults the party it names.",
+        "OUTVOTED": "A strict majority of at least two witnesses attested the receipt "
+        "valid, so it faults no one but its witness.",
+    },
+)
+SeedSource = described(
     DomainSeedSource,
-    name="SeedSource",
-    description="ADMIN: set with setSeeds (shared by every replica). CONFIGURED: "
-    "GRAPHSVC_SEEDS. WITNESSES: none set, so every registered witness is trusted.",
+    "SeedSource",
+    "Where the trusted seeds come from.",
+    {
+        "ADMIN": "Set with setSeeds (shared by every replica).",
+        "CONFIGURED": "GRAPHSVC_SEEDS.",
+        "WITNESSES": "None set, so every registered witness is trusted.",
+    },
+)
+
+
+class TimeOrder(StrEnum):
+    NEWEST_FIRST = "newest_first"
+    OLDEST_FIRST = "oldest_first"
+
+
+described(
+    TimeOrder,
+    "TimeOrder",
+    "The order of a list of signed records, by the time they were signed (equal times by id).",
+    {
+        "NEWEST_FIRST": "Latest first.",
+        "OLDEST_FIRST": "Earliest first.",
+    },
+)
+
+
+class EntityOrder(StrEnum):
+    NAME = "name"
+
+
+described(
+    EntityOrder,
+    "EntityOrder",
+    "The order of a list of entities.",
+    {"NAME": "By name, then id."},
+)
+
+
+class SnapshotOrder(StrEnum):
+    NEWEST_FIRST = "newest_first"
+
+
+described(
+    SnapshotOrder,
+    "SnapshotOrder",
+    "The order of the list of snapshots.",
+    {"NEWEST_FIRST": "By asOf, latest first (equal times: the latest computed first)."},
+)
+
+
+class ReceiptVerdict(StrEnum):
+    UNVERIFIED = "unverified"
+    VALID = "valid"
+    INVALID = "invalid"
+    CONTESTED = "contested"
+
+
+described(
+    ReceiptVerdict,
+    "ReceiptVerdict",
+    "The witnesses' verdict on a receipt so far, one vote (the latest) per witness.",
+    {
+        "UNVERIFIED": "No witness has attested it.",
+        "VALID": "More witnesses found it valid than invalid.",
+        "INVALID": "More witnesses found it invalid than valid.",
+        "CONTESTED": "As many valid as invalid votes (a tie).",
+    },
 )
 
 
@@ -45,14 +188,6 @@ HistoryPageSize = Annotated[
 ]
 
 
-@strawberry.enum
-class ReceiptVerdict(Enum):
-    UNVERIFIED = "unverified"
-    VALID = "valid"
-    INVALID = "invalid"
-    CONTESTED = "contested"
-
-
 def to_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
@@ -62,3 +197,19 @@ def to_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+# Arguments many fields take, described once.
+AsOf = Annotated[
+    datetime | None,
+    strawberry.argument(
+        description="A past time: the snapshot in force then (default: the newest)."
+    ),
+]
+EntityId = Annotated[
+    strawberry.ID, strawberry.argument(description="A signer id (ed25519:…) or a model name.")
+]
+EntityIds = Annotated[
+    list[strawberry.ID],
+    strawberry.argument(description="Signer ids or model names (at most the page size)."),
+]

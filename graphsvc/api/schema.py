@@ -34,6 +34,7 @@ from graphsvc.api.accountability_types import (
 from graphsvc.api.context import Context
 from graphsvc.api.errors import ErrorPolicy, Schema
 from graphsvc.api.limits import ClientError, page_size
+from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
 from graphsvc.api.log_types import (
     ConsistencyProof,
     InclusionProof,
@@ -43,13 +44,21 @@ from graphsvc.api.log_types import (
     inclusion_proof,
 )
 from graphsvc.api.operation_metrics import OperationMetrics
+from graphsvc.api.pages import (
+    After,
+    First,
+    Page,
+    TimeFilter,
+    empty_page,
+    known_count,
+    page_of,
+    size_of,
+)
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
-    PageInfo,
     Reputation,
     ReputationFilter,
-    ReputationPage,
     ScoreChange,
     ScorePoint,
     SeedSet,
@@ -62,28 +71,47 @@ from graphsvc.api.reputation_types import (
     reputations_of,
     snapshot_view,
 )
-from graphsvc.api.scalars import EntityKind, HistoryPageSize, LeaderboardOrder, to_datetime, to_ms
+from graphsvc.api.scalars import (
+    AsOf,
+    EntityId,
+    EntityIds,
+    EntityKind,
+    EntityOrder,
+    HistoryPageSize,
+    LeaderboardOrder,
+    SnapshotOrder,
+    to_datetime,
+    to_ms,
+)
 from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
 from graphsvc.reputation.service import ScoringError
 from graphsvc.reputation.views import Order, score_changes
 from graphsvc.settings import Settings
 
 
-@strawberry.type
+@strawberry.type(description="Reads: the attribution graph, reputation and the evidence log.")
 class Query:
     @strawberry.field(description="A registered party or a published model, by id.")
-    async def entity(self, info: Info[Context, None], id: strawberry.ID) -> Entity | None:
+    async def entity(self, info: Info[Context, None], id: EntityId) -> Entity | None:
         return await load_entity(info, str(id))
 
     @strawberry.field(description="An output hash with the receipts that produced it.")
-    async def output(self, info: Info[Context, None], hash: str) -> Output | None:
+    async def output(
+        self,
+        info: Info[Context, None],
+        hash: Annotated[str, strawberry.argument(description="The output hash.")],
+    ) -> Output | None:
         ids = await run_in_threadpool(
             info.context.services.attribution.receipt_ids_for_output, hash, 1
         )
         return Output(hash=hash) if ids else None
 
     @strawberry.field(description="A receipt by record id, with its attribution trail.")
-    async def receipt(self, info: Info[Context, None], id: strawberry.ID) -> Receipt | None:
+    async def receipt(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="Its record id.")],
+    ) -> Receipt | None:
         found = await info.context.receipts.load(str(id))
         return Receipt(trail=found) if found else None
 
@@ -91,53 +119,73 @@ class Query:
         description="An entity's reputation now, or in the snapshot in force at asOf."
     )
     async def reputation(
-        self, info: Info[Context, None], id: strawberry.ID, as_of: datetime | None = None
+        self, info: Info[Context, None], id: EntityId, as_of: AsOf = None
     ) -> Reputation | None:
         return await reputation_of(info, str(id), as_of)
 
     @strawberry.field(description="Several entities' reputations side by side, in input order.")
     async def compare(
-        self, info: Info[Context, None], ids: list[strawberry.ID], as_of: datetime | None = None
+        self, info: Info[Context, None], ids: EntityIds, as_of: AsOf = None
     ) -> list[Reputation | None]:
         page_size(info, len(ids))
         return await reputations_of(info, [str(i) for i in ids], as_of)
 
-    @strawberry.field(description="Registered entities whose name contains the text.")
+    @strawberry.field(
+        description="Registered entities whose name contains the text (case-insensitive), "
+        "by name then id."
+    )
     async def search(
         self,
         info: Info[Context, None],
-        text: str,
-        kind: EntityKind | None = None,  # type: ignore[valid-type]
-        first: int = 20,
-    ) -> list[Entity]:
-        size = page_size(info, first)
-        if not 1 <= len(text) <= 200:
-            raise ClientError("text must be 1 to 200 characters")
-        found = await run_in_threadpool(
-            info.context.services.attribution.search,
-            text,
-            None if kind is None else domain.EntityKind(kind),
-            size,
-        )
-        return [Entity.of(e) for e in found]
+        text: Annotated[str, strawberry.argument(description="1 to 200 characters.")],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            EntityFilter | None, strawberry.argument(description="Only entities of a kind.")
+        ] = None,
+        order_by: Annotated[
+            EntityOrder, strawberry.argument(description="By name (the only order).")
+        ] = EntityOrder.NAME,
+        kind: Annotated[
+            EntityKind | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only entities of this kind.",
+                deprecation_reason="Use filter: {kind: …}.",
+            ),
+        ] = None,
+    ) -> Page[Entity]:
+        return await search_entities(info, text, first, after, filter, kind)
 
     @strawberry.field(description="Entities of one kind in rank order, paged.")
     async def leaderboard(
         self,
         info: Info[Context, None],
-        kind: EntityKind,  # type: ignore[valid-type]
-        first: int = 20,
-        after: str | None = None,
-        as_of: datetime | None = None,
-        filter: ReputationFilter | None = None,
-        order: LeaderboardOrder = Order.BEST_FIRST,  # type: ignore[valid-type]
-    ) -> ReputationPage:
-        size = page_size(info, first)
+        kind: Annotated[
+            EntityKind,  # type: ignore[valid-type]
+            strawberry.argument(description="Which kind to rank."),
+        ],
+        first: First = None,
+        after: After = None,
+        as_of: AsOf = None,
+        filter: Annotated[
+            ReputationFilter | None,
+            strawberry.argument(description="Only entities meeting all of these."),
+        ] = None,
+        order_by: Annotated[
+            LeaderboardOrder | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Best first (the default), worst first, or by risk."),
+        ] = None,
+        order: Annotated[
+            LeaderboardOrder | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="The order.", deprecation_reason="Use orderBy (the same values)."
+            ),
+        ] = None,
+    ) -> Page[Reputation]:
+        size = size_of(info, first)
         view = await snapshot_view(info, as_of)
         if view is None:
-            return ReputationPage(
-                items=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
-            )
+            return empty_page()
         try:
             start = decode_cursor(after) + 1 if after else 0
         except ValueError as error:
@@ -146,16 +194,14 @@ class Query:
             domain.EntityKind(kind),
             start=start,
             size=size,
-            order=Order(order),
+            order=Order(order_by or order or Order.BEST_FIRST),
             where=None if filter is None else filter.to_filter(),
         )
-        return ReputationPage(
-            items=await reputations(info, page.rows, view.info),
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                end_cursor=None if page.end is None else encode_cursor(page.end),
-            ),
-            total_count=page.total,
+        return page_of(
+            await reputations(info, page.rows, view.info),
+            None if page.end is None else encode_cursor(page.end),
+            page.has_next,
+            known_count(page.total),
         )
 
     @strawberry.field(
@@ -165,9 +211,12 @@ class Query:
     async def recommend_providers(
         self,
         info: Info[Context, None],
-        policy: ProviderPolicy | None = None,
-        first: int = 20,
-        as_of: datetime | None = None,
+        policy: Annotated[
+            ProviderPolicy | None,
+            strawberry.argument(description="The policy (default: every provider)."),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="At most this many providers.")] = 20,
+        as_of: AsOf = None,
     ) -> list[ProviderRecommendation]:
         size = page_size(info, first)
         try:
@@ -182,9 +231,14 @@ class Query:
     async def score_history(
         self,
         info: Info[Context, None],
-        id: strawberry.ID,
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None,
+        id: EntityId,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Earliest asOf (included)."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="Latest asOf (included).")
+        ] = None,
         first: HistoryPageSize = None,
     ) -> list[ScorePoint]:
         return await history_of(info, str(id), from_, to, first)
@@ -222,7 +276,13 @@ class Query:
         "the tree of treeSize leaves (default: the latest checkpoint's)."
     )
     async def inclusion_proof(
-        self, info: Info[Context, None], record_id: str, tree_size: int | None = None
+        self,
+        info: Info[Context, None],
+        record_id: Annotated[str, strawberry.argument(description="The record's id.")],
+        tree_size: Annotated[
+            int | None,
+            strawberry.argument(description="The tree size (default: the latest checkpoint's)."),
+        ] = None,
     ) -> InclusionProof:
         return await inclusion_proof(info, record_id, tree_size)
 
@@ -230,15 +290,28 @@ class Query:
         description="That the evidence log of fromSize leaves is a prefix of the one of toSize."
     )
     async def consistency_proof(
-        self, info: Info[Context, None], from_size: int, to_size: int
+        self,
+        info: Info[Context, None],
+        from_size: Annotated[int, strawberry.argument(description="The older tree size.")],
+        to_size: Annotated[int, strawberry.argument(description="The newer tree size.")],
     ) -> ConsistencyProof:
         return await consistency_proof(info, from_size, to_size)
 
     @strawberry.field(description="Stored snapshots, newest first.")
-    async def snapshots(self, info: Info[Context, None], first: int = 20) -> list[Snapshot]:
-        size = page_size(info, first)
-        found = await run_in_threadpool(info.context.services.reputation.snapshots, size)
-        return [Snapshot.of(s) for s in found]
+    async def snapshots(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            TimeFilter | None,
+            strawberry.argument(description="Only snapshots whose asOf is between from and to."),
+        ] = None,
+        order_by: Annotated[
+            SnapshotOrder, strawberry.argument(description="Newest first (the only order).")
+        ] = SnapshotOrder.NEWEST_FIRST,
+    ) -> Page[Snapshot]:
+        return await snapshot_page(info, first, after, filter)
 
 
 def require_admin(info: Info[Context, None]) -> None:
@@ -254,13 +327,20 @@ def require_admin(info: Info[Context, None]) -> None:
         raise ClientError("not authorised: send Authorization: Bearer <GRAPHSVC_ADMIN_TOKEN>")
 
 
-@strawberry.type
+@strawberry.type(description="Writes: signed records, and administration (bearer token).")
 class Mutation:
     @strawberry.mutation(
         description="Submit signed records; each gets accepted, duplicate or rejected(reason)."
     )
     async def submit_records(
-        self, info: Info[Context, None], records: list[JSON]
+        self,
+        info: Info[Context, None],
+        records: Annotated[
+            list[JSON],
+            strawberry.argument(
+                description="Signed records (at most GRAPHSVC_MAX_BATCH_RECORDS), one transaction."
+            ),
+        ],
     ) -> list[RecordResult]:
         services = info.context.services
         if len(records) > services.settings.max_batch_records:
@@ -277,7 +357,7 @@ class Mutation:
         description="Set the trusted seeds (registered entity ids) for every replica from "
         "the next recompute on; an empty list goes back to the configured ones."
     )
-    async def set_seeds(self, info: Info[Context, None], ids: list[strawberry.ID]) -> SeedSet:
+    async def set_seeds(self, info: Info[Context, None], ids: EntityIds) -> SeedSet:
         require_admin(info)
         page_size(info, len(ids))
         reputation = info.context.services.reputation
@@ -288,7 +368,13 @@ class Mutation:
         return SeedSet.of(seeds)
 
     @strawberry.mutation(description="Recompute reputation now (or asOf) and store a snapshot.")
-    async def recompute(self, info: Info[Context, None], as_of: datetime | None = None) -> Snapshot:
+    async def recompute(
+        self,
+        info: Info[Context, None],
+        as_of: Annotated[
+            datetime | None, strawberry.argument(description="The time to compute for (now).")
+        ] = None,
+    ) -> Snapshot:
         require_admin(info)
         reputation = info.context.services.reputation
         try:
@@ -300,7 +386,7 @@ class Mutation:
         return Snapshot.of(snapshot)
 
 
-@strawberry.type
+@strawberry.type(description="Live feeds over WebSocket (graphql-transport-ws).")
 class Subscription:
     @strawberry.subscription(
         description="Score changes of the given entities (or one kind) at each new snapshot."
@@ -308,9 +394,17 @@ class Subscription:
     async def score_changes(
         self,
         info: Info[Context, None],
-        ids: list[strawberry.ID] | None = None,
-        kind: EntityKind | None = None,  # type: ignore[valid-type]
-        min_delta: float = 0.0,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Only these entities (default: all)."),
+        ] = None,
+        kind: Annotated[
+            EntityKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only entities of this kind."),
+        ] = None,
+        min_delta: Annotated[
+            float, strawberry.argument(description="Only moves larger than this (0-100).")
+        ] = 0.0,
         after: Annotated[
             strawberry.ID | None,
             strawberry.argument(
@@ -353,7 +447,13 @@ class Subscription:
     async def incidents(
         self,
         info: Info[Context, None],
-        ids: list[strawberry.ID] | None = None,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Only incidents blaming these nodes or models (a provider id "
+                "stands for its models); default: all."
+            ),
+        ] = None,
         after: Annotated[
             str | None,
             strawberry.argument(

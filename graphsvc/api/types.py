@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +13,19 @@ from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api.context import Context
-from graphsvc.api.limits import page_size
+from graphsvc.api.pages import (
+    TRAIL_PAGE,
+    After,
+    First,
+    Page,
+    TimeFilter,
+    TrailFirst,
+    known_count,
+    page_of,
+    time_cursor,
+    time_page,
+    window_of,
+)
 from graphsvc.api.scalars import (
     EntityKind,
     FaultParty,
@@ -20,31 +33,79 @@ from graphsvc.api.scalars import (
     ProofType,
     ReceiptVerdict,
     RecordStatus,
+    TimeOrder,
     Verdict,
     to_datetime,
 )
 from graphsvc.domain.entities import EntityInfo
-from graphsvc.domain.trail import ReceiptTrail
+from graphsvc.domain.paging import TimePage, page_in_memory
+from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
 
 if TYPE_CHECKING:
     from graphsvc.api.accountability_types import Incident
     from graphsvc.api.reputation_types import Reputation, ScorePoint
 
+LEAF_INDEX = "Its evidence-log leaf index (null if stored before the log)."
 
-@strawberry.type
+
+@strawberry.type(description="What became of one submitted record.")
 class RecordResult:
-    index: int
-    id: str | None
-    status: RecordStatus  # type: ignore[valid-type]
-    reason: str | None
+    index: int = strawberry.field(description="Its position in the submitted list (from 0).")
+    id: str | None = strawberry.field(
+        description="Its record id (null when it could not be computed)."
+    )
+    status: RecordStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Accepted, duplicate or rejected."
+    )
+    reason: str | None = strawberry.field(description="Why it was rejected (null otherwise).")
 
 
-@strawberry.type
+@strawberry.input(description="Only receipts signed between from and to with one of verdicts.")
+class ReceiptFilter(TimeFilter):
+    verdicts: list[ReceiptVerdict] | None = strawberry.field(
+        default=None, description="The witnesses' verdicts to keep (null: any)."
+    )
+
+    def verdict_values(self) -> list[str] | None:
+        return None if self.verdicts is None else [str(v) for v in self.verdicts]
+
+
+@strawberry.input(description="Only attestations signed between from and to with one of verdicts.")
+class AttestationFilter(TimeFilter):
+    verdicts: list[Verdict] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="The verdicts to keep (null: both)."
+    )
+
+    def verdict_values(self) -> list[str] | None:
+        return None if self.verdicts is None else [str(v) for v in self.verdicts]
+
+
+# The arguments of the lists below, described once.
+NewestFirst = Annotated[
+    TimeOrder, strawberry.argument(description="Newest first (the default) or oldest first.")
+]
+OldestFirst = Annotated[
+    TimeOrder, strawberry.argument(description="Oldest first (the default) or newest first.")
+]
+AttestationsWanted = Annotated[
+    AttestationFilter | None,
+    strawberry.argument(description="Only attestations signed then, with these verdicts."),
+]
+DisputesWanted = Annotated[
+    TimeFilter | None, strawberry.argument(description="Only disputes filed then.")
+]
+
+
+@strawberry.type(description="A registered party (provider, node, witness, requester) or a model.")
 class Entity:
-    id: strawberry.ID
-    kind: EntityKind  # type: ignore[valid-type]
-    name: str
-    registered_at: datetime
+    id: strawberry.ID = strawberry.field(
+        description="Its signer id (ed25519:…), or for a model its name."
+    )
+    kind: EntityKind = strawberry.field(description="What it is.")  # type: ignore[valid-type]
+    name: str = strawberry.field(description="The name it registered under.")
+    registered_at: datetime = strawberry.field(
+        description="When its register (or model) record was signed."
+    )
     found: strawberry.Private[EntityInfo]
 
     @classmethod
@@ -59,7 +120,12 @@ class Entity:
 
     @strawberry.field(description="Its reputation now, or in the snapshot in force at asOf.")
     async def reputation(
-        self, info: Info[Context, None], as_of: datetime | None = None
+        self,
+        info: Info[Context, None],
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(description="A past time (default: the newest snapshot)."),
+        ] = None,
     ) -> Annotated[Reputation, strawberry.lazy("graphsvc.api.reputation_types")] | None:
         from graphsvc.api.reputation_types import reputation_of
 
@@ -71,8 +137,13 @@ class Entity:
     async def score_history(
         self,
         info: Info[Context, None],
-        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(name="from", description="Earliest asOf (included)."),
+        ] = None,
+        to: Annotated[
+            datetime | None, strawberry.argument(description="Latest asOf (included).")
+        ] = None,
         first: HistoryPageSize = None,
     ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
         from graphsvc.api.reputation_types import history_of
@@ -80,15 +151,120 @@ class Entity:
         return await history_of(info, str(self.id), from_, to, first)
 
     @strawberry.field(
-        description="Invalid attestations blaming it (for a provider: blaming its models), "
-        "newest first, before the given time if any."
+        description="Invalid attestations blaming it (for a provider: blaming its models)."
     )
     async def incidents(
-        self, info: Info[Context, None], first: int = 20, before: datetime | None = None
-    ) -> list[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            TimeFilter | None, strawberry.argument(description="Only incidents signed then.")
+        ] = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
+        before: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only incidents signed before this time.",
+                deprecation_reason="Use filter: {to: …} or after: a cursor.",
+            ),
+        ] = None,
+    ) -> Page[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
         from graphsvc.api.accountability_types import incidents_of
 
-        return await incidents_of(info, self.found, page_size(info, first), before)
+        return await incidents_of(info, self.found, first, after, filter, order_by, before)
+
+    @strawberry.field(
+        description="Receipts it is party to, newest first: those a node signed, a model "
+        "ran, a requester co-signed, or a provider's models ran (a witness has none: see "
+        "attestations)."
+    )
+    async def receipts(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            ReceiptFilter | None,
+            strawberry.argument(description="Only receipts signed then, with these verdicts."),
+        ] = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
+    ) -> Page[Receipt]:
+        attribution = info.context.services.attribution
+        window = window_of(filter)
+        verdicts = None if filter is None else filter.verdict_values()
+        page = time_page(info, "receipt", first, after, order_by, window)
+        found = await run_in_threadpool(attribution.receipts_of, self.found, page, verdicts)
+        trails = await info.context.receipts.load_many(found.items)
+        items = [Receipt(trail=t) for t in trails if t is not None]
+
+        async def count() -> int:
+            return await run_in_threadpool(
+                attribution.count_receipts_of, self.found, window, verdicts
+            )
+
+        end = time_cursor("receipt", items[-1].trail.ts, items[-1].trail.id) if items else None
+        return page_of(items, end, found.has_next, count)
+
+    @strawberry.field(description="Attestations it signed (a witness's; empty for others).")
+    async def attestations(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        filter: AttestationsWanted = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
+    ) -> Page[Attestation]:
+        attribution = info.context.services.attribution
+        window = window_of(filter)
+        verdicts = None if filter is None else filter.verdict_values()
+        page = time_page(info, "attestation", first, after, order_by, window)
+        found = await run_in_threadpool(attribution.attestations_by, self.found, page, verdicts)
+
+        async def count() -> int:
+            return await run_in_threadpool(
+                attribution.count_attestations_by, self.found, window, verdicts
+            )
+
+        items = [Attestation.of(a) for a in found.items]
+        return page_of(items, _end("attestation", found.items), found.has_next, count)
+
+    @strawberry.field(description="Disputes it filed (a requester's; empty for others).")
+    async def disputes(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        filter: DisputesWanted = None,
+        order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
+    ) -> Page[Dispute]:
+        attribution = info.context.services.attribution
+        window = window_of(filter)
+        page = time_page(info, "dispute", first, after, order_by, window)
+        found = await run_in_threadpool(attribution.disputes_by, self.found, page)
+
+        async def count() -> int:
+            return await run_in_threadpool(attribution.count_disputes_by, self.found, window)
+
+        items = [Dispute.of(d) for d in found.items]
+        return page_of(items, _end("dispute", found.items), found.has_next, count)
+
+
+Signed = TypeVar("Signed", AttestationInfo, DisputeInfo)
+
+
+def _end(tag: str, items: Sequence[AttestationInfo | DisputeInfo]) -> str | None:
+    return time_cursor(tag, items[-1].ts, items[-1].id) if items else None
+
+
+def _in_memory(items: Sequence[Signed], page: TimePage) -> tuple[list[Signed], bool, int]:
+    """A page of a receipt's own attestations or disputes (already read with it), the
+    same way the store pages a witness's or a requester's: (items, has next, total)."""
+    kept = [i for i in items if page.window.holds(i.ts)]
+    found = page_in_memory(
+        kept, lambda i: (i.ts, i.id), size=page.size, after=page.after, descending=page.newest_first
+    )
+    return found.items, found.has_next, len(kept)
 
 
 async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:
@@ -98,12 +274,12 @@ async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entit
     return Entity.of(found) if found else None
 
 
-@strawberry.type
+@strawberry.type(description="A published model.")
 class Model:
-    id: strawberry.ID
-    name: str
-    digest: str | None
-    published_at: datetime
+    id: strawberry.ID = strawberry.field(description="Its name, as its provider published it.")
+    name: str = strawberry.field(description="Its name.")
+    digest: str | None = strawberry.field(description="The weights' digest it was published with.")
+    published_at: datetime = strawberry.field(description="When its model record was signed.")
     provider_id: strawberry.Private[str | None]
 
     @strawberry.field(description="The provider whose signed `model` record published it.")
@@ -124,115 +300,154 @@ async def load_model(info: Info[Context, None], model_id: str) -> Model | None:
     )
 
 
-@strawberry.type
+@strawberry.type(description="How a receipt proves its execution.")
 class Proof:
-    type: ProofType  # type: ignore[valid-type]
-    measurement: str | None
-
-
-@strawberry.type
-class Attestation:
-    id: strawberry.ID
-    ts: datetime
-    verdict: Verdict  # type: ignore[valid-type]
-    fault: FaultParty | None  # type: ignore[valid-type]
-    note: str | None
-    witness_id: strawberry.Private[str]
-    leaf_index: int | None = strawberry.field(
-        description="Its evidence-log leaf index (null if stored before the log)."
+    type: ProofType = strawberry.field(description="TEE, ZK or NONE.")  # type: ignore[valid-type]
+    measurement: str | None = strawberry.field(
+        description="The enclave measurement or proof reference it names, if any."
     )
 
-    @strawberry.field
+
+@strawberry.type(description="A witness's signed verdict on a receipt.")
+class Attestation:
+    id: strawberry.ID = strawberry.field(description="Its record id.")
+    ts: datetime = strawberry.field(description="When the witness signed it.")
+    verdict: Verdict = strawberry.field(description="Valid or invalid.")  # type: ignore[valid-type]
+    fault: FaultParty | None = strawberry.field(  # type: ignore[valid-type]
+        description="Whom an invalid verdict blames (null when valid)."
+    )
+    note: str | None = strawberry.field(description="The witness's note, if any.")
+    witness_id: strawberry.Private[str]
+    receipt_id: strawberry.Private[str]
+    leaf_index: int | None = strawberry.field(description=LEAF_INDEX)
+
+    @classmethod
+    def of(cls, a: AttestationInfo) -> Attestation:
+        return cls(
+            id=strawberry.ID(a.id),
+            ts=to_datetime(a.ts),
+            verdict=domain.Verdict(a.verdict),
+            fault=domain.FaultParty(a.fault) if a.fault else None,
+            note=a.note,
+            witness_id=a.witness,
+            receipt_id=a.receipt,
+            leaf_index=a.leaf_index,
+        )
+
+    @strawberry.field(description="The witness that signed it.")
     async def witness(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.witness_id)
 
+    @strawberry.field(description="The receipt it attests.")
+    async def receipt(self, info: Info[Context, None]) -> Receipt | None:
+        found = await info.context.receipts.load(self.receipt_id)
+        return Receipt(trail=found) if found else None
 
-@strawberry.type
+
+@strawberry.type(description="A requester's signed dispute of a receipt.")
 class Dispute:
-    id: strawberry.ID
-    ts: datetime
-    reason: str
+    id: strawberry.ID = strawberry.field(description="Its record id.")
+    ts: datetime = strawberry.field(description="When the requester signed it.")
+    reason: str = strawberry.field(description="Why the requester disputes the receipt.")
     requester_id: strawberry.Private[str]
-    leaf_index: int | None = strawberry.field(
-        description="Its evidence-log leaf index (null if stored before the log)."
-    )
+    receipt_id: strawberry.Private[str]
+    leaf_index: int | None = strawberry.field(description=LEAF_INDEX)
 
-    @strawberry.field
+    @classmethod
+    def of(cls, d: DisputeInfo) -> Dispute:
+        return cls(
+            id=strawberry.ID(d.id),
+            ts=to_datetime(d.ts),
+            reason=d.reason,
+            requester_id=d.requester,
+            receipt_id=d.receipt,
+            leaf_index=d.leaf_index,
+        )
+
+    @strawberry.field(description="The requester that filed it.")
     async def requester(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.requester_id)
+
+    @strawberry.field(description="The receipt it disputes.")
+    async def receipt(self, info: Info[Context, None]) -> Receipt | None:
+        found = await info.context.receipts.load(self.receipt_id)
+        return Receipt(trail=found) if found else None
 
 
 @strawberry.type(description="One signed receipt: who ran which model for whom, and its fate.")
 class Receipt:
     trail: strawberry.Private[ReceiptTrail]
 
-    @strawberry.field
+    @strawberry.field(description="Its record id.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.trail.id)
 
-    @strawberry.field
+    @strawberry.field(description="When the node signed it.")
     def ts(self) -> datetime:
         return to_datetime(self.trail.ts)
 
-    @strawberry.field
+    @strawberry.field(description="The hash of the input the node was given.")
     def input_hash(self) -> str:
         return self.trail.input_hash
 
-    @strawberry.field
+    @strawberry.field(description="The output it claims, with every receipt claiming it.")
     def output(self) -> Output:
         return Output(hash=self.trail.output_hash)
 
-    @strawberry.field
+    @strawberry.field(description="The model it ran.")
     async def model(self, info: Info[Context, None]) -> Model | None:
         return await load_model(info, self.trail.model)
 
-    @strawberry.field
+    @strawberry.field(description="The node that ran it and signed the receipt.")
     async def node(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.trail.node)
 
-    @strawberry.field
+    @strawberry.field(description="The requester that co-signed it (null if none did).")
     async def requester(self, info: Info[Context, None]) -> Entity | None:
         return await load_entity(info, self.trail.requester)
 
-    @strawberry.field
+    @strawberry.field(description="How it proves its execution.")
     def proof(self) -> Proof:
         return Proof(
             type=domain.ProofType(self.trail.proof_type), measurement=self.trail.measurement
         )
 
-    @strawberry.field
-    def attestations(self) -> list[Attestation]:
-        return [
-            Attestation(
-                id=strawberry.ID(a.id),
-                ts=to_datetime(a.ts),
-                verdict=domain.Verdict(a.verdict),
-                fault=domain.FaultParty(a.fault) if a.fault else None,
-                note=a.note,
-                witness_id=a.witness,
-                leaf_index=a.leaf_index,
-            )
-            for a in self.trail.attestations
-        ]
+    @strawberry.field(description="The witnesses' attestations of it, oldest first.")
+    def attestations(
+        self,
+        info: Info[Context, None],
+        first: TrailFirst = None,
+        after: After = None,
+        filter: AttestationsWanted = None,
+        order_by: OldestFirst = TimeOrder.OLDEST_FIRST,
+    ) -> Page[Attestation]:
+        page = time_page(info, "attestation", first, after, order_by, window_of(filter), TRAIL_PAGE)
+        verdicts = None if filter is None else filter.verdict_values()
+        mine = [a for a in self.trail.attestations if verdicts is None or a.verdict in verdicts]
+        items, has_next, total = _in_memory(mine, page)
+        found = [Attestation.of(a) for a in items]
+        return page_of(found, _end("attestation", items), has_next, known_count(total))
 
-    @strawberry.field
-    def disputes(self) -> list[Dispute]:
-        return [
-            Dispute(
-                id=strawberry.ID(d.id),
-                ts=to_datetime(d.ts),
-                reason=d.reason,
-                requester_id=d.requester,
-                leaf_index=d.leaf_index,
-            )
-            for d in self.trail.disputes
-        ]
+    @strawberry.field(description="The requesters' disputes of it, oldest first.")
+    def disputes(
+        self,
+        info: Info[Context, None],
+        first: TrailFirst = None,
+        after: After = None,
+        filter: DisputesWanted = None,
+        order_by: OldestFirst = TimeOrder.OLDEST_FIRST,
+    ) -> Page[Dispute]:
+        page = time_page(info, "dispute", first, after, order_by, window_of(filter), TRAIL_PAGE)
+        items, has_next, total = _in_memory(self.trail.disputes, page)
+        return page_of(
+            [Dispute.of(d) for d in items], _end("dispute", items), has_next, known_count(total)
+        )
 
     @strawberry.field(description="The witnesses' verdict so far (majority of attestations).")
     def verdict(self) -> ReceiptVerdict:
         return ReceiptVerdict(self.trail.verdict)
 
-    @strawberry.field(description="Its evidence-log leaf index (null if stored before the log).")
+    @strawberry.field(description=LEAF_INDEX)
     def leaf_index(self) -> int | None:
         return self.trail.leaf_index
 
@@ -243,9 +458,12 @@ class Receipt:
 
 @strawberry.type(description="An output hash and every receipt that claims to have produced it.")
 class Output:
-    hash: str
+    hash: str = strawberry.field(description="The output's hash, as receipts name it.")
 
-    @strawberry.field
+    @strawberry.field(
+        description="The receipts claiming it, oldest first (a list: an output has one "
+        "receipt per node that produced it)."
+    )
     async def receipts(
         self,
         info: Info[Context, None],

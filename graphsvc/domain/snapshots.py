@@ -44,13 +44,15 @@ class ScoreRow:
     phi: float
     breakdown: dict[str, Any]
     as_of_ms: int
-    # Risk of misbehaviour, the events behind it, the faults among them and the prior of
-    # its kind (docs/design.md §3.8); None in snapshots stored before risk. Its credible
-    # interval is derived from them when read.
+    # Risk of misbehaviour, the events behind it, the faults among them and the prior
+    # mean and strength of its kind (docs/design.md §3.8); None in snapshots stored
+    # before risk (the strength: before it was fitted). Its credible interval is derived
+    # from them when read.
     risk: float | None = None
     risk_events: float | None = None
     risk_fault_events: float | None = None
     risk_prior: float | None = None
+    risk_prior_strength: float | None = None
 
 
 def risk_of(row: ScoreRow) -> float:

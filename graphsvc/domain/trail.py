@@ -20,6 +20,7 @@ class AttestationInfo:
     note: str | None
     # Its index in the evidence log (None for a record stored before the log began).
     leaf_index: int | None = None
+    receipt: str = ""  # the receipt it attests
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class DisputeInfo:
     reason: str
     # Its index in the evidence log (None for a record stored before the log began).
     leaf_index: int | None = None
+    receipt: str = ""  # the receipt it disputes
 
 
 @dataclass(frozen=True)

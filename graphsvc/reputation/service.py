@@ -285,8 +285,8 @@ class ReputationService:
         """The snapshot in force at ``as_of_ms`` (the newest taken for it, or before)."""
         return snapshots.snapshot_in_force(self._store, as_of_ms)
 
-    def snapshots(self, limit: int) -> list[SnapshotInfo]:
-        """Stored snapshots, newest first."""
+    def snapshots(self, limit: int | None) -> list[SnapshotInfo]:
+        """Stored snapshots, newest first (all of them when ``limit`` is None)."""
         return snapshots.list_snapshots(self._store, limit)
 
     def prune(self) -> list[str]:

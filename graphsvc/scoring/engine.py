@@ -139,7 +139,7 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
         ),
         faults=fault_w,
     )
-    risk = estimate_risk(ev, params, x, decayed, volume)
+    risk = estimate_risk(ev, params, as_of_ms, x, decayed, volume)
     return Scores(
         as_of_ms=as_of_ms,
         params=params,
@@ -163,6 +163,7 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
         risk_events=risk.events,
         risk_fault_events=risk.fault_events,
         risk_prior=risk.prior,
+        risk_prior_strength=risk.prior_strength,
         internals=Propagation(
             evidence=ev,
             out_weight=out_weight,

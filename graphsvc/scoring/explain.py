@@ -66,6 +66,7 @@ _FIGURES = {
     "riskEvents": "risk_events",
     "riskFaultEvents": "risk_fault_events",
     "riskPrior": "risk_prior",
+    "riskPriorStrength": "risk_prior_strength",
 }
 
 

@@ -27,7 +27,7 @@ second.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,9 +215,13 @@ def replay_ratings(
     params: ScoringParams | None = None,
     warmup_fraction: float = 0.25,
     step_days: float = 30.0,
+    variants: Mapping[str, Predictor] | None = None,
 ) -> ReplayResult:
+    """The evaluation of the module doc; ``variants`` are more probability predictors
+    scored in the same loop (``bench/replay.py`` compares priors with them)."""
     params = params or ScoringParams()
-    methods = predictors(params)
+    methods = {**predictors(params), **(variants or {})}
+    probabilities = (*PROBABILITIES, *(variants or {}))
     step_s = round(step_days * MS_PER_DAY / 1000)
     first, last = int(ratings.time_s[0]), int(ratings.time_s[-1])
     t = first + int((last - first) * warmup_fraction)
@@ -246,7 +250,14 @@ def replay_ratings(
     values = {name: np.concatenate(parts) for name, parts in out.values.items()}
     everything = np.ones(len(y), dtype=bool)
     halves = (cp < checkpoints // 2, cp >= checkpoints // 2)
-    figures = {name: _figures(name, v, y, seen_all, cp, everything) for name, v in values.items()}
+
+    def figures_of(selected: np.ndarray) -> dict[str, MethodFigures]:
+        return {
+            name: _figures(v, y, seen_all, cp, selected, name in probabilities)
+            for name, v in values.items()
+        }
+
+    figures = figures_of(everything)
     return ReplayResult(
         model=figures["model"].auc,
         mean_past_rating=figures["mean_past_rating"].auc,
@@ -258,8 +269,8 @@ def replay_ratings(
         seen_pagerank_plain=figures["pagerank_plain"].seen_auc,
         ratings_seen=int(seen_all.sum()),
         methods=figures,
-        first_half={n: _figures(n, v, y, seen_all, cp, halves[0]) for n, v in values.items()},
-        second_half={n: _figures(n, v, y, seen_all, cp, halves[1]) for n, v in values.items()},
+        first_half=figures_of(halves[0]),
+        second_half=figures_of(halves[1]),
     )
 
 
@@ -269,12 +280,12 @@ def _auc_or_nan(scores: FloatArray, labels: np.ndarray) -> float:
 
 
 def _figures(
-    name: str,
     values: FloatArray,
     y: np.ndarray,
     seen: np.ndarray,
     checkpoint: np.ndarray,
     selected: np.ndarray,
+    probability: bool,
 ) -> MethodFigures:
     v, labels = values[selected], y[selected]
     u_total, pairs_total = 0.0, 0
@@ -284,7 +295,7 @@ def _figures(
         u_total += u
         pairs_total += pairs
     brier = log_loss = None
-    if name in PROBABILITIES and len(v):
+    if probability and len(v):
         p = np.clip(v, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
         brier = float(np.mean((p - labels) ** 2))
         log_loss = float(-np.mean(np.where(labels, np.log(p), np.log1p(-p))))

@@ -5,10 +5,12 @@ A Beta-Binomial posterior per entity from decayed counts of its events, each eve
 counted once whatever its weight elsewhere in the model:
 
 - ``k`` = decayed fault events, ``m`` = decayed positive events (``n = k + m``);
-- the prior is ``Beta(s*p0, s*(1 - p0))``: ``p0`` is the recent (decayed) fault share of
-  the entity's kind (with half a pseudo-event each way, so never 0 or 1);
-  ``s`` = ``risk_prior_strength`` = 1: the prior weighs as much as one event, so the
-  first real event moves the estimate halfway;
+- the prior is ``Beta(s*p0, s*(1 - p0))`` per kind, fitted at every recompute to how
+  the kind's parties fared after records like theirs (``scoring/risk_prior.py``):
+  ``p0`` is the recent fault rate of parties with little evidence, ``s`` how many
+  events it takes before a party's own record dominates; kinds whose events are derived
+  (providers, witnesses, requesters) keep the kind's decayed fault share (half a
+  pseudo-event each way, so never 0 or 1) with ``s`` = ``risk_prior_strength`` = 1;
 - ``risk = (k + s*p0) / (n + s)``, with the equal-tailed 90 % credible interval of
   ``Beta(k + s*p0, m + s*(1 - p0))``: :func:`credible_interval`, computed when a figure
   is read (a Beta quantile costs microseconds, too much
@@ -52,9 +54,8 @@ from graphsvc.scoring.evidence import (
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, kind_share
 
-# Jeffreys' Beta(1/2, 1/2) for a kind's own fault share (see _kind_priors).
-JEFFREYS = 0.5
 # Mass of the published credible interval: from its 5 % to its 95 % quantile.
 INTERVAL = 0.9
 
@@ -79,6 +80,7 @@ class Risk:
     events: FloatArray  # decayed, credibility-weighted events k + m
     fault_events: FloatArray  # k
     prior: FloatArray  # p0 of the entity's kind
+    prior_strength: FloatArray  # s of the entity's kind
     credibility: FloatArray  # how much the entity's own signature counts, in [0, 1]
 
 
@@ -117,13 +119,14 @@ def event_rows(evidence: Evidence) -> IntArray:
 def estimate_risk(
     evidence: Evidence,
     params: ScoringParams,
+    as_of_ms: int,
     raw_mass: FloatArray,
     decayed: RowWeights,
     usage_volume: FloatArray,
 ) -> Risk:
-    """Risk of every entity from the engine's decayed weights of the :func:`event_rows`
-    and of the fault rows, ``usage_volume`` each requester's decayed co-signed weight on
-    attested nodes, and the mass ``raw_mass``."""
+    """Risk of every entity at ``as_of_ms`` from the engine's decayed weights of the
+    :func:`event_rows` and of the fault rows, ``usage_volume`` each requester's decayed
+    co-signed weight on attested nodes, and the mass ``raw_mass``."""
     ev = evidence
     n = ev.entity_count
     kinds = ev.entity_kinds
@@ -148,31 +151,43 @@ def estimate_risk(
     minority = weighted_counts(
         ev.fault_party, decayed_events * (ev.fault_cause == FaultCause.WITNESS_MINORITY), n
     )
-    positive += np.maximum(votes - minority * cred, 0.0)
-    positive += usage_volume * cred
+    direct = DirectEvents(
+        party=np.concatenate([dst, ev.fault_party]),
+        ref_ms=np.concatenate([ev.edge_ref_ms[decayed.event_rows], ev.fault_ref_ms]),
+        weight=np.concatenate([ev.edge_amount[decayed.event_rows] * cred[src], per_row * weight]),
+        fault=np.r_[np.zeros(len(src), dtype=bool), np.ones(len(per_row), dtype=bool)],
+    )
+    derived = np.maximum(votes - minority * cred, 0.0) + usage_volume * cred
+    positive += derived
 
     # A provider's events are its models'.
     to_provider = kinds[ev.struct_dst] == _PROVIDER
     model, provider = ev.struct_src[to_provider], ev.struct_dst[to_provider]
+    from_models = weighted_counts(provider, positive[model] + faults[model], n)
     positive += weighted_counts(provider, positive[model], n)
     faults += weighted_counts(provider, faults[model], n)
+    derived += from_models
 
-    prior = _kind_priors(kinds, faults, positive)
     events = faults + positive
+    prior, strength = _kind_priors(direct, kinds, faults, events, derived, as_of_ms, params)
     return Risk(
-        mean=posterior_mean(faults, events, prior, params.risk_prior_strength),
+        mean=posterior_mean(faults, events, prior, strength),
         events=events,
         fault_events=faults,
         prior=prior,
+        prior_strength=strength,
         credibility=cred,
     )
 
 
 def posterior_mean(
-    fault_events: FloatArray, events: FloatArray, prior: FloatArray, prior_strength: float
+    fault_events: FloatArray,
+    events: FloatArray,
+    prior: FloatArray,
+    prior_strength: FloatArray | float,
 ) -> FloatArray:
     """``(k + s*p0) / (n + s)``: the one expression, so a stored snapshot that keeps
-    ``k``, ``n`` and ``p0`` derives ``risk`` bit for bit."""
+    ``k``, ``n`` and its kinds' ``p0`` and ``s`` derives ``risk`` bit for bit."""
     mean: FloatArray = (fault_events + prior_strength * prior) / (events + prior_strength)
     return mean
 
@@ -190,14 +205,31 @@ def credible_interval(
     return min(low, mean), max(high, mean)
 
 
-def _kind_priors(kinds: IntArray, faults: FloatArray, positive: FloatArray) -> FloatArray:
-    """The decayed fault share of each entity's kind, itself estimated with Jeffreys'
-    prior: ``(F + 1/2) / (N + 1)``, so it is never exactly 0 or 1 (a kind without a
-    fault yet is not certainly safe) and is 1/2 for a kind with no event at all."""
+def _kind_priors(
+    direct: DirectEvents,
+    kinds: IntArray,
+    faults: FloatArray,
+    events: FloatArray,
+    derived: FloatArray,
+    as_of_ms: int,
+    params: ScoringParams,
+) -> tuple[FloatArray, FloatArray]:
+    """Per entity, its kind's prior mean and strength: fitted to the kind's direct
+    events (``scoring/risk_prior.py``) when all of the kind's events are direct, else
+    the kind's decayed fault share with ``risk_prior_strength``."""
     prior = np.empty(len(kinds), dtype=np.float64)
+    strength = np.full(len(kinds), params.risk_prior_strength, dtype=np.float64)
+    party_kinds = kinds[direct.party]
     for code in KINDS_BY_CODE:
         members = kinds == code
-        kind_faults = float(faults[members].sum())
-        events = kind_faults + float(positive[members].sum())
-        prior[members] = (kind_faults + JEFFREYS) / (events + 2 * JEFFREYS)
-    return prior
+        mine = party_kinds == code
+        if float(derived[members].sum()) == 0.0 and mine.any():
+            own = DirectEvents(
+                direct.party[mine], direct.ref_ms[mine], direct.weight[mine], direct.fault[mine]
+            )
+            prior[members], strength[members] = fit_prior(
+                own, as_of_ms, params.half_life_ms, params.risk_prior_strength
+            )
+        else:
+            prior[members] = kind_share(faults[members], events[members])
+    return prior, strength

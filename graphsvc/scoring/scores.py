@@ -14,10 +14,10 @@ Definitions (docs/design.md §3, "Published per entity"):
 - ``fault_rate``: ``f / (e + f)`` (0 when both are 0).
 - ``confidence``: ``v / (v + confidence_scale)`` with ``v = e + f``: grows with the
   volume of decayed evidence about the entity, 0 with none, never reaching 1.
-- ``risk`` (``risk_events``, ``risk_fault_events``, ``risk_prior``): the probability
-  that the entity's next accountable event is a fault, the events behind it, the faults
-  among them and its kind's prior (``scoring/risk.py``; its credible interval is
-  ``credible_interval(risk, risk_events, s)``).
+- ``risk`` (``risk_events``, ``risk_fault_events``, ``risk_prior``,
+  ``risk_prior_strength``): the probability that the entity's next accountable event is
+  a fault, the events behind it, the faults among them and its kind's prior mean and
+  strength (``scoring/risk.py``; its credible interval is ``credible_interval``).
 """
 
 from __future__ import annotations
@@ -74,11 +74,12 @@ class Scores:
     iterations: int
     residual: float
     # Risk of misbehaviour (scoring/risk.py): posterior mean, the decayed events behind
-    # it, how many of them were faults, the kind's prior mean.
+    # it, how many of them were faults, the kind's prior mean and strength.
     risk: FloatArray
     risk_events: FloatArray
     risk_fault_events: FloatArray
     risk_prior: FloatArray
+    risk_prior_strength: FloatArray
     internals: Propagation | None = field(default=None, repr=False)
 
     def index_of(self, entity_id: str) -> int:
@@ -118,6 +119,7 @@ class Scores:
             "riskEvents": float(self.risk_events[i]),
             "riskFaultEvents": float(self.risk_fault_events[i]),
             "riskPrior": float(self.risk_prior[i]),
+            "riskPriorStrength": float(self.risk_prior_strength[i]),
         }
 
     def ranked(self, kind: EntityKind | str) -> list[int]:

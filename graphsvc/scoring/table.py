@@ -178,11 +178,14 @@ def derivation(table: ScoreTable, params: ScoringParams) -> dict[str, Any]:
     """What deriving the other figures needs besides the stored ones: JSON-safe."""
     tops = [0.0] * len(KIND_CODES)
     priors = [UNSET_PRIOR] * len(KIND_CODES)
+    strengths = [params.risk_prior_strength] * len(KIND_CODES)
     mass, prior = table.figures["mass"], table.figures["risk_prior"]
+    strength = table.figures["risk_prior_strength"]
     for code in np.unique(table.kinds).tolist():
         members = table.kinds == code
         tops[code] = float(mass[members].max())
         priors[code] = float(prior[members][0])  # one prior per kind
+        strengths[code] = float(strength[members][0])
     return {
         "beta": params.beta,
         "lam": params.lam,
@@ -190,6 +193,8 @@ def derivation(table: ScoreTable, params: ScoringParams) -> dict[str, Any]:
         "top": tops,
         "risk_prior_strength": params.risk_prior_strength,
         "risk_prior": priors,
+        # Fitted per kind (§3.8); derivations stored before have the one strength above.
+        "risk_prior_strengths": strengths,
     }
 
 
@@ -204,9 +209,11 @@ def derived_figures(
     if "risk_prior" in how:
         k, n = stored["risk_fault_events"], stored["risk_events"]
         prior = np.array(how["risk_prior"], dtype=np.float64)[kinds]
-        risk = posterior_mean(k, n, prior, how["risk_prior_strength"])
+        by_kind = how.get("risk_prior_strengths", [how["risk_prior_strength"]] * len(KIND_CODES))
+        strength = np.array(by_kind, dtype=np.float64)[kinds]
+        risk = posterior_mean(k, n, prior, strength)
     else:
-        prior = risk = np.full(len(kinds), np.nan)
+        prior = risk = strength = np.full(len(kinds), np.nan)
     return {
         **stored,
         "rank": stored["rank"].astype(np.int64),
@@ -217,6 +224,7 @@ def derived_figures(
         "confidence": confidence(e, f, how["confidence_scale"]),
         "risk": risk,
         "risk_prior": prior,
+        "risk_prior_strength": strength,
     }
 
 

@@ -309,8 +309,10 @@ MATCH (r:Receipt {output_hash: $hash})
 RETURN r.id AS id ORDER BY r.ts, r.id LIMIT $limit
 """
 
+# One index lookup per id (UNWIND, as the reads before ingest do): `r.id IN $ids` made
+# ArcadeDB scan every receipt, 0.2 s for a page at 20k receipts (bench/api_lists.py).
 RECEIPT_TRAIL = """
-MATCH (r:Receipt) WHERE r.id IN $ids
+UNWIND $ids AS id MATCH (r:Receipt {id: id})
 OPTIONAL MATCH (m:Model {id: r.model})
 OPTIONAL MATCH (a:Attestation {receipt: r.id})
 WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
@@ -321,17 +323,28 @@ RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof
        collect(d {.id, .ts, .requester, .reason, .leaf}) AS disputes
 """
 
-ENTITIES_INFO = "\nUNION ALL\n".join(
-    f"MATCH (e:{label}) WHERE e.id IN $ids "
-    "RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider, "
-    "e.digest AS digest"
-    for label in LABELS.values()
-)
+# Any kind through the Entity label's index, one lookup per id.
+ENTITIES_INFO = """
+UNWIND $ids AS id MATCH (e:Entity {id: id})
+RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider,
+       e.digest AS digest
+"""
+
+# Entities whose name contains $text, by (name, id), after ($after_name, $after_id) if
+# given (search pages by key, like the lists below). A scan: names are not indexed for
+# CONTAINS; the text is at most 200 characters.
+_SEARCH_WHERE = "MATCH (e:{label}) WHERE toLower(e.name) CONTAINS toLower($text)"
 
 SEARCH_ENTITIES: dict[EntityKind, str] = {
-    kind: f"MATCH (e:{label}) WHERE toLower(e.name) CONTAINS toLower($text) "
+    kind: _SEARCH_WHERE.format(label=label) + " AND ($after_name IS NULL OR e.name > $after_name"
+    " OR (e.name = $after_name AND e.id > $after_id)) "
     "RETURN e.id AS id, e.kind AS kind, e.name AS name, e.ts AS ts, e.provider AS provider, "
     "e.digest AS digest ORDER BY e.name, e.id LIMIT $limit"
+    for kind, label in LABELS.items()
+}
+
+SEARCH_COUNT: dict[EntityKind, str] = {
+    kind: _SEARCH_WHERE.format(label=label) + " RETURN count(e) AS n"
     for kind, label in LABELS.items()
 }
 
@@ -346,6 +359,75 @@ RETURN receipts, outputs, attestations, disputes
 COUNT_BY_LABEL: dict[EntityKind, str] = {
     kind: f"MATCH (n:{label}) RETURN count(n) AS n" for kind, label in LABELS.items()
 }
+
+# ---------------------------------------------------------------- paged lists
+
+# Lists of signed records, paged by key (docs/design.md §8 D48): ordered by (ts, id), a
+# page starts after the (ts, id) of the last record the reader saw ($after_ts, $after_id;
+# null for the first page), within [$from_ms, $to_ms] (null: unbounded), and reads one
+# row more than the page to know whether another follows. Directions cannot be
+# parameters, so each list has a statement per direction.
+_WINDOW = "($from_ms IS NULL OR {x}.ts >= $from_ms) AND ($to_ms IS NULL OR {x}.ts <= $to_ms)"
+_AFTER = (
+    "($after_ts IS NULL OR {x}.ts {op} $after_ts OR ({x}.ts = $after_ts AND {x}.id {op} $after_id))"
+)
+_DIRECTIONS = {True: ("<", "DESC"), False: (">", "")}
+
+# A receipt's verdict from its vote counters (one vote per witness: Attestation.vote is
+# unique), as ReceiptTrail.verdict computes it from the votes.
+_RECEIPT_VERDICT = """CASE
+  WHEN r.valid_votes + r.invalid_votes = 0 THEN 'unverified'
+  WHEN r.valid_votes = r.invalid_votes THEN 'contested'
+  WHEN r.valid_votes > r.invalid_votes THEN 'valid'
+  ELSE 'invalid' END"""
+
+# Whose receipts: the node that signed them, the model they ran, the requester who
+# co-signed them (for a provider: its models, several parties).
+RECEIPT_PARTIES = ("node", "model", "requester")
+
+
+def _receipts_where(party: str) -> str:
+    if party not in RECEIPT_PARTIES:
+        raise ValueError(f"receipts are not listed by {party}")
+    return f"""UNWIND $parties AS party MATCH (r:Receipt {{{party}: party}})
+WHERE {_WINDOW.format(x="r")}
+  AND ($verdicts IS NULL OR {_RECEIPT_VERDICT} IN $verdicts)"""
+
+
+RECEIPTS_PAGE: dict[tuple[str, bool], str] = {
+    (party, newest): f"""{_receipts_where(party)}
+  AND {_AFTER.format(x="r", op=op)}
+RETURN r.id AS id ORDER BY r.ts {desc}, r.id {desc} LIMIT $limit"""
+    for party in RECEIPT_PARTIES
+    for newest, (op, desc) in _DIRECTIONS.items()
+}
+
+RECEIPTS_COUNT: dict[str, str] = {
+    party: f"{_receipts_where(party)}\nRETURN count(r) AS n" for party in RECEIPT_PARTIES
+}
+
+_ATTESTATION_FIELDS = ".id, .ts, .witness, .receipt, .verdict, .fault, .note, .leaf"
+_ATTESTATIONS_WHERE = f"""MATCH (a:Attestation {{witness: $witness}})
+WHERE {_WINDOW.format(x="a")} AND ($verdicts IS NULL OR a.verdict IN $verdicts)"""
+
+ATTESTATIONS_BY_WITNESS: dict[bool, str] = {
+    newest: f"""{_ATTESTATIONS_WHERE} AND {_AFTER.format(x="a", op=op)}
+RETURN a {{{_ATTESTATION_FIELDS}}} AS attestation ORDER BY a.ts {desc}, a.id {desc} LIMIT $limit"""
+    for newest, (op, desc) in _DIRECTIONS.items()
+}
+
+ATTESTATIONS_BY_WITNESS_COUNT = f"{_ATTESTATIONS_WHERE}\nRETURN count(a) AS n"
+
+_DISPUTE_FIELDS = ".id, .ts, .requester, .receipt, .reason, .leaf"
+_DISPUTES_WHERE = f"MATCH (d:Dispute {{requester: $requester}}) WHERE {_WINDOW.format(x='d')}"
+
+DISPUTES_BY_REQUESTER: dict[bool, str] = {
+    newest: f"""{_DISPUTES_WHERE} AND {_AFTER.format(x="d", op=op)}
+RETURN d {{{_DISPUTE_FIELDS}}} AS dispute ORDER BY d.ts {desc}, d.id {desc} LIMIT $limit"""
+    for newest, (op, desc) in _DIRECTIONS.items()
+}
+
+DISPUTES_BY_REQUESTER_COUNT = f"{_DISPUTES_WHERE}\nRETURN count(d) AS n"
 
 # ---------------------------------------------------------------- scorer input
 
@@ -405,18 +487,24 @@ STAMPED_LEGACY = """
 MATCH (m:Meta {id: 'ingest'}) SET m.largest = coalesce(m.largest, m.records)
 """
 
-# Invalid attestations blaming any of $parties (a node, or a provider's models), newest
-# first, each with every vote on its receipt: whether it stands depends on them.
-INCIDENTS = """
-MATCH (a:Attestation {verdict: 'invalid'})
-WHERE a.party IN $parties AND ($before_ms IS NULL OR a.ts < $before_ms)
-WITH a ORDER BY a.ts DESC, a.id LIMIT $limit
-OPTIONAL MATCH (v:Attestation {receipt: a.receipt})
+# Invalid attestations blaming any of $parties (a node, or a provider's models), paged
+# like the lists above, each with every vote on its receipt: whether it stands depends
+# on them.
+_INCIDENTS_WHERE = f"""UNWIND $parties AS party MATCH (a:Attestation {{party: party}})
+WHERE a.verdict = 'invalid' AND {_WINDOW.format(x="a")}"""
+
+INCIDENTS: dict[bool, str] = {
+    newest: f"""{_INCIDENTS_WHERE} AND {_AFTER.format(x="a", op=op)}
+WITH a ORDER BY a.ts {desc}, a.id {desc} LIMIT $limit
+OPTIONAL MATCH (v:Attestation {{receipt: a.receipt}})
 RETURN a.id AS id, a.ts AS ts, a.witness AS witness, a.receipt AS receipt, a.party AS party,
        a.fault AS fault, a.note AS note, a.batch AS batch, a.leaf AS leaf,
-       collect(v {.witness, .verdict, .ts}) AS votes
-ORDER BY ts DESC, id
-"""
+       collect(v {{.witness, .verdict, .ts}}) AS votes
+ORDER BY ts {desc}, id {desc}"""
+    for newest, (op, desc) in _DIRECTIONS.items()
+}
+
+INCIDENTS_COUNT = f"{_INCIDENTS_WHERE}\nRETURN count(a) AS n"
 
 # Invalid attestations committed after position ($after_batch, $after_id), in commit
 # order: the incidents feed.

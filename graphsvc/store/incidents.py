@@ -6,20 +6,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphsvc.domain.paging import Slice, TimePage, TimeWindow
 from graphsvc.domain.trail import Incident
 from graphsvc.domain.votes import InvalidClaim, claim_status, latest_votes
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 
 
-def incidents(
-    store: GraphStore, parties: Sequence[str], limit: int, before_ms: int | None = None
-) -> list[Incident]:
-    """The newest incidents blaming any of ``parties``, before ``before_ms`` if given."""
-    if not parties or limit <= 0:
-        return []
-    rows = store.read(cypher.INCIDENTS, parties=list(parties), before_ms=before_ms, limit=limit)
-    return [_incident(row) for row in rows]
+def incidents(store: GraphStore, parties: Sequence[str], page: TimePage) -> Slice[Incident]:
+    """A page of the incidents blaming any of ``parties``."""
+    if not parties or page.size <= 0:
+        return Slice([], False)
+    rows = store.read(cypher.INCIDENTS[page.newest_first], parties=list(parties), **page.params())
+    return Slice.of([_incident(row) for row in rows], page.size)
+
+
+def count_incidents(store: GraphStore, parties: Sequence[str], window: TimeWindow) -> int:
+    if not parties:
+        return 0
+    rows = store.read(
+        cypher.INCIDENTS_COUNT, parties=list(parties), from_ms=window.from_ms, to_ms=window.to_ms
+    )
+    return int(rows[0]["n"])
 
 
 def incidents_after(store: GraphStore, position: tuple[int, str], limit: int) -> list[Incident]:

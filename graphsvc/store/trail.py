@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.entities import EntityInfo
+from graphsvc.domain.paging import Slice
 from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
@@ -39,6 +41,7 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
                             a["fault"],
                             a["note"],
                             a.get("leaf"),
+                            r["id"],
                         )
                         for a in row["attestations"]
                         if a.get("id")
@@ -49,7 +52,9 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
             disputes=tuple(
                 sorted(
                     (
-                        DisputeInfo(d["id"], d["ts"], d["requester"], d["reason"], d.get("leaf"))
+                        DisputeInfo(
+                            d["id"], d["ts"], d["requester"], d["reason"], d.get("leaf"), r["id"]
+                        )
                         for d in row["disputes"]
                         if d.get("id")
                     ),
@@ -76,12 +81,29 @@ def entities(store: GraphStore, ids: list[str]) -> dict[str, EntityInfo]:
 
 
 def search_entities(
-    store: GraphStore, text: str, kind: EntityKind | None, limit: int
-) -> list[EntityInfo]:
-    kinds = [kind] if kind is not None else list(cypher.SEARCH_ENTITIES)
+    store: GraphStore,
+    kinds: Sequence[EntityKind],
+    *,
+    text: str,
+    limit: int,
+    after: tuple[str, str] | None = None,
+) -> Slice[EntityInfo]:
+    """Entities of ``kinds`` whose name contains ``text``, by (name, id), after the
+    (name, id) ``after``: one read per kind, merged."""
+    after_name, after_id = after if after is not None else (None, None)
     found = [
         _entity(row)
         for k in kinds
-        for row in store.read(cypher.SEARCH_ENTITIES[k], text=text, limit=limit)
+        for row in store.read(
+            cypher.SEARCH_ENTITIES[k],
+            text=text,
+            limit=limit + 1,
+            after_name=after_name,
+            after_id=after_id,
+        )
     ]
-    return sorted(found, key=lambda e: (e.name, e.id))[:limit]
+    return Slice.of(sorted(found, key=lambda e: (e.name, e.id)), limit)
+
+
+def count_search(store: GraphStore, text: str, kinds: Sequence[EntityKind]) -> int:
+    return sum(int(store.read(cypher.SEARCH_COUNT[k], text=text)[0]["n"]) for k in kinds)

@@ -30,19 +30,23 @@ const QUERY = `query Entity($id: ID!) {
     id kind name registeredAt
     reputation {
       score rank percentile mass faultRate confidence positiveEvidence faultWeight phi
-      risk riskLow riskHigh riskEvents breakdown asOf
+      risk riskLow riskHigh riskEvents asOf
+      breakdown {
+        incoming { channel share entity { id name kind } }
+        incomingOtherShare incomingSources
+        faults { cause weight events entity { id name kind } }
+      }
     }
     scoreHistory { asOf score rank faultRate }
-    incidents(first: 20) {
+    incidents(first: 20) { items {
       id ts status fault note
       party { id name }
       witness { id name }
       receipt { id ts verdict output { hash } node { id name } model { id name } }
-    }
+    } }
+    receipts(first: 10) { totalCount items { id ts verdict output { hash } model { id name } } }
   }
 }`;
-
-const NAMES = `query Names($ids: [ID!]!) { compare(ids: $ids) { entity { id name kind } } }`;
 
 // Every provider with all of its models (a policy that every model meets).
 const CATALOGUE = `query Catalogue {
@@ -76,10 +80,9 @@ export async function render(main, args, params, stale) {
   const grid = h("div", { class: "grid" });
   main.append(grid);
   history(card(grid, "Score history"), entity.scoreHistory);
-  const names = await sourceNames(rep);
-  if (stale()) return null;
-  breakdown(card(grid, "Why: the breakdown"), rep, names);
+  breakdown(card(grid, "Why: the breakdown"), rep);
   incidents(card(grid, "Incidents"), entity);
+  if (entity.receipts.totalCount) receipts(card(grid, "Newest receipts"), entity.receipts);
   if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
@@ -133,26 +136,15 @@ function history(section, points) {
   );
 }
 
-// The breakdown names its sources by id; one compare() call turns them into names.
-async function sourceNames(rep) {
-  const b = rep?.breakdown;
-  if (!b) return new Map();
-  const ids = [
-    ...new Set([...(b.incoming || []), ...(b.faults || [])].map((x) => x.source).filter(Boolean)),
-  ];
-  if (!ids.length) return new Map();
-  const found = (await gql(NAMES, { ids })).compare;
-  return new Map(found.filter(Boolean).map((r) => [r.entity.id, r.entity]));
-}
-
-function breakdown(section, rep, names) {
+function breakdown(section, rep) {
   const b = rep?.breakdown;
   if (!b) {
     section.append(h("p", { class: "state" }, "No breakdown: not scored yet."));
     return;
   }
-  const source = (id) =>
-    id ? entityLink(names.get(id), short(id)) : h("em", {}, "trusted seeds (teleport)");
+  // The breakdown names each source entity; teleport mass comes from no entity.
+  const source = (entity) =>
+    entity ? entityLink(entity) : h("em", {}, "trusted seeds (teleport)");
   section.append(
     h("h3", {}, "Where its mass comes from"),
     table(
@@ -161,9 +153,9 @@ function breakdown(section, rep, names) {
         h(
           "tr",
           {},
-          h("td", {}, source(x.source)),
-          h("td", {}, x.kind || "–"),
-          h("td", {}, x.channel),
+          h("td", {}, source(x.entity)),
+          h("td", {}, x.entity ? kindLabel(x.entity.kind) : "–"),
+          h("td", {}, x.channel.toLowerCase()),
           h("td", { class: "n" }, pct(x.share)),
         ),
       ),
@@ -183,8 +175,8 @@ function breakdown(section, rep, names) {
             h(
               "tr",
               {},
-              h("td", {}, source(f.source)),
-              h("td", {}, f.cause.replaceAll("_", " ")),
+              h("td", {}, source(f.entity)),
+              h("td", {}, f.cause.toLowerCase().replaceAll("_", " ")),
               h("td", { class: "n" }, num(f.weight, 2)),
               h("td", { class: "n" }, count(f.events)),
             ),
@@ -200,7 +192,7 @@ function breakdown(section, rep, names) {
 }
 
 function incidents(section, entity) {
-  const list = entity.incidents;
+  const list = entity.incidents.items;
   if (!list.length) {
     section.append(h("p", {}, "No witness has blamed it."));
   } else {
@@ -239,7 +231,7 @@ function incidents(section, entity) {
       ),
     );
   }
-  // The API has no list of an entity's receipts yet (issue 11); these come from incidents.
+  // Which nodes ran it in the receipts its incidents concern.
   if (entity.kind === "MODEL" && list.length) {
     const nodes = new Map(
       list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]),
@@ -253,6 +245,26 @@ function incidents(section, entity) {
       ),
     );
   }
+}
+
+// The newest of the receipts it is party to (signed, ran, co-signed), each a way on to
+// its output's trail.
+function receipts(section, page) {
+  section.append(
+    table(
+      ["when", "model", "verdict"],
+      page.items.map((r) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, h("a", { href: trailHref(r.output.hash, r.id) }, when(r.ts))),
+          h("td", {}, entityLink(r.model)),
+          h("td", {}, verdictBadge(r.verdict)),
+        ),
+      ),
+      `The ${page.items.length} newest of ${count(page.totalCount)} receipts`,
+    ),
+  );
 }
 
 function related(section, entity, catalogue) {

@@ -1,6 +1,6 @@
 // One incident: which witness blamed whom on which receipt, whether it stands, and the
-// way on to the output's trail. The API lists incidents per party (newest first, before
-// a time), so the page asks for the party's incidents up to this one's time.
+// way on to the output's trail. The API lists incidents per party (newest first, in a
+// time window), so the page asks for the party's incidents up to this one's time.
 
 import { gql } from "../api.js";
 import {
@@ -17,10 +17,10 @@ import {
   when,
 } from "../dom.js";
 
-const QUERY = `query Incident($party: ID!, $before: DateTime) {
+const QUERY = `query Incident($party: ID!, $to: DateTime) {
   entity(id: $party) {
     id name kind
-    incidents(first: 50, before: $before) {
+    incidents(first: 50, filter: {to: $to}) { items {
       id ts status fault note
       witness { id name }
       party { id name kind }
@@ -29,9 +29,9 @@ const QUERY = `query Incident($party: ID!, $before: DateTime) {
         output { hash }
         model { id name } node { id name } requester { id name }
         proof { type }
-        attestations { id ts verdict fault witness { id name } }
+        attestations { items { id ts verdict fault witness { id name } } }
       }
-    }
+    } }
   }
 }`;
 
@@ -39,10 +39,10 @@ export async function render(main, args, params, stale) {
   const [party, id] = args;
   replace(main, h("h1", {}, "Incident"), loading("the incident"));
   const at = Date.parse(params.get("at") || "");
-  const before = Number.isNaN(at) ? null : new Date(at + 1).toISOString();
-  const data = await gql(QUERY, { party: party || "", before });
+  const to = Number.isNaN(at) ? null : new Date(at).toISOString();
+  const data = await gql(QUERY, { party: party || "", to });
   if (stale()) return null;
-  const incident = data.entity?.incidents.find((i) => i.id === id);
+  const incident = data.entity?.incidents.items.find((i) => i.id === id);
   if (!incident) {
     replace(
       main,
@@ -89,7 +89,7 @@ export async function render(main, args, params, stale) {
     h("h3", {}, "Every witness's attestation"),
     table(
       ["witness", "verdict", "fault", "when"],
-      r.attestations.map((a) =>
+      r.attestations.items.map((a) =>
         h(
           "tr",
           {},

@@ -28,7 +28,7 @@ const QUERY = `query Overview($faulty: Float!) {
     receipts outputs attestations disputes records lastIngestAt
     snapshot { id asOf }
   }
-  snapshots(first: 200) { asOf records }
+  snapshots(first: 200) { items { asOf records } }
   ${KINDS.map((k) => `${k}: leaderboard(kind: ${k}, first: 1, filter: {minFaultRate: $faulty}) { totalCount }`).join("\n  ")}
   worst: leaderboard(kind: NODE, first: 5, order: WORST_FIRST) {
     items { rank score faultRate entity { id name } }
@@ -54,7 +54,7 @@ export async function render(main, args, params, stale) {
     stats.entities.map((e) => e.count),
     { label: "entities", format: count },
   );
-  recordsPerDay(card(body, "Records per day"), data.snapshots);
+  recordsPerDay(card(body, "Records per day"), data.snapshots.items);
   const shares = stats.entities.map((e) => (e.count ? data[e.kind].totalCount / e.count : 0));
   barChart(
     card(body, "Fault rates per kind"),

@@ -14,7 +14,7 @@ import {
 } from "../dom.js";
 
 const QUERY = `query Search($text: String!, $id: ID!, $first: Int!) {
-  search(text: $text, first: $first) { id name kind reputation { score rank } }
+  search(text: $text, first: $first) { items { id name kind reputation { score rank } } }
   entity(id: $id) { id name kind reputation { score rank } }
   receipt(id: $id) { id output { hash } }
   output(hash: $text) { hash }
@@ -32,8 +32,9 @@ export async function render(main, args, params, stale) {
   const data = await gql(QUERY, { text, id: text, first: 50 });
   if (stale()) return null;
   const exact = [];
-  if (data.entity && !data.search.some((e) => e.id === data.entity.id)) exact.push(data.entity);
-  const byName = [...exact, ...data.search];
+  const named = data.search.items;
+  if (data.entity && !named.some((e) => e.id === data.entity.id)) exact.push(data.entity);
+  const byName = [...exact, ...named];
   const found = [];
   if (data.output)
     found.push(

@@ -14,8 +14,8 @@ const QUERY = `query Trail($hash: String!) {
       node { id name }
       requester { id name }
       proof { type measurement }
-      attestations { id verdict fault note witness { id name } }
-      disputes { id reason requester { id name } }
+      attestations { items { id verdict fault note witness { id name } } }
+      disputes { items { id reason requester { id name } } }
       record
     }
   }
@@ -34,7 +34,12 @@ export async function render(main, args, params, stale) {
     );
     return "Unknown output";
   }
-  const receipts = data.output.receipts;
+  // A receipt's attestations and disputes are pages; one page holds them all here.
+  const receipts = data.output.receipts.map((r) => ({
+    ...r,
+    attestations: r.attestations.items,
+    disputes: r.disputes.items,
+  }));
   const chosen = params.get("receipt");
   replace(
     main,
