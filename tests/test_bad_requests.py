@@ -141,14 +141,18 @@ def test_malformed_graphql_bodies_get_400_naming_the_fault(
 
 
 ENTITY = "query($id: ID!) { entity(id: $id) { id } }"
-SNAPSHOTS = "query($n: Int!) { snapshots(first: $n) { id } }"
+SNAPSHOTS = "query($n: Int!) { snapshots(first: $n) { items { id } } }"
 VARIABLE_CASES: list[tuple[str, dict[str, Any], str]] = [
     (ENTITY, {"id": {"a": 1}}, "Variable '$id' has invalid value"),
     (ENTITY, {}, "Variable '$id' has invalid value: Expected a value of non-null type"),
     (SNAPSHOTS, {"n": "x"}, "Variable '$n' has invalid value"),
     (SNAPSHOTS, {"n": 10**30}, "Variable '$n' has invalid value"),
     (SNAPSHOTS, {"n": 100_000}, "first must be between 0 and 500"),
-    ("query { snapshots(first: $undefined) { id } }", {}, "Variable '$undefined' is not defined"),
+    (
+        "query { snapshots(first: $undefined) { items { id } } }",
+        {},
+        "Variable '$undefined' is not defined",
+    ),
     ("{ " + " ".join(f"a{i}: seeds {{ ids }}" for i in range(40)) + " }", {}, "aliases"),
     ("{ seeds { ids } ", {}, "Syntax Error"),
 ]

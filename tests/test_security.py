@@ -175,9 +175,9 @@ def test_quotes_and_backticks_are_stored_and_returned_as_data(
     for name in HOSTILE:  # as ids and search texts: found nothing, changed nothing
         body = client.post("/graphql", json={"query": query, "variables": {"id": name}}).json()
         assert body == {"data": {"entity": None}}, body
-        search = "query($t: String!) { search(text: $t) { name } }"
+        search = "query($t: String!) { search(text: $t) { items { name } } }"
         found = client.post("/graphql", json={"query": search, "variables": {"t": name}}).json()
-        assert name in [e["name"] for e in found["data"]["search"]], found
+        assert name in [e["name"] for e in found["data"]["search"]["items"]], found
     assert store_digest(store)[:2] == (nodes, edges)
 
 
