@@ -22,24 +22,26 @@ class CliError(Exception):
 
 
 def _read_json_records(path: Path) -> Iterator[tuple[str, object]]:
-    """Yield (where, record) from a JSON array file or an NDJSON file."""
-    text = path.read_text(encoding="utf-8") if str(path) != "-" else sys.stdin.read()
-    stripped = text.lstrip()
-    if stripped.startswith("["):
+    """Yield (where, record) from a JSON array file or an NDJSON file, parsed as strictly
+    as a server parses them (UTF-8, no duplicate keys, bounded nesting and integers)."""
+    from graphsvc.records.json_input import MAX_DEPTH, JSONInputError, parse_json
+
+    data = path.read_bytes() if str(path) != "-" else sys.stdin.buffer.read()
+    if data.lstrip().startswith(b"["):
         try:
-            items = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CliError(f"{path}: not valid JSON: {error}") from error
+            items = parse_json(data, max_depth=MAX_DEPTH + 1)  # the array is one level
+        except JSONInputError as error:
+            raise CliError(f"{path}: {error}") from None
         for number, item in enumerate(items):
             yield f"{path}[{number}]", item
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            yield f"{path}:{number}", json.loads(line)
-        except json.JSONDecodeError as error:
-            yield f"{path}:{number}", _Unparsable(f"line is not JSON: {error.msg}")
+            yield f"{path}:{number}", parse_json(line)
+        except JSONInputError as error:
+            yield f"{path}:{number}", _Unparsable(f"line {error}")
 
 
 class _Unparsable:

@@ -102,6 +102,15 @@ def test_ingest_reports_each_rejection_and_exits_1(
     assert main(["ingest", str(tmp_path / "missing.json")]) == 2
     assert "no such file" in capsys.readouterr().err
 
+    # Parsed as strictly as a server parses: a duplicate key is a rejected line.
+    twice = tmp_path / "twice.ndjson"
+    line = json.dumps(net.receipt(2))
+    twice.write_text(line[:-1] + ', "model": "acme/other@1"}\n' + json.dumps(net.receipt(3)) + "\n")
+    assert main(["ingest", "--quiet", str(twice)]) == 1
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1] == "accepted=1 duplicate=0 rejected=1"
+    assert f"{twice}:1: rejected" in err and "line has a duplicate key 'model'" in err
+
 
 def test_score_reproduce_and_export(
     store_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]

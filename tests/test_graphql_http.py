@@ -224,3 +224,21 @@ def test_every_answer_carries_a_request_id(served: Served) -> None:
     assert kept.headers["x-request-id"] == "trace-42.a"
     assert replaced.headers["x-request-id"] != "bad id\twith tab"
     assert refused.status_code == 413 and refused.headers["x-request-id"]
+
+
+def test_an_internal_error_is_masked_and_names_its_request(
+    served: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("internal detail: /var/lib/graphsvc/secret.path")
+
+    monkeypatch.setattr(served.services.attribution, "network_counts", broken)
+    with httpx2.Client(base_url=served.api) as client:
+        answer = client.post("/graphql", json=COUNT, headers={"x-request-id": "report-7"})
+    error = answer.json()["errors"][0]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "report-7"}
+    assert "internal detail" not in answer.text
+    # The log keeps the details, with the traceback, for whoever holds the id.
+    logged = [r for r in caplog.records if r.name == "graphsvc.graphql"]
+    assert any(r.exc_info and "internal detail" in str(r.exc_info[1]) for r in logged)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 import strawberry
+from asgi_correlation_id import correlation_id
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
@@ -23,6 +24,7 @@ from graphsvc.api.limits import ClientError
 from graphsvc.domain.failures import StoreUnavailable
 
 STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+INTERNAL_ERROR = "INTERNAL_SERVER_ERROR"
 MASKED_MESSAGE = "Unexpected error."
 
 log = logging.getLogger("graphsvc.graphql")
@@ -53,13 +55,15 @@ def store_unavailable(error: GraphQLError) -> GraphQLError:
 
 
 def masked(error: GraphQLError) -> GraphQLError:
-    """What the caller sees of an internal error (the log keeps the details)."""
+    """What the caller sees of an internal error: no details (the log keeps them, with
+    its traceback), but the request's id, the key to that log line in a report."""
     return GraphQLError(
         message=MASKED_MESSAGE,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
+        extensions={"code": INTERNAL_ERROR, "requestId": correlation_id.get()},
     )
 
 
