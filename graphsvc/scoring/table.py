@@ -26,6 +26,8 @@ from graphsvc.scoring.risk import posterior_mean
 from graphsvc.scoring.scores import Scores, confidence, fault_rate, phi_of, score_of
 
 BREAKDOWN_TOP = 5
+# Rows a table keeps once built (each a few kB with its breakdown).
+ROWS_KEPT = 4_096
 UNSET_PRIOR = 0.5  # the derivation's prior of a kind the table has no entity of
 
 # ScoreRow's figures, in its field order: (entity, kind, *core, breakdown, as_of_ms,
@@ -67,7 +69,24 @@ class ScoreTable:
         return i if i < len(self.entity_ids) and self.entity_ids[i] == entity else None
 
     def row(self, i: int) -> ScoreRow:
-        """Entity ``i``'s row, its breakdown explained if the table has explanations."""
+        """Entity ``i``'s row, its breakdown explained if the table has explanations.
+
+        Rows are immutable and the same pages are read over and over (a leaderboard's
+        top, a dashboard's entities), so built rows are kept: a few thousand per table,
+        forgotten all at once when that many are held."""
+        rows = self._rows
+        found = rows.get(i)
+        if found is None:
+            if len(rows) >= ROWS_KEPT:
+                rows.clear()
+            found = rows[i] = self._build_row(i)
+        return found
+
+    @cached_property
+    def _rows(self) -> dict[int, ScoreRow]:
+        return {}
+
+    def _build_row(self, i: int) -> ScoreRow:
         values = {name: column[i].item() for name, column in self.figures.items()}
         for name in RISK_FIGURES:
             if np.isnan(values[name]):
