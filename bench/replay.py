@@ -9,8 +9,9 @@ Prints four markdown tables: every method with the default parameters (AUC overa
 ratees seen before their checkpoint, within checkpoints; Brier and log loss for
 probabilities; the AUC over the first and the second half of the checkpoints); the
 model's prior (fitted, the default, docs/design.md §3.8) against the priors it replaced,
-from the same posterior counts, over both halves, so the choice made on the first
-half's log loss can be checked on the second; the model over other half-lives; and the
+from the same posterior counts, and the model before reports were weighed by their
+signer's reliability (§8 D63), over both halves, so a choice made on the first half can
+be checked on the second; the model over other half-lives; and the
 planted synthetic networks of ``tests/test_replay.py``. The default file is the Bitcoin
 OTC network (``tests/data``). ``graphsvc replay FILE --json`` gives the first table's
 figures. The last line says whether the model is ahead of every baseline on every
@@ -20,12 +21,15 @@ figure (exit status 1 if not).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.report import table
 
+from graphsvc.scoring import risk
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FloatArray
 from graphsvc.scoring.params import ScoringParams
@@ -70,6 +75,7 @@ def main() -> None:
     for s in (float(v) for v in args.share_strengths.split(",")):
         variants[f"kind's event share, s = {s:g}"] = _event_share(scores, s)
     variants["parties weighed once, s = 1"] = _parties_once(scores, 1.0)
+    variants["fitted prior, reports by credibility only (before D63)"] = _credibility_only
     start = time.perf_counter()
     result = replay_ratings(ratings, variants=variants)
     seconds = time.perf_counter() - start
@@ -158,6 +164,27 @@ def _parties_once(scores: Callable[[int], Scores], strength: float) -> Callable[
         return risk
 
     return predict
+
+
+@contextmanager
+def _one_round() -> Iterator[None]:
+    """Risk from the first round only: every report by its signer's credibility, as
+    before reliabilities (the warning that the rounds did not settle is expected)."""
+    logger = logging.getLogger(risk.__name__)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with patch.object(risk, "MAX_RELIABILITY_ROUNDS", 1):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _credibility_only(ratings: Ratings, t_s: int) -> FloatArray:
+    params = ScoringParams()
+    with _one_round():
+        evidence = evidence_before(ratings, t_s, params.half_life_ms)
+        return compute_scores(evidence, params, t_s * 1000).risk
 
 
 def _f(value: float | None, digits: int = 4) -> str:

@@ -3,17 +3,20 @@ credibility-weighted events, with a prior fitted to how its kind's parties fared
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring import risk_prior
+from graphsvc.scoring import risk, risk_prior
 from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.risk import credible_interval
+from graphsvc.scoring.replay import evidence_before
+from graphsvc.scoring.risk import credibility, credible_interval
 from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, records_before
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import (
@@ -25,6 +28,7 @@ from graphsvc.scoring.table import (
     table_to_bytes,
 )
 from tests.scoring_factories import DAY_MS, T0, product
+from tests.test_replay import synthetic_trust_network
 from tests.test_scoring_sybil import _add_ring
 
 PARAMS = ScoringParams()
@@ -244,6 +248,92 @@ def test_an_outvoted_witness_and_a_baseless_disputer_are_risky() -> None:
         sum(2.0 ** (-i / 30) for i in range(10))
     )  # each dispute one event, whatever its fault weight
     assert _risk(scores, "req-fussy")[0] > _risk(scores, "req")[0]
+
+
+def _witnessed_pair(liar_lies: int) -> EvidenceBuilder:
+    """Two equal witnesses, each attesting one node the same way; ``w-liar`` was
+    outvoted on ``liar_lies`` receipts."""
+    b = EvidenceBuilder()
+    for name, kind in (("w-honest", EntityKind.WITNESS), ("w-liar", EntityKind.WITNESS)):
+        b.entity(name, kind)
+        b.seed(name)
+    for node in ("node-a", "node-b"):
+        b.entity(node, EntityKind.NODE)
+    for i in range(10):
+        b.edge("w-honest", "node-a", Channel.ATTEST, T0 - i * DAY_MS, 1.0)
+        b.edge("w-liar", "node-b", Channel.ATTEST, T0 - i * DAY_MS, 1.0)
+    b.fault("node-a", "w-honest", FaultCause.ATTESTED_INVALID, T0, 1.0)
+    b.fault("node-b", "w-liar", FaultCause.ATTESTED_INVALID, T0, 1.0)
+    for i in range(liar_lies):
+        b.fault("w-liar", "w-liar", FaultCause.WITNESS_MINORITY, T0 - i * DAY_MS, 1.0)
+    return b
+
+
+def test_a_report_weighs_its_signers_reliability() -> None:
+    """The same attestations and accusation count less from a witness that is often
+    outvoted: by its credibility times ``1 - risk`` of the witness."""
+    scores = compute_scores(_witnessed_pair(liar_lies=10).build(), PARAMS, T0)
+    a, b, liar = (scores.index_of(e) for e in ("node-a", "node-b", "w-liar"))
+    cred = credibility(scores.raw_mass, scores.kinds)
+    assert cred[liar] == cred[scores.index_of("w-honest")] == 1.0  # equal standing
+    reliability = 1.0 - float(scores.risk[liar])
+    assert 0.0 < reliability < 0.6
+    clean = sum(2.0 ** (-i / 30) for i in range(10))
+    assert scores.risk_events[b] == pytest.approx((clean + 1.0) * reliability)
+    assert scores.risk_fault_events[b] == pytest.approx(reliability)
+    honest = 1.0 - float(scores.risk[scores.index_of("w-honest")])
+    assert scores.risk_events[a] == pytest.approx((clean + 1.0) * honest)
+    assert scores.risk_events[b] < scores.risk_events[a]
+    # Less evidence either way: node-b's risk sits nearer the prior than node-a's.
+    prior = float(scores.risk_prior[b])
+    assert abs(scores.risk[b] - prior) < abs(scores.risk[a] - prior)
+
+
+def test_reliability_never_adds_weight() -> None:
+    """Reliability only discounts: without outvoted votes both nodes have the events of
+    the witnesses' credibility alone, up to the honest witnesses' tiny risk."""
+    scores = compute_scores(_witnessed_pair(liar_lies=0).build(), PARAMS, T0)
+    clean = sum(2.0 ** (-i / 30) for i in range(10))
+    for node in ("node-a", "node-b"):
+        events = float(scores.risk_events[scores.index_of(node)])
+        assert clean * 0.9 < events <= clean + 1.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_on_a_trust_network_the_reliabilities_are_a_fixed_point(seed: int) -> None:
+    """Raters are rated: each rating weighs its rater's credibility times ``1 - risk``
+    of that rater, and the published risks are the ones those weights give, prior
+    fitted with the same weights (to the rounds' tolerance)."""
+    ratings = synthetic_trust_network(seed=seed)
+    t_s = int(np.quantile(ratings.time_s, 0.8))
+    params = ScoringParams()
+    scores = compute_scores(evidence_before(ratings, t_s, params.half_life_ms), params, t_s * 1000)
+    past = (ratings.time_s < t_s) & (ratings.rating != 0)
+    src, dst = ratings.src[past], ratings.dst[past]
+    ref_ms, fault = ratings.time_s[past] * 1000, ratings.rating[past] < 0
+    weight = credibility(scores.raw_mass, scores.kinds)[src] * (1.0 - scores.risk[src])
+    assert weight.min() < 0.9 * weight.max()  # reliabilities differ: the test can fail
+    decayed = weight * np.exp2(-(t_s * 1000 - ref_ms) / params.half_life_ms)
+    n = len(ratings.ids)
+    k = np.bincount(dst, weights=decayed * fault, minlength=n)
+    events = np.bincount(dst, weights=decayed, minlength=n)
+    mu, s = fit_prior(
+        DirectEvents(dst, ref_ms, weight, fault), t_s * 1000, params.half_life_ms, 1.0
+    )
+    assert scores.risk_prior[0] == pytest.approx(mu, abs=1e-5)
+    assert np.allclose(scores.risk_events, events, rtol=1e-5, atol=1e-8)
+    assert np.allclose(scores.risk, (k + s * mu) / (events + s), atol=1e-5)
+
+
+def test_rounds_that_do_not_settle_are_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ratings = synthetic_trust_network(seed=1)
+    t_s = int(np.quantile(ratings.time_s, 0.8))
+    monkeypatch.setattr(risk, "MAX_RELIABILITY_ROUNDS", 2)
+    with caplog.at_level(logging.WARNING, logger=risk.__name__):
+        compute_scores(evidence_before(ratings, t_s, PARAMS.half_life_ms), PARAMS, t_s * 1000)
+    assert "still moved" in caplog.text and "after 2 rounds" in caplog.text
 
 
 @pytest.mark.parametrize("receipts", [10, 100_000])

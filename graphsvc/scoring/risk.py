@@ -28,15 +28,21 @@ rules):
 - requester: its co-signed receipts on attested nodes (positive, weighted by proof as
   evidence) and its disputes found baseless (faults).
 
-Standing decides whose evidence counts: each event is weighed by the credibility of the
-party that signed it, ``min(1, x_u / median x of u's kind)`` with ``x`` the PageRank
-mass (``raw_mass``). A party with no mass, such as a Sybil ring nobody attested, adds
-nothing, so its members stay at the prior; a fault a party caused itself (outvoted, a
-baseless dispute) always counts fully. Risk never feeds back into the mass.
+Standing and reliability decide whose evidence counts. A party's own record (a witness's
+votes, a requester's usage) weighs its credibility, ``min(1, x_u / median x of u's
+kind)`` with ``x`` the PageRank mass (``raw_mass``). A report on another party (an
+attestation, an accusation, a rating) weighs its signer's credibility times the
+signer's reliability, ``1 - risk`` of the signer: a witness often outvoted, a rater
+often rated negative, is believed less (the discounting of Jøsang and Ismail's Beta
+reputation system). The reliabilities are a fixed point, found in rounds. A party with
+no mass, such as a Sybil ring nobody attested, adds nothing, so its members stay at the
+prior, and a reliability only ever lowers a weight; a fault a party caused itself
+(outvoted, a baseless dispute) always counts fully. Risk never feeds back into the mass.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,10 +60,18 @@ from graphsvc.scoring.evidence import (
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, kind_share
+from graphsvc.scoring.risk_prior import DirectEvents, EventHistory, kind_share
 
 # Mass of the published credible interval: from its 5 % to its 95 % quantile.
 INTERVAL = 0.9
+# The signers' reliabilities are a fixed point: rounds stop once none moves by more than
+# this. Where no signer is also the subject of reports (the service: witnesses sign,
+# nodes and models are attested) the second round is already the fixed point; on a
+# trust network, where raters are rated, a round shrinks the change about threefold.
+RELIABILITY_TOLERANCE = 1e-6
+MAX_RELIABILITY_ROUNDS = 100
+
+log = logging.getLogger(__name__)
 
 _NODE = KIND_CODES[EntityKind.NODE]
 _PROVIDER = KIND_CODES[EntityKind.PROVIDER]
@@ -126,58 +140,141 @@ def estimate_risk(
 ) -> Risk:
     """Risk of every entity at ``as_of_ms`` from the engine's decayed weights of the
     :func:`event_rows` and of the fault rows, ``usage_volume`` each requester's decayed
-    co-signed weight on attested nodes, and the mass ``raw_mass``."""
-    ev = evidence
-    n = ev.entity_count
-    kinds = ev.entity_kinds
-    cred = credibility(raw_mass, kinds)
+    co-signed weight on attested nodes, and the mass ``raw_mass``.
 
-    # Positive events named by attestations and ratings: only those rows are decayed.
-    src, dst = ev.edge_src[decayed.event_rows], ev.edge_dst[decayed.event_rows]
-    signed = decayed.events * cred[src]
-    positive = weighted_counts(dst, signed, n)
-    # A witness's own valid votes: one ATTEST row into a node per vote.
-    votes = weighted_counts(src, signed * (kinds[dst] == _NODE), n)
-
-    per_row = fault_events_per_row(ev, params)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(ev.fault_amount > 0, decayed.faults / ev.fault_amount, 0.0)
-    decayed_events = per_row * ratio
-    own = ev.fault_source == ev.fault_party
-    weight = np.where(own, 1.0, cred[ev.fault_source])
-    faults = weighted_counts(ev.fault_party, decayed_events * weight, n)
-    invalid = ev.fault_cause == FaultCause.ATTESTED_INVALID
-    votes += weighted_counts(ev.fault_source, decayed_events * weight * invalid, n)
-    minority = weighted_counts(
-        ev.fault_party, decayed_events * (ev.fault_cause == FaultCause.WITNESS_MINORITY), n
+    A report on another party (an attestation, a rating, an accusation) weighs its
+    signer's credibility times its reliability, ``1 - risk`` of the signer: the
+    reliabilities are the fixed point, found by rounds from reliability 1 until no
+    signer's risk moves by more than :data:`RELIABILITY_TOLERANCE`."""
+    tallies = _Tallies(evidence, params, as_of_ms, raw_mass, decayed, usage_volume)
+    reliability = np.ones(evidence.entity_count, dtype=np.float64)
+    signers = tallies.signers
+    for _ in range(MAX_RELIABILITY_ROUNDS):
+        risk = tallies.risk(reliability)
+        moved = np.abs((1.0 - risk.mean[signers]) - reliability[signers])
+        if not len(moved) or float(moved.max()) <= RELIABILITY_TOLERANCE:
+            return risk
+        reliability = 1.0 - risk.mean
+    log.warning(
+        "risk: signers' reliabilities still moved by %.3g after %d rounds; the last "
+        "round's risk is published",
+        float(moved.max()),
+        MAX_RELIABILITY_ROUNDS,
     )
-    direct = DirectEvents(
-        party=np.concatenate([dst, ev.fault_party]),
-        ref_ms=np.concatenate([ev.edge_ref_ms[decayed.event_rows], ev.fault_ref_ms]),
-        weight=np.concatenate([ev.edge_amount[decayed.event_rows] * cred[src], per_row * weight]),
-        fault=np.r_[np.zeros(len(src), dtype=bool), np.ones(len(per_row), dtype=bool)],
-    )
-    derived = np.maximum(votes - minority * cred, 0.0) + usage_volume * cred
-    positive += derived
+    return risk
 
-    # A provider's events are its models'.
-    to_provider = kinds[ev.struct_dst] == _PROVIDER
-    model, provider = ev.struct_src[to_provider], ev.struct_dst[to_provider]
-    from_models = weighted_counts(provider, positive[model] + faults[model], n)
-    positive += weighted_counts(provider, positive[model], n)
-    faults += weighted_counts(provider, faults[model], n)
-    derived += from_models
 
-    events = faults + positive
-    prior, strength = _kind_priors(direct, kinds, faults, events, derived, as_of_ms, params)
-    return Risk(
-        mean=posterior_mean(faults, events, prior, strength),
-        events=events,
-        fault_events=faults,
-        prior=prior,
-        prior_strength=strength,
-        credibility=cred,
-    )
+class _Tallies:
+    """What every round of :func:`estimate_risk` needs that does not depend on the
+    signers' reliabilities, computed once (the fit's sort included)."""
+
+    def __init__(
+        self,
+        ev: Evidence,
+        params: ScoringParams,
+        as_of_ms: int,
+        raw_mass: FloatArray,
+        decayed: RowWeights,
+        usage_volume: FloatArray,
+    ) -> None:
+        n, kinds = ev.entity_count, ev.entity_kinds
+        self.n, self.kinds, self.default_strength = n, kinds, params.risk_prior_strength
+        cred = credibility(raw_mass, kinds)
+        self.credibility = cred
+
+        # Positive events named by attestations and ratings: only those rows are decayed.
+        src, dst = ev.edge_src[decayed.event_rows], ev.edge_dst[decayed.event_rows]
+        self.src, self.dst, self.decayed_events = src, dst, decayed.events
+        per_row = fault_events_per_row(ev, params)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(ev.fault_amount > 0, decayed.faults / ev.fault_amount, 0.0)
+        self.decayed_faults = per_row * ratio
+        # A fault a party caused itself (outvoted, a baseless dispute) always counts fully.
+        self.own = ev.fault_source == ev.fault_party
+        self.fault_party, self.fault_source = ev.fault_party, ev.fault_source
+
+        # A party's own record counts by its own credibility, not by its reliability:
+        # a witness's votes (its valid ATTEST rows into nodes and its standing invalid
+        # ones) less those it was outvoted on, and a requester's attested usage.
+        own_cred = np.where(self.own, 1.0, cred[ev.fault_source])
+        votes = weighted_counts(src, decayed.events * cred[src] * (kinds[dst] == _NODE), n)
+        invalid = ev.fault_cause == FaultCause.ATTESTED_INVALID
+        votes += weighted_counts(ev.fault_source, self.decayed_faults * own_cred * invalid, n)
+        minority = weighted_counts(
+            ev.fault_party,
+            self.decayed_faults * (ev.fault_cause == FaultCause.WITNESS_MINORITY),
+            n,
+        )
+        self.own_record = np.maximum(votes - minority * cred, 0.0) + usage_volume * cred
+        to_provider = kinds[ev.struct_dst] == _PROVIDER
+        self.model, self.provider = ev.struct_src[to_provider], ev.struct_dst[to_provider]
+
+        # Every event as a direct event of the party it names, for the prior's fit.
+        self.direct_party = np.concatenate([dst, ev.fault_party])
+        self.direct_signer = np.concatenate([src, ev.fault_source])
+        self.direct_unit = np.concatenate([ev.edge_amount[decayed.event_rows], per_row])
+        self.direct_by_other = np.r_[np.ones(len(src), dtype=bool), ~self.own]
+        direct = DirectEvents(
+            party=self.direct_party,
+            ref_ms=np.concatenate([ev.edge_ref_ms[decayed.event_rows], ev.fault_ref_ms]),
+            weight=self._direct_weights(cred),
+            fault=np.r_[np.zeros(len(src), dtype=bool), np.ones(len(per_row), dtype=bool)],
+        )
+        # Kinds whose events are all direct are fitted; the others (a provider's events
+        # are its models', a witness's its votes, a requester's its attested usage)
+        # keep the kind's decayed fault share.
+        derived = self.own_record > 0
+        derived[self.provider] = True
+        party_kinds = kinds[self.direct_party]
+        self.fitted: dict[int, tuple[IntArray, EventHistory]] = {}
+        for code in KINDS_BY_CODE:
+            rows = np.flatnonzero(party_kinds == code)
+            if len(rows) and not derived[kinds == code].any():
+                history = EventHistory.of(direct.take(rows), as_of_ms, params.half_life_ms)
+                self.fitted[code] = (rows, history)
+        # Only the reliability of a party that signed a report on another matters.
+        self.signers: IntArray = np.unique(self.direct_signer[self.direct_by_other])
+
+    def _direct_weights(self, report_weight: FloatArray) -> FloatArray:
+        """Each direct event's weight: as many events as its row stands for, times its
+        signer's ``report_weight`` (a party's own faults: 1)."""
+        signed = np.where(self.direct_by_other, report_weight[self.direct_signer], 1.0)
+        weights: FloatArray = self.direct_unit * signed
+        return weights
+
+    def risk(self, reliability: FloatArray) -> Risk:
+        """One round: every report weighs its signer's credibility times ``reliability``."""
+        n, kinds = self.n, self.kinds
+        report = self.credibility * reliability
+        positive = weighted_counts(self.dst, self.decayed_events * report[self.src], n)
+        positive += self.own_record
+        signed = np.where(self.own, 1.0, report[self.fault_source])
+        faults = weighted_counts(self.fault_party, self.decayed_faults * signed, n)
+        # A provider's events are its models'.
+        positive += weighted_counts(self.provider, positive[self.model], n)
+        faults += weighted_counts(self.provider, faults[self.model], n)
+        events = faults + positive
+
+        prior = np.empty(n, dtype=np.float64)
+        strength = np.full(n, self.default_strength, dtype=np.float64)
+        weights = self._direct_weights(report)
+        for code in KINDS_BY_CODE:
+            members = kinds == code
+            if code in self.fitted:
+                rows, history = self.fitted[code]
+                prior[members], strength[members] = history.fit(
+                    weights[rows], self.default_strength
+                )
+            else:
+                prior[members] = kind_share(faults[members], events[members])
+        return Risk(
+            mean=posterior_mean(faults, events, prior, strength),
+            events=events,
+            fault_events=faults,
+            prior=prior,
+            prior_strength=strength,
+            credibility=self.credibility,
+        )
 
 
 def posterior_mean(
@@ -203,33 +300,3 @@ def credible_interval(
     low, high = (float(betaincinv(a, b, q)) for q in (tail, 1.0 - tail))
     mean = a / (a + b)
     return min(low, mean), max(high, mean)
-
-
-def _kind_priors(
-    direct: DirectEvents,
-    kinds: IntArray,
-    faults: FloatArray,
-    events: FloatArray,
-    derived: FloatArray,
-    as_of_ms: int,
-    params: ScoringParams,
-) -> tuple[FloatArray, FloatArray]:
-    """Per entity, its kind's prior mean and strength: fitted to the kind's direct
-    events (``scoring/risk_prior.py``) when all of the kind's events are direct, else
-    the kind's decayed fault share with ``risk_prior_strength``."""
-    prior = np.empty(len(kinds), dtype=np.float64)
-    strength = np.full(len(kinds), params.risk_prior_strength, dtype=np.float64)
-    party_kinds = kinds[direct.party]
-    for code in KINDS_BY_CODE:
-        members = kinds == code
-        mine = party_kinds == code
-        if float(derived[members].sum()) == 0.0 and mine.any():
-            own = DirectEvents(
-                direct.party[mine], direct.ref_ms[mine], direct.weight[mine], direct.fault[mine]
-            )
-            prior[members], strength[members] = fit_prior(
-                own, as_of_ms, params.half_life_ms, params.risk_prior_strength
-            )
-        else:
-            prior[members] = kind_share(faults[members], events[members])
-    return prior, strength

@@ -68,6 +68,12 @@ class DirectEvents:
     weight: FloatArray
     fault: np.ndarray  # bool
 
+    def take(self, rows: IntArray) -> DirectEvents:
+        """The events at ``rows``."""
+        return DirectEvents(
+            self.party[rows], self.ref_ms[rows], self.weight[rows], self.fault[rows]
+        )
+
 
 def kind_share(fault_events: FloatArray, events: FloatArray) -> float:
     """The kind's decayed fault share with Jeffreys' prior: ``(F + 1/2) / (N + 1)``, never
@@ -79,10 +85,91 @@ def fit_prior(
     events: DirectEvents, as_of_ms: int, half_life_ms: int, default_strength: float
 ) -> tuple[float, float]:
     """``(mu, s)`` of the prior that predicted ``events`` best (module doc)."""
-    k, n, y, a = records_before(events, as_of_ms, half_life_ms)
-    if len(y) == 0:
-        return JEFFREYS, default_strength
+    history = EventHistory.of(events, as_of_ms, half_life_ms)
+    return history.fit(events.weight, default_strength)
 
+
+def records_before(
+    events: DirectEvents, as_of_ms: int, half_life_ms: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per event within the horizon: the party's decayed fault and total events just
+    before it (events at the same instant are not before each other), the outcome and
+    the event's weight in the likelihood (``r_e * u_e``)."""
+    return EventHistory.of(events, as_of_ms, half_life_ms).records(events.weight)
+
+
+@dataclass(frozen=True, eq=False)
+class EventHistory:
+    """One kind's events in the fit, sorted by party and time once, so that the fit can
+    be repeated with other weights (risk weighs each report by its signer's
+    reliability, which is itself a risk: ``scoring/risk.py``) without sorting again.
+
+    The events fitted are those within the horizon whose weight in ``of`` is positive
+    (a later weight of 0 only takes the event's share out of the sums), every
+    stride-th party's beyond :data:`MAX_FIT_EVENTS`.
+    """
+
+    order: IntArray  # indices into the DirectEvents arrays, by party, then time
+    fault: FloatArray
+    scale: FloatArray  # 2^((t - T)/H), in [2^-40, 1]
+    instant_start: IntArray  # per sorted event, the first of its (party, instant) group
+    party_start: IntArray  # per sorted event, the first of its party
+
+    @classmethod
+    def of(cls, events: DirectEvents, as_of_ms: int, half_life_ms: int) -> EventHistory:
+        horizon = as_of_ms - HORIZON_HALF_LIVES * half_life_ms
+        keep = (events.ref_ms >= horizon) & (events.weight > 0)
+        stride = -(-int(keep.sum()) // MAX_FIT_EVENTS)
+        if stride > 1:
+            keep &= events.party % stride == 0
+        kept = np.flatnonzero(keep)
+        party, ref = events.party[kept], events.ref_ms[kept]
+        order = kept[np.lexsort((ref, party))]
+        party, ref = events.party[order], events.ref_ms[order]
+        new_instant = np.r_[True, (party[1:] != party[:-1]) | (ref[1:] != ref[:-1])]
+        new_party = np.r_[True, party[1:] != party[:-1]]
+        return cls(
+            order=order,
+            fault=events.fault[order].astype(np.float64),
+            # Scaled to T, so within-party running sums are plain cumulative sums;
+            # dividing by the event's own factor decays them to its time.
+            scale=np.exp2((ref - float(as_of_ms)) / float(half_life_ms)),
+            instant_start=np.flatnonzero(new_instant)[np.cumsum(new_instant) - 1],
+            party_start=np.flatnonzero(new_party)[np.cumsum(new_party) - 1],
+        )
+
+    def records(self, weight: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """:func:`records_before` with ``weight`` (aligned with the events given to
+        :meth:`of`) as each event's weight."""
+        w = weight[self.order]
+        fault, scale = self.fault, self.scale
+        if len(w) == 0:
+            return fault, fault, fault, fault
+        total, faults = np.cumsum(w * scale), np.cumsum(w * fault * scale)
+
+        # Exclusive sums up to the first event of each (party, instant) group, minus the
+        # sums before the party's first event.
+        def before(cumulative: FloatArray, values: FloatArray) -> FloatArray:
+            upto = cumulative[self.instant_start] - values[self.instant_start]
+            base = cumulative[self.party_start] - values[self.party_start]
+            record: FloatArray = np.maximum(upto - base, 0.0) / scale
+            return record
+
+        n = before(total, w * scale)
+        k = np.minimum(before(faults, w * fault * scale), n)
+        return k, n, fault, w * scale
+
+    def fit(self, weight: FloatArray, default_strength: float) -> tuple[float, float]:
+        """``(mu, s)`` that predicted these events best with ``weight`` (module doc)."""
+        k, n, y, a = self.records(weight)
+        if len(y) == 0:
+            return JEFFREYS, default_strength
+        return _maximise_likelihood(k, n, y, a, default_strength)
+
+
+def _maximise_likelihood(
+    k: FloatArray, n: FloatArray, y: FloatArray, a: FloatArray, default_strength: float
+) -> tuple[float, float]:
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         mu = 1.0 / (1.0 + np.exp(-theta[0]))
         s = float(np.exp(theta[1]))
@@ -102,42 +189,3 @@ def fit_prior(
     result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0), (low, high)])
     mu = float(1.0 / (1.0 + np.exp(-result.x[0])))
     return mu, float(np.exp(result.x[1]))
-
-
-def records_before(
-    events: DirectEvents, as_of_ms: int, half_life_ms: int
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per event within the horizon: the party's decayed fault and total events just
-    before it (events at the same instant are not before each other), the outcome and
-    the event's weight in the likelihood (``r_e * u_e``)."""
-    horizon = as_of_ms - HORIZON_HALF_LIVES * half_life_ms
-    keep = (events.ref_ms >= horizon) & (events.weight > 0)
-    stride = -(-int(keep.sum()) // MAX_FIT_EVENTS)
-    if stride > 1:
-        keep &= events.party % stride == 0
-    party, ref, w = events.party[keep], events.ref_ms[keep], events.weight[keep]
-    fault = events.fault[keep].astype(np.float64)
-    if len(party) == 0:
-        return fault, fault, fault, fault
-    order = np.lexsort((ref, party))
-    party, ref, w, fault = party[order], ref[order], w[order], fault[order]
-    # Scaled to T: 2^((t - T)/H) in [2^-40, 1], so within-party running sums are plain
-    # cumulative sums; dividing by the event's own factor decays them to its time.
-    scale = np.exp2((ref - float(as_of_ms)) / float(half_life_ms))
-    total, faults = np.cumsum(w * scale), np.cumsum(w * fault * scale)
-    # Exclusive sums up to the first event of each (party, instant) group, minus the
-    # sums before the party's first event.
-    new_instant = np.r_[True, (party[1:] != party[:-1]) | (ref[1:] != ref[:-1])]
-    new_party = np.r_[True, party[1:] != party[:-1]]
-    instant_start = np.flatnonzero(new_instant)[np.cumsum(new_instant) - 1]
-    party_start = np.flatnonzero(new_party)[np.cumsum(new_party) - 1]
-
-    def before(cumulative: FloatArray, values: FloatArray) -> FloatArray:
-        upto = cumulative[instant_start] - values[instant_start]
-        base = cumulative[party_start] - values[party_start]
-        record: FloatArray = np.maximum(upto - base, 0.0) / scale
-        return record
-
-    n = before(total, w * scale)
-    k = np.minimum(before(faults, w * fault * scale), n)
-    return k, n, fault, w * scale
