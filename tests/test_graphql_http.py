@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -51,7 +52,10 @@ def _page_server() -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def served(embedded_endpoint: BoltEndpoint, _embedded_driver: object) -> Iterator[Served]:
+def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[Served]:
+    # The session's store: empty it first, so the counts below do not depend on which
+    # test modules ran before.
+    _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
     with (
         http_server(_page_server()) as allowed_page,
         http_server(_page_server()) as other_page,

@@ -113,7 +113,7 @@ class BodyLimit:
             await _too_large(limit)(scope, receive, send)
             return
         seen = 0
-        deadline = time.monotonic() + self.timeout
+        deadline = asyncio.get_running_loop().time() + self.timeout
         body_done = False
         started = False
 
@@ -122,7 +122,9 @@ class BodyLimit:
             if body_done:  # what follows the body (a disconnect) may take its time
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+                # A timeout scope, not wait_for: no task per message received.
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
             except TimeoutError:
                 raise _BodyTimeout from None
             seen += len(message.get("body", b""))

@@ -44,7 +44,7 @@ async def reputations(
     found = await info.context.entity_infos([row.entity for row in rows])
     strength = float(snapshot.params.get("risk_prior_strength", DEFAULT_PRIOR_STRENGTH))
     return [
-        Reputation(row=row, snapshot_id=snapshot.id, entity_info=entity, prior_strength=strength)
+        Reputation.of(row, snapshot.id, entity, strength)
         for row, entity in zip(rows, found, strict=True)
     ]
 
@@ -90,62 +90,56 @@ class SnapshotCheckpoint:
 @strawberry.type(description="An entity's reputation in one snapshot, and why.")
 class Reputation:
     row: strawberry.Private[ScoreRow]
-    snapshot_id: strawberry.Private[str]
     entity_info: strawberry.Private[EntityInfo | None]
     prior_strength: strawberry.Private[float]  # of risk, in this snapshot's parameters
+
+    # The figures read straight from the row are plain fields, not resolvers: graphql-core
+    # reads a plain field with getattr, several times cheaper than a resolver call, and a
+    # leaderboard page asks for hundreds of them.
+    score: float = strawberry.field(
+        description="0-100: mass relative to the best entity of the same kind."
+    )
+    rank: int = strawberry.field(description="1 = best within its kind.")
+    percentile: float = strawberry.field(
+        description="Share (0-100) of same-kind entities scoring lower."
+    )
+    mass: float = strawberry.field(description="Propagated PageRank mass after the fault penalty.")
+    raw_mass: float = strawberry.field(
+        description="Propagated PageRank mass before the fault penalty."
+    )
+    fault_rate: float = strawberry.field(
+        description="Decayed faults / (decayed positive evidence + faults)."
+    )
+    confidence: float = strawberry.field(description="0-1, from the volume of decayed evidence.")
+    positive_evidence: float = strawberry.field(description="Decayed positive evidence received.")
+    fault_weight: float = strawberry.field(description="Decayed fault weight attributed to it.")
+    phi: float = strawberry.field(description="Penalty factor (e+beta)/(e+beta+lambda*f) applied.")
+    risk: float | None = strawberry.field(
+        description="Probability (0-1) that its next accountable event is a fault: the "
+        "posterior mean from its decayed events and its kind's recent fault rate."
+    )
+    risk_events: float | None = strawberry.field(
+        description="Decayed events (weighed by who signed them) behind risk."
+    )
+    snapshot: str = strawberry.field(description="Id of the snapshot this comes from.")
+
+    @classmethod
+    def of(
+        cls, row: ScoreRow, snapshot_id: str, entity: EntityInfo | None, prior_strength: float
+    ) -> Reputation:
+        return cls(
+            row=row, entity_info=entity, prior_strength=prior_strength,
+            score=row.score, rank=row.rank, percentile=row.percentile, mass=row.mass,
+            raw_mass=row.raw_mass, fault_rate=row.fault_rate, confidence=row.confidence,
+            positive_evidence=row.positive_evidence, fault_weight=row.fault_weight,
+            phi=row.phi, risk=row.risk, risk_events=row.risk_events, snapshot=snapshot_id,
+        )  # fmt: skip
 
     @strawberry.field(description="The entity scored.")
     def entity(self) -> Entity:
         if self.entity_info is None:  # scores only exist for registered entities
             raise LookupError(f"entity {self.row.entity} is scored but not registered")
         return Entity.of(self.entity_info)
-
-    @strawberry.field(description="0-100: mass relative to the best entity of the same kind.")
-    def score(self) -> float:
-        return self.row.score
-
-    @strawberry.field(description="1 = best within its kind.")
-    def rank(self) -> int:
-        return self.row.rank
-
-    @strawberry.field(description="Share (0-100) of same-kind entities scoring lower.")
-    def percentile(self) -> float:
-        return self.row.percentile
-
-    @strawberry.field(description="Propagated PageRank mass after the fault penalty.")
-    def mass(self) -> float:
-        return self.row.mass
-
-    @strawberry.field(description="Propagated PageRank mass before the fault penalty.")
-    def raw_mass(self) -> float:
-        return self.row.raw_mass
-
-    @strawberry.field(description="Decayed faults / (decayed positive evidence + faults).")
-    def fault_rate(self) -> float:
-        return self.row.fault_rate
-
-    @strawberry.field(description="0-1, from the volume of decayed evidence.")
-    def confidence(self) -> float:
-        return self.row.confidence
-
-    @strawberry.field(description="Decayed positive evidence received.")
-    def positive_evidence(self) -> float:
-        return self.row.positive_evidence
-
-    @strawberry.field(description="Decayed fault weight attributed to it.")
-    def fault_weight(self) -> float:
-        return self.row.fault_weight
-
-    @strawberry.field(description="Penalty factor (e+beta)/(e+beta+lambda*f) applied.")
-    def phi(self) -> float:
-        return self.row.phi
-
-    @strawberry.field(
-        description="Probability (0-1) that its next accountable event is a fault: the "
-        "posterior mean from its decayed events and its kind's recent fault rate."
-    )
-    def risk(self) -> float | None:
-        return self.row.risk
 
     @strawberry.field(description="Lower end of the 90 % credible interval of risk.")
     def risk_low(self) -> float | None:
@@ -164,10 +158,6 @@ class Reputation:
             strength = self.prior_strength
         return credible_interval(k, n, prior, strength)
 
-    @strawberry.field(description="Decayed events (weighed by who signed them) behind risk.")
-    def risk_events(self) -> float | None:
-        return self.row.risk_events
-
     @strawberry.field(
         description="Why: its top contributors of incoming mass and the faults applied "
         "(null when the snapshot kept no explanation)."
@@ -179,14 +169,10 @@ class Reputation:
     def as_of(self) -> datetime:
         return to_datetime(self.row.as_of_ms)
 
-    @strawberry.field(description="Id of the snapshot this comes from.")
-    def snapshot(self) -> str:
-        return self.snapshot_id
-
     @strawberry.field(description=LOG_CHECKPOINT_DESCRIPTION)
     async def log_checkpoint(self, info: Info[Context, None]) -> SnapshotCheckpoint | None:
         found = await run_in_threadpool(
-            info.context.services.reputation.snapshot_info, self.snapshot_id
+            info.context.services.reputation.snapshot_info, self.snapshot
         )
         return SnapshotCheckpoint.of(found)
 
