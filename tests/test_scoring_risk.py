@@ -1,5 +1,6 @@
-"""Risk (docs/design.md §3.8): a Beta-Binomial posterior per entity from its decayed,
-credibility-weighted events, with a prior fitted to how its kind's parties fared."""
+"""Risk (docs/design.md §3.8): a Beta-Binomial posterior per entity from its decayed
+events, each report weighed by its signer's credibility and reliability, with a prior
+fitted to how its kind's parties fared."""
 
 from __future__ import annotations
 
