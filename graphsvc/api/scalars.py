@@ -113,7 +113,8 @@ SeedSource = described(
     {
         "ADMIN": "Set with setSeeds (shared by every replica).",
         "CONFIGURED": "GRAPHSVC_SEEDS.",
-        "WITNESSES": "None set, so every registered witness is trusted.",
+        "NONE": "None set: no witness has standing, so no attestation counts and every "
+        "mass is 0 until an administrator names seeds.",
     },
 )
 

@@ -72,7 +72,9 @@ class Reproduction:
 class SeedSource(StrEnum):
     ADMIN = "admin"  # set through the API (setSeeds), shared by every replica
     CONFIGURED = "configured"  # GRAPHSVC_SEEDS
-    WITNESSES = "witnesses"  # the default: every registered witness
+    # The default: none, so no witness has standing and every mass is 0
+    # (docs/decisions/standing.md); the service warns at start.
+    NONE = "none"
 
 
 class ReputationService:
@@ -107,6 +109,7 @@ class ReputationService:
         self._current: SnapshotView | None = None
         self._checked_at = float("-inf")
         self._log_checkpoint = log_checkpoint
+        self._trusted_cache: tuple[float, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ computing
 
@@ -117,7 +120,17 @@ class ReputationService:
             return stored, SeedSource.ADMIN
         if self._seeds:
             return self._seeds, SeedSource.CONFIGURED
-        return (), SeedSource.WITNESSES
+        return (), SeedSource.NONE
+
+    def trusted(self) -> frozenset[str]:
+        """The seeds as a set, for the verdicts shown between recomputes: read again at
+        most every ``refresh_seconds`` (a setSeeds on another replica shows by then)."""
+        now = time.monotonic()
+        cached = self._trusted_cache
+        if cached is None or now - cached[0] >= self._refresh_seconds:
+            cached = (now, frozenset(self.seeds()[0]))
+            self._trusted_cache = cached
+        return cached[1]
 
     def set_seeds(self, ids: Collection[str]) -> tuple[tuple[str, ...], SeedSource]:
         """Keep ``ids`` as the seeds for every replica (empty: back to the configured
@@ -126,6 +139,7 @@ class ReputationService:
             store_seeds(self._store, list(ids))
         except LookupError as error:
             raise ScoringError(str(error)) from None
+        self._trusted_cache = None
         return self.seeds()
 
     def evidence(self) -> tuple[Evidence, int]:
