@@ -97,13 +97,13 @@ class AttributionService:
     ) -> Slice[str]:
         """Ids of a page of ``entity``'s receipts (see ``receipt_parties``)."""
         party, ids = self.receipt_parties(entity)
-        return listings.receipt_ids(self._store, party, ids, page, verdicts)
+        return listings.receipt_ids(self._store, party, ids, page, verdicts, self._trusted())
 
     def count_receipts_of(
         self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
     ) -> int:
         party, ids = self.receipt_parties(entity)
-        return listings.count_receipts(self._store, party, ids, window, verdicts)
+        return listings.count_receipts(self._store, party, ids, window, verdicts, self._trusted())
 
     def receipt_parties(self, entity: EntityInfo) -> tuple[str, list[str]]:
         """Whose receipts ``entity``'s are, as (receipt field, ids): those a node signed,

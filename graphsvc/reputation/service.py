@@ -109,7 +109,6 @@ class ReputationService:
         self._current: SnapshotView | None = None
         self._checked_at = float("-inf")
         self._log_checkpoint = log_checkpoint
-        self._trusted_cache: tuple[float, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ computing
 
@@ -123,14 +122,12 @@ class ReputationService:
         return (), SeedSource.NONE
 
     def trusted(self) -> frozenset[str]:
-        """The seeds as a set, for the verdicts shown between recomputes: read again at
-        most every ``refresh_seconds`` (a setSeeds on another replica shows by then)."""
-        now = time.monotonic()
-        cached = self._trusted_cache
-        if cached is None or now - cached[0] >= self._refresh_seconds:
-            cached = (now, frozenset(self.seeds()[0]))
-            self._trusted_cache = cached
-        return cached[1]
+        """The witnesses whose votes decide the verdicts shown: the seeds of the snapshot
+        in force, so a verdict agrees with the scores served beside it (a setSeeds shows
+        from the next snapshot on); before the first snapshot, the configured ones. It
+        reads nothing from the store: every trail and listing asks."""
+        view = self._current
+        return frozenset(view.info.seeds if view is not None else self._seeds)
 
     def set_seeds(self, ids: Collection[str]) -> tuple[tuple[str, ...], SeedSource]:
         """Keep ``ids`` as the seeds for every replica (empty: back to the configured
@@ -139,7 +136,6 @@ class ReputationService:
             store_seeds(self._store, list(ids))
         except LookupError as error:
             raise ScoringError(str(error)) from None
-        self._trusted_cache = None
         return self.seeds()
 
     def evidence(self) -> tuple[Evidence, int]:
@@ -238,6 +234,7 @@ class ReputationService:
                 residual=scores.residual,
                 log_size=checkpoint[0] if checkpoint else None,
                 log_root=checkpoint[1] if checkpoint else None,
+                seeds=tuple(seeds),
             )
             # Every entity explained, in one pass over the evidence, as columns.
             table = ScoreTable.of(scores)
