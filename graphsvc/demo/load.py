@@ -55,12 +55,14 @@ def load_demo(services: Services, *, progress: bool = True) -> bool:
         services.loading = None
 
 
-def _own_witnesses(records: list[dict[str, Any]], until_ms: int) -> list[str]:
-    """The witnesses ``records`` register at or before ``until_ms``."""
+def registered_witnesses(records: list[dict[str, Any]], until_ms: int | None = None) -> list[str]:
+    """The witnesses ``records`` register (at or before ``until_ms``, if given)."""
     return [
         r["signer"]
         for r in records
-        if r.get("type") == "register" and r.get("kind") == "witness" and r["ts"] <= until_ms
+        if r.get("type") == "register"
+        and r.get("kind") == "witness"
+        and (until_ms is None or r["ts"] <= until_ms)
     ]
 
 
@@ -102,7 +104,7 @@ def replay_history(
                 counts[str(result.status)] += 1
             bar.update(len(results))
         if own_seeds is not None:
-            witnesses = _own_witnesses(records, checkpoint)
+            witnesses = registered_witnesses(records, checkpoint)
             if witnesses != own_seeds:
                 services.reputation.set_seeds(witnesses)
                 own_seeds = witnesses
