@@ -49,6 +49,24 @@ class _Unparsable:
         self.reason = reason
 
 
+def cmd_attestation(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.proofs import ProofFailure, bind_key, enclave_id, verify_attestation
+    from graphsvc.proofs.documents import read_document
+
+    try:
+        roots = settings.trusted_roots()
+        report = verify_attestation(args.platform, read_document(Path(args.file)), roots)
+        answer = {"verified": True, **report.as_json()}
+        if args.key is not None:
+            key = read_document(Path(args.key), pem_label="PUBLIC KEY")
+            answer["bound_key"] = {"binding": str(bind_key(report, key)), "id": enclave_id(key)}
+    except ProofFailure as failure:
+        print(f"graphsvc: attestation refused: {failure}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.records import generate_signing_key, signer_id, write_signing_key
 
@@ -379,6 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--quorum", type=int, help="witnesses that must have cosigned (default: all given)"
     )
     verify.set_defaults(handler=cmd_verify)
+
+    attestation = commands.add_parser(
+        "attestation", help="verify a TEE attestation document (base64 or raw CBOR)"
+    )
+    attestation.add_argument("file", help="the document (standard base64 or raw COSE_Sign1)")
+    attestation.add_argument("--platform", default="aws-nitro", help="its platform (aws-nitro)")
+    attestation.add_argument("--key", help="a key (DER, PEM or base64) the document must bind")
+    attestation.set_defaults(handler=cmd_attestation)
 
     keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")
     keygen.add_argument("--out", required=True, help="file for the secret key (mode 0600)")
