@@ -125,6 +125,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if name != "-" and not path.is_file():
             raise CliError(f"{name}: no such file")
         items.extend(_read_json_records(path))
+    if args.format == "opengradient":
+        # Each line is the gateway's {request, response}: a record of type opengradient.
+        items = [(where, _as_gateway_record(item)) for where, item in items]
     records = [item if not isinstance(item, _Unparsable) else None for _, item in items]
     if args.url:
         from graphsvc.ingest.remote import RemoteIngestError, remote_submitter
@@ -147,6 +150,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{where}: rejected ({result.id or 'no id'}): {reason}", file=sys.stderr)
     print(summary.line())
     return 1 if summary.rejected else 0
+
+
+def _as_gateway_record(item: object) -> object:
+    if isinstance(item, dict):
+        return {"type": "opengradient", **item}
+    return item
 
 
 def parse_time(text: str) -> int:
@@ -345,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the records to a running server (its POST /records), e.g. "
         "http://127.0.0.1:8000, instead of opening the data directory",
     )
+    ingest.add_argument(
+        "--format",
+        choices=["records", "opengradient"],
+        default="records",
+        help="records: graphsvc records; opengradient: JSON lines of the TEE gateway's "
+        "{request, response}",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     score = commands.add_parser(
@@ -485,6 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     """One line for a failure a user can meet and fix, None for a bug."""
     from graphsvc.ingest.ingestor import EvidenceRulesMismatch
+    from graphsvc.proofs import ProofFailure
     from graphsvc.store.embedded import DataDirInUseError, EmbeddedStoreError
     from graphsvc.store.graph_store import StoreUnavailable
 
@@ -497,7 +514,7 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
         return f"{error}; if that is a running graphsvc server, {hint}"
     if isinstance(error, StoreUnavailable):
         return f"the graph store does not answer: {_one_line(str(error))}"
-    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch):
+    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch | ProofFailure):
         return _one_line(str(error))
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""

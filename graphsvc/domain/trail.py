@@ -51,6 +51,10 @@ class ReceiptTrail:
     disputes: tuple[DisputeInfo, ...]
     # Its index in the evidence log (None for a record stored before the log began).
     leaf_index: int | None = None
+    # Whether graphsvc checked its proof (docs/decisions/proof-status.md), and the
+    # enclave whose signature it checked.
+    proof_status: str = "claimed"
+    enclave: str | None = None
 
     @property
     def verdict(self) -> str:

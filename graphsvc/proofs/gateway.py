@@ -16,6 +16,7 @@ graphsvc's own receipts use the same rule over their hashes (docs/design.md §1.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,7 @@ def gateway_message(request_digest: bytes, output_digest: bytes, timestamp: int)
     return keccak256(request_digest + output_digest + timestamp.to_bytes(32, "big"))
 
 
+@functools.lru_cache(maxsize=4096)
 def load_enclave_key(key_der: bytes) -> rsa.RSAPublicKey:
     """An enclave signing key from its DER SubjectPublicKeyInfo: RSA, at least 2048 bits."""
     try:

@@ -29,6 +29,8 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
             output_hash=r["output_hash"],
             proof_type=r["proof_type"],
             measurement=r["measurement"],
+            proof_status=r.get("proof_status") or "claimed",
+            enclave=r.get("enclave"),
             record=json.loads(r["record"]),
             attestations=tuple(
                 sorted(
