@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_hash.auto import keccak
 
+from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
 from graphsvc.domain import EntityKind
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
@@ -25,7 +26,6 @@ from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.independent_gateway import key_der, new_key, respond, sign_receipt, tee_id
 from tests.network import T0, Network
-from tests.nitro_forge import ForgedPki, nitriding_user_data
 
 NOW = T0 + 10 * 86_400_000
 START = dt.datetime.fromtimestamp(T0 / 1000, tz=dt.UTC)
@@ -36,8 +36,8 @@ REQUEST = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "Hello!"
 
 
 @pytest.fixture(scope="module")
-def pki() -> ForgedPki:
-    return ForgedPki(start=START)
+def pki() -> EnclavePki:
+    return EnclavePki(start=START)
 
 
 @pytest.fixture(scope="module")
@@ -53,20 +53,20 @@ def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphS
 
 
 @pytest.fixture
-def ingestor(store: GraphStore, pki: ForgedPki) -> Ingestor:
+def ingestor(store: GraphStore, pki: EnclavePki) -> Ingestor:
     roots = TrustedRoots((TrustedRoot.of("test-root", pki.root),))
     return Ingestor(store, EvidenceRules.of(Settings().scoring), clock=lambda: NOW, roots=roots)
 
 
 def _enclave_record(
-    pki: ForgedPki, node: Actor, key: rsa.RSAPrivateKey, *, ts: int = REGISTERED, **doc: Any
+    pki: EnclavePki, node: Actor, key: rsa.RSAPrivateKey, *, ts: int = REGISTERED, **doc: Any
 ) -> dict[str, Any]:
     der = key_der(key)
     document = pki.document(at=DOC_AT, user_data=nitriding_user_data(der), **doc)
     return builder.enclave(node, document, der, ts)
 
 
-def _network(pki: ForgedPki, key: rsa.RSAPrivateKey) -> tuple[Network, list[dict[str, Any]]]:
+def _network(pki: EnclavePki, key: rsa.RSAPrivateKey) -> tuple[Network, list[dict[str, Any]]]:
     net = Network()
     records = [
         *net.basics(),
@@ -96,7 +96,7 @@ def test_the_hand_computed_vector() -> None:
 
 
 def test_an_enclave_registers_and_its_gateway_responses_become_verified_receipts(
-    ingestor: Ingestor, store: GraphStore, pki: ForgedPki, enclave_key: rsa.RSAPrivateKey
+    ingestor: Ingestor, store: GraphStore, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
 ) -> None:
     net, records = _network(pki, enclave_key)
     assert _reasons(ingestor, records) == ["accepted"] * len(records)
@@ -118,7 +118,7 @@ def test_an_enclave_registers_and_its_gateway_responses_become_verified_receipts
 
 
 def test_tool_calls_are_hashed_as_the_gateway_hashes_them(
-    ingestor: Ingestor, pki: ForgedPki, enclave_key: rsa.RSAPrivateKey
+    ingestor: Ingestor, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
 ) -> None:
     _, records = _network(pki, enclave_key)
     ingestor.submit(records)
@@ -129,7 +129,7 @@ def test_tool_calls_are_hashed_as_the_gateway_hashes_them(
 
 
 def test_gateway_responses_are_refused_each_for_its_reason(
-    ingestor: Ingestor, pki: ForgedPki, enclave_key: rsa.RSAPrivateKey
+    ingestor: Ingestor, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
 ) -> None:
     _, records = _network(pki, enclave_key)
     ingestor.submit(records)
@@ -157,7 +157,7 @@ def test_gateway_responses_are_refused_each_for_its_reason(
 
 
 def test_enclave_registrations_are_refused_each_for_its_reason(
-    ingestor: Ingestor, store: GraphStore, pki: ForgedPki, enclave_key: rsa.RSAPrivateKey
+    ingestor: Ingestor, store: GraphStore, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
 ) -> None:
     net = Network()
     ingestor.submit(net.basics())
@@ -165,7 +165,7 @@ def test_enclave_registrations_are_refused_each_for_its_reason(
     unbound = builder.enclave(net.node, pki.document(at=DOC_AT), der, REGISTERED)
     stale = _enclave_record(pki, net.node, enclave_key, ts=REGISTERED + 2 * 86_400_000)
     by_witness = _enclave_record(pki, net.witness, enclave_key)
-    outsider = ForgedPki(start=START)
+    outsider = EnclavePki(start=START)
     foreign = builder.enclave(
         net.node, outsider.document(at=DOC_AT, public_key=der), der, REGISTERED
     )
@@ -178,7 +178,7 @@ def test_enclave_registrations_are_refused_each_for_its_reason(
 
 
 def test_own_receipts_are_verified_by_their_nodes_enclave_or_claimed(
-    ingestor: Ingestor, store: GraphStore, pki: ForgedPki, enclave_key: rsa.RSAPrivateKey
+    ingestor: Ingestor, store: GraphStore, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
 ) -> None:
     net, records = _network(pki, enclave_key)
     other_key = new_key()

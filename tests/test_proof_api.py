@@ -13,21 +13,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
 from graphsvc.cli import main
+from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
 from graphsvc.records import builder, record_id
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving
 from tests.independent_gateway import key_der, new_key, respond, tee_id
 from tests.network import T0, Network
-from tests.nitro_forge import ForgedPki, nitriding_user_data
 from tests.test_enclaves import DOC_AT, GATEWAY_MODEL, REGISTERED, REQUEST, START
 
 NOW = T0 + 10 * 86_400_000
 
 
 @pytest.fixture(scope="module")
-def pki() -> ForgedPki:
-    return ForgedPki(start=START)
+def pki() -> EnclavePki:
+    return EnclavePki(start=START)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def enclave_key() -> rsa.RSAPrivateKey:
     return new_key()
 
 
-def _records(pki: ForgedPki, key: rsa.RSAPrivateKey, image: bool) -> list[dict[str, Any]]:
+def _records(pki: EnclavePki, key: rsa.RSAPrivateKey, image: bool) -> list[dict[str, Any]]:
     net = Network()
     der = key_der(key)
     document = pki.document(at=DOC_AT, user_data=nitriding_user_data(der))
@@ -62,7 +62,7 @@ def client(
     embedded_endpoint: BoltEndpoint,
     clean_graph: None,
     tmp_path: Path,
-    pki: ForgedPki,
+    pki: EnclavePki,
     enclave_key: rsa.RSAPrivateKey,
 ) -> Iterator[TestClient]:
     roots = tmp_path / "roots.pem"
@@ -137,7 +137,7 @@ def test_graphsvc_ingest_takes_gateway_responses(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    pki: ForgedPki,
+    pki: EnclavePki,
     enclave_key: rsa.RSAPrivateKey,
 ) -> None:
     roots = tmp_path / "roots.pem"

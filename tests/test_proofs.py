@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphsvc.cli import main
+from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
 from graphsvc.proofs import (
     KeyBinding,
     ProofFailure,
@@ -25,7 +26,8 @@ from graphsvc.proofs import (
     read_pem_roots,
     verify_attestation,
 )
-from tests.nitro_forge import ForgedPki, nitriding_user_data
+
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 DATA = Path(__file__).parent / "data" / "nitro"
 AWS = TrustedRoots((aws_nitro_root(),))
@@ -100,12 +102,12 @@ def test_truncated_cbor_is_refused() -> None:
 
 def test_an_unknown_root_is_refused() -> None:
     assert _refused(_real("constella-production"), TrustedRoots(())).check == "root"
-    pki = ForgedPki()
+    pki = EnclavePki(start=EPOCH)
     assert _refused(pki.document()).check == "root"  # signed, but not under AWS
 
 
 def test_a_document_after_its_certificate_expired_is_refused() -> None:
-    pki = ForgedPki(leaf_hours=3)
+    pki = EnclavePki(start=EPOCH, leaf_hours=3)
     roots = TrustedRoots((TrustedRoot.of("test", pki.root),))
     verify_attestation("aws-nitro", pki.document(at=pki.start + dt.timedelta(hours=2)), roots)
     late = pki.document(at=pki.start + dt.timedelta(hours=4))
@@ -114,19 +116,19 @@ def test_a_document_after_its_certificate_expired_is_refused() -> None:
 
 
 def test_the_wrong_algorithm_is_refused() -> None:
-    pki = ForgedPki()
+    pki = EnclavePki(start=EPOCH)
     roots = TrustedRoots((TrustedRoot.of("test", pki.root),))
     assert _refused(pki.document(algorithm=-7), roots).check == "algorithm"  # ES256
 
 
 def test_pcrs_of_the_wrong_length_are_refused() -> None:
-    pki = ForgedPki()
+    pki = EnclavePki(start=EPOCH)
     roots = TrustedRoots((TrustedRoot.of("test", pki.root),))
     assert _refused(pki.document(pcrs={0: bytes(32)}), roots).check == "pcrs"
 
 
 def test_a_key_is_bound_by_public_key_or_by_its_hash_in_user_data() -> None:
-    pki = ForgedPki()
+    pki = EnclavePki(start=EPOCH)
     roots = TrustedRoots((TrustedRoot.of("test", pki.root),))
     key = _rsa_der()
     direct = verify_attestation("aws-nitro", pki.document(public_key=key), roots)
@@ -152,7 +154,7 @@ def test_an_unknown_platform_is_refused() -> None:
 
 
 def test_extra_roots_come_from_a_pem_file(tmp_path: Path) -> None:
-    pki = ForgedPki()
+    pki = EnclavePki(start=EPOCH)
     pem = tmp_path / "roots.pem"
     pem.write_bytes(pki.root_pem())
     roots = TrustedRoots.default(pem)

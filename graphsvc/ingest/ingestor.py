@@ -77,6 +77,10 @@ class Ingestor:
         # consistent. Other processes are caught by the unique constraints (retry).
         self._lock = threading.Lock()
 
+    def trust(self, roots: TrustedRoots) -> None:
+        """Trust these attestation roots as well from now on (``serve --demo``'s own root)."""
+        self._roots = self._roots.with_extra(roots.roots)
+
     def ensure_rules(self) -> None:
         """Record the evidence rules on first use; refuse a store summed with others."""
         wanted = _rules_value(self._rules)

@@ -200,6 +200,13 @@ export function statusBadge(status) {
   return badge(status, status === "STANDS" ? "bad" : "neutral");
 }
 
+// A proof's type and whether graphsvc checked it: "tee · verified" or "tee · claimed".
+export function proofBadge(proof) {
+  const type = proof.type.toLowerCase();
+  if (proof.type === "NONE") return badge("no proof", "neutral");
+  return badge(`${type} · ${proof.status.toLowerCase()}`, proof.status === "VERIFIED" ? "good" : "warn");
+}
+
 export function verdictBadge(verdict) {
   const tone = { VALID: "good", INVALID: "bad", CONTESTED: "warn" }[verdict] || "neutral";
   return badge(verdict, tone);

@@ -8,6 +8,7 @@ import {
   h,
   loading,
   notFound,
+  proofBadge,
   replace,
   short,
   statusBadge,
@@ -28,7 +29,7 @@ const QUERY = `query Incident($party: ID!, $to: DateTime) {
         id ts verdict
         output { hash }
         model { id name } node { id name } requester { id name }
-        proof { type }
+        proof { type status }
         attestations { items { id ts verdict fault witness { id name } } }
       }
     } }
@@ -84,7 +85,7 @@ export async function render(main, args, params, stale) {
       fact("model", entityLink(r.model)),
       fact("node", entityLink(r.node)),
       fact("requester", entityLink(r.requester)),
-      fact("proof", r.proof.type.toLowerCase()),
+      fact("proof", proofBadge(r.proof)),
     ),
     h("h3", {}, "Every witness's attestation"),
     table(
