@@ -21,7 +21,7 @@ from graphsvc.proofs import TrustedRoot, TrustedRoots, gateway_message, keccak25
 from graphsvc.records import builder, record_id
 from graphsvc.records.builder import Actor, sha256_hex
 from graphsvc.settings import Settings
-from graphsvc.store import stats, trail
+from graphsvc.store import enclaves, stats, trail
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.independent_gateway import key_der, new_key, respond, sign_receipt, tee_id
@@ -214,3 +214,22 @@ def test_own_receipts_are_verified_by_their_nodes_enclave_or_claimed(
     assert found[record_id(verified)].proof_status == "verified"
     assert found[record_id(claimed)].proof_status == "claimed"
     assert net.node.kind is EntityKind.NODE
+
+
+def test_a_debug_enclave_registers_but_its_signatures_stay_claimed(
+    ingestor: Ingestor, store: GraphStore, pki: EnclavePki, enclave_key: rsa.RSAPrivateKey
+) -> None:
+    net = Network()
+    debug_pcrs = {i: bytes(48) for i in range(16)}
+    records = [
+        *net.basics(),
+        net.model(GATEWAY_MODEL),
+        _enclave_record(pki, net.node, enclave_key, pcrs=debug_pcrs),
+    ]
+    assert _reasons(ingestor, records) == ["accepted"] * len(records)
+    response = respond(enclave_key, REQUEST, "Hi!", T0 // 1000 + 7200)
+    [result] = ingestor.submit([{"type": "opengradient", "request": REQUEST, "response": response}])
+    assert str(result.status) == "accepted", result.reason
+    assert trail.receipt_trails(store, [result.id])[result.id].proof_status == "claimed"
+    [enclave] = enclaves.enclaves(store, [tee_id(enclave_key)]).values()
+    assert str(enclave.image_status) == "debug"

@@ -20,19 +20,13 @@ from graphsvc.store.endpoint import BoltEndpoint
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving
 from tests.independent_gateway import key_der, new_key, respond, tee_id
 from tests.network import T0, Network
-from tests.test_enclaves import DOC_AT, GATEWAY_MODEL, REGISTERED, REQUEST, START
+
+# The module's fixtures: a forged Nitro PKI and an enclave key (pytest finds them by name).
+from tests.test_enclaves import DOC_AT, GATEWAY_MODEL, REGISTERED, REQUEST
+from tests.test_enclaves import enclave_key as enclave_key
+from tests.test_enclaves import pki as pki
 
 NOW = T0 + 10 * 86_400_000
-
-
-@pytest.fixture(scope="module")
-def pki() -> EnclavePki:
-    return EnclavePki(start=START)
-
-
-@pytest.fixture(scope="module")
-def enclave_key() -> rsa.RSAPrivateKey:
-    return new_key()
 
 
 def _records(pki: EnclavePki, key: rsa.RSAPrivateKey, image: bool) -> list[dict[str, Any]]:

@@ -32,6 +32,9 @@ class KnownEnclave:
     node: str
     key_der: bytes
     record_id: str
+    # A debug-mode enclave's measurements prove nothing: its signatures never make a
+    # proof VERIFIED (docs/design.md §1.7).
+    debug: bool = False
 
 
 @dataclass

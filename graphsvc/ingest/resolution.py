@@ -68,6 +68,12 @@ class EvidenceRules:
         )
 
 
+def enclave_status(enclave: KnownEnclave) -> ProofStatus:
+    """What a verified signature of ``enclave`` makes a proof: VERIFIED, unless the enclave
+    runs in debug mode (its measurements prove nothing), then CLAIMED."""
+    return ProofStatus.CLAIMED if enclave.debug else ProofStatus.VERIFIED
+
+
 def stored_record(record: Record) -> str:
     """The signed record as stored, so anyone can re-verify it later."""
     return json.dumps(record.body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
@@ -192,8 +198,7 @@ class Resolver:
         enclave = proof.get("enclave")
         status = ProofStatus.CLAIMED
         if enclave is not None:
-            self._check_enclave_signature(record, proof)
-            status = ProofStatus.VERIFIED
+            status = self._check_enclave_signature(record, proof)
         self._plan_receipt(
             record,
             node=record.signer,
@@ -208,7 +213,7 @@ class Resolver:
         )
         return False
 
-    def _check_enclave_signature(self, record: Record, proof: Mapping[str, str]) -> None:
+    def _check_enclave_signature(self, record: Record, proof: Mapping[str, str]) -> ProofStatus:
         """A receipt's own proof: its node's registered enclave signed its hashes."""
         enclave = self._known_enclave(proof["enclave"], "proof.enclave")
         if enclave.node != record.signer:
@@ -224,6 +229,7 @@ class Resolver:
             record.ts,
         )
         self._verify_enclave(enclave, message, proof["signature"], "proof.signature")
+        return enclave_status(enclave)
 
     def _known_enclave(self, enclave_id: str, field_name: str) -> KnownEnclave:
         enclave = self.state.enclaves.get(enclave_id)
@@ -263,7 +269,7 @@ class Resolver:
             input_hash=f"keccak256:{body['request_hash']}",
             output_hash=f"keccak256:{body['output_hash']}",
             proof_type=ProofType.TEE.value,
-            status=ProofStatus.VERIFIED,
+            status=enclave_status(enclave),
             enclave=body["tee_id"],
             measurement=None,
         )
@@ -349,7 +355,9 @@ class Resolver:
                 return True
             raise RecordError("key", f"enclave {facts.id} is already registered by {known.node}")
         self._require_signer(record)
-        self.state.enclaves[facts.id] = KnownEnclave(record.signer, facts.key_der, record.id)
+        self.state.enclaves[facts.id] = KnownEnclave(
+            record.signer, facts.key_der, record.id, facts.debug
+        )
         self.plan.enclaves.append(
             {
                 "id": facts.id,

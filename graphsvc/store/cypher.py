@@ -45,7 +45,8 @@ RETURN collect({id: r.id, node: r.node, model: r.model, requester: r.requester})
 
 ENCLAVES_BY_ID = """
 UNWIND $ids AS id MATCH (e:Enclave {id: id})
-RETURN collect({id: e.id, node: e.node, key: e.key, record_id: e.record_id}) AS rows
+RETURN collect({id: e.id, node: e.node, key: e.key, record_id: e.record_id, debug: e.debug})
+  AS rows
 """
 
 EXISTING_IMAGE_IDS = """

@@ -107,7 +107,9 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
         claims={r["key"] for r in rows(cypher.EXISTING_CLAIMS)},
         outputs={r["id"] for r in rows(cypher.EXISTING_OUTPUTS)},
         enclaves={
-            r["id"]: KnownEnclave(r["node"], base64.b64decode(r["key"]), r["record_id"])
+            r["id"]: KnownEnclave(
+                r["node"], base64.b64decode(r["key"]), r["record_id"], bool(r["debug"])
+            )
             for r in rows(cypher.ENCLAVES_BY_ID)
         },
         image_ids={r["id"] for r in rows(cypher.EXISTING_IMAGE_IDS)},

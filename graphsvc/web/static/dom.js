@@ -111,6 +111,11 @@ export function notFound(what) {
   );
 }
 
+// A term and its value in a <dl class="facts">.
+export function fact(term, value) {
+  return [h("dt", {}, term), h("dd", {}, value)];
+}
+
 export function table(headers, rows, caption) {
   return h(
     "div",

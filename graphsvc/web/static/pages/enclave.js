@@ -2,7 +2,18 @@
 // and measurements, and whether a provider published them as its image.
 
 import { gql } from "../api.js";
-import { badge, entityLink, h, loading, notFound, replace, short, table, when } from "../dom.js";
+import {
+  badge,
+  entityLink,
+  fact,
+  h,
+  loading,
+  notFound,
+  replace,
+  short,
+  table,
+  when,
+} from "../dom.js";
 
 const QUERY = `query Enclave($id: String!) {
   enclave(id: $id) {
@@ -64,8 +75,4 @@ export async function render(main, args, params, stale) {
     ),
   );
   return `Enclave ${short(e.id)}`;
-}
-
-function fact(term, value) {
-  return [h("dt", {}, term), h("dd", {}, value)];
 }

@@ -5,6 +5,7 @@
 import { gql } from "../api.js";
 import {
   entityLink,
+  fact,
   h,
   loading,
   notFound,
@@ -108,8 +109,4 @@ export async function render(main, args, params, stale) {
     ),
   );
   return `Incident against ${incident.party?.name}`;
-}
-
-function fact(term, value) {
-  return [h("dt", {}, term), h("dd", {}, value)];
 }
