@@ -109,7 +109,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     signed = sign(record, key)
     # What a server would refuse is refused here, naming the field, before it is sent.
     try:
-        validate_record(signed, now_ms=now_ms())
+        validate_record(signed, now_ms=now_ms(), roots=settings.trusted_roots())
     except RecordError as error:
         raise CliError(f"{where}: not signed, the record is invalid: {error}") from None
     print(json.dumps(signed, ensure_ascii=False))

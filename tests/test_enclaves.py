@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from eth_hash.auto import keccak
 
 from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
 from graphsvc.domain import EntityKind
+from graphsvc.evidence_log.audit import audit
+from graphsvc.evidence_log.log import EvidenceLog
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.proofs import TrustedRoot, TrustedRoots, gateway_message, keccak256, request_hash
@@ -23,7 +26,7 @@ from graphsvc.records.builder import Actor, sha256_hex
 from graphsvc.settings import Settings
 from graphsvc.store import enclaves, stats, trail
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.graph_store import GraphStore, Statement
 from tests.independent_gateway import key_der, new_key, respond, sign_receipt, tee_id
 from tests.network import T0, Network
 
@@ -233,3 +236,25 @@ def test_a_debug_enclave_registers_but_its_signatures_stay_claimed(
     assert trail.receipt_trails(store, [result.id])[result.id].proof_status == "claimed"
     [enclave] = enclaves.enclaves(store, [tee_id(enclave_key)]).values()
     assert str(enclave.image_status) == "debug"
+
+
+def test_the_evidence_log_covers_images_enclaves_and_gateway_receipts(
+    ingestor: Ingestor,
+    store: GraphStore,
+    pki: EnclavePki,
+    enclave_key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+) -> None:
+    net, records = _network(pki, enclave_key)
+    pcrs = {str(i): (bytes([i + 1]) * 48).hex() for i in range(3)}
+    records.append(builder.image(net.provider, "gateway v1", pcrs, T0 + 5))
+    response = respond(enclave_key, REQUEST, "Hi!", T0 // 1000 + 7200)
+    records.append({"type": "opengradient", "request": REQUEST, "response": response})
+    results = ingestor.submit(records)
+    assert [r.reason for r in results if r.reason] == []
+    log = EvidenceLog(store, tmp_path / "log", "graphsvc.test/log")
+    report = audit(log)
+    assert report.clean and report.tree_size == len(records)
+    # An enclave record changed behind the log's back is found.
+    store.write([Statement("MATCH (e:Enclave) SET e.record = $r", {"r": "{}"})])
+    assert [f.kind for f in audit(log).findings] == ["changed"]
