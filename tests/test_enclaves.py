@@ -108,7 +108,7 @@ def test_an_enclave_registers_and_its_gateway_responses_become_verified_receipts
     line = {"type": "opengradient", "request": REQUEST, "response": response}
     [result] = ingestor.submit([line])
     assert str(result.status) == "accepted", result.reason
-    found = trail.receipt_trails(store, [result.id])[result.id]
+    found = trail.receipt_trails(store, [result.id], frozenset())[result.id]
     assert found.node == net.node.id and found.model == GATEWAY_MODEL
     assert found.proof_status == "verified" and found.enclave == tee_id(enclave_key)
     assert found.input_hash == "keccak256:" + response["tee_request_hash"]
@@ -213,7 +213,7 @@ def test_own_receipts_are_verified_by_their_nodes_enclave_or_claimed(
     assert reasons[:2] == ["accepted", "accepted"]
     assert "registered by another node" in str(reasons[2])
     assert "bad signature" in str(reasons[3])
-    found = trail.receipt_trails(store, [record_id(verified), record_id(claimed)])
+    found = trail.receipt_trails(store, [record_id(verified), record_id(claimed)], frozenset())
     assert found[record_id(verified)].proof_status == "verified"
     assert found[record_id(claimed)].proof_status == "claimed"
     assert net.node.kind is EntityKind.NODE
@@ -233,7 +233,9 @@ def test_a_debug_enclave_registers_but_its_signatures_stay_claimed(
     response = respond(enclave_key, REQUEST, "Hi!", T0 // 1000 + 7200)
     [result] = ingestor.submit([{"type": "opengradient", "request": REQUEST, "response": response}])
     assert str(result.status) == "accepted", result.reason
-    assert trail.receipt_trails(store, [result.id])[result.id].proof_status == "claimed"
+    assert (
+        trail.receipt_trails(store, [result.id], frozenset())[result.id].proof_status == "claimed"
+    )
     [enclave] = enclaves.enclaves(store, [tee_id(enclave_key)]).values()
     assert str(enclave.image_status) == "debug"
 
