@@ -137,6 +137,16 @@ CREATE (e:Enclave {{
 CREATE (e)-[:RUN_BY]->(n)
 """
 
+# The Receipt node both receipt statements create (`row`, `log_base` in scope).
+_CREATE_RECEIPT = """CREATE (r:Receipt {
+  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
+  input_hash: row.input_hash, output_hash: row.output_hash,
+  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
+  measurement: row.measurement,
+  valid_by: [], invalid_by: [], record: row.record,
+  leaf: log_base + row.leaf
+})"""
+
 # A receipt whose Output is new: the Output, the receipt and every edge of the Output are
 # created at once. Nothing can link to an Output that does not exist yet, so CREATE is
 # exact here (and several times cheaper than MERGE); a concurrent writer of the same
@@ -146,14 +156,7 @@ CREATE_OUTPUT_RECEIPTS = f"""
 UNWIND $rows AS row
 MATCH (m:Model {{id: row.model}}) MATCH (n:Node {{id: row.node}})
 CREATE (o:Output {{id: row.output_hash, first_ts: row.ts}})
-CREATE (r:Receipt {{
-  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
-  input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
-  measurement: row.measurement,
-  valid_by: [], invalid_by: [], record: row.record,
-  leaf: log_base + row.leaf
-}})
+{_CREATE_RECEIPT}
 CREATE (r)-[:FOR_OUTPUT]->(o), (o)-[:GENERATED_BY]->(m), (o)-[:EXECUTED_ON]->(n)
 WITH o, row WHERE row.requester IS NOT NULL
 MATCH (q:Requester {{id: row.requester}})
@@ -166,14 +169,7 @@ CREATE_RECEIPTS = f"""
 {_THIS_BATCH}
 UNWIND $rows AS row
 MATCH (o:Output {{id: row.output_hash}})
-CREATE (r:Receipt {{
-  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
-  input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
-  measurement: row.measurement,
-  valid_by: [], invalid_by: [], record: row.record,
-  leaf: log_base + row.leaf
-}})
+{_CREATE_RECEIPT}
 CREATE (r)-[:FOR_OUTPUT]->(o)
 """
 
