@@ -76,6 +76,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.log_rebuilds = Counter(
+            "graphsvc_log_tree_rebuilds_total",
+            "Times the evidence log's tree files disagreed with the store and were rebuilt.",
+            registry=self.registry,
+        )
         self.log_size = Gauge(
             "graphsvc_log_size",
             "Leaves in the newest checkpoint this process published.",

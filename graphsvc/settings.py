@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # Witnesses whose cosignatures (C2SP tlog-cosignature) the log accepts and serves with
     # its checkpoint: verifier keys `<name>+<hash>+<base64(0x04 || key)>`, a JSON list.
     log_witnesses: list[str] = Field(default_factory=list)
+    # An existing log whose key is missing refuses to start unless this asks for a new
+    # key, announced by a note linking the two (meant for one start; `serve
+    # --rotate-log-key`). With the key present it does nothing.
+    log_rotate_key: bool = False
 
     @field_validator("log_witnesses")
     @classmethod

@@ -260,4 +260,12 @@ def _readiness(services: Services) -> Response:
         if status.consecutive_failures:
             body["status"] = "degraded"
             body["cause"] = f"background recompute failing: {status.last_error}"
+    publisher = services.publisher
+    if publisher.consecutive_failures:
+        body["status"] = "degraded"
+        body["log"] = {
+            "consecutive_failures": publisher.consecutive_failures,
+            "last_error": publisher.last_error,
+        }
+        body["cause"] = f"evidence log checkpoints cannot be published: {publisher.last_error}"
     return JSONResponse(body)

@@ -90,6 +90,17 @@ class HashFiles:
                 os.ftruncate(fd, 0)
             self._counts = [0] * len(self._counts)
 
+    @property
+    def levels(self) -> int:
+        """How many tile levels have a file (level 0, the leaves, always does)."""
+        return len(self._counts)
+
+    def folds_below(self, level: int, index: int) -> bool:
+        """Whether hash ``index`` of ``level`` (1 or more) is the root of the tile below
+        it, as it must be: a check of the files against themselves."""
+        below = self.read(level - 1, index * TILE_WIDTH, TILE_WIDTH)
+        return self.read(level, index, 1) == _fold(below)
+
     def count(self, level: int) -> int:
         return self._counts[level] if level < len(self._counts) else 0
 
