@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(default=30, gt=0)
     max_query_tokens: int = Field(default=2_000, gt=0)
     max_page_size: int = Field(default=500, gt=0)
+    # The estimated cost an operation may have (api/query_cost.py): refused above it.
+    max_query_cost: int = Field(default=30_000, gt=0)
+    # Requests of one client address (GraphQL over HTTP, POST /records) running at once,
+    # and waiting their turn beyond those (then 429).
+    client_concurrency: int = Field(default=8, gt=0)
+    client_queue: int = Field(default=64, ge=0)
     # Lines one POST /records may carry (its answer has a line for each, D53).
     max_bulk_lines: int = Field(default=100_000, gt=0)
     # Connection limits of the HTTP server (D54): seconds to send a request's headers, and

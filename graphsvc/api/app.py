@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graphsvc.api.bulk import BulkRecords
+from graphsvc.api.client_limits import ClientConcurrency
 from graphsvc.api.context import Context
 from graphsvc.api.graphql_media import GraphQLResponseMedia
 from graphsvc.api.log_routes import log_routes
@@ -196,6 +197,11 @@ def create_app(services: Services) -> Starlette:
                 validator=_is_request_id,
             ),
             Middleware(RequestTimer, histogram=metrics.requests),
+            Middleware(
+                ClientConcurrency,
+                limit=services.settings.client_concurrency,
+                queue=services.settings.client_queue,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=services.settings.cors_origins,

@@ -57,6 +57,7 @@ from graphsvc.api.pages import (
     page_of,
     size_of,
 )
+from graphsvc.api.query_cost import CostLimit
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -495,6 +496,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ParserCache(maxsize=256),  # bounded: unique texts cannot grow memory
             lambda: AddValidationRules(limits),
             lambda: ValidateOffTheLoop(validated),
+            CostLimit,
             ErrorPolicy,
             OperationMetrics,
         ],
