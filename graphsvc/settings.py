@@ -103,6 +103,9 @@ class Settings(BaseSettings):
 
     # How often a subscription looks for a new snapshot (seconds).
     subscription_poll: float = Field(default=2.0, gt=0)
+    # Operations running over all WebSockets at once (subscriptions mostly); past it a
+    # connection that asks for one more is closed with 4503.
+    max_subscriptions: int = Field(default=1_000, gt=0)
 
     # The evidence log (docs/design.md §9): the origin line of its checkpoints (also its
     # key's name: no spaces, no '+'), and seconds between checkpoint publications.
@@ -143,6 +146,8 @@ class Settings(BaseSettings):
     # its body (as a whole); open connections (more are closed at once); seconds an idle
     # keep-alive connection is kept.
     http_header_timeout: float = Field(default=10.0, gt=0)
+    # A request's line and headers together (431 and the connection closed above).
+    http_max_header_bytes: int = Field(default=64 * 1024, gt=0)
     http_body_timeout: float = Field(default=60.0, gt=0)
     http_max_connections: int = Field(default=1_000, gt=0)
     http_keep_alive: int = Field(default=5, gt=0)

@@ -35,7 +35,7 @@ from graphsvc.api.document_limits import (
     bound_field_comparisons,
     document_limit_rule,
 )
-from graphsvc.api.errors import ErrorPolicy, Schema
+from graphsvc.api.errors import ErrorPolicy
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
 from graphsvc.api.log_types import (
@@ -87,6 +87,7 @@ from graphsvc.api.scalars import (
     to_datetime,
     to_ms,
 )
+from graphsvc.api.transport import HTTPSchema
 from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
 from graphsvc.reputation.service import ScoringError
 from graphsvc.reputation.views import Order, score_changes
@@ -487,7 +488,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     validated = ValidatedDocuments(maxsize=256)
     bound_field_comparisons()
-    return Schema(
+    return HTTPSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
