@@ -17,13 +17,12 @@ from starlette.testclient import TestClient
 from strawberry.extensions.max_aliases import create_validator as strawberry_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as strawberry_depth_rule
 
-from graphsvc.api.app import create_app
 from graphsvc.api.document_limits import document_limit_rule
 from graphsvc.api.schema import build_schema
-from graphsvc.services import running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.api_client import serving
 from tests.network import T0
 from tests.store_state import store_digest
 
@@ -99,11 +98,7 @@ def test_the_limits_count_what_walking_every_path_counts(document: str) -> None:
 
 @pytest.fixture
 def client(clean_graph: BoltEndpoint) -> Iterator[tuple[TestClient, GraphStore]]:
-    with (
-        GraphStore(clean_graph) as store,
-        running_services(LIMITS, store=store, clock=lambda: T0) as services,
-        TestClient(create_app(services)) as client,
-    ):
+    with serving(clean_graph, LIMITS, T0, []) as client, GraphStore(clean_graph) as store:
         yield client, store
 
 

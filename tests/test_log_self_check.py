@@ -243,17 +243,8 @@ def test_checkpoints_after_a_rebuild_stay_consistent(logged: GraphStore, tmp_pat
 
 
 def test_the_cli_refuses_a_log_without_its_key_in_one_line(
-    embedded_endpoint: BoltEndpoint,
-    clean_graph: BoltEndpoint,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    store_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("GRAPHSVC_NEO4J_URI", embedded_endpoint.uri)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_USER", embedded_endpoint.user)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_PASSWORD", embedded_endpoint.password)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_DATABASE", embedded_endpoint.database or "")
     assert main(["audit"]) == 0
     (tmp_path / "data" / "log" / KEY_FILE).unlink()
     refused = one_line_failure(capsys, ["audit"])
