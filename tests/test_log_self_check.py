@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
 from graphsvc.cli import main
+from graphsvc.evidence_log.audit import audit
 from graphsvc.evidence_log.log import CHECKPOINT_FILE, EvidenceLog, LogError
 from graphsvc.evidence_log.log_key import KEY_FILE, PUBLIC_FILE, LogKeyMissing
 from graphsvc.services import running_services
@@ -159,7 +160,8 @@ def test_a_store_that_contradicts_a_signed_checkpoint_stops_publication(
         TestClient(create_app(services)) as client,
     ):
         net = Network()
-        _ingestor(store).submit([*net.basics(), *_records(net, 5)])
+        records = [*net.basics(), *_records(net, 5)]
+        _ingestor(store).submit(records)
         first = services.log.publish().checkpoint
         assert services.publisher.run_once()
         assert client.get("/readyz").json()["status"] == "ready"
@@ -172,18 +174,21 @@ def test_a_store_that_contradicts_a_signed_checkpoint_stops_publication(
         changed = {"first": newest["first"], "h": base64.b64encode(bytes(hashes)).decode()}
         store.write([Statement(rewrite, changed)])
         services.log._published = None  # as after a restart
-        with pytest.raises(LogError, match="not signing; run graphsvc audit"):
+        with pytest.raises(LogError, match="the store's log changed; not signing"):
             services.log.publish()
         assert not services.publisher.run_once()
         ready = client.get("/readyz").json()
         assert ready["status"] == "degraded", ready
         assert "checkpoints cannot be published" in ready["cause"]
         assert client.get("/log/checkpoint").status_code == 503
-        assert services.metrics.log_rebuilds._value.get() >= 1
-        # What was signed stays what was signed: no other root for that size ever.
-        with pytest.raises(LogError):
-            services.log.publish()
-        assert first.size == 5 + len(net.basics())
+        # The tree was kept, not rebuilt from the changed store: the audit names the
+        # rewritten entry against the root this log signed.
+        assert services.metrics.log_rebuilds._value.get() == 0
+        report = audit(services.log)
+        assert (report.tree_size, report.log_root) == (first.size, first.root)
+        assert [(f.kind, f.leaf) for f in report.findings] == [("changed", first.size - 1)]
+        assert "log entry for this leaf was rewritten" in report.findings[0].detail
+        assert first.size == len(records)
 
 
 def test_a_missing_key_stops_the_start_unless_rotated(logged: GraphStore, tmp_path: Path) -> None:

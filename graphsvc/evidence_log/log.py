@@ -25,7 +25,7 @@ from graphsvc.evidence_log.log_key import (
     rotations,
     save_rotation,
 )
-from graphsvc.evidence_log.self_check import tree_mismatch
+from graphsvc.evidence_log.self_check import Mismatch, leaf_backed_by_tree, tree_mismatch
 from graphsvc.records import canonical_bytes
 from graphsvc.store import log_entries
 from graphsvc.store.evidence_loader import store_id
@@ -134,12 +134,13 @@ class EvidenceLog:
 
     def integrate(self) -> int:
         """Append the leaves of every batch committed since; the tree's new size. Tree
-        files that end where no batch of the store begins are rebuilt from the store."""
+        files that end where no batch of the store begins are checked (``_check_tree``):
+        rebuilt from the store when they are damaged."""
         with self._integrating:
             try:
                 return self._integrate()
-            except LogError as error:
-                self._rebuild(str(error))
+            except LogError:
+                self._check_tree(SAMPLE_BEFORE_SIGNING)
                 return self._integrate()
 
     def _integrate(self) -> int:
@@ -212,14 +213,26 @@ class EvidenceLog:
 
     def _check_tree(self, sample: int) -> None:
         """Compare the tree files with the store (self_check.py) and with the last
-        checkpoint signed; rebuild them from the store on any difference. Raises
-        ``LogError`` (nothing is signed) when even the rebuilt tree disagrees with a
-        checkpoint this log signed: the store itself changed."""
-        problem = tree_mismatch(self._files, self._store, sample=sample, rng=self._rng)
-        problem = problem or self._differs_from_signed()
-        if problem is None:
-            return
-        self._rebuild(problem)
+        checkpoint signed. Damaged files are rebuilt from the store. Raises ``LogError``,
+        and signs nothing, when the store changed instead: the files agree with what
+        this log signed and the store does not (the files are kept: they are what
+        ``graphsvc audit`` names the rewritten entries by), or a rebuilt tree still
+        disagrees with a signed checkpoint."""
+        mismatch = tree_mismatch(self._files, self._store, sample=sample, rng=self._rng)
+        if mismatch is None:
+            problem = self._differs_from_signed()
+            if problem is None:
+                return
+        elif self._store_changed(mismatch):
+            raise LogError(
+                f"{mismatch.what}, while the tree agrees with the checkpoint this log "
+                "signed: the store's log changed; not signing; run graphsvc audit"
+            )
+        else:
+            problem = mismatch.what
+        log.error("evidence log tree does not match the store (%s): rebuilding it", problem)
+        self._on_rebuild()
+        self._files.reset()
         self._integrate()
         problem = self._differs_from_signed()
         if problem is not None:
@@ -227,10 +240,20 @@ class EvidenceLog:
                 f"{problem}, even rebuilt from the store: not signing; run graphsvc audit"
             )
 
-    def _rebuild(self, problem: str) -> None:
-        log.error("evidence log tree does not match the store (%s): rebuilding it", problem)
-        self._on_rebuild()
-        self._files.reset()
+    def _store_changed(self, mismatch: Mismatch) -> bool:
+        """Whether the store, not the files, moved away from what this log signed."""
+        signed = self._signed
+        if signed is None:
+            return False  # nothing signed: the store is the only reference
+        if mismatch.store_size < signed.size:
+            return True  # the store lost leaves a checkpoint holds
+        leaf = mismatch.leaf
+        return (
+            leaf is not None
+            and leaf < signed.size <= self._files.size
+            and self.root(signed.size) == signed.root
+            and leaf_backed_by_tree(self._files, leaf)
+        )
 
     def _differs_from_signed(self) -> str | None:
         signed = self._signed
