@@ -24,6 +24,7 @@ import numpy as np
 from graphsvc.scoring.engine import decayed_weights
 from graphsvc.scoring.evidence import (
     KINDS_BY_CODE,
+    BoolArray,
     Channel,
     Evidence,
     FaultCause,
@@ -31,7 +32,6 @@ from graphsvc.scoring.evidence import (
     IntArray,
     weighted_counts,
 )
-from graphsvc.scoring.personalization import BoolArray
 from graphsvc.scoring.scores import Propagation, Scores
 
 STRUCTURAL = len(Channel)  # pseudo channel code for structural links
@@ -331,6 +331,8 @@ def _faults(
         scores.as_of_ms,
         scores.params.half_life_ms,
     )
+    # As the engine weighs them: an accusation by its witness's standing.
+    weight *= internals_of(scores).fault_factor[rows]
     events = np.bincount(parties, minlength=count)
     causes = _CAUSE_RANK[ev.fault_cause[rows]]
     faults = _Sums.of(parties, ev.fault_source[rows], causes, len(CAUSES), weight)

@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
-    return SnapshotInfo(**{**row, "params": json.loads(row["params"])})
+    return SnapshotInfo(
+        **{
+            **row,
+            "params": json.loads(row["params"]),
+            "seeds": tuple(json.loads(row["seeds"] or "[]")),
+        }
+    )
 
 
 def _score_row(row: dict[str, Any]) -> ScoreRow:
