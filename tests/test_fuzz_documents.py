@@ -132,7 +132,7 @@ def test_a_forty_level_doubling_chain_is_answered_or_refused(
     assert costly["errors"][0]["extensions"]["cost"] == 2**40, costly
     # Within the budget, it is answered: execution merges the copies.
     answered = http.post("/graphql", json={"query": doubling_chain(12, alias=False)}).json()
-    assert answered == {"data": {"seeds": {"ids": []}}}, answered
+    assert "errors" not in answered and isinstance(answered["data"]["seeds"]["ids"], list), answered
     refused = http.post("/graphql", json={"query": doubling_chain(40, alias=True)}).json()
     assert refused["errors"][0]["message"] == f"{2**40} aliases found. Allowed: {MAX_ALIASES}"
     assert refused.get("data") is None
