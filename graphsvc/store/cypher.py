@@ -313,6 +313,16 @@ CREATE (:LogEntries {
 
 LOG_SIZE = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.leaves, 0) AS size"
 
+# How many ingest batches committed (batch numbers run 1..this; some logged nothing).
+INGEST_BATCHES = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.batches, 0) AS batches"
+
+# The batch holding leaf $leaf (the last before a size: the log's self-check).
+LOG_ENTRIES_HOLDING = """
+MATCH (l:LogEntries) WHERE l.first <= $leaf
+RETURN l.ingest_batch AS batch, l.first AS first, l.size AS size, l.hashes AS hashes, l.ids AS ids
+ORDER BY first DESC LIMIT 1
+"""
+
 # The batch whose leaves start at $first, then the batches after it, in order.
 LOG_ENTRIES_AT = "MATCH (l:LogEntries {first: $first}) RETURN l.ingest_batch AS batch"
 
