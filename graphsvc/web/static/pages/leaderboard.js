@@ -1,7 +1,9 @@
 // Leaderboards per kind: filters, order, page size and paging, all kept in the URL.
 
 import { gql } from "../api.js";
+import { HELD, scoresHeld } from "../readiness.js";
 import {
+  add,
   KINDS,
   entityLink,
   h,
@@ -46,7 +48,7 @@ export async function render(main, args, params, stale) {
   const title = `${KINDS.includes(kind) ? plural(kind) : kind} leaderboard`;
   replace(main, h("h1", {}, title), tabs(kind));
   if (!KINDS.includes(kind)) {
-    main.append(
+    add(main,
       notFound(`There is no kind "${args[0]}"; the kinds are ${KINDS.map(plural).join(", ")}.`),
     );
     return "Unknown kind";
@@ -61,9 +63,13 @@ export async function render(main, args, params, stale) {
     if (value !== null && value !== "" && !Number.isNaN(Number(value)))
       filter[f.name] = Number(value);
   }
-  main.append(controls(kind, order, first, filter));
+  add(main, controls(kind, order, first, filter));
+  if (scoresHeld()) {
+    add(main, h("p", { class: "state" }, HELD));
+    return title;
+  }
   const results = h("div", {}, loading("the leaderboard"));
-  main.append(results);
+  add(main, results);
   const data = await gql(QUERY, {
     kind,
     first,
