@@ -142,6 +142,12 @@ export function notFound(what) {
   );
 }
 
+// Confidence measures the evidence about an entity itself. A provider has none of its own
+// (it answers through its models), so its confidence, always 0, is not shown.
+export const hasConfidence = (kind) => kind !== "PROVIDER";
+export const CONFIDENCE_NOTE =
+  "Confidence: how much recent evidence stands behind the figures, from 0 (none) toward 1.";
+
 // A term and its value in a <dl class="facts">.
 export function fact(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];

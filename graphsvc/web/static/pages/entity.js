@@ -11,6 +11,7 @@ import {
   count,
   entityLink,
   h,
+  hasConfidence,
   href,
   incidentHref,
   kindLabel,
@@ -84,7 +85,7 @@ export async function render(main, args, params, stale) {
     main,
     h("h1", {}, entity.name, " ", h("span", { class: "kind" }, kindLabel(entity.kind))),
     h("p", { class: "muted id" }, entity.id, " · registered ", when(entity.registeredAt)),
-    standing(rep),
+    standing(rep, entity.kind),
   );
   const grid = h("div", { class: "grid" });
   add(main, grid);
@@ -123,7 +124,7 @@ function enclaves(section, found) {
   );
 }
 
-function standing(rep) {
+function standing(rep, kind) {
   if (scoresHeld()) return h("p", { class: "state" }, HELD);
   if (!rep)
     return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
@@ -132,7 +133,7 @@ function standing(rep) {
     ["rank", `#${rep.rank}`],
     ["percentile", num(rep.percentile, 0)],
     ["fault rate", pct(rep.faultRate)],
-    ["confidence", num(rep.confidence, 2)],
+    ...(hasConfidence(kind) ? [["confidence", num(rep.confidence, 2)]] : []),
     ["risk (90 %)", riskText(rep)],
     ["as of", when(rep.asOf)],
   ]);
