@@ -259,7 +259,11 @@ def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.scoring.cli_support import run_replay
 
-    return run_replay(args, settings.scoring)
+    def report(done: int, total: int) -> None:
+        # On standard error: standard output stays the result (JSON with --json).
+        print(f"graphsvc: replay: month {done} of {total}", file=sys.stderr, flush=True)
+
+    return run_replay(args, settings.scoring, on_step=report)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import parse, print_ast
 from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.api.app import create_app
@@ -548,3 +549,5 @@ def test_static_files_have_their_content_types(served: Served) -> None:
 def test_graphiql_examples_are_the_readme_demo_queries() -> None:
     queries = readme_demo_queries()
     assert [e["query"] for e in json.loads(EXAMPLES.read_text())] == queries
+    # Formatted as graphql-core prints them: one field a line, so each tab reads.
+    assert queries and all(print_ast(parse(q)) + "\n" == q for q in queries)
