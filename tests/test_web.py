@@ -253,6 +253,13 @@ def test_no_page_prints_null_undefined_or_nan(page: Page, served: Served, traffi
             assert not NONSENSE.search(text), (size, route, NONSENSE.findall(text))
             fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             assert fits, (size, route)
+            if size is WIDE:  # on a desktop, no table scrolls sideways either
+                wide = page.evaluate(
+                    "[...document.querySelectorAll('main .scroll')]"
+                    ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+                    ".map(e => e.closest('section')?.querySelector('h2')?.textContent ?? '?')"
+                )
+                assert wide == [], (route, wide)
     visit(page, served, f"#/entity/{newcomer.id}")
     assert "Not scored yet" in page.locator("main").inner_text()
     assert traffic.errors == []

@@ -175,9 +175,10 @@ export function table(headers, rows, caption) {
   );
 }
 
-// A titled card appended to a page's grid; returns it for the content.
-export function card(parent, title) {
-  const el = h("section", { class: "card" }, h("h2", {}, title));
+// A titled card appended to a page's grid; returns it for the content. A wide one (a
+// table of many columns) takes the grid's whole width, so it does not scroll sideways.
+export function card(parent, title, { wide = false } = {}) {
+  const el = h("section", { class: wide ? "card wide" : "card" }, h("h2", {}, title));
   parent.append(el);
   return el;
 }

@@ -91,14 +91,18 @@ export async function render(main, args, params, stale) {
   add(main, grid);
   history(card(grid, "Score history"), scoresHeld() ? [] : entity.scoreHistory);
   breakdown(card(grid, "Why: the breakdown"), rep);
-  incidents(card(grid, "Incidents"), entity);
-  if (entity.receipts.totalCount) receipts(card(grid, "Newest receipts"), entity.receipts);
-  if (entity.enclaves.length) enclaves(card(grid, "Its attested enclaves"), entity.enclaves);
+  incidents(card(grid, "Incidents", { wide: entity.incidents.items.length > 0 }), entity);
+  if (entity.receipts.totalCount)
+    receipts(card(grid, "Newest receipts", { wide: true }), entity.receipts);
+  if (entity.enclaves.length)
+    enclaves(card(grid, "Its attested enclaves", { wide: true }), entity.enclaves);
   if ((entity.kind === "PROVIDER" || entity.kind === "MODEL") && !scoresHeld()) {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
     related(
-      card(grid, entity.kind === "PROVIDER" ? "Its models" : "Its provider"),
+      entity.kind === "PROVIDER"
+        ? card(grid, "Its models", { wide: true })
+        : card(grid, "Its provider"),
       entity,
       catalogue,
     );
