@@ -12,16 +12,18 @@ from typing import Any
 
 import pytest
 
-DOM = Path(__file__).resolve().parents[1] / "graphsvc/web/static/dom.js"
+STATIC = Path(__file__).resolve().parents[1] / "graphsvc/web/static"
 
 
 def formats(expression: str) -> Any:
-    """The value of a JavaScript expression over dom.js's exports (as ``dom``)."""
+    """The value of a JavaScript expression over dom.js's and charts.js's exports (as
+    ``dom`` and ``charts``)."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed; scripts/test needs it (Node 20)")
     script = (
-        f"import * as dom from {json.dumps(DOM.as_uri())};"
+        f"import * as dom from {json.dumps((STATIC / 'dom.js').as_uri())};"
+        f"import * as charts from {json.dumps((STATIC / 'charts.js').as_uri())};"
         f"process.stdout.write(JSON.stringify({expression}));"
     )
     done = subprocess.run(
@@ -62,3 +64,19 @@ def test_a_risk_and_its_interval_follow_the_same_rule() -> None:
 def test_missing_values_are_a_dash_in_every_format(value: str) -> None:
     shown = formats(f"[dom.num({value}), dom.pct({value}), dom.share({value}), dom.count({value})]")
     assert shown == ["\N{EN DASH}"] * 4
+
+
+def test_a_single_snapshot_gets_a_two_day_axis_and_a_span_its_own() -> None:
+    day = 86_400
+    assert formats("charts.timeRange([1800000000])") == [1_800_000_000 - day, 1_800_000_000 + day]
+    assert formats("charts.timeRange([100, 50 * 86400, 7 * 86400])") == [100, 50 * day]
+
+
+def test_a_gap_in_the_data_breaks_the_line() -> None:
+    # Weekly points, then five weeks without any: one null between, nothing else added.
+    week = 7 * 86_400
+    x = [0, week, 2 * week, 3 * week, 8 * week]
+    got = formats(f"charts.withGaps({x}, [[1, 2, 3, 4, 5]])")
+    assert got == [[0, week, 2 * week, 3 * week, 5.5 * week, 8 * week], [[1, 2, 3, 4, None, 5]]]
+    regular = formats(f"charts.withGaps({x[:4]}, [[1, 2, 3, 4]])")
+    assert regular == [x[:4], [[1, 2, 3, 4]]]

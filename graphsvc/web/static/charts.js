@@ -52,7 +52,7 @@ const DAY_S = 86_400;
 // Where consecutive times are more than GAP_FACTOR typical spacings apart, a null point
 // breaks the line: a gap in the data shows as a gap, not as a straight line across it.
 const GAP_FACTOR = 3;
-function withGaps(x, columns) {
+export function withGaps(x, columns) {
   const steps = x.slice(1).map((t, i) => t - x[i]);
   const typical = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
   if (steps.length < 2 || !(typical > 0)) return [x, columns];
@@ -69,6 +69,14 @@ function withGaps(x, columns) {
   return [xs, ys];
 }
 
+// The time axis spans the data (seconds): at least a day either side of a single point,
+// not the years uPlot would pick.
+export function timeRange(x) {
+  const [first, last] = [Math.min(...x), Math.max(...x)];
+  const pad = last - first < DAY_S ? DAY_S : 0;
+  return [first - pad, last + pad];
+}
+
 // series: [{label, values, scale?, format?}] over times (ISO strings).
 export function timeChart(container, title, times, series) {
   const x = times.map((t) => Date.parse(t) / 1000);
@@ -82,10 +90,7 @@ export function timeChart(container, title, times, series) {
   );
   const { figure, plot } = frame(title, x.length, rows, ["date", ...series.map((s) => s.label)]);
   container.append(figure);
-  // The time axis spans the data: at least a day around a single point, not years.
-  const [first, last] = [Math.min(...x), Math.max(...x)];
-  const pad = last - first < DAY_S ? DAY_S : 0;
-  const scales = { x: { time: true, range: [first - pad, last + pad] } };
+  const scales = { x: { time: true, range: timeRange(x) } };
   const axes = [{}];
   series.forEach((s, i) => {
     const scale = s.scale || "y";
