@@ -60,13 +60,16 @@ export async function render(main, args, params, stale) {
   );
   recordsPerDay(card(body, "Records per day"), data.snapshots.items);
   const shares = stats.entities.map((e) => (e.count ? data[e.kind].totalCount / e.count : 0));
-  barChart(
-    card(body, "Fault rates per kind"),
-    `Share of each kind with a fault rate of ${pct(FAULTY, 0)} or more`,
-    kinds.map(plural),
-    shares,
-    { label: "share with faults", format: (v) => pct(v, 0) },
-  );
+  const faults = card(body, "Fault rates per kind");
+  if (scoresHeld()) add(faults, h("p", { class: "state" }, HELD));
+  else
+    barChart(
+      faults,
+      `Share of each kind with a fault rate of ${pct(FAULTY, 0)} or more`,
+      kinds.map(plural),
+      shares,
+      { label: "share with faults", format: (v) => pct(v, 0) },
+    );
   proofMix(card(body, "Proof mix and disputes"), data.recommendProviders, stats);
   worstNodes(card(body, "Failing nodes, riskiest first"), data.worst.items);
   return "Overview";
