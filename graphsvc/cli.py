@@ -259,7 +259,11 @@ def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.scoring.cli_support import run_replay
 
-    return run_replay(args, settings.scoring)
+    def report(done: int, total: int) -> None:
+        # On standard error: standard output stays the result (JSON with --json).
+        print(f"graphsvc: replay: month {done} of {total}", file=sys.stderr, flush=True)
+
+    return run_replay(args, settings.scoring, on_step=report)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -514,11 +518,7 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     from graphsvc.store.graph_store import StoreUnavailable
 
     if isinstance(error, DataDirInUseError):
-        hint = (
-            "send records to it with `graphsvc ingest --url http://HOST:PORT FILE...`"
-            if args.command == "ingest"
-            else "stop it first, or ask it over its API"
-        )
+        hint = _WHILE_SERVING.get(args.command, _STOP_IT_FIRST)
         return f"{error}; if that is a running graphsvc server, {hint}"
     if isinstance(error, StoreUnavailable):
         return f"the graph store does not answer: {_one_line(str(error))}"
@@ -528,6 +528,22 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror}"
     return None
+
+
+# What to do instead of a command that needs the data directory a server holds: the API
+# call that does the same, or plainly that the server must be stopped.
+_STOP_IT_FIRST = "stop it first: this command reads the data directory, which the server holds"
+_WHILE_SERVING = {
+    "ingest": "send records to it with `graphsvc ingest --url http://HOST:PORT FILE...`",
+    "score": (
+        "ask it with the GraphQL mutation `recompute(asOf:)` (Authorization: Bearer "
+        "$GRAPHSVC_ADMIN_TOKEN); reproducing a stored snapshot needs the server stopped"
+    ),
+    "audit": (
+        "stop it first: the API has no audit; `graphsvc verify --server URL` checks the "
+        "published log from outside"
+    ),
+}
 
 
 def _one_line(text: str) -> str:

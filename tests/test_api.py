@@ -140,7 +140,8 @@ def test_bulk_ndjson_endpoint(client: TestClient) -> None:
     response = client.post("/records", content="\n".join(lines) + "\n")
     assert response.status_code == 200
     out = [json.loads(line) for line in response.text.splitlines()]
-    assert [o.get("status") for o in out[:-1]] == ["accepted"] * 7 + ["rejected", "accepted"]
+    # The same spelling as GraphQL's RecordStatus (docs/decisions/status-vocabulary.md).
+    assert [o.get("status") for o in out[:-1]] == ["ACCEPTED"] * 7 + ["REJECTED", "ACCEPTED"]
     assert out[7]["reason"].startswith("line is not JSON")
     assert out[-1] == {"summary": {"accepted": 8, "duplicate": 0, "rejected": 1}}
 

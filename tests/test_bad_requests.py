@@ -61,9 +61,9 @@ def test_a_bad_line_is_rejected_alone_and_the_lines_around_it_are_stored(
     assert [r["index"] for r in results] == list(range(len(body)))
     rejected = results[1 : 1 + len(bad)]
     for result, expected in zip(rejected, bad.values(), strict=True):
-        assert result["status"] == "rejected" and expected in result["reason"], result
+        assert result["status"] == "REJECTED" and expected in result["reason"], result
     statuses = [r["status"] for r in [results[0], *results[1 + len(bad) :]]]
-    assert statuses == ["accepted"] * len(good)
+    assert statuses == ["ACCEPTED"] * len(good)
     assert summary == {"summary": {"accepted": len(good), "duplicate": 0, "rejected": len(bad)}}
     nodes, _, _ = store_digest(store)
     assert nodes > 0
@@ -76,7 +76,7 @@ def test_a_repeat_of_a_rejected_record_is_rejected_too(app: tuple[TestClient, Gr
     unknown_model = net.receipt(0)  # its model was never published
     twice = "\n".join([json.dumps(unknown_model)] * 2)
     *results, _ = _lines(client.post("/records", content=twice))
-    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert [r["status"] for r in results] == ["REJECTED", "REJECTED"]
     assert "same record as index 0, rejected" in results[1]["reason"]
     assert MODEL in results[0]["reason"]
 

@@ -232,8 +232,12 @@ def test_a_data_directory_held_by_a_server_points_to_url(
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         ingest = one_line_failure(capsys, ["ingest", "--data", str(data), str(records)])
         score = one_line_failure(capsys, ["--data", str(data), "score"])
+        audit = one_line_failure(capsys, ["--data", str(data), "audit"])
     assert f"data directory {data} is in use" in ingest and "graphsvc ingest --url" in ingest
-    assert f"data directory {data} is in use" in score and "--url" not in score
+    # Each names what to do instead: the API call that does it, or stopping the server.
+    assert f"data directory {data} is in use" in score and "mutation `recompute" in score
+    assert f"data directory {data} is in use" in audit and "stop it first" in audit
+    assert "ask it over its API" not in score + audit
 
 
 def test_global_flags_after_the_subcommand_and_version(

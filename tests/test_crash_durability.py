@@ -65,7 +65,7 @@ class Writer:
                 continue  # killed under the request: nothing of it was acknowledged
             for line in response.text.splitlines():
                 answer = json.loads(line)
-                if answer.get("status") in ("accepted", "duplicate"):
+                if answer.get("status") in ("ACCEPTED", "DUPLICATE"):
                     self.acknowledged.add(answer["id"])
                 else:
                     assert "status" not in answer or response.status_code != 200, answer

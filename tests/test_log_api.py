@@ -273,6 +273,27 @@ def test_verify_command_checks_saved_answers_offline(
     assert main(["verify", "--key", "nonsense", "--saved", str(saved)]) == 2
 
 
+def test_verify_fails_with_1_for_a_record_the_log_does_not_hold(
+    served: tuple[Services, TestClient], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record the server has no inclusion proof for is a failed check (exit 1, design
+    §5), not a usage error (2)."""
+    services, client = served
+    net = Network()
+    _ingest(services, net.basics())
+    key = client.get("/log/key").text.strip()
+    missing = "sha256:" + "0" * 64
+    document = gather(
+        LogClient(_transport(client)), record_ids=[missing], key=NoteVerifier.parse(key)
+    )
+    saved = tmp_path / "answers.json"
+    saved.write_text(json.dumps(document))
+    (tmp_path / "key").write_text(key + "\n")
+    assert main(["verify", "--key", str(tmp_path / "key"), "--saved", str(saved)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAILED  record {missing}: no inclusion proof" in out
+
+
 def test_witness_cosignatures_are_accepted_served_and_counted(
     clean_graph: BoltEndpoint, tmp_path: Path
 ) -> None:

@@ -76,7 +76,7 @@ def _assert_serving(client: TestClient, net: Network, expected_receipts: int) ->
     again = client.post("/records", content=_ndjson([net.receipt(500), net.receipt(501)]))
     assert again.status_code == 200, again.text
     statuses = [json.loads(line).get("status") for line in again.text.splitlines()[:-1]]
-    assert set(statuses) <= {"accepted", "duplicate"}, again.text
+    assert set(statuses) <= {"ACCEPTED", "DUPLICATE"}, again.text
     stats = client.post("/graphql", json={"query": STATS}).json()
     assert stats["data"]["networkStats"]["receipts"] == expected_receipts + 2, stats
 

@@ -86,8 +86,8 @@ def test_gateway_responses_posted_become_verified_receipts_with_their_enclave(
     body = "\n".join(json.dumps({"type": "opengradient", **line}) for line in (good, changed))
     answer = client.post("/records", content=body.encode())
     lines = [json.loads(line) for line in answer.text.splitlines()]
-    assert lines[0]["status"] == "accepted"
-    assert lines[1]["status"] == "rejected" and "changed answer" in lines[1]["reason"]
+    assert lines[0]["status"] == "ACCEPTED"
+    assert lines[1]["status"] == "REJECTED" and "changed answer" in lines[1]["reason"]
 
     found = gql(client, RECEIPT, id=lines[0]["id"])["data"]["receipt"]
     assert found["model"]["id"] == GATEWAY_MODEL

@@ -584,7 +584,17 @@ def test_record_more_than_five_minutes_ahead_is_rejected() -> None:
 
 
 def test_old_records_are_accepted() -> None:
-    assert validate_record(signed(RecordType.REGISTER, ts=0), now_ms=NOW).ts == 0
+    earliest = 10**12  # 2001-09-09T01:46:40Z in ms, the earliest plausible `ts`
+    assert validate_record(signed(RecordType.REGISTER, ts=earliest), now_ms=NOW).ts == earliest
+
+
+@pytest.mark.parametrize("ts", [0, 1_000_000_000, 1_780_000_000, 10**12 - 1])
+def test_a_ts_in_seconds_is_refused_as_such(ts: int) -> None:
+    """A time in seconds of any date after 2001 would read as January 1970 in ms."""
+    error = rejection(signed(RecordType.RECEIPT, ts=ts))
+
+    assert error.field == "ts"
+    assert str(ts) in error.reason and "looks like seconds" in error.reason
 
 
 # --- signing ---------------------------------------------------------------------------

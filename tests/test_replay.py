@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from graphsvc.cli import main as cli_main
 from graphsvc.scoring.cli_support import add_replay_arguments, params_from_args, run_replay
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.replay import (
@@ -221,3 +223,19 @@ def test_cli_replay_prints_json(tmp_path: Path) -> None:
     err = io.StringIO()
     bad = parser.parse_args([str(tmp_path / "missing.csv")])
     assert run_replay(bad, err=err) == 2 and "missing.csv" in err.getvalue()
+
+
+def test_cli_replay_reports_its_progress_on_standard_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Piped, a long replay still says how far it has got, and standard output stays JSON."""
+    r = synthetic_trust_network(seed=3, days=200)
+    path = tmp_path / "net.csv"
+    rows = zip(r.src, r.dst, r.rating, r.time_s, strict=True)
+    path.write_text("".join(f"{r.ids[s]},{r.ids[d]},{x},{t}\n" for s, d, x, t in rows))
+    assert cli_main(["replay", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    steps = re.findall(r"graphsvc: replay: month (\d+) of (\d+)", captured.err)
+    assert steps and all(total == steps[0][1] for _, total in steps)
+    assert [int(done) for done, _ in steps] == list(range(1, int(steps[0][1]) + 1))
+    assert json.loads(captured.out)["ratings_evaluated"] > 0

@@ -186,12 +186,16 @@ def test_ranks_percentiles_and_scores_within_kind() -> None:
         assert np.all(np.diff(masses) <= 0)
         assert s.rank[order].tolist() == list(range(1, len(order) + 1))
         assert s.score[order[0]] == 100.0 or masses[0] == 0
-        if len(order) > 1 and masses[0] > masses[1]:
-            assert s.percentile[order[0]] == 100.0
-        if masses[-1] < masses[0]:
+        if len(order) > 1:
+            assert s.percentile[order[0]] == 100.0  # nobody is above the best
+        if len(order) > 1 and masses[-1] < masses[-2]:
             assert s.percentile[order[-1]] == 0.0
         if len(order) > 1 and masses[0] == masses[-1]:
-            assert np.all(s.percentile[order] == 0.0)  # nobody is strictly below anyone
+            assert np.all(s.percentile[order] == 100.0)  # nobody is strictly above anyone
+        # Tied entities share the percentile of the best of them.
+        for mass in set(masses.tolist()):
+            tied = np.asarray(order)[masses == mass]
+            assert len(set(s.percentile[tied].tolist())) == 1
     # Ties are broken by id, tied entities share a percentile.
     tied = [i for i in s.ranked(EntityKind.REQUESTER) if s.mass[i] == 0.0]
     assert tied == sorted(tied)

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import parse, print_ast
 from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.api.app import create_app
 from graphsvc.demo import DemoNetwork, generate
 from graphsvc.demo.load import replay_history, trusted_enclave_story
 from graphsvc.demo.world import build_world
-from graphsvc.domain import FaultParty, Verdict
+from graphsvc.domain import EntityKind, FaultParty, Verdict
 from graphsvc.records import record_id
-from graphsvc.records.builder import attestation
+from graphsvc.records.builder import Actor, attestation, register
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
@@ -38,7 +39,10 @@ from tests.test_demo_network import SMALL
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parents[1] / "graphsvc/web/static/graphiql-examples.json"
 DESKTOP = {"width": 1280, "height": 900}
+WIDE = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# Words a page shows when a missing value reached the DOM as text.
+NONSENSE = re.compile(r"\b(null|undefined|NaN|Infinity|Invalid Date)\b")
 WAIT_MS = 20_000
 
 
@@ -202,6 +206,95 @@ def test_overview_charts_the_network(page: Page, served: Served, traffic: Traffi
     assert traffic.errors == []
 
 
+def every_page(served: Served) -> list[str]:
+    """One route of each page the dashboard has, on the demo's own entities: each
+    leaderboard and order, an entity of each kind, an incident, a trail, an enclave."""
+    routes = ["", "#/choose", "#/live", "#/search?q=node-", "#/no-such-page"]
+    for kind in ["PROVIDER", "MODEL", "NODE", "WITNESS", "REQUESTER"]:
+        routes.append(f"#/leaderboard/{kind}")
+        top = api(
+            served, f"{{ leaderboard(kind: {kind}, first: 1) {{ items {{ entity {{ id }} }} }} }}"
+        )
+        routes += [f"#/entity/{i['entity']['id']}" for i in top["leaderboard"]["items"]]
+    for order in ["WORST_FIRST", "LOWEST_RISK", "HIGHEST_RISK"]:
+        routes.append(f"#/leaderboard/NODE?order={order}")
+    faulty = api(
+        served,
+        "{ leaderboard(kind: NODE, first: 1, order: WORST_FIRST, filter: {minFaultRate: 0.2})"
+        " { items { entity { id incidents(first: 1) { items { id ts party { id }"
+        " receipt { id output { hash } } } } } } } }",
+    )["leaderboard"]["items"][0]["entity"]
+    incident = faulty["incidents"]["items"][0]
+    routes.append(f"#/entity/{faulty['id']}")
+    routes.append(f"#/incident/{incident['party']['id']}/{incident['id']}?at={incident['ts']}")
+    receipt = incident["receipt"]
+    routes.append(f"#/trail/{receipt['output']['hash']}?receipt={receipt['id']}")
+    gateway = api(served, '{ search(text: "tee-gateway-1") { items { id } } }')
+    node = gateway["search"]["items"][0]["id"]
+    routes.append(f"#/entity/{node}")
+    enclaves = api(served, "query($id: ID!) { entity(id: $id) { enclaves { id } } }", id=node)
+    routes.append(f"#/enclave/{enclaves['entity']['enclaves'][0]['id']}")
+    return routes
+
+
+def test_no_page_prints_null_undefined_or_nan(page: Page, served: Served, traffic: Traffic) -> None:
+    """Every page of the demo, and the page of a node registered after the newest
+    snapshot (what its operator opens first), at phone width and at 1,400 px: no missing
+    value shows as a word, and the page itself never scrolls sideways."""
+    newcomer = Actor.derived("fresh-operator", EntityKind.NODE)
+    record = register(newcomer, served.network.stories.end_ms)
+    assert [r.reason for r in served.services.ingestor.submit([record])] == [None]
+    routes = [*every_page(served), f"#/entity/{newcomer.id}"]
+    for size in [WIDE, PHONE]:
+        page.set_viewport_size(size)
+        for route in routes:
+            visit(page, served, route)
+            text = page.locator("body").inner_text()
+            assert not NONSENSE.search(text), (size, route, NONSENSE.findall(text))
+            fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert fits, (size, route)
+            if size is WIDE:  # on a desktop, no table scrolls sideways either
+                wide = page.evaluate(
+                    "[...document.querySelectorAll('main .scroll')]"
+                    ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+                    ".map(e => e.closest('section')?.querySelector('h2')?.textContent ?? '?')"
+                )
+                assert wide == [], (route, wide)
+    visit(page, served, f"#/entity/{newcomer.id}")
+    assert "Not scored yet" in page.locator("main").inner_text()
+    assert traffic.errors == []
+
+
+def test_while_the_demo_loads_every_page_shows_progress_and_holds_scores(
+    page: Page, served: Served, traffic: Traffic
+) -> None:
+    """/readyz as ``serve --demo`` answers it mid-load: a banner with the progress on every
+    page, no score, rank or risk as a figure; when loading ends the page redraws."""
+    loading = {"status": "loading", "cause": "loading demo"}
+    progress = {"done": 1234, "total": 56789, "unit": "rec"}
+    page.route(
+        "**/readyz", lambda route: route.fulfill(status=503, json={**loading, "progress": progress})
+    )
+    node = api(served, "{ leaderboard(kind: NODE, first: 1) { items { entity { id } } } }")
+    entity = node["leaderboard"]["items"][0]["entity"]["id"]
+    for route in ["", "#/leaderboard/NODE", f"#/entity/{entity}", "#/choose", "#/search?q=node-"]:
+        visit(page, served, route)
+        banner = page.locator("#loading-banner")
+        assert banner.is_visible(), route
+        assert "1,234 of 56,789 records (2 %)" in banner.inner_text(), route
+        main = page.locator("main").inner_text()
+        assert "Scores, ranks and risks appear" in main or route.startswith("#/search"), route
+        assert page.locator("main meter, main .tiles:has-text('rank')").count() == 0, route
+        assert not re.search(r"\d %\s*\(", main), route  # no risk with its interval
+    # Loading ends: the banner goes and the open page redraws with its figures.
+    visit(page, served, "#/leaderboard/NODE")
+    page.unroute("**/readyz")
+    page.locator("#loading-banner").wait_for(state="hidden", timeout=WAIT_MS)
+    page.locator("main tbody tr").first.wait_for(timeout=WAIT_MS)
+    assert page.locator("main meter").count() > 0
+    assert traffic.errors == []
+
+
 def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffic: Traffic) -> None:
     visit(page, served, "#/leaderboard/NODE")
     assert page.title() == "Nodes leaderboard, best first · graphsvc"
@@ -235,7 +328,8 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
     )
     assert safest == [i["entity"]["name"] for i in expected["leaderboard"]["items"]]
     risks = page.locator("main tbody td:nth-child(7)").all_inner_texts()
-    interval = re.compile(r"[\d.]+ % \([\d.]+ %" + "\N{EN DASH}" + r"[\d.]+ %\)")
+    share = r"(?:< 0\.001|0|[\d.]+) %"
+    interval = re.compile(f"{share} \\({share}\N{EN DASH}{share}\\)")
     assert risks and all(interval.fullmatch(r) for r in risks)
     assert traffic.errors == []
 
@@ -462,3 +556,5 @@ def test_static_files_have_their_content_types(served: Served) -> None:
 def test_graphiql_examples_are_the_readme_demo_queries() -> None:
     queries = readme_demo_queries()
     assert [e["query"] for e in json.loads(EXAMPLES.read_text())] == queries
+    # Formatted as graphql-core prints them: one field a line, so each tab reads.
+    assert queries and all(print_ast(parse(q)) + "\n" == q for q in queries)

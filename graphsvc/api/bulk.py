@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from graphsvc.domain.failures import DiskFull, StoreUnavailable
-from graphsvc.domain.outcomes import RecordResult
+from graphsvc.domain.outcomes import RecordResult, RecordStatus
 from graphsvc.records.json_input import JSONInputError, parse_json
 from graphsvc.services import Services
 
@@ -228,19 +228,16 @@ class _BulkRun:
             ) from None
         for result in results:  # the ingestor counts them in /metrics
             line = _result_line(result, self.stored_base, self.stored_errors.get(result.index))
-            self.counts[line["status"]] += 1
+            self.counts[RecordStatus[line["status"]].value] += 1
             self.answer(line)
 
 
 def _result_line(result: RecordResult, base: int, parse_error: str | None) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "index": base + result.index,
-        "id": result.id,
-        "status": str(result.status),
-    }
+    # A status is spelled as GraphQL's RecordStatus spells it (ACCEPTED, DUPLICATE,
+    # REJECTED): one vocabulary for both doors (docs/decisions/status-vocabulary.md).
+    status = RecordStatus.REJECTED if parse_error else result.status
+    line: dict[str, Any] = {"index": base + result.index, "id": result.id, "status": status.name}
     reason = parse_error or result.reason
     if reason:
         line["reason"] = reason
-    if parse_error:
-        line["status"] = "rejected"
     return line

@@ -101,7 +101,8 @@ class Reputation:
     )
     rank: int = strawberry.field(description="1 = best within its kind.")
     percentile: float = strawberry.field(
-        description="Share (0-100) of same-kind entities scoring lower."
+        description="Share (0-100) of the other same-kind entities not scoring higher "
+        "(tied entities share it)."
     )
     mass: float = strawberry.field(description="Propagated PageRank mass after the fault penalty.")
     raw_mass: float = strawberry.field(

@@ -49,7 +49,7 @@ def _submit(endpoint: str, batch: Sequence[object], sent: int) -> list[RecordRes
                     RecordResult(
                         int(line["index"]),
                         line.get("id"),
-                        RecordStatus(line["status"]),
+                        RecordStatus[line["status"]],
                         line.get("reason"),
                     )
                 )

@@ -30,6 +30,10 @@ from graphsvc.records.schemas import schema_violation
 from graphsvc.records.signing import REQUESTER_UNSIGNED
 
 MAX_FUTURE_MS = 5 * 60 * 1000
+# The smallest `ts` taken for milliseconds: 2001-09-09T01:46:40Z. A timestamp in seconds
+# of any date from then to the year 33658 is below it, and would otherwise read as a day
+# in January 1970 (docs/decisions/timestamps.md).
+MIN_TS_MS = 10**12
 
 _TYPES = {record_type.value: record_type for record_type in RecordType}
 _TYPE_LIST = ", ".join(_TYPES)
@@ -88,6 +92,7 @@ def validate_record(raw: object, *, now_ms: int, roots: TrustedRoots | None = No
 
     # JSON Schema counts 1.0 as an integer and JCS writes it as 1, so int() loses nothing.
     ts = int(raw["ts"])
+    _check_milliseconds(ts, "ts")
     _check_future(ts, now_ms, "ts")
     facts = None
     if record_type is RecordType.ENCLAVE:
@@ -103,6 +108,16 @@ def validate_record(raw: object, *, now_ms: int, roots: TrustedRoots | None = No
         body=raw,
         facts=facts,
     )
+
+
+def _check_milliseconds(ts: int, field: str) -> None:
+    if ts < MIN_TS_MS:
+        raise RecordError(
+            field,
+            f"{ts} looks like seconds, not milliseconds since the Unix epoch (as milliseconds "
+            f"it is before 2001-09-09, the earliest accepted: {MIN_TS_MS}); "
+            f"multiply a time in seconds by 1000",
+        )
 
 
 def _check_future(ts: int, now_ms: int, field: str) -> None:

@@ -21,7 +21,7 @@ from dataclasses import fields, replace
 from typing import TextIO
 
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import RatingsFormatError, replay
+from graphsvc.scoring.replay import RatingsFormatError, StepReport, replay
 
 
 def add_params_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,12 +63,13 @@ def run_replay(
     base: ScoringParams | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    on_step: StepReport | None = None,
 ) -> int:
     """Run the replay; 0 on success, 2 on bad input (one line on ``err``, standard
     error by default: looked up per call, so a redirected stream is the one used)."""
     out = out or sys.stdout
     try:
-        result = replay(args.file, params_from_args(args, base))
+        result = replay(args.file, params_from_args(args, base), on_step=on_step)
     except (RatingsFormatError, ValueError, OSError) as exc:
         print(f"graphsvc: replay: {exc}", file=err or sys.stderr)
         return 2

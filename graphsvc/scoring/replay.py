@@ -179,9 +179,16 @@ def replay(
     params: ScoringParams | None = None,
     warmup_fraction: float = 0.25,
     step_days: float = 30.0,
+    on_step: StepReport | None = None,
 ) -> ReplayResult:
     """Run the monthly-checkpoint evaluation described in the module doc."""
-    return replay_ratings(load_ratings(csv_path), params, warmup_fraction, step_days)
+    return replay_ratings(
+        load_ratings(csv_path), params, warmup_fraction, step_days, on_step=on_step
+    )
+
+
+# Told (steps done, steps in all) after each monthly step, for a progress report.
+StepReport = Callable[[int, int], None]
 
 
 Predictor = Callable[[Ratings, int], FloatArray]
@@ -216,6 +223,7 @@ def replay_ratings(
     warmup_fraction: float = 0.25,
     step_days: float = 30.0,
     variants: Mapping[str, Predictor] | None = None,
+    on_step: StepReport | None = None,
 ) -> ReplayResult:
     """The evaluation of the module doc; ``variants`` are more probability predictors
     scored in the same loop (``bench/replay.py`` compares priors with them)."""
@@ -227,7 +235,8 @@ def replay_ratings(
     t = first + int((last - first) * warmup_fraction)
     out = _Outcomes(values={name: [] for name in methods})
     checkpoints = 0
-    while t <= last:
+    steps = len(range(t, last + 1, step_s))
+    for step in range(1, steps + 1):
         window = (ratings.time_s >= t) & (ratings.time_s < t + step_s)
         if window.any():
             ratees = ratings.dst[window]
@@ -242,6 +251,8 @@ def replay_ratings(
             out.checkpoint.append(np.full(len(ratees), checkpoints))
             checkpoints += 1
         t += step_s
+        if on_step is not None:
+            on_step(step, steps)
     if not out.labels:
         raise ValueError("the ratings span too short a time for any checkpoint")
     y = np.concatenate(out.labels)

@@ -8,9 +8,11 @@ Definitions (docs/design.md §3, "Published per entity"):
   global rescale. ``sum(mass) <= 1``.
 - ``score``: ``mass / max(mass of the same kind) x 100`` (0 when the kind's max is 0).
 - ``rank``: 1 = highest mass within the kind; equal masses are ordered by entity id.
-- ``percentile``: ``100 x (same-kind entities with strictly lower mass) / (n_kind - 1)``:
-  the best entity is at 100, the worst at 0, tied entities share a value; an entity
-  alone in its kind is at 100.
+- ``percentile``: ``100 x (n_kind - 1 - same-kind entities with strictly higher mass) /
+  (n_kind - 1)``, the share of the others that are not above it: the best entity is at
+  100, a strictly worst one at 0, and tied entities share the value of the best of them
+  (fourteen witnesses tied at the top are all at 100, not ranked 1-14 at 7); an entity
+  alone in its kind is at 100 (docs/decisions/number-formats.md).
 - ``fault_rate``: ``f / (e + f)`` (0 when both are 0).
 - ``confidence``: ``v / (v + confidence_scale)`` with ``v = e + f``: grows with the
   volume of decayed evidence about the entity, 0 with none, never reaching 1.
@@ -161,15 +163,14 @@ def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, Int
         if k == 1:
             percentile[members] = 100.0
             continue
-        # Entities strictly below = those after the end of the entity's tie group.
+        # Entities strictly above = those before the start of the entity's tie group.
         sorted_mass = m[order]
         new_group = np.empty(k, dtype=np.bool_)
         new_group[0] = True
         np.not_equal(sorted_mass[1:], sorted_mass[:-1], out=new_group[1:])
         starts = np.flatnonzero(new_group)
-        group_last = np.append(starts[1:], k) - 1
-        lower = (k - 1) - group_last[np.cumsum(new_group) - 1]
-        percentile[ordered] = lower * (100.0 / (k - 1))
+        not_above = (k - 1) - starts[np.cumsum(new_group) - 1]
+        percentile[ordered] = not_above * (100.0 / (k - 1))
     return score, rank, percentile
 
 

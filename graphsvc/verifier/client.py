@@ -28,6 +28,11 @@ class ServerError(RuntimeError):
     """The server could not be asked, or refused the question."""
 
 
+class Refused(ServerError):
+    """The server answered and refused the question (e.g. a record not in its log): for a
+    verifier, a check that failed rather than one that could not be made."""
+
+
 # Sends a request (a GET without a body, a JSON POST with one) and returns the body.
 Transport = Callable[[str, bytes | None], bytes]
 
@@ -69,7 +74,7 @@ class LogClient:
         except ValueError as error:
             raise ServerError(f"/graphql answered something other than JSON: {error}") from None
         if answer.get("errors"):
-            raise ServerError("; ".join(e.get("message", "?") for e in answer["errors"]))
+            raise Refused("; ".join(e.get("message", "?") for e in answer["errors"]))
         data: dict[str, Any] = answer["data"]
         return data
 

@@ -26,7 +26,7 @@ from graphsvc.verifier.checks import (
     count_cosignatures,
     open_checkpoint,
 )
-from graphsvc.verifier.client import LogClient
+from graphsvc.verifier.client import LogClient, Refused
 
 
 @dataclass
@@ -60,10 +60,19 @@ def gather(
         document["old_checkpoint"] = old_checkpoint
         document["consistency"] = client.consistency(old_size, size) if old_size else []
     for record in records:
-        proof = client.inclusion(record_id(record), size)
+        try:
+            proof = client.inclusion(record_id(record), size)
+        except Refused as refusal:
+            document["records"].append({"id": record_id(record), "refused": str(refusal)})
+            continue
         document["records"].append({"record": dict(record), "proof": proof})
     for wanted in record_ids:
-        proof = client.inclusion(wanted, size)
+        try:
+            proof = client.inclusion(wanted, size)
+        except Refused as refusal:
+            # No inclusion proof (not in the log at this size): the check fails, exit 1.
+            document["records"].append({"id": wanted, "refused": str(refusal)})
+            continue
         # The record itself comes from the log's entry bundle, as a tile client reads it.
         entry = json.loads(client.entry(int(proof["leafIndex"]), size))
         document["records"].append({"record": entry, "proof": proof})
@@ -107,6 +116,9 @@ def check(
         except (VerificationError, ValueError) as error:
             outcome.fail(str(error))
     for item in document["records"]:
+        if "refused" in item:
+            outcome.fail(f"record {item['id']}: no inclusion proof: {item['refused']}")
+            continue
         try:
             proof = Inclusion.of(item["proof"])
             check_record(item["record"], proof, checkpoint)

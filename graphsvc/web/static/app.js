@@ -11,6 +11,7 @@ import * as choose from "./pages/choose.js";
 import * as live from "./pages/live.js";
 import * as search from "./pages/search.js";
 import * as enclave from "./pages/enclave.js";
+import { watch } from "./readiness.js";
 
 // First path segment → page module. Each exports `render(main, args, params)` returning
 // its title (a string, or a promise of one); `leave()` if it holds a connection.
@@ -80,7 +81,8 @@ async function route() {
 
 // A new page moves focus to its content, so keyboard and screen-reader users start there.
 window.addEventListener("hashchange", () => {
-  route();
+  // While the demo loads, a banner shows how far it has got; the page redraws when it is done.
+watch(document.getElementById("loading-banner"), route).then(route);
   main.focus({ preventScroll: false });
 });
 
@@ -108,4 +110,5 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-route();
+// While the demo loads, a banner shows how far it has got; the page redraws when it is done.
+watch(document.getElementById("loading-banner"), route).then(route);

@@ -31,6 +31,52 @@ function mount(plot, options, data) {
   return chart;
 }
 
+// A value axis as wide as its longest label (uPlot's fixed 50 px clips "120,000").
+function fitted(axis) {
+  return {
+    ...axis,
+    size: (u, values, index, cycle) => {
+      const own = u.axes[index];
+      if (cycle > 1) return own._size;
+      const labels = (values || []).map(String);
+      if (!labels.length) return 30;
+      u.ctx.font = own.font[0];
+      const widest = Math.max(...labels.map((v) => u.ctx.measureText(v).width));
+      return Math.ceil(own.ticks.size + own.gap + widest / devicePixelRatio + 4);
+    },
+  };
+}
+
+const DAY_S = 86_400;
+
+// Where consecutive times are more than GAP_FACTOR typical spacings apart, a null point
+// breaks the line: a gap in the data shows as a gap, not as a straight line across it.
+const GAP_FACTOR = 3;
+export function withGaps(x, columns) {
+  const steps = x.slice(1).map((t, i) => t - x[i]);
+  const typical = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+  if (steps.length < 2 || !(typical > 0)) return [x, columns];
+  const xs = [x[0]];
+  const ys = columns.map((c) => [c[0]]);
+  steps.forEach((step, i) => {
+    if (step > GAP_FACTOR * typical) {
+      xs.push(x[i] + step / 2);
+      ys.forEach((c) => c.push(null));
+    }
+    xs.push(x[i + 1]);
+    ys.forEach((c, k) => c.push(columns[k][i + 1]));
+  });
+  return [xs, ys];
+}
+
+// The time axis spans the data (seconds): at least a day either side of a single point,
+// not the years uPlot would pick.
+export function timeRange(x) {
+  const [first, last] = [Math.min(...x), Math.max(...x)];
+  const pad = last - first < DAY_S ? DAY_S : 0;
+  return [first - pad, last + pad];
+}
+
 // series: [{label, values, scale?, format?}] over times (ISO strings).
 export function timeChart(container, title, times, series) {
   const x = times.map((t) => Date.parse(t) / 1000);
@@ -44,21 +90,25 @@ export function timeChart(container, title, times, series) {
   );
   const { figure, plot } = frame(title, x.length, rows, ["date", ...series.map((s) => s.label)]);
   container.append(figure);
-  const scales = { x: { time: true } };
+  const scales = { x: { time: true, range: timeRange(x) } };
   const axes = [{}];
   series.forEach((s, i) => {
     const scale = s.scale || "y";
     if (!scales[scale]) {
       scales[scale] = s.range ? { range: s.range } : {};
-      axes.push({
+      axes.push(fitted({
         scale,
         side: axes.length === 1 ? 3 : 1,
         grid: { show: axes.length === 1 },
         values: (u, splits) => splits.map((v) => fmt(s, v)),
-      });
+      }));
     }
     s.color = PALETTE[i % PALETTE.length];
   });
+  const [gapped, columns] = withGaps(
+    x,
+    series.map((s) => s.values),
+  );
   mount(
     plot,
     {
@@ -76,7 +126,7 @@ export function timeChart(container, title, times, series) {
         })),
       ],
     },
-    [x, ...series.map((s) => s.values)],
+    [gapped, ...columns],
   );
   return figure;
 }
@@ -99,7 +149,7 @@ export function barChart(container, title, labels, values, { label = "", format 
       },
       axes: [
         { splits: () => x, values: (u, splits) => splits.map((i) => categoryName(u, labels[i])) },
-        { values: (u, splits) => splits.map((v) => fmt(s, v)) },
+        fitted({ values: (u, splits) => splits.map((v) => fmt(s, v)) }),
       ],
       legend: { show: false },
       cursor: { show: false },

@@ -16,6 +16,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// Appends children, skipping null, undefined and false (the DOM's own append would print
+// them as text): every page appends through this or h().
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
@@ -65,20 +72,44 @@ export const plural = (kind) => {
 
 // A risk with its 90 % credible interval, or a dash for snapshots stored before risk.
 export function riskText(reputation) {
-  if (reputation.risk === null || reputation.risk === undefined) return "–";
-  return `${pct(reputation.risk)} (${pct(reputation.riskLow)}–${pct(reputation.riskHigh)})`;
+  if (!isFigure(reputation.risk)) return "–";
+  const [low, high] = [share(reputation.riskLow), share(reputation.riskHigh)];
+  return `${share(reputation.risk)} (${low}–${high})`;
 }
 
+const isFigure = (value) =>
+  value !== null && value !== undefined && value !== "" && Number.isFinite(Number(value));
+
 export function num(value, digits = 1) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  if (!isFigure(value)) return "–";
   return Number(value).toLocaleString("en", {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
 }
 
+// The one rule for probabilities (risk, its interval) on every page
+// (docs/decisions/number-formats.md): one decimal from 1 % up ("99.4 %", "5.0 %"), two
+// significant digits below ("0.52 %", "0.0050 %"), and "< 0.001 %" below that, where the
+// figure no longer means anything for a decision.
+export const SHARE_FLOOR = 1e-5;
+export function share(probability) {
+  if (!isFigure(probability)) return "–";
+  const p = Number(probability);
+  if (p === 0) return "0 %";
+  if (p < SHARE_FLOOR) return "< 0.001 %";
+  if (p >= 0.01) return num(100 * p, 1) + " %";
+  return (
+    (100 * p).toLocaleString("en", {
+      minimumSignificantDigits: 2,
+      maximumSignificantDigits: 2,
+    }) + " %"
+  );
+}
+
 export const count = (value) => num(value, 0);
-export const pct = (share, digits = 1) => num(100 * share, digits) + " %";
+export const pct = (fraction, digits = 1) =>
+  isFigure(fraction) ? num(100 * fraction, digits) + " %" : "–";
 
 export function when(iso) {
   if (!iso) return "–";
@@ -111,6 +142,12 @@ export function notFound(what) {
   );
 }
 
+// Confidence measures the evidence about an entity itself. A provider has none of its own
+// (it answers through its models), so its confidence, always 0, is not shown.
+export const hasConfidence = (kind) => kind !== "PROVIDER";
+export const CONFIDENCE_NOTE =
+  "Confidence: how much recent evidence stands behind the figures, from 0 (none) toward 1.";
+
 // A term and its value in a <dl class="facts">.
 export function fact(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
@@ -138,9 +175,10 @@ export function table(headers, rows, caption) {
   );
 }
 
-// A titled card appended to a page's grid; returns it for the content.
-export function card(parent, title) {
-  const el = h("section", { class: "card" }, h("h2", {}, title));
+// A titled card appended to a page's grid; returns it for the content. A wide one (a
+// table of many columns) takes the grid's whole width, so it does not scroll sideways.
+export function card(parent, title, { wide = false } = {}) {
+  const el = h("section", { class: wide ? "card wide" : "card" }, h("h2", {}, title));
   parent.append(el);
   return el;
 }

@@ -2,7 +2,8 @@
 // for every provider and model the figures that made it pass.
 
 import { gql } from "../api.js";
-import { entityLink, h, loading, num, pct, replace, table, urlForm } from "../dom.js";
+import { HELD, scoresHeld } from "../readiness.js";
+import { add, entityLink, h, loading, num, pct, replace, table, urlForm } from "../dom.js";
 
 const FIELDS = [
   {
@@ -51,12 +52,16 @@ export async function render(main, args, params, stale) {
     ),
     form(minProof, acceptClaimed, values),
   );
+  if (scoresHeld()) {
+    add(main, h("p", { class: "state" }, HELD));
+    return "Choose a provider";
+  }
   const results = h(
     "section",
     { "aria-label": "Providers meeting the policy" },
     loading("recommendations"),
   );
-  main.append(results);
+  add(main, results);
   const policy = { minProof, acceptClaimed: acceptClaimed === "true" };
   for (const f of FIELDS) policy[f.name] = Number(values[f.name]);
   const data = await gql(QUERY, { policy, first: 20 });

@@ -2,13 +2,16 @@
 // incidents blamed on it with their receipts, and its models or provider.
 
 import { gql } from "../api.js";
+import { HELD, scoresHeld } from "../readiness.js";
 import { timeChart } from "../charts.js";
 import {
+  add,
   badge,
   card,
   count,
   entityLink,
   h,
+  hasConfidence,
   href,
   incidentHref,
   kindLabel,
@@ -76,25 +79,30 @@ export async function render(main, args, params, stale) {
     );
     return "Unknown entity";
   }
-  const rep = entity.reputation;
+  // While the demo loads, the snapshots score a partial network: no figures from them.
+  const rep = scoresHeld() ? null : entity.reputation;
   replace(
     main,
     h("h1", {}, entity.name, " ", h("span", { class: "kind" }, kindLabel(entity.kind))),
     h("p", { class: "muted id" }, entity.id, " · registered ", when(entity.registeredAt)),
-    standing(rep),
+    standing(rep, entity.kind),
   );
   const grid = h("div", { class: "grid" });
-  main.append(grid);
-  history(card(grid, "Score history"), entity.scoreHistory);
+  add(main, grid);
+  history(card(grid, "Score history"), scoresHeld() ? [] : entity.scoreHistory);
   breakdown(card(grid, "Why: the breakdown"), rep);
-  incidents(card(grid, "Incidents"), entity);
-  if (entity.receipts.totalCount) receipts(card(grid, "Newest receipts"), entity.receipts);
-  if (entity.enclaves.length) enclaves(card(grid, "Its attested enclaves"), entity.enclaves);
-  if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
+  incidents(card(grid, "Incidents", { wide: entity.incidents.items.length > 0 }), entity);
+  if (entity.receipts.totalCount)
+    receipts(card(grid, "Newest receipts", { wide: true }), entity.receipts);
+  if (entity.enclaves.length)
+    enclaves(card(grid, "Its attested enclaves", { wide: true }), entity.enclaves);
+  if ((entity.kind === "PROVIDER" || entity.kind === "MODEL") && !scoresHeld()) {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
     related(
-      card(grid, entity.kind === "PROVIDER" ? "Its models" : "Its provider"),
+      entity.kind === "PROVIDER"
+        ? card(grid, "Its models", { wide: true })
+        : card(grid, "Its provider"),
       entity,
       catalogue,
     );
@@ -103,7 +111,7 @@ export async function render(main, args, params, stale) {
 }
 
 function enclaves(section, found) {
-  section.append(
+  add(section,
     table(
       ["enclave", "platform", "image", "attested"],
       found.map((e) =>
@@ -120,7 +128,8 @@ function enclaves(section, found) {
   );
 }
 
-function standing(rep) {
+function standing(rep, kind) {
+  if (scoresHeld()) return h("p", { class: "state" }, HELD);
   if (!rep)
     return h("p", { class: "state" }, "Not scored yet: it arrived after the newest snapshot.");
   return tiles([
@@ -128,7 +137,7 @@ function standing(rep) {
     ["rank", `#${rep.rank}`],
     ["percentile", num(rep.percentile, 0)],
     ["fault rate", pct(rep.faultRate)],
-    ["confidence", num(rep.confidence, 2)],
+    ...(hasConfidence(kind) ? [["confidence", num(rep.confidence, 2)]] : []),
     ["risk (90 %)", riskText(rep)],
     ["as of", when(rep.asOf)],
   ]);
@@ -136,7 +145,7 @@ function standing(rep) {
 
 function history(section, points) {
   if (!points.length) {
-    section.append(h("p", { class: "state" }, "No snapshot has scored it yet."));
+    add(section, h("p", { class: "state" }, "No snapshot has scored it yet."));
     return;
   }
   timeChart(
@@ -164,13 +173,13 @@ function history(section, points) {
 function breakdown(section, rep) {
   const b = rep?.breakdown;
   if (!b) {
-    section.append(h("p", { class: "state" }, "No breakdown: not scored yet."));
+    add(section, h("p", { class: "state" }, "No breakdown: not scored yet."));
     return;
   }
   // The breakdown names each source entity; teleport mass comes from no entity.
   const source = (entity) =>
     entity ? entityLink(entity) : h("em", {}, "trusted seeds (teleport)");
-  section.append(
+  add(section,
     h("h3", {}, "Where its mass comes from"),
     table(
       ["from", "kind", "channel", "share"],
@@ -219,9 +228,9 @@ function breakdown(section, rep) {
 function incidents(section, entity) {
   const list = entity.incidents.items;
   if (!list.length) {
-    section.append(h("p", {}, "No witness has blamed it."));
+    add(section, h("p", {}, "No witness has blamed it."));
   } else {
-    section.append(
+    add(section,
       table(
         ["when", "status", "blamed", "witness", "receipt"],
         list.map((i) =>
@@ -261,7 +270,7 @@ function incidents(section, entity) {
     const nodes = new Map(
       list.filter((i) => i.receipt?.node).map((i) => [i.receipt.node.id, i.receipt.node]),
     );
-    section.append(
+    add(section,
       h(
         "p",
         {},
@@ -275,7 +284,7 @@ function incidents(section, entity) {
 // The newest of the receipts it is party to (signed, ran, co-signed), each a way on to
 // its output's trail.
 function receipts(section, page) {
-  section.append(
+  add(section,
     table(
       ["when", "model", "proof", "verdict"],
       page.items.map((r) =>
@@ -298,10 +307,10 @@ function related(section, entity, catalogue) {
     const mine = catalogue.find((p) => p.reputation.entity.id === entity.id);
     const models = mine ? mine.models : [];
     if (!models.length) {
-      section.append(h("p", {}, "It has published no model that has been scored."));
+      add(section, h("p", {}, "It has published no model that has been scored."));
       return;
     }
-    section.append(
+    add(section,
       table(
         ["model", "score", "fault rate", "receipts (TEE verified / TEE claimed / zk / none)"],
         models.map((m) =>
@@ -324,7 +333,7 @@ function related(section, entity, catalogue) {
     return;
   }
   const owner = catalogue.find((p) => p.models.some((m) => m.reputation.entity.id === entity.id));
-  section.append(
+  add(section,
     owner
       ? h("p", {}, "Published by ", entityLink(owner.reputation.entity), ".")
       : h("p", { class: "muted" }, "Its provider is not scored yet."),

@@ -4,6 +4,7 @@
 
 import { gql } from "../api.js";
 import {
+  add,
   entityLink,
   fact,
   h,
@@ -76,7 +77,7 @@ export async function render(main, args, params, stale) {
     ),
   );
   if (!r) return `Incident against ${incident.party?.name}`;
-  main.append(
+  add(main,
     h("h2", {}, "The receipt"),
     h(
       "dl",

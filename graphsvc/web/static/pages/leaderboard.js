@@ -1,10 +1,14 @@
 // Leaderboards per kind: filters, order, page size and paging, all kept in the URL.
 
 import { gql } from "../api.js";
+import { HELD, scoresHeld } from "../readiness.js";
 import {
+  add,
+  CONFIDENCE_NOTE,
   KINDS,
   entityLink,
   h,
+  hasConfidence,
   href,
   loading,
   notFound,
@@ -46,7 +50,7 @@ export async function render(main, args, params, stale) {
   const title = `${KINDS.includes(kind) ? plural(kind) : kind} leaderboard`;
   replace(main, h("h1", {}, title), tabs(kind));
   if (!KINDS.includes(kind)) {
-    main.append(
+    add(main,
       notFound(`There is no kind "${args[0]}"; the kinds are ${KINDS.map(plural).join(", ")}.`),
     );
     return "Unknown kind";
@@ -61,9 +65,13 @@ export async function render(main, args, params, stale) {
     if (value !== null && value !== "" && !Number.isNaN(Number(value)))
       filter[f.name] = Number(value);
   }
-  main.append(controls(kind, order, first, filter));
+  add(main, controls(kind, order, first, filter));
+  if (scoresHeld()) {
+    add(main, h("p", { class: "state" }, HELD));
+    return title;
+  }
   const results = h("div", {}, loading("the leaderboard"));
-  main.append(results);
+  add(main, results);
   const data = await gql(QUERY, {
     kind,
     first,
@@ -74,7 +82,7 @@ export async function render(main, args, params, stale) {
   if (stale()) return null;
   const page = data.leaderboard;
   const from = Math.max(1, Number(params.get("from")) || 1);
-  replace(results, rows(page.items), pager(kind, params, page, from, first));
+  replace(results, rows(kind, page.items), pager(kind, params, page, from, first));
   return `${title}, ${ORDERS[order]}`;
 }
 
@@ -105,10 +113,13 @@ function controls(kind, order, first, filter) {
   });
 }
 
-function rows(items) {
+function rows(kind, items) {
   if (!items.length) return h("p", { class: "state" }, "No entity matches these filters.");
-  return table(
-    ["rank", "name", "score", "percentile", "fault rate", "confidence", "risk (90 %)"],
+  const confident = hasConfidence(kind);
+  const headers = ["rank", "name", "score", "percentile", "fault rate", "confidence", "risk (90 %)"];
+  return [
+    table(
+      confident ? headers : headers.filter((t) => t !== "confidence"),
     items.map((r) =>
       h(
         "tr",
@@ -124,12 +135,18 @@ function rows(items) {
         ),
         h("td", { class: "n" }, num(r.percentile, 0)),
         h("td", { class: "n" }, pct(r.faultRate)),
-        h("td", { class: "n" }, num(r.confidence, 2)),
+        confident ? h("td", { class: "n" }, num(r.confidence, 2)) : null,
         h("td", { class: "n" }, riskText(r)),
       ),
     ),
-  );
+    ),
+    h("p", { class: "muted" }, confident ? CONFIDENCE_NOTE : PROVIDER_NOTE),
+  ];
 }
+
+const PROVIDER_NOTE =
+  "A provider gets no evidence or faults of its own: its score comes through its models " +
+  "(a faulty model costs it mass), so no confidence is shown.";
 
 // Cursors are opaque: "previous" walks back a stack of the cursors that led here.
 function pager(kind, params, page, from, first) {

@@ -2,8 +2,10 @@
 // inference is proven, and the worst nodes right now.
 
 import { gql } from "../api.js";
+import { HELD, scoresHeld } from "../readiness.js";
 import { barChart, timeChart } from "../charts.js";
 import {
+  add,
   KINDS,
   card,
   count,
@@ -15,6 +17,7 @@ import {
   pct,
   plural,
   replace,
+  riskText,
   table,
   tiles,
   when,
@@ -30,8 +33,9 @@ const QUERY = `query Overview($faulty: Float!) {
   }
   snapshots(first: 200) { items { asOf records } }
   ${KINDS.map((k) => `${k}: leaderboard(kind: ${k}, first: 1, filter: {minFaultRate: $faulty}) { totalCount }`).join("\n  ")}
-  worst: leaderboard(kind: NODE, first: 5, order: WORST_FIRST) {
-    items { rank score faultRate entity { id name } }
+  worst: leaderboard(kind: NODE, first: 5, order: HIGHEST_RISK,
+      filter: {minFaultRate: $faulty}) {
+    items { rank score faultRate risk riskLow riskHigh entity { id name } }
   }
   recommendProviders(first: 500, policy: {minProofShare: 0}) {
     models { proofs { tee zk none teeVerified zkVerified } }
@@ -56,15 +60,18 @@ export async function render(main, args, params, stale) {
   );
   recordsPerDay(card(body, "Records per day"), data.snapshots.items);
   const shares = stats.entities.map((e) => (e.count ? data[e.kind].totalCount / e.count : 0));
-  barChart(
-    card(body, "Fault rates per kind"),
-    `Share of each kind with a fault rate of ${pct(FAULTY, 0)} or more`,
-    kinds.map(plural),
-    shares,
-    { label: "share with faults", format: (v) => pct(v, 0) },
-  );
+  const faults = card(body, "Fault rates per kind");
+  if (scoresHeld()) add(faults, h("p", { class: "state" }, HELD));
+  else
+    barChart(
+      faults,
+      `Share of each kind with a fault rate of ${pct(FAULTY, 0)} or more`,
+      kinds.map(plural),
+      shares,
+      { label: "share with faults", format: (v) => pct(v, 0) },
+    );
   proofMix(card(body, "Proof mix and disputes"), data.recommendProviders, stats);
-  worstNodes(card(body, "Worst nodes now"), data.worst.items);
+  worstNodes(card(body, "Failing nodes, riskiest first"), data.worst.items);
   return "Overview";
 }
 
@@ -76,7 +83,7 @@ function summary(stats) {
     ["attestations", count(stats.attestations)],
     ["disputes", count(stats.disputes)],
     ["records", count(stats.records)],
-    ["scores as of", snapshot ? when(snapshot.asOf) : "not scored yet"],
+    ["scores as of", scoresHeld() ? "loading" : snapshot ? when(snapshot.asOf) : "not scored yet"],
   ]);
 }
 
@@ -93,7 +100,7 @@ function recordsPerDay(card, snapshots) {
     rates.push((ordered[i].records - ordered[i - 1].records) / days);
   }
   if (!times.length) {
-    card.append(
+    add(card,
       h("p", { class: "muted" }, "Needs two snapshots; there are " + ordered.length + "."),
     );
     return;
@@ -122,7 +129,7 @@ function proofMix(card, providers, stats) {
     format: count,
   });
   const disputed = stats.receipts ? stats.disputes / stats.receipts : 0;
-  card.append(
+  add(card,
     h(
       "p",
       {},
@@ -138,10 +145,21 @@ function proofMix(card, providers, stats) {
   );
 }
 
+// "Worst" means likeliest to fail next: among nodes that have failed (a fault rate of
+// FAULTY or more), the highest risk first. A low score alone marks an unknown node (a
+// Sybil with no standing), not a failing one.
 function worstNodes(card, items) {
-  card.append(
+  if (scoresHeld()) {
+    add(card, h("p", { class: "state" }, HELD));
+    return;
+  }
+  if (!items.length) {
+    add(card, h("p", { class: "state" }, `No node has a fault rate of ${pct(FAULTY, 0)} or more.`));
+    return;
+  }
+  add(card,
     table(
-      ["rank", "node", "score", "fault rate"],
+      ["rank", "node", "score", "fault rate", "risk (90 %)"],
       items.map((r) =>
         h(
           "tr",
@@ -150,16 +168,20 @@ function worstNodes(card, items) {
           h("td", {}, entityLink(r.entity)),
           h("td", { class: "n" }, num(r.score)),
           h("td", { class: "n" }, pct(r.faultRate)),
+          h("td", { class: "n" }, riskText(r)),
         ),
       ),
+      `Nodes with a fault rate of ${pct(FAULTY, 0)} or more, highest risk of a fault first`,
     ),
     h(
       "p",
       {},
       h(
         "a",
-        { href: href(["leaderboard", "NODE"], { order: "WORST_FIRST" }) },
-        "All nodes, worst first →",
+        {
+          href: href(["leaderboard", "NODE"], { order: "HIGHEST_RISK", minFaultRate: FAULTY }),
+        },
+        "All failing nodes, riskiest first →",
       ),
     ),
   );

@@ -1,6 +1,7 @@
 // Search by name (any part of it) or by id: an entity id, a receipt id or an output hash.
 
 import { gql } from "../api.js";
+import { scoresHeld } from "../readiness.js";
 import {
   entityLink,
   h,
@@ -63,8 +64,8 @@ export async function render(main, args, params, stale) {
             {},
             h("td", {}, entityLink(e)),
             h("td", {}, kindLabel(e.kind)),
-            h("td", { class: "n" }, num(e.reputation?.score)),
-            h("td", { class: "n" }, e.reputation?.rank ?? "–"),
+            h("td", { class: "n" }, scoresHeld() ? "–" : num(e.reputation?.score)),
+            h("td", { class: "n" }, scoresHeld() ? "–" : (e.reputation?.rank ?? "–")),
           ),
         ),
         `${byName.length} ${byName.length === 1 ? "entity" : "entities"}`,

@@ -1,0 +1,131 @@
+"""docs/integrate.md says what graphsvc does: its test vectors are graphsvc's own output,
+check out with an independent signer (OpenSSL, tests/independent_signer.py) and with the
+guide's JavaScript client (Node's crypto and the `canonicalize` package), its records are
+accepted, and the client it shows is the one that runs here against a served app."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from graphsvc.api.app import create_app
+from graphsvc.services import running_services
+from graphsvc.settings import Settings
+from graphsvc.store.endpoint import BoltEndpoint
+from graphsvc.store.graph_store import GraphStore
+from tests import independent_signer as independent
+from tests.integrate_vectors import RFC_8032_PUBLIC, signed_records, vectors
+from tests.live_server import http_server
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = ROOT / "docs" / "integrate.md"
+CONFORMANCE = ROOT / "tests" / "conformance"
+CLIENT = CONFORMANCE / "client.mjs"
+
+
+def guide_vectors() -> list[dict[str, Any]]:
+    text = GUIDE.read_text(encoding="utf-8")
+    return [json.loads(b) for b in re.findall(r"<!-- vector -->\n```json\n(.*?)```", text, re.S)]
+
+
+def node_client(*args: str) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "Node.js is needed for the JavaScript client"
+    if not (CONFORMANCE / "node_modules" / "canonicalize").is_dir():
+        pytest.fail("run `npm ci --prefix tests/conformance` (scripts/test does)")
+    return subprocess.run(
+        [node, str(CLIENT), *args], capture_output=True, text=True, timeout=120, cwd=CONFORMANCE
+    )
+
+
+def test_the_guide_shows_graphsvcs_own_vectors_for_every_simple_type() -> None:
+    shown = guide_vectors()
+    assert shown == vectors()
+    types = {v["record"]["type"] for v in shown}
+    assert types == {"register", "model", "image", "receipt", "attestation", "dispute"}
+    assert any("requester_sig" in v["record"] for v in shown)
+
+
+def test_the_vectors_check_out_with_an_independent_signer() -> None:
+    for seed, public in RFC_8032_PUBLIC.items():  # the seeds are RFC 8032's keys
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
+        assert independent.signer_of(key) == "ed25519:" + independent.b64url(bytes.fromhex(public))
+    for v in guide_vectors():
+        record = v["record"]
+        key = independent.key_from_seed(bytes.fromhex(v["seed"]))
+        assert independent.signer_of(key) == record["signer"]
+        assert independent.canonical(record) == v["canonical"].encode()
+        assert "sha256:" + hashlib.sha256(v["canonical"].encode()).hexdigest() == v["id"]
+        # Ed25519 is deterministic: the same seed and bytes give the same signature.
+        assert independent.b64url(key.sign(v["canonical"].encode())) == v["sig"] == record["sig"]
+        if "requester_seed" in v:
+            requester = independent.key_from_seed(bytes.fromhex(v["requester_seed"]))
+            bare = {k: val for k, val in record.items() if k not in ("sig", "requester_sig")}
+            assert independent.canonical(bare) == v["requester_canonical"].encode()
+            assert (
+                independent.cosign_record(record, requester)["requester_sig"]
+                == (record["requester_sig"])
+            )
+
+
+def test_the_vectors_check_out_with_the_javascript_client() -> None:
+    done = node_client("vectors", str(GUIDE))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{len(vectors())} test vectors check"
+
+
+def test_the_guide_shows_the_client_that_runs() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    shown = re.findall(r"````js\n(.*?)````", text, re.S)
+    assert shown == [CLIENT.read_text(encoding="utf-8")]
+
+
+@pytest.fixture
+def served(clean_graph: BoltEndpoint) -> Iterator[str]:
+    """An app on a free local port, on the real clock (the client stamps records now)."""
+    with (
+        GraphStore(clean_graph) as store,
+        running_services(Settings(snapshot_refresh=0), store=store) as services,
+        http_server(create_app(services)) as url,
+    ):
+        yield url + "/"
+
+
+def test_the_guides_records_are_accepted_in_one_request(served: str) -> None:
+    body = "".join(json.dumps(r) + "\n" for r in signed_records()).encode()
+    request = urllib.request.Request(
+        served + "records", body, {"Content-Type": "application/x-ndjson"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        *lines, summary = [json.loads(line) for line in response.read().splitlines()]
+    assert [line["status"] for line in lines] == ["ACCEPTED"] * len(signed_records()), lines
+    assert [line["id"] for line in lines] == [v["id"] for v in vectors()]
+    assert summary == {"summary": {"accepted": len(lines), "duplicate": 0, "rejected": 0}}
+
+
+def test_the_javascript_client_submits_a_network_the_server_accepts(served: str) -> None:
+    done = node_client("submit", served)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    answer = json.loads(done.stdout)
+    assert [r["status"] for r in answer["results"]] == ["ACCEPTED"] * 7
+    assert answer["summary"] == {"accepted": 7, "duplicate": 0, "rejected": 0}
+    # The records are graphsvc's now: the node it registered is found by its id.
+    query = json.dumps({"query": f'{{ entity(id: "{answer["node"]}") {{ kind name }} }}'})
+
+    request = urllib.request.Request(
+        served + "graphql", query.encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        entity = json.load(response)["data"]["entity"]
+    assert entity["kind"] == "NODE" and entity["name"].startswith("js-node-")
