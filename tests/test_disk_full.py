@@ -76,7 +76,7 @@ def test_a_full_disk_answers_disk_full_loses_nothing_and_recovers(tmp_path: Path
                 )
                 sent += 200
                 lines = [json.loads(line) for line in answer.text.splitlines()]
-                acknowledged |= {r["id"] for r in lines if r.get("status") == "accepted"}
+                acknowledged |= {r["id"] for r in lines if r.get("status") == "ACCEPTED"}
                 if answer.status_code != 200:
                     full = answer
             assert full.status_code == 507, full.text
