@@ -99,6 +99,8 @@ def assert_explained_alike(s: Scores) -> None:
         assert len(everyone) == n
         for i in range(n):
             alone = breakdown(s, i, top, max_faults)
+            # Exact by design (scoring/explain.py): sums add their rows in ascending row
+            # order, so an entity explains alike alone, with all others, and by definition.
             assert everyone[i] == alone
             assert list(everyone[i]) == list(alone)  # and the same key order
             assert alone == by_definition(s, i, top, max_faults)
@@ -155,6 +157,7 @@ def test_score_rows_carry_every_breakdown() -> None:
         assert row.breakdown == breakdown(s, i, top=BREAKDOWN_TOP)
         assert row.kind == s.kind_of(i)
         assert type(row.rank) is int and row.rank == s.rank[i]
+        # Exact: a row carries the computed figures themselves.
         assert (row.score, row.mass, row.raw_mass, row.phi) == (
             s.score[i],
             s.mass[i],

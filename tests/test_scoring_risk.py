@@ -171,7 +171,8 @@ def test_newcomers_who_fault_more_than_established_parties_raise_the_prior() -> 
     nodes = scores.kinds == KIND_CODES[EntityKind.NODE]
     share = float(scores.risk_fault_events[nodes].sum()) / float(scores.risk_events[nodes].sum())
     fresh = scores.index_of("fresh")
-    assert scores.risk[fresh] == scores.risk_prior[fresh] > 2 * share
+    assert scores.risk[fresh] == pytest.approx(scores.risk_prior[fresh], rel=1e-12)  # s*p0/s
+    assert scores.risk_prior[fresh] > 2 * share
     # An established clean record is still far safer than a newcomer.
     assert scores.risk[scores.index_of("old-0")] < scores.risk[fresh] / 4
 
@@ -205,13 +206,16 @@ def test_the_interval_holds_the_mean_and_narrows_with_evidence() -> None:
 def test_a_providers_events_are_its_models() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     m, p = scores.index_of("model"), scores.index_of("prov")
-    assert scores.risk_events[p] == scores.risk_events[m] > 0
-    assert scores.risk_fault_events[p] == scores.risk_fault_events[m] > 0
+    assert scores.risk_events[p] == pytest.approx(scores.risk_events[m])
+    assert scores.risk_events[m] > 0
+    assert scores.risk_fault_events[p] == pytest.approx(scores.risk_fault_events[m])
+    assert scores.risk_fault_events[m] > 0
 
 
 def test_risk_is_explained_in_the_breakdown() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     explained = breakdown(scores, "node-bad")
+    # Exact: the breakdown shows the computed figures themselves.
     assert explained["risk"] == _risk(scores, "node-bad")[0]
     assert explained["riskFaultEvents"] > 0 and 0 < explained["riskPrior"] < 1
     assert explained["riskEvents"] == _risk(scores, "node-bad")[3]
@@ -276,7 +280,7 @@ def test_a_report_weighs_its_signers_reliability() -> None:
     scores = compute_scores(_witnessed_pair(liar_lies=10).build(), PARAMS, T0)
     a, b, liar = (scores.index_of(e) for e in ("node-a", "node-b", "w-liar"))
     cred = credibility(scores.raw_mass, scores.kinds)
-    assert cred[liar] == cred[scores.index_of("w-honest")] == 1.0  # equal standing
+    assert cred[liar] == pytest.approx(1.0) == cred[scores.index_of("w-honest")]  # equal standing
     reliability = 1.0 - float(scores.risk[liar])
     assert 0.0 < reliability < 0.6
     clean = sum(2.0 ** (-i / 30) for i in range(10))
@@ -345,7 +349,7 @@ def test_a_sybil_ring_stays_at_the_prior(receipts: int) -> None:
     scores = compute_scores(net.builder.build(), PARAMS, T0)
     idx = np.array([scores.index_of(m) for m in ring])
     assert (scores.risk_events[idx] == 0.0).all()
-    assert np.array_equal(scores.risk[idx], scores.risk_prior[idx])
+    assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
 def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None:
@@ -355,7 +359,7 @@ def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None
     fakes = [m for m in ring if not m.startswith(f"sybil-{EntityKind.REQUESTER}")]
     idx = np.array([scores.index_of(m) for m in fakes])
     assert (scores.risk_events[idx] == 0.0).all()
-    assert np.array_equal(scores.risk[idx], scores.risk_prior[idx])
+    assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
 def test_risk_parameters_are_validated() -> None:
@@ -379,6 +383,7 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     assert len(set(scores.risk_prior_strength.tolist())) > 1  # fitted kinds differ
     table = ScoreTable.of(scores, explain=False)
     back = table_from_bytes(table_to_bytes(table, PARAMS))
+    # Exact: a stored table gives back the computed figures bit for bit.
     assert np.array_equal(back.figures["risk"], scores.risk)
     assert np.array_equal(back.figures["risk_prior_strength"], scores.risk_prior_strength)
     # A derivation stored before the fit had one strength, the parameter, for every kind.

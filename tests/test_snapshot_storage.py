@@ -64,6 +64,7 @@ def test_shards_read_back_every_figure_exactly() -> None:
     for i in (0, 7, len(table) - 1):
         one = table.entity_ids[i]
         shard = stored[score_shards.shard_of(one, len(stored))]
+        # Exact: a shard gives back the computed row bit for bit.
         assert score_shards.history_row(shard["figures"], one, T0) == table.row(i)
     assert score_shards.history_row(stored[0]["figures"], "ed25519:absent", T0) is None
     # Keys, not hash(): the same shard in every process.
@@ -88,7 +89,7 @@ def test_shards_stored_before_risk_read_without_it() -> None:
     blob = base64.b64encode(old).decode("ascii")
     one = table.entity_ids[3]
     row = score_shards.history_row(blob, one, T0)
-    assert row is not None and row.score == table.row(3).score
+    assert row is not None and row.score == table.row(3).score  # exact: as stored
     assert (row.risk, row.risk_events, row.risk_fault_events, row.risk_prior) == (None,) * 4
     back = score_shards.decode_table(T0, [blob], table.entity_ids)
     assert back.differing(table) == []  # the missing risk figures are not a difference
@@ -180,7 +181,7 @@ def check_upgraded(
 
     history = running.reputation.history(net.node.id, 0, 2**62, limit=10)
     assert [p.as_of_ms for p in history] == [old.as_of_ms, new.as_of_ms]
-    assert history[0].score == old_view.by_entity[net.node.id].score
+    assert history[0].score == old_view.by_entity[net.node.id].score  # exact: as stored
     # The old snapshot keeps no table: a replica explains it again from its evidence.
     assert snapshots.snapshot_table(store, old) is None
     reread = running.reputation.view_by_id(old.id)
