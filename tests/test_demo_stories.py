@@ -26,6 +26,9 @@ from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 
+# Slow: loads the whole demo network (about a minute). scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 DAY = 86_400_000
 
 
