@@ -74,7 +74,7 @@ def test_proof_share_counts_stronger_proofs() -> None:
     assert mix.share_at_least(ProofType.NONE) == pytest.approx(1.0)
     assert mix.share_at_least(ProofType.TEE) == pytest.approx(0.75)
     assert mix.share_at_least(ProofType.ZK) == pytest.approx(0.25)
-    assert ProofMix("m", "p", 0, 0, 0).share_at_least(ProofType.NONE) == 0.0  # none: defined
+    assert ProofMix("m", "p", 0, 0, 0).share_at_least(ProofType.NONE) == 0.0  # exact: defined
 
 
 def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:

@@ -202,7 +202,7 @@ def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> No
         assert view.by_entity[node].risk > prior[EntityKind.NODE]  # type: ignore[operator]
     for fake in (*cast.sybil_nodes, *cast.sybil_requesters):
         row = view.by_entity[fake]
-        # No event: the posterior is the prior, s*p0/s, equal to it up to rounding; never better.
+        # Exactly no event, so the risk is the prior s*p0/s: to rounding, never better.
         assert row.risk_events == 0.0 and row.risk == pytest.approx(prior[row.kind], rel=1e-12)
     witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
     assert witnesses[-1].entity == cast.dishonest_witness

@@ -212,7 +212,7 @@ def test_cli_replay_prints_json(tmp_path: Path) -> None:
     add_replay_arguments(parser)
     out = io.StringIO()
     args = parser.parse_args([str(path), "--json", "--half-life-days", "20"])
-    assert params_from_args(args).half_life_days == 20.0
+    assert params_from_args(args).half_life_days == 20.0  # exact: as given
     assert run_replay(args, out=out) == 0
     printed = json.loads(out.getvalue())
     assert {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"} <= set(printed)

@@ -99,6 +99,7 @@ def test_score_changes_report_moves_over_the_threshold_and_new_entities() -> Non
     nudged = replace(NODES[1], score=NODES[1].score + 0.5)
     after = view([moved, nudged, NODES[2], NODES[3]], snapshot="s2")
     changes = score_changes(before, after, min_delta=1.0)
+    # Exact: whole numbers, as set above.
     assert [(c.row.entity, c.before, c.row.score) for c in changes] == [
         ("n1", 90.0, 85.0),
         ("n4", None, 60.0),  # not scored before

@@ -132,6 +132,7 @@ def _network(seed: int) -> Evidence:
 def test_every_breakdown_at_once_equals_each_alone(seed: int) -> None:
     s = compute_scores(_network(seed), PARAMS, T0)
     nothing = breakdown(s, "provider-nothing")
+    # Exact: nothing flows into it, not one bit.
     assert (nothing["raw"], nothing["incoming"], nothing["incomingSources"]) == (0.0, [], 0)
     requester = breakdown(s, "requester-000", top=1000)  # nobody points at it
     assert [c["channel"] for c in requester["incoming"]] in ([], ["teleport"])

@@ -70,7 +70,7 @@ def _network() -> EvidenceBuilder:
 def test_a_party_without_events_is_at_its_kinds_prior_neither_safest_nor_riskiest() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     new, _, _, events, prior = _risk(scores, "node-new")
-    assert events == 0.0 and new == pytest.approx(prior)
+    assert events == 0.0 and new == pytest.approx(prior)  # exact: no event at all
     busy, quiet, bad = (_risk(scores, n)[0] for n in ("node-busy", "node-quiet", "node-bad"))
     assert busy < quiet < new < bad  # more clean evidence, less risk; faults, more
     i = scores.index_of("node-busy")
@@ -187,6 +187,7 @@ def test_without_records_to_learn_from_the_strength_stays_at_its_default() -> No
     )
     mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
     assert s == pytest.approx(1.0) and 0.2 < mu < 0.5
+    # Exact: with no events at all the fit returns its defaults as given.
     assert fit_prior(DirectEvents(*(a[:0] for a in vars(events).values())), T0, DAY_MS, 2.0) == (
         0.5,
         2.0,
@@ -231,8 +232,8 @@ def test_attestations_of_a_witness_without_standing_count_for_nothing() -> None:
         b.seed(seed)  # named seeds: the fake witness has no mass
     scores = compute_scores(b.build(), PARAMS, T0)
     new, _, _, events, prior = _risk(scores, "node-new")
-    assert events == 0.0 and new == pytest.approx(prior)
-    assert scores.risk_fault_events[scores.index_of("node-quiet")] == 0.0
+    assert events == 0.0 and new == pytest.approx(prior)  # exact: no event at all
+    assert scores.risk_fault_events[scores.index_of("node-quiet")] == 0.0  # exact: none
 
 
 def test_an_outvoted_witness_and_a_baseless_disputer_are_risky() -> None:
@@ -348,7 +349,7 @@ def test_a_sybil_ring_stays_at_the_prior(receipts: int) -> None:
     ring = _add_ring(net, 100, receipts)
     scores = compute_scores(net.builder.build(), PARAMS, T0)
     idx = np.array([scores.index_of(m) for m in ring])
-    assert (scores.risk_events[idx] == 0.0).all()
+    assert (scores.risk_events[idx] == 0.0).all()  # exact: no event at all
     assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
@@ -358,7 +359,7 @@ def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None
     scores = compute_scores(net.builder.build(), PARAMS, T0)
     fakes = [m for m in ring if not m.startswith(f"sybil-{EntityKind.REQUESTER}")]
     idx = np.array([scores.index_of(m) for m in fakes])
-    assert (scores.risk_events[idx] == 0.0).all()
+    assert (scores.risk_events[idx] == 0.0).all()  # exact: no event at all
     assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
