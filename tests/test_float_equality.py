@@ -3,8 +3,8 @@ float literal by ``==`` or ``!=`` uses ``pytest.approx`` (or an explicit toleran
 a comment on the comparison or the line above says why it is exact (``exact``: a stored
 figure read back, a determinism or reproduction property, a structural zero).
 
-Comparisons between two computed floats cannot be told from others by their syntax; they
-were reviewed by hand (docs/decisions/locked-dependencies.md) and follow the same rule."""
+Comparisons between two computed floats cannot be told from others by their syntax: they
+follow the same rule by review (a grep for ``==`` in tests/, then a look)."""
 
 from __future__ import annotations
 

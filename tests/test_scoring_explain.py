@@ -184,6 +184,7 @@ def test_a_table_read_back_from_its_bytes_is_the_same_table() -> None:
     table = ScoreTable.of(s)
     again = table_from_bytes(table_to_bytes(table, PARAMS))
     assert again.entity_ids == table.entity_ids and not again.differing(table)
+    # Exact: a stored table gives back every figure bit for bit.
     assert [again.row(i) for i in range(len(again))] == [table.row(i) for i in range(len(table))]
     assert (
         table_from_bytes(table_to_bytes(ScoreTable.of(s, explain=False), PARAMS)).explained is None

@@ -90,6 +90,7 @@ def test_kinds_with_derived_events_keep_their_decayed_fault_share() -> None:
             float(scores.risk_events[members].sum()) + 1
         )
         assert scores.risk_prior[members] == pytest.approx(share)
+        # Exact: the strength as given.
         assert (scores.risk_prior_strength[members] == PARAMS.risk_prior_strength).all()
 
 
@@ -392,7 +393,7 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     del how["risk_prior_strengths"]
     stored = {name: table.figures[name] for name in STORED_FIGURES}
     before = derived_figures(stored, table.kinds, how)
-    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()
+    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()  # exact: as given
 
 
 def test_a_large_kind_is_fitted_on_a_fixed_sample_of_its_parties(

@@ -111,6 +111,7 @@ def test_shards_of_json_still_read() -> None:
     rng = random.Random(6)
     rows = [random_row(rng, i) for i in range(20)]
     blob = json_shard(rows)
+    # Exact: JSON shards keep every float bit for bit.
     assert score_shards.history_row(blob, rows[4].entity, T0) == ScoreRow(
         **{**rows[4].__dict__, "breakdown": {}}
     )
@@ -213,6 +214,7 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
         Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
     ) as replica:  # nothing cached: the older view comes from the evidence
         older = replica.reputation.view(first.as_of_ms)
+        # Exact by design: a snapshot explained again reproduces the one served, bit for bit.
         assert older is not None and dict(older.by_entity) == first_rows
         assert older.by_entity[net.node.id].breakdown  # explained again, not empty
 
@@ -231,4 +233,5 @@ def test_a_kept_table_this_version_cannot_read_is_explained_again(clocked: Clock
         Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
     ) as replica:
         view = replica.reputation.view()
+        # Exact by design: the snapshot explained again is the one served, bit for bit.
         assert view is not None and dict(view.by_entity) == rows
