@@ -4,7 +4,7 @@ incidents and counts. The API's one door to the stored evidence; reputation has 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.entities import EntityInfo, IngestCounter, NetworkCounts, ProofMix
@@ -38,8 +38,17 @@ class EntityCache:
 
 
 class AttributionService:
-    def __init__(self, store: GraphStore, *, entity_cache: EntityCache | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        *,
+        trusted: Callable[[], frozenset[str]] = frozenset,
+        entity_cache: EntityCache | None = None,
+    ) -> None:
+        """``trusted`` gives the witnesses with standing (the seeds), whose votes decide
+        the verdicts and incident statuses shown (docs/decisions/standing.md)."""
         self._store = store
+        self._trusted = trusted
         self._entities = entity_cache or EntityCache()
 
     def store_unavailable(self, timeout: float) -> str | None:
@@ -81,20 +90,20 @@ class AttributionService:
     # ------------------------------------------------------------------ trails
 
     def receipt_trails(self, ids: list[str]) -> dict[str, ReceiptTrail]:
-        return trail.receipt_trails(self._store, ids)
+        return trail.receipt_trails(self._store, ids, self._trusted())
 
     def receipts_of(
         self, entity: EntityInfo, page: TimePage, verdicts: Collection[str] | None = None
     ) -> Slice[str]:
         """Ids of a page of ``entity``'s receipts (see ``receipt_parties``)."""
         party, ids = self.receipt_parties(entity)
-        return listings.receipt_ids(self._store, party, ids, page, verdicts)
+        return listings.receipt_ids(self._store, party, ids, page, verdicts, self._trusted())
 
     def count_receipts_of(
         self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
     ) -> int:
         party, ids = self.receipt_parties(entity)
-        return listings.count_receipts(self._store, party, ids, window, verdicts)
+        return listings.count_receipts(self._store, party, ids, window, verdicts, self._trusted())
 
     def receipt_parties(self, entity: EntityInfo) -> tuple[str, list[str]]:
         """Whose receipts ``entity``'s are, as (receipt field, ids): those a node signed,
@@ -151,14 +160,15 @@ class AttributionService:
 
     def incidents_of(self, entity: EntityInfo, page: TimePage) -> Slice[Incident]:
         """A page of the incidents blaming ``entity`` (for a provider, its models)."""
-        return incidents.incidents(self._store, self.blamed_parties(entity), page)
+        parties = self.blamed_parties(entity)
+        return incidents.incidents(self._store, parties, page, self._trusted())
 
     def count_incidents_of(self, entity: EntityInfo, window: TimeWindow) -> int:
         return incidents.count_incidents(self._store, self.blamed_parties(entity), window)
 
     def incidents_after(self, position: tuple[int, str], limit: int) -> list[Incident]:
         """Incidents committed after ``position`` (ingest batch, id), in commit order."""
-        return incidents.incidents_after(self._store, position, limit)
+        return incidents.incidents_after(self._store, position, limit, self._trusted())
 
 
 def _kinds(kind: EntityKind | None) -> list[EntityKind]:

@@ -3,6 +3,7 @@ reputation. The CLI, the server, the tests and the benchmarks all start here."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,11 +21,13 @@ from graphsvc.metrics import Metrics, StoreCallMetrics
 from graphsvc.progress import Progress
 from graphsvc.reputation.periodic import PeriodicRecompute
 from graphsvc.reputation.retention import RetentionPolicy
-from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.service import ReputationService, SeedSource
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.tlog.cosignature import CosignerKey
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,10 +105,16 @@ def running_services(
             log_checkpoint=evidence_log.checkpoint_after_batch,
         )
         stack.callback(reputation.close)
+        if reputation.seeds()[1] is SeedSource.NONE:
+            log.warning(
+                "no trusted seeds: no witness has standing, so no attestation counts and "
+                "every mass is 0; name the witnesses you trust in GRAPHSVC_SEEDS or with "
+                "the setSeeds mutation (docs/decisions/standing.md)"
+            )
         yield Services(
             settings=settings,
             ingestor=ingestor,
-            attribution=AttributionService(store),
+            attribution=AttributionService(store, trusted=reputation.trusted),
             reputation=reputation,
             background=PeriodicRecompute(reputation, settings.score_interval),
             metrics=metrics,

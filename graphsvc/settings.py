@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     # The reputation model's parameters (GRAPHSVC_SCORING__HALF_LIFE_DAYS=14, ...).
     scoring: ScoringParams = Field(default_factory=ScoringParams)
 
-    # Trusted entities the personalization's seed part spreads over; empty = all witnesses.
+    # The trusted seeds (entity ids): the witnesses with standing, over whom the
+    # personalization's seed part spreads. Empty: nobody has standing and every mass is 0
+    # (docs/decisions/standing.md); the service warns at start.
     seeds: list[str] = Field(default_factory=list)
 
     # The demo network's parameters for `serve --demo`: a JSON file shaped like

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,13 @@ from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.network import T0, Network
+from tests.network import T0, TEST_SEEDS, Network
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Every Settings() of the suite, in this process and in the servers it starts, trusts
+    # the test networks' witnesses; a test of the default passes seeds=[] itself.
+    os.environ.setdefault("GRAPHSVC_SEEDS", json.dumps(list(TEST_SEEDS)))
     # Seeded, reproducible examples, and no wall-clock deadline: a test's verdict must
     # not depend on how busy the machine is.
     hypothesis_settings.register_profile("graphsvc", derandomize=True, deadline=None, database=None)

@@ -56,6 +56,8 @@ def product(
             name = f"{kind}-{i:03d}"
             b.entity(name, kind)
             names.append(name)
+            if kind is EntityKind.WITNESS:
+                b.seed(name)  # the administrator trusts the product's witnesses
     for i, model in enumerate(net.models):
         provider = net.providers[i % providers]
         net.provider_of[model] = provider
@@ -116,6 +118,8 @@ def networkx_pagerank(scores: Scores, edges: tuple[np.ndarray, ...]) -> np.ndarr
     g.add_nodes_from(range(len(scores.entity_ids)))
     g.add_weighted_edges_from(zip(src.tolist(), dst.tolist(), weight.tolist(), strict=True))
     p = {i: float(v) for i, v in enumerate(scores.personalization) if v > 0}
+    if not p:  # nobody to trust (witnesses but no seeds): no mass anywhere
+        return np.zeros(len(scores.entity_ids))
     pr = nx.pagerank(
         g,
         alpha=scores.params.alpha,

@@ -17,7 +17,8 @@ from graphsvc.domain.snapshots import ScoreRow
 from graphsvc.domain.votes import ClaimStatus, InvalidClaim, claim_status
 from graphsvc.policy import Policy, recommend
 from graphsvc.records import builder, record_id
-from graphsvc.scoring.verdicts import attested_faults
+from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.verdicts import attested_faults, vote_faults
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving, subscription
@@ -28,24 +29,41 @@ from tests.network import T0, SignedNetwork, signed_network
 INVALID, VALID = Verdict.INVALID, Verdict.VALID
 
 
+TRUSTED = frozenset({"w1", "w2", "w3", "w4"})
+
+
 def test_an_invalid_claim_stands_unless_outvoted() -> None:
     claim = InvalidClaim("r", "w1", "node", 10)
-    assert claim_status(claim, {}) is ClaimStatus.STANDS
-    assert claim_status(claim, {"w1": (INVALID, 10)}) is ClaimStatus.STANDS
+    assert claim_status(claim, {}, TRUSTED) is ClaimStatus.STANDS
+    assert claim_status(claim, {"w1": (INVALID, 10)}, TRUSTED) is ClaimStatus.STANDS
     tie = {"w1": (INVALID, 10), "w2": (VALID, 11)}
-    assert claim_status(claim, tie) is ClaimStatus.STANDS
+    assert claim_status(claim, tie, TRUSTED) is ClaimStatus.STANDS
     outvoted = {**tie, "w3": (VALID, 12)}
-    assert claim_status(claim, outvoted) is ClaimStatus.OUTVOTED
-    assert claim_status(claim, {**outvoted, "w4": (INVALID, 13)}) is ClaimStatus.STANDS
+    assert claim_status(claim, outvoted, TRUSTED) is ClaimStatus.OUTVOTED
+    assert claim_status(claim, {**outvoted, "w4": (INVALID, 13)}, TRUSTED) is ClaimStatus.STANDS
+
+
+def test_keys_without_standing_never_outvote_a_trusted_witness() -> None:
+    """Any number of fresh keys voting valid leave a seed's accusation standing."""
+    claim = InvalidClaim("r", "seed", "node", 10)
+    fresh = {f"fresh-{i}": (VALID, 11 + i) for i in range(50)}
+    votes = {"seed": (INVALID, 10), **fresh}
+    assert claim_status(claim, votes, frozenset({"seed"})) is ClaimStatus.STANDS
+    # ... and they are judged: each is in the minority of the trusted verdict.
+    rows = [("r", w, v, t) for w, (v, t) in votes.items()]
+    minority = vote_faults(rows, [], ScoringParams(), frozenset({"seed"}))
+    assert {f.party_id for f in minority} == set(fresh)
 
 
 def test_outvoted_claims_fault_no_one() -> None:
     claims = [("r", "w1", "node", 10), ("q", "w1", "node", 15)]
     votes = [("r", "w1", INVALID, 10), ("r", "w2", VALID, 11), ("r", "w3", VALID, 12)]
-    faults = attested_faults(claims, votes)
+    faults = attested_faults(claims, votes, TRUSTED)
     assert [(f.receipt_id, f.party_id, f.source_id) for f in faults] == [("q", "node", "w1")]
     # Before the majority had voted, the claim stood.
-    assert [f.receipt_id for f in attested_faults(claims, votes, as_of_ms=11)] == ["r"]
+    assert [f.receipt_id for f in attested_faults(claims, votes, TRUSTED, as_of_ms=11)] == ["r"]
+    # Votes of keys without standing decide nothing: the claim stands.
+    assert len(attested_faults(claims, votes, frozenset({"w1"}))) == 2
 
 
 def row(entity: str, kind: EntityKind, rank: int, **figures: float) -> ScoreRow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests import independent_signer as indie
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving, subscription
-from tests.network import T0, Network, SignedNetwork, signed_network
+from tests.network import T0, TEST_SEEDS, Network, SignedNetwork, signed_network
 
 SUBMIT = """
 mutation($records: [JSON!]!) {
@@ -350,14 +351,17 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
     client, net = scored_client
     seeds = "{ seeds { source ids entities { id kind } } }"
     set_seeds = "mutation($ids: [ID!]!) { setSeeds(ids: $ids) { source ids } }"
-    assert gql(client, seeds)["data"]["seeds"] == {"source": "WITNESSES", "ids": [], "entities": []}
+    configured = gql(client, seeds)["data"]["seeds"]
+    assert configured["source"] == "CONFIGURED" and configured["ids"] == list(TEST_SEEDS)
+    # Only the registered ones are entities (the suite's seeds name a fourth witness).
+    assert {e["id"] for e in configured["entities"]} == {w.id for w in net.witnesses}
     trusted = net.witnesses[0].id
 
     refused = gql(client, set_seeds, ids=[trusted])
     assert refused["errors"][0]["message"].startswith("not authorised")
     unknown = admin(client, set_seeds, ids=[trusted, "ed25519:nope"])
     assert unknown["errors"][0]["message"] == "unknown seed entities: ed25519:nope"
-    assert gql(client, seeds)["data"]["seeds"]["source"] == "WITNESSES"  # nothing changed
+    assert gql(client, seeds)["data"]["seeds"]["source"] == "CONFIGURED"  # nothing changed
 
     chosen = admin(client, set_seeds, ids=[trusted, trusted])["data"]["setSeeds"]
     assert chosen == {"source": "ADMIN", "ids": [trusted]}
@@ -370,7 +374,30 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
     assert other["mass"] == pytest.approx(0.0)
 
     cleared = admin(client, set_seeds, ids=[])["data"]["setSeeds"]
-    assert cleared == {"source": "WITNESSES", "ids": []}
+    assert cleared == {"source": "CONFIGURED", "ids": list(TEST_SEEDS)}
+
+
+def test_without_seeds_nobody_has_standing_and_the_start_warns(
+    embedded_endpoint: BoltEndpoint, clean_graph: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The safe default (docs/decisions/standing.md): no registered witness is trusted
+    unless named, so every mass is 0, and the service says so when it starts."""
+    settings = Settings(seeds=[], admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
+    net = signed_network(7)
+    with (
+        caplog.at_level(logging.WARNING, logger="graphsvc.services"),
+        serving(embedded_endpoint, settings, T0 + 40 * 86_400_000, net.records) as client,
+    ):
+        assert "no trusted seeds" in caplog.text
+        assert gql(client, "{ seeds { source ids } }")["data"]["seeds"] == {
+            "source": "NONE",
+            "ids": [],
+        }
+        recompute(client)
+        board = gql(client, "{ leaderboard(kind: NODE) { items { score mass } } }")
+        items = board["data"]["leaderboard"]["items"]
+        # Exact: with no seeds no mass enters at all, not one bit.
+        assert items and all(row["mass"] == 0.0 and row["score"] == 0.0 for row in items)
 
 
 TYPED_BREAKDOWN = """query($ids: [ID!]!) { compare(ids: $ids) { entity { id } breakdown {

@@ -18,7 +18,7 @@ from graphsvc.settings import Settings
 from graphsvc.store import trail
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.network import T0, Network
+from tests.network import T0, TEST_SEEDS, Network
 
 NOW = T0 + 10 * 86_400_000
 HALF_LIFE = EvidenceRules.of(Settings().scoring).half_life_ms
@@ -55,7 +55,7 @@ def test_full_trail_is_written_and_read_back(ingestor: Ingestor, store: GraphSto
     results = ingestor.submit([*net.basics(), receipt, attestation, dispute])
     assert statuses(results) == ["accepted"] * 10
 
-    found = trail.receipt_trails(store, [rid])[rid]
+    found = trail.receipt_trails(store, [rid], frozenset(TEST_SEEDS))[rid]
     assert found.node == net.node.id
     assert found.model == "acme/llama-3-8b@1"
     assert found.provider == net.provider.id
@@ -243,10 +243,13 @@ def test_invalid_attestations_fault_only_the_named_party_unless_outvoted(
         (record_id(r2), "acme/llama-3-8b@1"),
         (record_id(r3), net.node.id),
     }
-    contested = store.read("MATCH (r:Receipt {contested: true}) RETURN r.id AS id")
-    assert contested == [{"id": record_id(r3)}]
+    votes = store.read("MATCH (r:Receipt) RETURN r.id AS id, r.valid_by AS v, r.invalid_by AS i")
+    by_receipt = {row["id"]: (sorted(row["v"]), sorted(row["i"])) for row in votes}
+    assert by_receipt[record_id(r3)] == (sorted([net.witness.id, net.witness2.id]), [third.id])
+    assert by_receipt[record_id(r1)] == ([], [net.witness.id])
 
-    evidence, _ = read_all(store).evidence(ScoringParams())
+    # The three witnesses are among the suite's seeds: two of them outvote the third.
+    evidence, _ = read_all(store).evidence(ScoringParams(), seeds=TEST_SEEDS)
     ids = evidence.entity_ids
     faults = sorted(
         (ids[p], ids[s], FaultCause(c).name)

@@ -107,7 +107,7 @@ def test_a_restart_loads_the_saved_evidence_and_catches_up(
     assert reads[-1] == (3, 5)  # only the two batches it missed
     assert blobs.ref(KEPT_REF) != saved
     assert not (tmp_path / "kept" / saved.replace(":", "-")).exists()  # replaced, not kept
-    fresh, _ = read_all(store).evidence(Settings().scoring)
+    fresh, _ = read_all(store).evidence(Settings().scoring, seeds=Settings().seeds)
     from graphsvc.scoring.engine import compute_scores
 
     assert compute_scores(fresh, Settings().scoring, snapshot.as_of_ms).evidence_digest == (

@@ -45,7 +45,9 @@ def services(store: GraphStore, clock: Clock) -> tuple[Ingestor, ReputationServi
     settings = Settings()
     return (
         Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock),
-        ReputationService(store, settings.scoring, clock=clock, refresh_seconds=0),
+        ReputationService(
+            store, settings.scoring, seeds=settings.seeds, clock=clock, refresh_seconds=0
+        ),
     )
 
 

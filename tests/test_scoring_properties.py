@@ -206,7 +206,7 @@ def test_witness_in_the_minority_loses_score_and_rank() -> None:
                 net.builder.edge(w, node, Channel.ATTEST, ts + 5_000, 1.0)
                 net.builder.edge(w, model, Channel.ATTEST, ts + 5_000, 1.0)
     before = compute_scores(net.builder.build(), PARAMS, T0)
-    faults = vote_faults(attestations, [], PARAMS)
+    faults = vote_faults(attestations, [], PARAMS, frozenset(net.witnesses))
     assert {f.party_id for f in faults} == {dissenter}
     net.builder.faults(f.as_row() for f in faults)
     after = compute_scores(net.builder.build(), PARAMS, T0)

@@ -47,10 +47,11 @@ def _risk(scores: Scores, entity: str) -> tuple[float, float, float, float, floa
 
 
 def _network() -> EvidenceBuilder:
-    """Two witnesses attest four nodes and one model; node-bad is faulted."""
+    """Two witnesses (the seeds) attest four nodes and one model; node-bad is faulted."""
     b = EvidenceBuilder()
     for w in ("w1", "w2"):
         b.entity(w, EntityKind.WITNESS)
+        b.seed(w)
     for node in ("node-busy", "node-quiet", "node-bad", "node-new"):
         b.entity(node, EntityKind.NODE)
     b.entity("prov", EntityKind.PROVIDER)
@@ -156,6 +157,7 @@ def test_newcomers_who_fault_more_than_established_parties_raise_the_prior() -> 
     events overall: the fitted prior, a newcomer's risk, is above the kind's share."""
     b = EvidenceBuilder()
     b.entity("w", EntityKind.WITNESS)
+    b.seed("w")
     for i in range(10):
         b.entity(f"old-{i}", EntityKind.NODE)
         for day in range(30):
@@ -240,6 +242,7 @@ def test_attestations_of_a_witness_without_standing_count_for_nothing() -> None:
 def test_an_outvoted_witness_and_a_baseless_disputer_are_risky() -> None:
     b = _network()
     b.entity("w-liar", EntityKind.WITNESS)
+    b.seed("w-liar")
     b.entity("req", EntityKind.REQUESTER)
     b.entity("req-fussy", EntityKind.REQUESTER)
     for i in range(10):

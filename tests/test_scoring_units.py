@@ -13,7 +13,7 @@ from graphsvc.domain import EntityKind, Verdict
 from graphsvc.scoring.builder import EvidenceBuilder, canonicalize
 from graphsvc.scoring.engine import ConvergenceError, compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, Evidence, FaultCause
-from graphsvc.scoring.explain import breakdown, breakdowns
+from graphsvc.scoring.explain import breakdown, breakdowns, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
 from tests.scoring_factories import DAY_MS, T0, product
@@ -28,6 +28,7 @@ def _pair(fault: float = 0.0, positive: float = 3.0) -> Evidence:
     b.entity("w", EntityKind.WITNESS)
     b.edge("r", "n", Channel.COSIGN, T0, positive)
     b.edge("w", "n", Channel.ATTEST, T0, 1.0)
+    b.seed("w")
     if fault:
         b.fault("n", "w", FaultCause.ATTESTED_INVALID, T0, fault)
     return b.build()
@@ -138,7 +139,11 @@ def test_canonicalize_makes_row_order_irrelevant() -> None:
 def test_phi_formula() -> None:
     s = compute_scores(_pair(fault=2.0, positive=3.0), PARAMS, T0)
     n = s.index_of("n")
-    e, f = 4.0, 2.0  # 3 co-signed + 1 attested; faults
+    # 3 co-signed + 1 attested by the seed (credibility 1), and 2 accused: an accusation
+    # weighs its witness's standing, below 1 (its own reliability) and above 0.
+    standing = internals_of(s).standing[s.index_of("w")]
+    assert 0.5 < standing < 1.0
+    e, f = 4.0, 2.0 * standing
     assert s.positive_evidence[n] == pytest.approx(e)
     assert s.phi[n] == pytest.approx((e + 1.0) / (e + 1.0 + 10.0 * f))
     assert s.fault_rate[n] == pytest.approx(f / (e + f))
@@ -204,7 +209,11 @@ def test_empty_and_edgeless_evidence() -> None:
     assert s.personalization == pytest.approx([0.5, 0.5])
     assert s.raw_mass == pytest.approx([0.5, 0.5])
     b.entity("w", EntityKind.WITNESS)
-    s = compute_scores(b.build(), PARAMS, T0)  # seeds fall back to the witnesses
+    s = compute_scores(b.build(), PARAMS, T0)  # witnesses but no seeds: nobody is trusted
+    assert s.personalization.tolist() == [0.0, 0.0, 0.0]  # exact: nobody is trusted at all
+    assert s.raw_mass.tolist() == [0.0, 0.0, 0.0]  # exact: no mass enters at all
+    b.seed("w")
+    s = compute_scores(b.build(), PARAMS, T0)  # the seed takes the whole teleport
     assert s.personalization == pytest.approx([0.0, 0.0, 1.0])
 
 
@@ -260,7 +269,10 @@ def test_breakdown_shares_add_up_and_faults_are_listed() -> None:
     assert top["incoming"] == sorted(top["incoming"], key=lambda c: -c["mass"])
     assert top["faults"][0]["source"] == net.witnesses[1]
     assert top["faults"][0]["cause"] == "attested_invalid"
-    assert top["faultWeight"] == pytest.approx(2.0)
+    # The accusation of 2 weighs its witness's standing (a seed, slightly below 1).
+    standing = internals_of(s).standing[s.index_of(net.witnesses[1])]
+    assert 0.99 < standing < 1.0
+    assert top["faultWeight"] == pytest.approx(2.0 * standing)
     provider = breakdown(s, net.providers[0])
     assert {c["channel"] for c in provider["incoming"]} == {"structural"}
     assert breakdowns(s) == [breakdown(s, i) for i in range(len(s.entity_ids))]
@@ -291,7 +303,8 @@ def test_minority_witness_and_dispute_rules() -> None:
         ("r1", "q4", 13),
         ("r5", "q5", 60),
     ]
-    faults = vote_faults(attestations, disputes, PARAMS)
+    trusted = frozenset({"w1", "w2", "w3"})
+    faults = vote_faults(attestations, disputes, PARAMS, trusted)
     rows = [(f.party_id, f.cause, f.ref_ms, f.amount, f.receipt_id) for f in faults]
     assert rows == [  # exact: each amount is a parameter as given
         ("w3", FaultCause.WITNESS_MINORITY, 12, 1.0, "r1"),
@@ -300,7 +313,8 @@ def test_minority_witness_and_dispute_rules() -> None:
     ]
     assert all(f.source_id == f.party_id for f in faults)
     statuses = {
-        claim.requester_id: status for claim, status in dispute_statuses(attestations, disputes)
+        claim.requester_id: status
+        for claim, status in dispute_statuses(attestations, disputes, trusted)
     }
     assert statuses == {
         "q1": DisputeStatus.REJECTED,
@@ -310,5 +324,5 @@ def test_minority_witness_and_dispute_rules() -> None:
         "q5": DisputeStatus.UPHELD,
     }
     # Cut at a time before the invalid vote on r1: r1's dispute would be rejected... if made.
-    early = vote_faults(attestations, disputes, PARAMS, as_of_ms=11)
+    early = vote_faults(attestations, disputes, PARAMS, trusted, as_of_ms=11)
     assert early == []

@@ -323,9 +323,7 @@ class SeedSet:
     source: SeedSource = strawberry.field(  # type: ignore[valid-type]
         description="Where the seeds come from."
     )
-    ids: list[strawberry.ID] = strawberry.field(
-        description="Empty when the source is WITNESSES (all of them)."
-    )
+    ids: list[strawberry.ID] = strawberry.field(description="Empty when the source is NONE.")
 
     @strawberry.field(description="The seed entities (registered ones).")
     async def entities(self, info: Info[Context, None]) -> list[Entity]:

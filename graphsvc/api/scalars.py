@@ -101,9 +101,10 @@ IncidentStatus = described(
     "IncidentStatus",
     "What became of an incident.",
     {
-        "STANDS": "It faults the party it names.",
-        "OUTVOTED": "A strict majority of at least two witnesses attested the receipt "
-        "valid, so it faults no one but its witness.",
+        "STANDS": "It faults the party it names, by its witness's standing (0 for a "
+        "witness that is not a trusted seed).",
+        "OUTVOTED": "At least two witnesses voted and the trusted ones found the receipt "
+        "valid by a strict majority, so it faults no one but its witness.",
     },
 )
 SeedSource = described(
@@ -113,7 +114,8 @@ SeedSource = described(
     {
         "ADMIN": "Set with setSeeds (shared by every replica).",
         "CONFIGURED": "GRAPHSVC_SEEDS.",
-        "WITNESSES": "None set, so every registered witness is trusted.",
+        "NONE": "None set: no witness has standing, so no attestation counts and every "
+        "mass is 0 until an administrator names seeds.",
     },
 )
 
@@ -168,12 +170,13 @@ class ReceiptVerdict(StrEnum):
 described(
     ReceiptVerdict,
     "ReceiptVerdict",
-    "The witnesses' verdict on a receipt so far, one vote (the latest) per witness.",
+    "The trusted witnesses' (the seeds') verdict on a receipt so far, one vote (the "
+    "latest) per witness. Other witnesses' votes are shown and judged but decide nothing.",
     {
-        "UNVERIFIED": "No witness has attested it.",
-        "VALID": "More witnesses found it valid than invalid.",
-        "INVALID": "More witnesses found it invalid than valid.",
-        "CONTESTED": "As many valid as invalid votes (a tie).",
+        "UNVERIFIED": "No trusted witness has attested it.",
+        "VALID": "More trusted witnesses found it valid than invalid.",
+        "INVALID": "More trusted witnesses found it invalid than valid.",
+        "CONTESTED": "As many trusted valid as invalid votes (a tie).",
     },
 )
 

@@ -443,7 +443,7 @@ class Receipt:
             [Dispute.of(d) for d in items], _end("dispute", items), has_next, known_count(total)
         )
 
-    @strawberry.field(description="The witnesses' verdict so far (majority of attestations).")
+    @strawberry.field(description="The trusted witnesses' verdict so far (their majority).")
     def verdict(self) -> ReceiptVerdict:
         return ReceiptVerdict(self.trail.verdict)
 

@@ -15,6 +15,7 @@ from typing import Any
 from graphsvc.demo.cache import ensure_ndjson
 from graphsvc.demo.params import load_params
 from graphsvc.progress import Progress
+from graphsvc.reputation.service import SeedSource
 from graphsvc.services import Services
 
 WEEK_MS = 7 * 86_400_000
@@ -54,13 +55,25 @@ def load_demo(services: Services, *, progress: bool = True) -> bool:
         services.loading = None
 
 
+def _own_witnesses(records: list[dict[str, Any]], until_ms: int) -> list[str]:
+    """The witnesses ``records`` register at or before ``until_ms``."""
+    return [
+        r["signer"]
+        for r in records
+        if r.get("type") == "register" and r.get("kind") == "witness" and r["ts"] <= until_ms
+    ]
+
+
 def replay_history(
     services: Services, records: list[dict[str, Any]], *, progress: Progress | None = None
 ) -> list[int]:
     """Ingest chronological records, recomputing at weekly checkpoints and at the end.
 
     Returns the checkpoint times. Snapshots are taken as the evidence arrives, because
-    running sums cannot be wound back to score an earlier time afterwards.
+    running sums cannot be wound back to score an earlier time afterwards. Unless an
+    administrator set seeds, the witnesses the records register are named the trusted
+    seeds (setSeeds) before each snapshot: the demo is the operator's own network, and
+    the service trusts no witness it was not told to (docs/decisions/standing.md).
     """
     if not records:
         return []
@@ -70,6 +83,8 @@ def replay_history(
     position = 0
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     bar = progress or Progress("demo data", len(records), enabled=False)
+    # The demo's own witnesses as seeds, unless an administrator named some.
+    own_seeds: list[str] | None = None if services.reputation.seeds()[1] is SeedSource.ADMIN else []
     for checkpoint in checkpoints:
         chunks = []
         while position < len(records) and records[position]["ts"] <= checkpoint:
@@ -86,7 +101,14 @@ def replay_history(
             for result in results:
                 counts[str(result.status)] += 1
             bar.update(len(results))
+        if own_seeds is not None:
+            witnesses = _own_witnesses(records, checkpoint)
+            if witnesses != own_seeds:
+                services.reputation.set_seeds(witnesses)
+                own_seeds = witnesses
         services.reputation.recompute(checkpoint)
+    if own_seeds:
+        log.info("demo: its %d witnesses are the trusted seeds", len(own_seeds))
     summary = " ".join(f"{k}={v}" for k, v in counts.items())
     log.info("demo data %s, %d snapshots", summary, len(checkpoints))
     return checkpoints

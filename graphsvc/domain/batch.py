@@ -79,7 +79,8 @@ class WritePlan:
     output_nodes: set[tuple[str, str]] = field(default_factory=set)
     output_requesters: set[tuple[str, str]] = field(default_factory=set)
     attestations: list[dict[str, Any]] = field(default_factory=list)
-    votes: dict[str, list[int]] = field(default_factory=dict)  # receipt -> [valid, invalid]
+    # receipt -> (witnesses voting valid, witnesses voting invalid) in this batch
+    votes: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     disputes: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[tuple[str, str, str], DecayedSum] = field(default_factory=dict)
     # receipts per (model, proof type), for policies on proof strength

@@ -24,6 +24,9 @@ class SnapshotInfo:
     # (None for snapshots taken before the log, docs/design.md §9).
     log_size: int | None = None
     log_root: str | None = None
+    # The trusted seeds it was computed with: the witnesses whose votes decide the
+    # verdicts shown with it (docs/decisions/standing.md).
+    seeds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class SnapshotEvidence:
     ``form`` is ``base`` (the scorer's whole kept evidence), ``delta`` (what changed since
     the ``parent`` snapshot's evidence) or ``archive`` (the evidence arrays themselves, as
     snapshots stored before bases and deltas have it). ``seeds`` are the trusted ids the
-    scorer was given (empty: every witness).
+    scorer was given (empty: nobody has standing).
     """
 
     form: str

@@ -51,18 +51,19 @@ class ReceiptTrail:
     disputes: tuple[DisputeInfo, ...]
     # Its index in the evidence log (None for a record stored before the log began).
     leaf_index: int | None = None
+    # The witnesses with standing when it was read: they alone decide its verdict.
+    trusted: frozenset[str] = frozenset()
 
     @property
     def verdict(self) -> str:
-        """The witnesses' verdict so far: unverified, valid, invalid or contested (a tie).
-        One vote per witness, its latest, as the scorer counts them."""
+        """The trusted witnesses' verdict so far: unverified (none of them voted), valid,
+        invalid or contested (a tie). One vote per witness, its latest, as the scorer
+        counts them."""
         votes = latest_votes((self.id, a.witness, a.verdict, a.ts) for a in self.attestations)
-        t = tally(votes.get(self.id, {}))
-        if t.total == 0:
+        t = tally(votes.get(self.id, {}), self.trusted)
+        if t.trusted_total == 0:
             return "unverified"
-        if t.valid == t.invalid:
-            return "contested"
-        return "valid" if t.valid > t.invalid else "invalid"
+        return "contested" if t.majority is None else str(t.majority)
 
 
 @dataclass(frozen=True)

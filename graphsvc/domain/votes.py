@@ -1,5 +1,10 @@
 """How witnesses' votes on a receipt count: one vote per witness (its latest), and
-whether an ``invalid`` attestation stands or was outvoted (docs/design.md §3).
+whether an ``invalid`` attestation stands or was outvoted (docs/design.md §3.2).
+
+A verdict is a majority of the votes of witnesses **with standing**: the trusted seeds
+(docs/decisions/standing.md). Any registered witness may vote, and every vote is judged
+(one on the losing side of a decided receipt is a minority fault), but a key with no
+standing never decides: registering keys buys no majority.
 
 Shared by the scorer (which derives faults from them), the receipt trail (its verdict)
 and incidents (their status).
@@ -8,7 +13,7 @@ and incidents (their status).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -34,12 +39,28 @@ class ClaimStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Tally:
+    """Votes on one receipt: all of them (``valid``, ``invalid``) and those of witnesses
+    with standing (``trusted_valid``, ``trusted_invalid``), which alone decide."""
+
     valid: int
     invalid: int
+    trusted_valid: int
+    trusted_invalid: int
 
     @property
     def total(self) -> int:
         return self.valid + self.invalid
+
+    @property
+    def trusted_total(self) -> int:
+        return self.trusted_valid + self.trusted_invalid
+
+    @property
+    def majority(self) -> Verdict | None:
+        """The side with strictly more trusted votes; None on a tie (or none at all)."""
+        if self.trusted_valid == self.trusted_invalid:
+            return None
+        return Verdict.VALID if self.trusted_valid > self.trusted_invalid else Verdict.INVALID
 
 
 def latest_votes(
@@ -61,16 +82,28 @@ def latest_votes(
     return dict(votes)
 
 
-def tally(votes: dict[str, tuple[Verdict, int]]) -> Tally:
-    invalid = sum(1 for verdict, _ in votes.values() if verdict == Verdict.INVALID)
-    return Tally(valid=len(votes) - invalid, invalid=invalid)
+def tally(votes: dict[str, tuple[Verdict, int]], trusted: Collection[str]) -> Tally:
+    """Count one receipt's votes; ``trusted`` are the witnesses with standing."""
+    invalid = trusted_valid = trusted_invalid = 0
+    for witness, (verdict, _) in votes.items():
+        is_invalid = verdict == Verdict.INVALID
+        invalid += is_invalid
+        if witness in trusted:
+            trusted_invalid += is_invalid
+            trusted_valid += not is_invalid
+    return Tally(len(votes) - invalid, invalid, trusted_valid, trusted_invalid)
 
 
-def claim_status(claim: InvalidClaim, by_witness: dict[str, tuple[Verdict, int]]) -> ClaimStatus:
+def claim_status(
+    claim: InvalidClaim, by_witness: dict[str, tuple[Verdict, int]], trusted: Collection[str]
+) -> ClaimStatus:
     """Whether an ``invalid`` attestation faults its party, given the votes on its
-    receipt (an empty map when they all agree). Ingest keeps one attestation per
-    (receipt, witness), so the claim is its witness's vote."""
-    t = tally(by_witness)
-    if t.total >= 2 and t.valid > t.invalid:
+    receipt (an empty map when they all agree) and the witnesses with standing. It is
+    outvoted when at least two witnesses voted and the trusted ones say ``valid`` by a
+    strict majority. Ingest keeps one attestation per (receipt, witness), so the claim is
+    its witness's vote. (Whether it weighs anything is its witness's standing: the
+    scorer's business.)"""
+    t = tally(by_witness, trusted)
+    if t.total >= 2 and t.majority is Verdict.VALID:
         return ClaimStatus.OUTVOTED
     return ClaimStatus.STANDS

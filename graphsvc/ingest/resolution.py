@@ -245,13 +245,13 @@ class Resolver:
                 "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
             }
         )
-        tally = self.plan.votes.setdefault(body["receipt"], [0, 0])
+        valid_by, invalid_by = self.plan.votes.setdefault(body["receipt"], ([], []))
         if verdict is Verdict.VALID:
-            tally[0] += 1
+            valid_by.append(record.signer)
             self._evidence(ATTEST, record.signer, receipt.node, record.ts, 1.0)
             self._evidence(ATTEST, record.signer, receipt.model, record.ts, 1.0)
         else:
-            tally[1] += 1
+            invalid_by.append(record.signer)
         return False
 
     def _dispute(self, record: Record) -> bool:

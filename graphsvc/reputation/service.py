@@ -72,7 +72,9 @@ class Reproduction:
 class SeedSource(StrEnum):
     ADMIN = "admin"  # set through the API (setSeeds), shared by every replica
     CONFIGURED = "configured"  # GRAPHSVC_SEEDS
-    WITNESSES = "witnesses"  # the default: every registered witness
+    # The default: none, so no witness has standing and every mass is 0
+    # (docs/decisions/standing.md); the service warns at start.
+    NONE = "none"
 
 
 class ReputationService:
@@ -117,7 +119,15 @@ class ReputationService:
             return stored, SeedSource.ADMIN
         if self._seeds:
             return self._seeds, SeedSource.CONFIGURED
-        return (), SeedSource.WITNESSES
+        return (), SeedSource.NONE
+
+    def trusted(self) -> frozenset[str]:
+        """The witnesses whose votes decide the verdicts shown: the seeds of the snapshot
+        in force, so a verdict agrees with the scores served beside it (a setSeeds shows
+        from the next snapshot on); before the first snapshot, the configured ones. It
+        reads nothing from the store: every trail and listing asks."""
+        view = self._current
+        return frozenset(view.info.seeds if view is not None else self._seeds)
 
     def set_seeds(self, ids: Collection[str]) -> tuple[tuple[str, ...], SeedSource]:
         """Keep ``ids`` as the seeds for every replica (empty: back to the configured
@@ -224,6 +234,7 @@ class ReputationService:
                 residual=scores.residual,
                 log_size=checkpoint[0] if checkpoint else None,
                 log_root=checkpoint[1] if checkpoint else None,
+                seeds=tuple(seeds),
             )
             # Every entity explained, in one pass over the evidence, as columns.
             table = ScoreTable.of(scores)

@@ -45,7 +45,7 @@ from graphsvc.scoring.evidence import (
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.personalization import BoolArray, attested_nodes, personalization_vector
+from graphsvc.scoring.personalization import BoolArray, personalization_vector, usage_gate
 from graphsvc.scoring.risk import RowWeights, estimate_risk, event_rows
 from graphsvc.scoring.scores import (
     Propagation,
@@ -55,6 +55,7 @@ from graphsvc.scoring.scores import (
     phi_of,
     rank_within_kind,
 )
+from graphsvc.scoring.standing import accusation_weights, standing
 from graphsvc.scoring.validate import validate_evidence
 
 
@@ -100,19 +101,36 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
     n = ev.entity_count
     rows = _EdgeRows(ev, as_of_ms, params.half_life_ms)
 
-    # Pass 1 over the edge rows: positive evidence in, evidence out, attested usage.
-    eligible = attested_nodes(ev)
-    e, out_weight, volume = (np.zeros(n) for _ in range(3))
+    # Standing first (scoring/standing.py): it weighs the witnesses' reports below.
+    fault_w = decayed_weights(ev.fault_amount, ev.fault_ref_ms, as_of_ms, params.half_life_ms)
+    events = event_rows(ev)
+    decayed = RowWeights(
+        event_rows=events,
+        events=decayed_weights(
+            ev.edge_amount[events], ev.edge_ref_ms[events], as_of_ms, params.half_life_ms
+        ),
+        faults=fault_w,
+    )
+    stood = standing(ev, params, as_of_ms, decayed)
+    credible = stood.credibility
+    gate = usage_gate(ev, credible)
+
+    # Pass 1 over the edge rows: positive evidence in (an attestation counts by its
+    # witness's credibility), evidence out, gated usage, and what flows in at all.
+    e, inflow, out_weight, volume = (np.zeros(n) for _ in range(4))
     for lo, hi, w in rows:
         src, dst = ev.edge_src[lo:hi], ev.edge_dst[lo:hi]
-        e += weighted_counts(dst, w, n)
+        attest = ev.edge_channel[lo:hi] == Channel.ATTEST
+        other = ~attest
+        e += weighted_counts(dst[other], w[other], n)
+        inflow += weighted_counts(dst[attest], w[attest], n)
+        e += weighted_counts(dst[attest], w[attest] * credible[src[attest]], n)
         out_weight += weighted_counts(src, w, n)
         cosign = ev.edge_channel[lo:hi] == Channel.COSIGN
-        cosign &= eligible[dst]
-        volume += weighted_counts(src, w * cosign, n)
+        volume += weighted_counts(src, w * cosign * gate[dst], n)
 
-    fault_w = decayed_weights(ev.fault_amount, ev.fault_ref_ms, as_of_ms, params.half_life_ms)
-    f = weighted_counts(ev.fault_party, fault_w, n)
+    fault_factor = accusation_weights(ev, stood.weight)
+    f = weighted_counts(ev.fault_party, fault_w * fault_factor, n)
     phi = phi_of(e, f, params.beta, params.lam)
 
     s = params.structural_weight
@@ -126,19 +144,11 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
     p = personalization_vector(ev, params, volume)
     # Entities with positive incoming weight take part in the iteration; the others
     # ("sources") hold exactly c*p at every iterate.
-    receives = (e > 0) | (struct_in > 0)
+    receives = (e > 0) | (inflow > 0) | (struct_in > 0)
     x, teleport, iterations, residual = _propagate(ev, params, rows, scale, dangling, p, receives)
 
     mass = phi * x
     score, rank, percentile = rank_within_kind(mass, ev.entity_kinds)
-    events = event_rows(ev)
-    decayed = RowWeights(
-        event_rows=events,
-        events=decayed_weights(
-            ev.edge_amount[events], ev.edge_ref_ms[events], as_of_ms, params.half_life_ms
-        ),
-        faults=fault_w,
-    )
     risk = estimate_risk(ev, params, as_of_ms, x, decayed, volume)
     return Scores(
         as_of_ms=as_of_ms,
@@ -170,6 +180,8 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
             transition_scale=scale,
             dangling=dangling,
             teleport=teleport,
+            fault_factor=fault_factor,
+            standing=stood.weight,
         ),
     )
 

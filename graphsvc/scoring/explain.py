@@ -331,6 +331,8 @@ def _faults(
         scores.as_of_ms,
         scores.params.half_life_ms,
     )
+    # As the engine weighs them: an accusation by its witness's standing.
+    weight *= internals_of(scores).fault_factor[rows]
     events = np.bincount(parties, minlength=count)
     causes = _CAUSE_RANK[ev.fault_cause[rows]]
     faults = _Sums.of(parties, ev.fault_source[rows], causes, len(CAUSES), weight)

@@ -32,7 +32,6 @@ _CHANNELS = {member.name.lower(): member for member in Channel}
 # so an update is a binary search, not a dictionary of millions of Python ints.
 _PACK = 2**30  # entity indices stay below it (a billion entities)
 _MODEL = KIND_CODES[EntityKind.MODEL]
-_WITNESS = KIND_CODES[EntityKind.WITNESS]
 
 _EDGE_COLUMNS = ("key", "src", "dst", "channel", "ref_ms", "amount")
 
@@ -132,7 +131,7 @@ class KeptEvidence:
         # the scorer's order (new rows or entities reorder them; updates do not), and the
         # fault events (until verdicts, disputes or votes change).
         self._edge_order: IntArray | None = None
-        self._fault_events: tuple[ScoringParams, list[FaultEvent]] | None = None
+        self._fault_events: tuple[ScoringParams, frozenset[str], list[FaultEvent]] | None = None
 
     @property
     def entities(self) -> int:
@@ -234,7 +233,8 @@ class KeptEvidence:
         self, params: ScoringParams, *, seeds: Collection[str] = ()
     ) -> tuple[Evidence, int]:
         """The kept evidence in canonical order, and the time of its newest row (0 when
-        empty). ``seeds`` are the trusted entities; empty means every witness."""
+        empty). ``seeds`` are the trusted entities: they alone decide verdicts and hold
+        the seed teleport; empty means nobody has standing (docs/decisions/standing.md)."""
         order = self._canonical_order()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order), dtype=np.int64)
@@ -248,7 +248,7 @@ class KeptEvidence:
         pairs = sorted(
             {(int(rank[a]), int(rank[b])) for m, p in self._published for a, b in ((m, p), (p, m))}
         )
-        faults = self._faults(params)
+        faults = self._faults(params, frozenset(seeds))
         party = _indices(rank, self._index, (f.party_id for f in faults))
         source = _indices(rank, self._index, (f.source_id for f in faults))
         cause = np.fromiter((int(f.cause) for f in faults), np.int64, len(faults))
@@ -256,9 +256,7 @@ class KeptEvidence:
         fault_amount = np.fromiter((f.amount for f in faults), np.float64, len(faults))
         forder = np.lexsort((fault_amount, fault_ref, cause, source, party))
         kinds = np.asarray(self._kinds, dtype=np.int64)
-        trusted = [self._index[s] for s in seeds if s in self._index] if seeds else None
-        if trusted is None:
-            trusted = np.flatnonzero(kinds == _WITNESS).tolist()
+        trusted = [self._index[s] for s in seeds if s in self._index]
         ref_ms = self._ref_ms
         newest = max(int(ref_ms.max(initial=0)), int(fault_ref.max(initial=0)))
         evidence = Evidence(
@@ -286,14 +284,14 @@ class KeptEvidence:
             self._canonical = np.argsort(np.asarray(self._ids, dtype=object), kind="stable")
         return self._canonical
 
-    def _faults(self, params: ScoringParams) -> list[FaultEvent]:
+    def _faults(self, params: ScoringParams, trusted: frozenset[str]) -> list[FaultEvent]:
         cached = self._fault_events
-        if cached is None or cached[0] != params:
-            cached = (params, self._derive_faults(params))
+        if cached is None or cached[:2] != (params, trusted):
+            cached = (params, trusted, self._derive_faults(params, trusted))
             self._fault_events = cached
-        return cached[1]
+        return cached[2]
 
-    def _derive_faults(self, params: ScoringParams) -> list[FaultEvent]:
+    def _derive_faults(self, params: ScoringParams, trusted: frozenset[str]) -> list[FaultEvent]:
         votes = sorted(
             (receipt, witness, verdict, ts)
             for receipt, cast in self.votes.items()
@@ -301,7 +299,10 @@ class KeptEvidence:
         )
         claims = [self.claims[k] for k in sorted(self.claims)]
         accusations = [self.accusations[k] for k in sorted(self.accusations)]
-        return [*attested_faults(accusations, votes), *vote_faults(votes, claims, params)]
+        return [
+            *attested_faults(accusations, votes, trusted),
+            *vote_faults(votes, claims, params, trusted),
+        ]
 
     # ------------------------------------------------------------------ persisting
 

@@ -49,6 +49,10 @@ class Propagation:
     transition_scale: FloatArray
     dangling: FloatArray
     teleport: float
+    # Per fault row, the factor its weight carries (its accuser's standing for an
+    # accusation, else 1), and every entity's standing (scoring/standing.py).
+    fault_factor: FloatArray
+    standing: FloatArray
 
 
 @dataclass(frozen=True, eq=False)

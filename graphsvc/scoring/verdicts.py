@@ -1,27 +1,27 @@
-"""Faults derived from votes: minority witnesses and rejected disputes (docs/design.md §3).
+"""Faults derived from votes: minority witnesses and rejected disputes (docs/design.md §3.2).
 
 Pure functions over attestation and dispute tuples; the store feeds them what it holds
 (optionally cut at ``as_of_ms``) and adds the returned faults to the evidence.
 
-Rules:
+Rules (docs/decisions/standing.md: only witnesses with standing decide, ``trusted``):
 
 - One vote per (receipt, witness): if a witness attested a receipt more than once, its
   latest attestation counts (ties in time: the ``invalid`` one, the cautious reading).
-- On a receipt with at least two votes, every witness in the **strict** minority gets a
-  ``WITNESS_MINORITY`` fault of ``minority_fault`` at its attestation time; a tie blames
-  no one.
-- A dispute is **rejected** when its receipt has at least one vote and every vote is
-  ``valid``: the requester gets a ``REJECTED_DISPUTE`` fault of ``rejected_dispute_fault``
-  at the dispute time. It is **upheld** when a strict majority of votes is ``invalid``
-  (no fault to the requester; the invalid attestations already fault the node or
-  model). It is **pending** while the receipt has no vote, and **contested** when votes
-  disagree without an invalid majority (valid majority or tie): no fault either way,
-  because only a unanimous verdict faults a challenger (docs/design.md §3).
+- On a receipt with at least two votes whose trusted votes have a **strict** majority,
+  every witness on the other side, trusted or not, gets a ``WITNESS_MINORITY`` fault of
+  ``minority_fault`` at its attestation time; a tie among the trusted blames no one.
+- A dispute is **rejected** when a trusted witness voted on its receipt and none said
+  ``invalid``: the requester gets a ``REJECTED_DISPUTE`` fault of
+  ``rejected_dispute_fault`` at the dispute time. It is **upheld** when the trusted
+  votes say ``invalid`` by a strict majority (no fault to the requester; the invalid
+  attestations already fault the node or model), **pending** while no trusted witness
+  has voted, and **contested** otherwise: no fault either way, because only a unanimous
+  verdict faults a challenger.
 - An ``invalid`` attestation faults the party it names (node or model) with an
-  ``ATTESTED_INVALID`` fault of 1 at its time, its witness as source, unless the witness
-  was **outvoted**: on a receipt with at least two votes and a strict ``valid``
-  majority, its accusation is void (and it gets the minority fault instead). Otherwise
-  a witness voting against the majority would still fault innocent nodes.
+  ``ATTESTED_INVALID`` fault of 1 at its time, its witness as source, unless it was
+  **outvoted**: at least two votes, and the trusted ones say ``valid`` by a strict
+  majority (it then gets the minority fault instead). How much the fault weighs is its
+  witness's standing, applied by the engine: a key with no standing accuses for nothing.
 - The ``source`` of the minority and rejected-dispute faults is the faulted party
   itself: the act being penalised is its own signed record (the minority attestation,
   the dispute), in line with the attribution rule that every edge is backed by the
@@ -32,7 +32,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -63,7 +63,7 @@ class DisputeClaim(NamedTuple):
     ts_ms: int
 
 
-# docs/design.md §3 gives an invalid attestation no weight of its own: each is one fault.
+# One fault per standing invalid attestation; the engine weighs it by its witness's standing.
 ATTESTED_FAULT = 1.0
 
 
@@ -90,11 +90,11 @@ class FaultEvent:
 
 
 def status_of(t: Tally) -> DisputeStatus:
-    if t.total == 0:
+    if t.trusted_total == 0:
         return DisputeStatus.PENDING
-    if t.invalid == 0:
+    if t.trusted_invalid == 0:
         return DisputeStatus.REJECTED
-    if t.invalid > t.valid:
+    if t.majority is Verdict.INVALID:
         return DisputeStatus.UPHELD
     return DisputeStatus.CONTESTED
 
@@ -102,6 +102,7 @@ def status_of(t: Tally) -> DisputeStatus:
 def dispute_statuses(
     attestations: Iterable[tuple[str, str, Verdict | str, int]],
     disputes: Iterable[tuple[str, str, int]],
+    trusted: Collection[str],
     as_of_ms: int | None = None,
 ) -> list[tuple[DisputeClaim, DisputeStatus]]:
     """Each dispute (at or before ``as_of_ms``) with its status, in input order."""
@@ -111,7 +112,7 @@ def dispute_statuses(
         if as_of_ms is not None and ts_ms > as_of_ms:
             continue
         claim = DisputeClaim(receipt_id, requester_id, int(ts_ms))
-        result.append((claim, status_of(tally(votes.get(receipt_id, {})))))
+        result.append((claim, status_of(tally(votes.get(receipt_id, {}), trusted))))
     return result
 
 
@@ -119,16 +120,17 @@ def vote_faults(
     attestations: Iterable[tuple[str, str, Verdict | str, int]],
     disputes: Iterable[tuple[str, str, int]],
     params: ScoringParams,
+    trusted: Collection[str],
     as_of_ms: int | None = None,
 ) -> list[FaultEvent]:
     """Minority-witness and rejected-dispute faults, sorted (receipt, party, time)."""
     votes = latest_votes(attestations, as_of_ms)
     faults: list[FaultEvent] = []
     for receipt_id, by_witness in votes.items():
-        t = tally(by_witness)
-        if t.total < 2 or t.valid == t.invalid:
+        t = tally(by_witness, trusted)
+        if t.total < 2 or t.majority is None:
             continue
-        minority = Verdict.INVALID if t.invalid < t.valid else Verdict.VALID
+        minority = Verdict.INVALID if t.majority is Verdict.VALID else Verdict.VALID
         for witness_id, (verdict, ts_ms) in by_witness.items():
             if verdict == minority:
                 faults.append(
@@ -141,7 +143,7 @@ def vote_faults(
                         receipt_id,
                     )
                 )
-    for claim, status in dispute_statuses(votes_as_rows(votes), disputes, as_of_ms):
+    for claim, status in dispute_statuses(votes_as_rows(votes), disputes, trusted, as_of_ms):
         if status == DisputeStatus.REJECTED:
             faults.append(
                 FaultEvent(
@@ -160,18 +162,19 @@ def vote_faults(
 def attested_faults(
     claims: Iterable[tuple[str, str, str, int]],
     attestations: Iterable[tuple[str, str, Verdict | str, int]],
+    trusted: Collection[str],
     as_of_ms: int | None = None,
 ) -> list[FaultEvent]:
     """The faults ``invalid`` attestations put on the parties they name, unless
-    outvoted. ``attestations`` needs every vote on the receipts where votes disagree
-    (others are unanimous: their claims stand)."""
+    outvoted by the trusted witnesses. ``attestations`` needs every vote on the receipts
+    where votes disagree (others are unanimous: their claims stand)."""
     votes = latest_votes(attestations, as_of_ms)
     faults = []
     for row in claims:
         claim = InvalidClaim(*row)
         if as_of_ms is not None and claim.ts_ms > as_of_ms:
             continue
-        if claim_status(claim, votes.get(claim.receipt_id, {})) is ClaimStatus.STANDS:
+        if claim_status(claim, votes.get(claim.receipt_id, {}), trusted) is ClaimStatus.STANDS:
             faults.append(
                 FaultEvent(
                     claim.party_id,

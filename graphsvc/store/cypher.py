@@ -113,7 +113,7 @@ CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
   proof_type: row.proof_type, measurement: row.measurement,
-  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record,
+  valid_by: [], invalid_by: [], record: row.record,
   leaf: log_base + row.leaf
 }})
 CREATE (r)-[:FOR_OUTPUT]->(o), (o)-[:GENERATED_BY]->(m), (o)-[:EXECUTED_ON]->(n)
@@ -132,7 +132,7 @@ CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
   proof_type: row.proof_type, measurement: row.measurement,
-  valid_votes: 0, invalid_votes: 0, contested: false, record: row.record,
+  valid_by: [], invalid_by: [], record: row.record,
   leaf: log_base + row.leaf
 }})
 CREATE (r)-[:FOR_OUTPUT]->(o)
@@ -175,11 +175,12 @@ CREATE (a:Attestation {{
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
 """
 
+# Who voted which way on a receipt (one vote per witness: Attestation.vote is unique), so
+# that a listing can tell its verdict among the witnesses trusted at read time.
 COUNT_VOTES = """
 UNWIND $rows AS row
 MATCH (r:Receipt {id: row.receipt})
-SET r.valid_votes = r.valid_votes + row.valid, r.invalid_votes = r.invalid_votes + row.invalid
-SET r.contested = (r.valid_votes > 0 AND r.invalid_votes > 0)
+SET r.valid_by = r.valid_by + row.valid, r.invalid_by = r.invalid_by + row.invalid
 """
 
 CREATE_DISPUTES = f"""
@@ -373,12 +374,14 @@ _AFTER = (
 )
 _DIRECTIONS = {True: ("<", "DESC"), False: (">", "")}
 
-# A receipt's verdict from its vote counters (one vote per witness: Attestation.vote is
-# unique), as ReceiptTrail.verdict computes it from the votes.
-_RECEIPT_VERDICT = """CASE
-  WHEN r.valid_votes + r.invalid_votes = 0 THEN 'unverified'
-  WHEN r.valid_votes = r.invalid_votes THEN 'contested'
-  WHEN r.valid_votes > r.invalid_votes THEN 'valid'
+# A receipt's verdict among the witnesses in $trusted (docs/decisions/standing.md), as
+# ReceiptTrail.verdict computes it from the votes.
+_TRUSTED_VALID = "size([w IN r.valid_by WHERE w IN $trusted])"
+_TRUSTED_INVALID = "size([w IN r.invalid_by WHERE w IN $trusted])"
+_RECEIPT_VERDICT = f"""CASE
+  WHEN {_TRUSTED_VALID} + {_TRUSTED_INVALID} = 0 THEN 'unverified'
+  WHEN {_TRUSTED_VALID} = {_TRUSTED_INVALID} THEN 'contested'
+  WHEN {_TRUSTED_VALID} > {_TRUSTED_INVALID} THEN 'valid'
   ELSE 'invalid' END"""
 
 # Whose receipts: the node that signed them, the model they ran, the requester who
@@ -523,7 +526,7 @@ ORDER BY batch, id
 
 SNAPSHOT_FIELDS = (
     "s {.id, .as_of_ms, .created_ms, .params, .evidence_digest, .records, .entities,"
-    " .iterations, .residual, .log_size, .log_root} AS snapshot"
+    " .iterations, .residual, .log_size, .log_root, .seeds} AS snapshot"
 )
 
 CREATE_SNAPSHOT = """

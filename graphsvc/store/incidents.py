@@ -13,12 +13,15 @@ from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 
 
-def incidents(store: GraphStore, parties: Sequence[str], page: TimePage) -> Slice[Incident]:
-    """A page of the incidents blaming any of ``parties``."""
+def incidents(
+    store: GraphStore, parties: Sequence[str], page: TimePage, trusted: frozenset[str]
+) -> Slice[Incident]:
+    """A page of the incidents blaming any of ``parties``; ``trusted`` are the witnesses
+    whose votes decide whether each stands."""
     if not parties or page.size <= 0:
         return Slice([], False)
     rows = store.read(cypher.INCIDENTS[page.newest_first], parties=list(parties), **page.params())
-    return Slice.of([_incident(row) for row in rows], page.size)
+    return Slice.of([_incident(row, trusted) for row in rows], page.size)
 
 
 def count_incidents(store: GraphStore, parties: Sequence[str], window: TimeWindow) -> int:
@@ -30,14 +33,16 @@ def count_incidents(store: GraphStore, parties: Sequence[str], window: TimeWindo
     return int(rows[0]["n"])
 
 
-def incidents_after(store: GraphStore, position: tuple[int, str], limit: int) -> list[Incident]:
+def incidents_after(
+    store: GraphStore, position: tuple[int, str], limit: int, trusted: frozenset[str]
+) -> list[Incident]:
     """Incidents committed after ``position`` (batch, id), in commit order."""
     batch, incident_id = position
     rows = store.read(cypher.INCIDENTS_AFTER, after_batch=batch, after_id=incident_id, limit=limit)
-    return [_incident(row) for row in rows]
+    return [_incident(row, trusted) for row in rows]
 
 
-def _incident(row: dict[str, Any]) -> Incident:
+def _incident(row: dict[str, Any], trusted: frozenset[str]) -> Incident:
     claim = InvalidClaim(row["receipt"], row["witness"], row["party"], int(row["ts"]))
     votes = latest_votes(
         (row["receipt"], v["witness"], v["verdict"], int(v["ts"]))
@@ -52,7 +57,7 @@ def _incident(row: dict[str, Any]) -> Incident:
         party=claim.party_id,
         fault=row["fault"],
         note=row["note"],
-        status=claim_status(claim, votes.get(claim.receipt_id, {})),
+        status=claim_status(claim, votes.get(claim.receipt_id, {}), trusted),
         batch=int(row["batch"] or 0),
         leaf_index=row.get("leaf"),
     )

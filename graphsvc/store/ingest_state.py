@@ -133,7 +133,7 @@ def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[State
             cypher.COUNT_VOTES,
             {
                 "rows": [
-                    {"receipt": r, "valid": v, "invalid": i}
+                    {"receipt": r, "valid": sorted(v), "invalid": sorted(i)}
                     for r, (v, i) in sorted(plan.votes.items())
                 ]
             },

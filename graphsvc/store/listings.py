@@ -27,15 +27,18 @@ def receipt_ids(
     ids: Sequence[str],
     page: TimePage,
     verdicts: Collection[str] | None = None,
+    trusted: Collection[str] = (),
 ) -> Slice[str]:
     """Ids of the receipts whose ``party`` field (node, model or requester) is one of
-    ``ids``, paged; ``verdicts``: only receipts with one of these verdicts."""
+    ``ids``, paged; ``verdicts``: only receipts with one of these verdicts among the
+    ``trusted`` witnesses."""
     if not ids or page.size <= 0:
         return Slice([], False)
     rows = store.read(
         cypher.RECEIPTS_PAGE[party, page.newest_first],
         parties=list(ids),
         verdicts=_verdicts(verdicts),
+        trusted=sorted(trusted),
         **page.params(),
     )
     return Slice.of([r["id"] for r in rows], page.size)
@@ -47,6 +50,7 @@ def count_receipts(
     ids: Sequence[str],
     window: TimeWindow,
     verdicts: Collection[str] | None = None,
+    trusted: Collection[str] = (),
 ) -> int:
     if not ids:
         return 0
@@ -54,6 +58,7 @@ def count_receipts(
         cypher.RECEIPTS_COUNT[party],
         parties=list(ids),
         verdicts=_verdicts(verdicts),
+        trusted=sorted(trusted),
         **_window(window),
     )
     return int(rows[0]["n"])

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 
 def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
-    return SnapshotInfo(**{**row, "params": json.loads(row["params"])})
+    return SnapshotInfo(
+        **{**row, "params": json.loads(row["params"]), "seeds": tuple(json.loads(row["seeds"]))}
+    )
 
 
 def _score_row(row: dict[str, Any]) -> ScoreRow:

@@ -14,7 +14,10 @@ from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 
 
-def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]:
+def receipt_trails(
+    store: GraphStore, ids: list[str], trusted: frozenset[str]
+) -> dict[str, ReceiptTrail]:
+    """The trails of ``ids``; ``trusted`` are the witnesses whose votes decide verdicts."""
     trails: dict[str, ReceiptTrail] = {}
     for row in store.read(cypher.RECEIPT_TRAIL, ids=ids):
         r = row["receipt"]
@@ -62,6 +65,7 @@ def receipt_trails(store: GraphStore, ids: list[str]) -> dict[str, ReceiptTrail]
                 )
             ),
             leaf_index=r.get("leaf"),
+            trusted=trusted,
         )
     return trails
 
