@@ -136,7 +136,9 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-lists-") as folder,
         EmbeddedArcadeDB(Path(folder) / "store", heap=args.heap) as db,
         GraphStore(db.endpoint) as store,
-        running_services(Settings(score_interval=0), store=store) as services,
+        running_services(
+            Settings(score_interval=0, seeds=list(synthetic.VOTERS)), store=store
+        ) as services,
     ):
         busy, small = build(store, args)
         print(f"{args.receipts:,} receipts in the store")

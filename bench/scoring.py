@@ -117,6 +117,8 @@ def synthetic_evidence(edges: int, seed: int) -> Evidence:
         "struct_src": np.concatenate((models, model_provider)).astype(np.int64),
         "struct_dst": np.concatenate((model_provider, models)).astype(np.int64),
         "fault_amount": np.ones(faults),
+        # The witnesses are the trusted seeds (with none, nobody has standing).
+        "seeds": np.sort(wit).astype(np.int64),
     }
     return Evidence(entity_ids=ids, **columns)
 
@@ -162,7 +164,9 @@ def _decayed(ev: Evidence, params: ScoringParams) -> np.ndarray:
 def run_case(case: str, path: Path) -> dict[str, float]:
     """Run one case in this process; returns seconds and memory figures."""
     from graphsvc.scoring.engine import compute_scores
-    from graphsvc.scoring.personalization import personalization_vector, usage_volume
+    from graphsvc.scoring.personalization import personalization_vector, usage_gate, usage_volume
+    from graphsvc.scoring.risk import credibility
+    from graphsvc.scoring.standing import seed_teleport
 
     params = ScoringParams()
     ev = load(path)
@@ -170,7 +174,8 @@ def run_case(case: str, path: Path) -> dict[str, float]:
     p = np.zeros(0)
     if case != "engine":  # personalization is input to the baselines, not timed
         w = _decayed(ev, params)
-        p = personalization_vector(ev, params, usage_volume(ev, w, np.empty_like(w)))
+        gate = usage_gate(ev, credibility(seed_teleport(ev), ev.entity_kinds))
+        p = personalization_vector(ev, params, usage_volume(ev, w, gate, np.empty_like(w)))
         del w
     reset_peak_rss()
     base = rss_bytes()

@@ -62,7 +62,9 @@ from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
 from graphsvc.blobs import FileBlobStore
 from graphsvc.demo import NetworkParams, ensure_ndjson
+from graphsvc.demo.load import registered_witnesses
 from graphsvc.demo.params import Population
+from graphsvc.domain import EntityKind
 from graphsvc.domain.outcomes import RecordStatus
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.scoring.engine import compute_scores
@@ -311,7 +313,9 @@ def measure_demo(
     args: argparse.Namespace, run: DemoRun, parts: list[list[Raw]], folder: Path, start: int
 ) -> None:
     rng, now = random.Random(args.rng_seed), [start]
-    settings = Settings(data=folder / "data", score_interval=0)
+    # The network's own witnesses are its trusted seeds, as in `serve --demo`.
+    seeds = registered_witnesses(parts[0])
+    settings = Settings(data=folder / "data", score_interval=0, seeds=seeds)
 
     def services(store: GraphStore, *, kept: bool = True) -> Any:
         blobs = FileBlobStore(folder / "kept") if kept else None
@@ -523,14 +527,16 @@ def synthetic_case(args: argparse.Namespace, name: str, edges: int) -> list[list
                     settings, store=store, clock=lambda: now[0], blobs=kept
                 ) as primary,
             ):
-                started, written = time.perf_counter(), 0
+                started, written, witnesses = time.perf_counter(), 0, []
                 for number, plan in enumerate(synthetic.plans(rng, edges, now[0]), 1):
                     write_plan(store, plan, now_ms=now[0], half_life_ms=half_life)
                     written += len(plan.evidence)
+                    witnesses += [e["id"] for e in plan.entities.get(EntityKind.WITNESS, [])]
                     if number % 20 == 0:
                         rate = written / (time.perf_counter() - started)
                         progress(f"{name}: batch {number}: {written:,} rows ({rate:,.0f}/s)")
                 notes["write s"], notes["store"] = time.perf_counter() - started, disk_bytes(data)
+                primary.reputation.set_seeds(witnesses)  # every witness is trusted
                 for label in ("1: first (full read)", "2: incremental (5 min)"):
                     if recomputes:
                         kept_now, _ = primary.reputation.evidence()

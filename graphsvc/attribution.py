@@ -7,10 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.entities import EntityInfo, IngestCounter, NetworkCounts, ProofMix
+from graphsvc.domain.entities import (
+    EnclaveInfo,
+    EntityInfo,
+    IngestCounter,
+    NetworkCounts,
+    ProofMix,
+)
 from graphsvc.domain.paging import Slice, TimePage, TimeWindow
 from graphsvc.domain.trail import AttestationInfo, DisputeInfo, Incident, ReceiptTrail
-from graphsvc.store import incidents, listings, stats, trail
+from graphsvc.store import enclaves, incidents, listings, stats, trail
 from graphsvc.store.graph_store import GraphStore
 
 
@@ -60,6 +66,18 @@ class AttributionService:
 
     def network_counts(self) -> NetworkCounts:
         return stats.network_counts(self._store)
+
+    # ------------------------------------------------------------------ enclaves
+
+    def enclaves(self, ids: list[str]) -> dict[str, EnclaveInfo]:
+        """Registered enclaves by id, with the image their measurements match."""
+        return enclaves.enclaves(self._store, ids)
+
+    def node_enclaves(self, node: str, limit: int) -> list[EnclaveInfo]:
+        """The enclaves a node registered, newest first."""
+        ids = enclaves.enclave_ids_of_node(self._store, node, limit)
+        found = enclaves.enclaves(self._store, ids)
+        return [found[i] for i in ids if i in found]
 
     # ------------------------------------------------------------------ entities
 

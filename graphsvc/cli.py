@@ -49,6 +49,24 @@ class _Unparsable:
         self.reason = reason
 
 
+def cmd_attestation(args: argparse.Namespace, settings: Settings) -> int:
+    from graphsvc.proofs import ProofFailure, bind_key, enclave_id, verify_attestation
+    from graphsvc.proofs.documents import read_document
+
+    try:
+        roots = settings.trusted_roots()
+        report = verify_attestation(args.platform, read_document(Path(args.file)), roots)
+        answer = {"verified": True, **report.as_json()}
+        if args.key is not None:
+            key = read_document(Path(args.key), pem_label="PUBLIC KEY")
+            answer["bound_key"] = {"binding": str(bind_key(report, key)), "id": enclave_id(key)}
+    except ProofFailure as failure:
+        print(f"graphsvc: attestation refused: {failure}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.records import generate_signing_key, signer_id, write_signing_key
 
@@ -91,7 +109,7 @@ def cmd_sign(args: argparse.Namespace, settings: Settings) -> int:
     signed = sign(record, key)
     # What a server would refuse is refused here, naming the field, before it is sent.
     try:
-        validate_record(signed, now_ms=now_ms())
+        validate_record(signed, now_ms=now_ms(), roots=settings.trusted_roots())
     except RecordError as error:
         raise CliError(f"{where}: not signed, the record is invalid: {error}") from None
     print(json.dumps(signed, ensure_ascii=False))
@@ -107,6 +125,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if name != "-" and not path.is_file():
             raise CliError(f"{name}: no such file")
         items.extend(_read_json_records(path))
+    if args.format == "opengradient":
+        # Each line is the gateway's {request, response}: a record of type opengradient.
+        items = [(where, _as_gateway_record(item)) for where, item in items]
     records = [item if not isinstance(item, _Unparsable) else None for _, item in items]
     if args.url:
         from graphsvc.ingest.remote import RemoteIngestError, remote_submitter
@@ -129,6 +150,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{where}: rejected ({result.id or 'no id'}): {reason}", file=sys.stderr)
     print(summary.line())
     return 1 if summary.rejected else 0
+
+
+def _as_gateway_record(item: object) -> object:
+    if isinstance(item, dict):
+        return {"type": "opengradient", **item}
+    return item
 
 
 def parse_time(text: str) -> int:
@@ -327,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the records to a running server (its POST /records), e.g. "
         "http://127.0.0.1:8000, instead of opening the data directory",
     )
+    ingest.add_argument(
+        "--format",
+        choices=["records", "opengradient"],
+        default="records",
+        help="records: graphsvc records; opengradient: JSON lines of the TEE gateway's "
+        "{request, response}",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     score = commands.add_parser(
@@ -379,6 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--quorum", type=int, help="witnesses that must have cosigned (default: all given)"
     )
     verify.set_defaults(handler=cmd_verify)
+
+    attestation = commands.add_parser(
+        "attestation", help="verify a TEE attestation document (base64 or raw CBOR)"
+    )
+    attestation.add_argument("file", help="the document (standard base64 or raw COSE_Sign1)")
+    attestation.add_argument("--platform", default="aws-nitro", help="its platform (aws-nitro)")
+    attestation.add_argument("--key", help="a key (DER, PEM or base64) the document must bind")
+    attestation.set_defaults(handler=cmd_attestation)
 
     keygen = commands.add_parser("keygen", help="make an ed25519 key; prints its signer id")
     keygen.add_argument("--out", required=True, help="file for the secret key (mode 0600)")
@@ -459,6 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     """One line for a failure a user can meet and fix, None for a bug."""
     from graphsvc.ingest.ingestor import EvidenceRulesMismatch
+    from graphsvc.proofs import ProofFailure
     from graphsvc.store.embedded import DataDirInUseError, EmbeddedStoreError
     from graphsvc.store.graph_store import StoreUnavailable
 
@@ -471,7 +514,7 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
         return f"{error}; if that is a running graphsvc server, {hint}"
     if isinstance(error, StoreUnavailable):
         return f"the graph store does not answer: {_one_line(str(error))}"
-    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch):
+    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch | ProofFailure):
         return _one_line(str(error))
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""

@@ -21,6 +21,9 @@ class Policy:
     max_fault_rate: float = 1.0
     min_evidence: float = 0.0
     max_risk: float = 1.0
+    # Count TEE and ZK claims nobody verified towards min_proof (off: the party being
+    # judged would choose on its own word; docs/decisions/proof-status.md).
+    accept_claimed: bool = False
 
     def __post_init__(self) -> None:
         checks = [
@@ -46,7 +49,8 @@ class Policy:
             proofs.receipts > 0
             and self.admits_entity(row)
             and row.positive_evidence >= self.min_evidence
-            and proofs.share_at_least(self.min_proof) >= self.min_proof_share
+            and proofs.share_at_least(self.min_proof, accept_claimed=self.accept_claimed)
+            >= self.min_proof_share
         )
 
 

@@ -79,7 +79,13 @@ def running_services(
         store.on_failure = metrics.store_failures.inc
         if store.observer is None:  # a benchmark's own observer keeps its place
             store.observer = StoreCallMetrics(metrics)
-        ingestor = Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock, metrics=metrics)
+        ingestor = Ingestor(
+            store,
+            EvidenceRules.of(settings.scoring),
+            clock=clock,
+            metrics=metrics,
+            roots=settings.trusted_roots(),
+        )
         ingestor.ensure_rules()
         evidence_log = EvidenceLog(
             store,

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graphsvc.proofs import TrustedRoots
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.tlog.cosignature import CosignerKey
 
@@ -92,6 +93,10 @@ class Settings(BaseSettings):
     # (docs/decisions/standing.md); the service warns at start.
     seeds: list[str] = Field(default_factory=list)
 
+    # Roots trusted for TEE attestation documents besides the pinned AWS Nitro root: a PEM
+    # file of certificates (private deployments, tests, the demo's own root).
+    tee_roots: Path | None = None
+
     # The demo network's parameters for `serve --demo`: a JSON file shaped like
     # seed_data/network.json (unset: that file).
     demo_params: Path | None = None
@@ -138,6 +143,10 @@ class Settings(BaseSettings):
     http_body_timeout: float = Field(default=60.0, gt=0)
     http_max_connections: int = Field(default=1_000, gt=0)
     http_keep_alive: int = Field(default=5, gt=0)
+
+    def trusted_roots(self) -> TrustedRoots:
+        """The pinned AWS Nitro root plus the roots in ``GRAPHSVC_TEE_ROOTS``."""
+        return TrustedRoots.default(self.tee_roots)
 
     @property
     def embedded(self) -> bool:

@@ -95,6 +95,14 @@ def test_proof_share_counts_stronger_proofs() -> None:
     assert ProofMix("m", "p", 0, 0, 0).share_at_least(ProofType.NONE) == 0.0  # exact: defined
 
 
+def test_claimed_proofs_count_as_none_unless_the_policy_accepts_claims() -> None:
+    mix = ProofMix("m", "p", tee=3, zk=1, none=0, tee_verified=1)
+    assert mix.share_at_least(ProofType.NONE, accept_claimed=False) == pytest.approx(1.0)
+    assert mix.share_at_least(ProofType.TEE, accept_claimed=False) == pytest.approx(0.25)
+    assert mix.share_at_least(ProofType.ZK, accept_claimed=False) == pytest.approx(0.0)
+    assert mix.share_at_least(ProofType.TEE, accept_claimed=True) == pytest.approx(1.0)
+
+
 def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:
     scores = {
         "good": row("good", EntityKind.PROVIDER, 1, score=100.0),
@@ -129,12 +137,19 @@ def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:
         ("weak", ["m-w"]),
     ]
     assert offered(Policy()) == everything
-    assert offered(Policy(min_proof=ProofType.TEE, min_evidence=1.0))[0] == ("good", ["m-tee"])
-    assert offered(Policy(min_proof=ProofType.TEE, min_proof_share=0.9))[0] == (
+    claims = {"accept_claimed": True}  # these mixes hold only claimed proofs
+    assert offered(Policy(min_proof=ProofType.TEE, min_evidence=1.0, **claims))[0] == (
+        "good",
+        ["m-tee"],
+    )
+    assert offered(Policy(min_proof=ProofType.TEE, min_proof_share=0.9, **claims))[0] == (
         "good",
         ["m-tee", "m-zk", "m-thin"],
     )
-    assert offered(Policy(min_proof=ProofType.ZK, min_proof_share=0.9)) == [("good", ["m-zk"])]
+    assert offered(Policy(min_proof=ProofType.ZK, min_proof_share=0.9, **claims)) == [
+        ("good", ["m-zk"])
+    ]
+    assert offered(Policy(min_proof=ProofType.TEE)) == []  # nothing verified
     assert offered(Policy(max_fault_rate=0.1, min_score=10.0)) == [everything[0]]
     # maxRisk: rows here carry no risk (as if stored before it), so any bound below 1
     # admits nothing; with risks, the bound applies to providers and models alike.
@@ -307,9 +322,12 @@ def test_recommend_providers_applies_the_policy_to_stored_proofs_and_scores(
         total = sum(n for (m, _), n in counts.items() if m == model)
         return sum(counts[model, p] for p in floor) / total
 
-    proven = models({"minProof": "TEE", "minProofShare": 0.7})
+    # The story's proofs are claims: without acceptClaimed none of them passes minProof.
+    assert models({"minProof": "TEE", "minProofShare": 0.01}) == set()
+    claims = {"acceptClaimed": True}
+    proven = models({"minProof": "TEE", "minProofShare": 0.7, **claims})
     assert proven == {m for m in story.net.models if share(m, {"tee", "zk"}) >= 0.7}
-    zk_only = models({"minProof": "ZK", "minProofShare": 0.3})
+    zk_only = models({"minProof": "ZK", "minProofShare": 0.3, **claims})
     assert zk_only == {m for m in story.net.models if share(m, {"zk"}) >= 0.3}
     faulted = trail(client, story.model_fault_on)["model"]["id"]
     assert models({"maxFaultRate": 0.0}) == set(story.net.models) - {faulted}

@@ -138,7 +138,11 @@ def attacked(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator
             Actor.derived(f"shield-{i}", EntityKind.WITNESS, "attacker") for i in range(2)
         ]
         records += [builder.register(k, t) for k in shield_keys]
-        shielded_receipts = _receipts(services, shielded_node, 20)
+        # Receipts no witness has attested yet, so the shield keys vote first.
+        candidates = _receipts(services, shielded_node, 200)
+        trails = services.attribution.receipt_trails(candidates)
+        shielded_receipts = [r for r in candidates if not trails[r].attestations][:20]
+        assert len(shielded_receipts) == 20
         records += [
             builder.attestation(k, r, Verdict.VALID, t + 40_000)
             for r in shielded_receipts

@@ -207,7 +207,8 @@ def test_cosigned_evidence_decays_and_merges_across_batches(
         src=net.requester.id,
         dst=net.node.id,
     )
-    expected = 1.0 * math.exp2(-2 * day / HALF_LIFE) + 0.5 + 1.0 * math.exp2(-day / HALF_LIFE)
+    # The tee and zk proofs are only claimed, so they weigh as none (0.5).
+    expected = 0.5 * math.exp2(-2 * day / HALF_LIFE) + 0.5 + 0.5 * math.exp2(-day / HALF_LIFE)
     assert rows == [{"ref": T0 + 3 * day, "amount": pytest.approx(expected, rel=1e-12), "count": 3}]
 
 

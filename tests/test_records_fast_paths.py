@@ -36,6 +36,12 @@ VALID: dict[RecordType, dict[str, Any]] = {
     },
     RecordType.ATTESTATION: {"receipt": HASH, "verdict": "invalid", "fault": "node"},
     RecordType.DISPUTE: {"receipt": HASH, "reason": "output is not what the model says"},
+    RecordType.IMAGE: {
+        "platform": "aws-nitro",
+        "name": "gateway v1",
+        "pcrs": {"0": "a" * 96, "1": "b" * 96, "2": "c" * 96},
+    },
+    RecordType.ENCLAVE: {"platform": "aws-nitro", "attestation": "hEShATgi", "key": "MIIB"},
 }
 
 
@@ -70,7 +76,7 @@ json_values = st.recursive(
 
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[RecordType, dict[str, Any]]:
-    record_type = draw(st.sampled_from(list(RecordType)))
+    record_type = draw(st.sampled_from(list(VALID)))
     record = valid(record_type)
     for _ in range(draw(st.integers(1, 3))):
         names = [*record, "extra", "proof", "fault", "note", "measurement"]

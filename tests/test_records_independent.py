@@ -73,7 +73,7 @@ def nacl_key(label: str) -> SigningKey:
     return SigningKey(hashlib.sha256(label.encode()).digest())
 
 
-@pytest.mark.parametrize("record_type", list(RecordType))
+@pytest.mark.parametrize("record_type", list(DRAFTS))
 def test_independently_signed_records_validate_with_the_same_id(record_type: RecordType) -> None:
     record = independently_signed(record_type)
 
@@ -89,7 +89,7 @@ def test_independently_cosigned_receipt_validates_with_the_same_id() -> None:
     assert validate_record(record, now_ms=NOW).id == record_id(record)
 
 
-@pytest.mark.parametrize("record_type", list(RecordType))
+@pytest.mark.parametrize("record_type", list(DRAFTS))
 def test_graphsvc_signatures_equal_the_independent_ones(record_type: RecordType) -> None:
     # Ed25519 signatures are deterministic: equal bytes signed means equal signatures.
     label, _ = DRAFTS[record_type]

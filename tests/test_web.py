@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.api.app import create_app
 from graphsvc.demo import DemoNetwork, generate
-from graphsvc.demo.load import replay_history
+from graphsvc.demo.load import replay_history, trusted_enclave_story
 from graphsvc.demo.world import build_world
 from graphsvc.domain import FaultParty, Verdict
 from graphsvc.records import record_id
@@ -50,22 +50,34 @@ class Served:
     services: Services
     network: DemoNetwork
     url: str
+    story_receipts: int  # the enclave story's gateway responses
+    story_names: dict[str, set[str]]  # the enclave story's parties' names by kind
 
 
 @pytest.fixture(scope="module")
-def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[Served]:
-    """The demo network in the session's store, served over HTTP on a free local port."""
+def served(
+    embedded_endpoint: BoltEndpoint, _embedded_driver: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The demo network in the session's store, with the enclave story as ``serve --demo``
+    loads it, served over HTTP on a free local port."""
     _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
     network = generate(SMALL)
     end = network.stories.end_ms
-    settings = Settings(snapshot_refresh=0, subscription_poll=0.2)
+    data = tmp_path_factory.mktemp("web-data")
+    settings = Settings(snapshot_refresh=0, subscription_poll=0.2, data=data)
     with (
         GraphStore(embedded_endpoint) as store,
         running_services(settings, store=store, clock=lambda: end) as services,
     ):
-        replay_history(services, network.records)
+        story = trusted_enclave_story(services, end)
+        replay_history(services, network.records, last=story.records)
+        gateway = sum(1 for r in story.records if r["type"] == "opengradient")
         with http_server(create_app(services)) as url:
-            yield Served(services, network, url + "/")
+            names = {
+                "node": {n.name for n in story.nodes},
+                "provider": {story.gateway.name},
+            }
+            yield Served(services, network, url + "/", gateway, names)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +167,8 @@ def shoot(page: Page, name: str) -> None:
 
 
 def names_of(served: Served, kind: str) -> set[str]:
-    return {n for e, n in served.network.names.items() if served.network.kinds[e] == kind}
+    generated = {n for e, n in served.network.names.items() if served.network.kinds[e] == kind}
+    return generated | served.story_names.get(kind, set())
 
 
 def chart_points(page: Page) -> list[int]:
@@ -182,6 +195,7 @@ def test_overview_charts_the_network(page: Page, served: Served, traffic: Traffi
     visit(page, served, "")
     assert page.title() == "Overview · graphsvc"
     receipts = sum(1 for r in served.network.records if r["type"] == "receipt")
+    receipts += served.story_receipts
     assert f"{receipts:,}" in page.locator(".tiles").inner_text()
     points = chart_points(page)
     assert len(points) == 4 and all(p >= 3 for p in points), points
@@ -267,14 +281,30 @@ def test_leaderboard_to_entity_to_incident_to_trail(
     assert traffic.errors == []
 
 
+def test_verified_receipts_lead_to_their_enclave(
+    page: Page, served: Served, traffic: Traffic
+) -> None:
+    found = api(served, '{ search(text: "tee-gateway-1") { items { id } } }')["search"]["items"]
+    visit(page, served, f"#/entity/{found[0]['id']}")
+    assert "tee · verified" in page.locator("main").inner_text()
+    follow(page, lambda: page.locator("a[href^='#/enclave/']").first.click())
+    assert page.locator("h1").inner_text() == "Enclave of tee-gateway-1"
+    assert page.locator(".facts .badge").first.inner_text() == "KNOWN"
+    assert page.locator("main tbody tr").count() == 16  # PCR0-15
+    shoot(page, "enclave")
+    assert traffic.errors == []
+
+
 def test_choose_a_provider_shows_why_each_passed(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/choose?minProof=TEE&minProofShare=0.6&maxFaultRate=0.05")
+    # The generated history's proofs are all claims: the policy has to accept them.
+    url = "#/choose?minProof=TEE&acceptClaimed=true&minProofShare=0.6&maxFaultRate=0.05"
+    visit(page, served, url)
     expected = api(
         served,
-        "{ recommendProviders(policy: {minProof: TEE, minProofShare: 0.6, maxFaultRate: 0.05})"
-        " { reputation { entity { name } } } }",
+        "{ recommendProviders(policy: {minProof: TEE, minProofShare: 0.6, maxFaultRate: 0.05,"
+        " acceptClaimed: true}) { reputation { entity { name } } } }",
     )["recommendProviders"]
     shown = page.locator("article.offer h3 a").all_inner_texts()
     assert shown == [p["reputation"]["entity"]["name"] for p in expected] and shown

@@ -28,6 +28,9 @@ from graphsvc.scoring.evidence import Channel, Evidence
 DAY_MS = 86_400_000
 ROWS = 50_000  # per plan (one transaction)
 RECORD = '{"synthetic":true}'  # stands for the signed registration
+# The witnesses whose votes ``receipt_plans`` counts (not registered: only their votes are
+# written); a reader that names them its seeds sees the verdicts.
+VOTERS = ("ed25519:synthetic-witness-a", "ed25519:synthetic-witness-b")
 
 
 _RECORDS = itertools.count()
@@ -140,8 +143,9 @@ def receipt_plans(
     """A network of ``receipts`` receipts over 30 days before ``as_of`` for a list of an
     entity's receipts: node 0 signs ``busy_share`` of them, the other ``nodes - 1`` the
     rest; 10 models of one provider, 1,000 requesters; one receipt in ten carries
-    witness votes (counters only, as ``COUNT_VOTES`` keeps them: 80 % valid, 10 %
-    invalid, 10 % a tie). No attestation or evidence rows: the list reads receipts only.
+    witness votes (the voters only, as ``COUNT_VOTES`` keeps them, by the two
+    ``VOTERS``: 80 % valid, 10 % invalid, 10 % a tie; name them the seeds to see these
+    verdicts). No attestation or evidence rows: the list reads receipts only.
     """
     ts0 = as_of - 200 * DAY_MS
     provider = signer_ids(rng, 1)
@@ -177,8 +181,9 @@ def receipt_plans(
                  "leaf": plan.log(rid, hashlib.sha256(rid.encode()).digest())}
             )  # fmt: skip
             if voted[i] < 0.1:
+                a, b = VOTERS
                 plan.votes[rid] = (
-                    [1, 0] if voted[i] < 0.08 else [0, 1] if voted[i] < 0.09 else [1, 1]
+                    ([a], []) if voted[i] < 0.08 else ([], [a]) if voted[i] < 0.09 else ([a], [b])
                 )
         plan.accepted = len(plan.output_receipts)
         yield plan

@@ -154,7 +154,8 @@ async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted:
 
 @strawberry.input(
     description="An accountability policy. A model qualifies when at least minProofShare "
-    "of its receipts carry minProof or a stronger proof (NONE < TEE < ZK), its score and "
+    "of its receipts carry minProof or a stronger proof (NONE < TEE < ZK; above NONE only "
+    "VERIFIED proofs count unless acceptClaimed), its score and "
     "fault rate are within bounds and its decayed positive evidence is at least "
     "minEvidence, and its risk at most maxRisk; a provider qualifies when its own score, "
     "fault rate and risk are within bounds "
@@ -173,9 +174,15 @@ class ProviderPolicy:
         default=0.0, description="Least decayed positive evidence of a model."
     )
     max_risk: float = strawberry.field(default=1.0, description="Highest risk (0-1).")
+    accept_claimed: bool = strawberry.field(
+        default=False,
+        description="Count TEE and ZK proofs that are only CLAIMED (the node's word) "
+        "towards minProof; by default only VERIFIED ones count.",
+    )
 
     def to_policy(self) -> Policy:
         return Policy(
+            accept_claimed=self.accept_claimed,
             max_risk=self.max_risk,
             min_proof=domain.ProofType(self.min_proof),
             min_proof_share=self.min_proof_share,
@@ -187,9 +194,14 @@ class ProviderPolicy:
 
 @strawberry.type(description="Receipts a model has served, by proof type (all time).")
 class ProofCounts:
-    tee: int = strawberry.field(description="Receipts with a TEE attestation.")
-    zk: int = strawberry.field(description="Receipts with a zero-knowledge proof.")
+    tee: int = strawberry.field(description="Receipts with a TEE proof, VERIFIED or CLAIMED.")
+    zk: int = strawberry.field(description="Receipts with a zero-knowledge proof (all CLAIMED).")
     none: int = strawberry.field(description="Receipts without a proof.")
+    tee_verified: int = strawberry.field(
+        description="Receipts whose TEE proof graphsvc VERIFIED (a registered enclave's "
+        "signature); the rest of `tee` is CLAIMED."
+    )
+    zk_verified: int = strawberry.field(description="Receipts whose zk proof was VERIFIED.")
     share_at_least_min_proof: float = strawberry.field(
         description="Share of its receipts with the policy's minimum proof or stronger."
     )
@@ -229,7 +241,11 @@ async def recommendations(
                         tee=m.proofs.tee,
                         zk=m.proofs.zk,
                         none=m.proofs.none,
-                        share_at_least_min_proof=m.proofs.share_at_least(policy.min_proof),
+                        tee_verified=m.proofs.tee_verified,
+                        zk_verified=m.proofs.zk_verified,
+                        share_at_least_min_proof=m.proofs.share_at_least(
+                            policy.min_proof, accept_claimed=policy.accept_claimed
+                        ),
                     ),
                 )
                 for m in offer.models

@@ -60,6 +60,26 @@ ProofType = described(
         "NONE": "No proof: the node's word.",
     },
 )
+ProofStatus = described(
+    domain.ProofStatus,
+    "ProofStatus",
+    "Whether graphsvc checked a receipt's proof (docs/decisions/proof-status.md).",
+    {
+        "VERIFIED": "An attested enclave's signature over the receipt's hashes verified with "
+        "a key its attestation document binds; the enclave is registered by the receipt's node.",
+        "CLAIMED": "The node's word: nothing graphsvc could check (weighs as no proof).",
+    },
+)
+ImageStatus = described(
+    domain.ImageStatus,
+    "ImageStatus",
+    "Whether an enclave's measurements match an image a provider published.",
+    {
+        "KNOWN": "They match measurements a provider published in a signed image record.",
+        "UNKNOWN": "Verified document, but no provider has published these measurements.",
+        "DEBUG": "A debug-mode enclave: its measurements are zero and prove nothing.",
+    },
+)
 Verdict = described(
     domain.Verdict,
     "Verdict",

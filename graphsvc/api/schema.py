@@ -32,6 +32,7 @@ from graphsvc.api.accountability_types import (
     recommendations,
 )
 from graphsvc.api.context import Context
+from graphsvc.api.enclave_types import Enclave, load_enclave
 from graphsvc.api.errors import ErrorPolicy, Schema
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
@@ -114,6 +115,17 @@ class Query:
     ) -> Receipt | None:
         found = await info.context.receipts.load(str(id))
         return Receipt(trail=found) if found else None
+
+    @strawberry.field(
+        description="A registered enclave by id (0x + keccak256 of its key: the gateway's "
+        "tee_id), with its node, measurements and image status."
+    )
+    async def enclave(
+        self,
+        info: Info[Context, None],
+        id: Annotated[str, strawberry.argument(description="Its id, 0x + 64 hex digits.")],
+    ) -> Enclave | None:
+        return await load_enclave(info, id)
 
     @strawberry.field(
         description="An entity's reputation now, or in the snapshot in force at asOf."

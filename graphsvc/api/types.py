@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api.context import Context
+from graphsvc.api.enclave_types import Enclave, load_enclave
 from graphsvc.api.pages import (
     TRAIL_PAGE,
     After,
@@ -30,6 +31,7 @@ from graphsvc.api.scalars import (
     EntityKind,
     FaultParty,
     HistoryPageSize,
+    ProofStatus,
     ProofType,
     ReceiptVerdict,
     RecordStatus,
@@ -175,6 +177,23 @@ class Entity:
         return await incidents_of(info, self.found, first, after, filter, order_by, before)
 
     @strawberry.field(
+        description="The attested enclaves a node registered and answers for, newest first "
+        "(none for other kinds)."
+    )
+    async def enclaves(
+        self,
+        info: Info[Context, None],
+        first: Annotated[int, strawberry.argument(description="At most this many.")] = 20,
+    ) -> list[Enclave]:
+        if self.found.kind is not domain.EntityKind.NODE:
+            return []
+        limit = min(max(first, 0), info.context.services.settings.max_page_size)
+        found = await run_in_threadpool(
+            info.context.services.attribution.node_enclaves, str(self.id), limit
+        )
+        return [Enclave.of(e) for e in found]
+
+    @strawberry.field(
         description="Receipts it is party to, newest first: those a node signed, a model "
         "ran, a requester co-signed, or a provider's models ran (a witness has none: see "
         "attestations)."
@@ -300,12 +319,21 @@ async def load_model(info: Info[Context, None], model_id: str) -> Model | None:
     )
 
 
-@strawberry.type(description="How a receipt proves its execution.")
+@strawberry.type(description="How a receipt proves its execution, and whether that was checked.")
 class Proof:
     type: ProofType = strawberry.field(description="TEE, ZK or NONE.")  # type: ignore[valid-type]
-    measurement: str | None = strawberry.field(
-        description="The enclave measurement or proof reference it names, if any."
+    status: ProofStatus = strawberry.field(  # type: ignore[valid-type]
+        description="VERIFIED when graphsvc checked an attested enclave's signature over the "
+        "receipt's hashes; CLAIMED otherwise (the node's word, weighed as no proof)."
     )
+    measurement: str | None = strawberry.field(
+        description="The enclave measurement or proof reference the node named, if any (unchecked)."
+    )
+    enclave_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The enclave whose signature verified it (null if CLAIMED).")
+    async def enclave(self, info: Info[Context, None]) -> Enclave | None:
+        return await load_enclave(info, self.enclave_id)
 
 
 @strawberry.type(description="A witness's signed verdict on a receipt.")
@@ -409,7 +437,10 @@ class Receipt:
     @strawberry.field(description="How it proves its execution.")
     def proof(self) -> Proof:
         return Proof(
-            type=domain.ProofType(self.trail.proof_type), measurement=self.trail.measurement
+            type=domain.ProofType(self.trail.proof_type),
+            status=domain.ProofStatus(self.trail.proof_status),
+            measurement=self.trail.measurement,
+            enclave_id=self.trail.enclave,
         )
 
     @strawberry.field(description="The witnesses' attestations of it, oldest first.")

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from graphsvc.demo.cache import ensure_ndjson
+from graphsvc.demo.enclave_story import EnclaveStory, enclave_story
 from graphsvc.demo.params import load_params
 from graphsvc.progress import Progress
+from graphsvc.proofs import TrustedRoots, read_pem_roots
 from graphsvc.reputation.service import SeedSource
 from graphsvc.services import Services
 
@@ -47,27 +49,48 @@ def load_demo(services: Services, *, progress: bool = True) -> bool:
                 services.settings.data / "demo", load_params(services.settings.demo_params)
             )
         )
-        with Progress("loading demo", len(records), enabled=progress) as bar:
+        story = trusted_enclave_story(services, max(r["ts"] for r in records))
+        total = len(records) + len(story.records)
+        with Progress("loading demo", total, enabled=progress) as bar:
             services.loading = bar
-            replay_history(services, records, progress=bar)
+            replay_history(services, records, progress=bar, last=story.records)
         return True
     finally:
         services.loading = None
 
 
-def _own_witnesses(records: list[dict[str, Any]], until_ms: int) -> list[str]:
-    """The witnesses ``records`` register at or before ``until_ms``."""
+def registered_witnesses(records: list[dict[str, Any]], until_ms: int | None = None) -> list[str]:
+    """The witnesses ``records`` register (at or before ``until_ms``, if given)."""
     return [
         r["signer"]
         for r in records
-        if r.get("type") == "register" and r.get("kind") == "witness" and r["ts"] <= until_ms
+        if r.get("type") == "register"
+        and r.get("kind") == "witness"
+        and (until_ms is None or r["ts"] <= until_ms)
     ]
 
 
+def trusted_enclave_story(services: Services, end_ms: int) -> EnclaveStory:
+    """The enclaves' story (graphsvc/demo/enclave_story.py) ending at ``end_ms``, its root
+    trusted by this process's ingestor and kept beside the demo's records (to put in
+    GRAPHSVC_TEE_ROOTS for a later process)."""
+    story = enclave_story(end_ms)
+    root_file = services.settings.data / "demo" / "demo-tee-root.pem"
+    root_file.parent.mkdir(parents=True, exist_ok=True)
+    root_file.write_bytes(story.root_pem)
+    services.ingestor.trust(TrustedRoots(read_pem_roots(root_file)))
+    return story
+
+
 def replay_history(
-    services: Services, records: list[dict[str, Any]], *, progress: Progress | None = None
+    services: Services,
+    records: list[dict[str, Any]],
+    *,
+    progress: Progress | None = None,
+    last: list[dict[str, Any]] | None = None,
 ) -> list[int]:
-    """Ingest chronological records, recomputing at weekly checkpoints and at the end.
+    """Ingest chronological records, recomputing at weekly checkpoints and at the end;
+    ``last`` (records of the final week, such as the enclave story) just before the end.
 
     Returns the checkpoint times. Snapshots are taken as the evidence arrives, because
     running sums cannot be wound back to score an earlier time afterwards. Unless an
@@ -97,12 +120,14 @@ def replay_history(
                 chunk.append(records[position])
                 position += 1
             chunks.append(chunk)
+        if last and checkpoint == end:
+            chunks.append(last)
         for results in services.ingestor.submit_many(chunks):
             for result in results:
                 counts[str(result.status)] += 1
             bar.update(len(results))
         if own_seeds is not None:
-            witnesses = _own_witnesses(records, checkpoint)
+            witnesses = registered_witnesses(records, checkpoint)
             if witnesses != own_seeds:
                 services.reputation.set_seeds(witnesses)
                 own_seeds = witnesses

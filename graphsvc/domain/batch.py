@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc.domain import EntityKind, ProofType
+from graphsvc.domain import EntityKind, ProofStatus, ProofType
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,16 @@ class KnownReceipt:
     requester: str | None
 
 
+@dataclass(frozen=True)
+class KnownEnclave:
+    node: str
+    key_der: bytes
+    record_id: str
+    # A debug-mode enclave's measurements prove nothing: its signatures never make a
+    # proof VERIFIED (docs/design.md §1.7).
+    debug: bool = False
+
+
 @dataclass
 class KnownState:
     """What the store holds that a batch's records may refer to or collide with."""
@@ -38,6 +48,8 @@ class KnownState:
     votes: set[str] = field(default_factory=set)  # witness|receipt
     claims: set[str] = field(default_factory=set)  # requester|receipt
     outputs: set[str] = field(default_factory=set)
+    enclaves: dict[str, KnownEnclave] = field(default_factory=dict)  # by enclave id
+    image_ids: set[str] = field(default_factory=set)  # image record ids
 
 
 def vote_key(witness: str, receipt: str) -> str:
@@ -70,6 +82,8 @@ class WritePlan:
 
     entities: dict[EntityKind, list[dict[str, Any]]] = field(default_factory=dict)
     models: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    enclaves: list[dict[str, Any]] = field(default_factory=list)
     # Receipts whose Output is new: written with the Output and all its edges at once.
     output_receipts: list[dict[str, Any]] = field(default_factory=list)
     # Receipts for an Output that exists already (a re-execution), and that Output's
@@ -83,8 +97,8 @@ class WritePlan:
     votes: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     disputes: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[tuple[str, str, str], DecayedSum] = field(default_factory=dict)
-    # receipts per (model, proof type), for policies on proof strength
-    proofs: dict[tuple[str, str], int] = field(default_factory=dict)
+    # receipts per (model, proof type, proof status), for policies on proof strength
+    proofs: dict[tuple[str, str, str], int] = field(default_factory=dict)
     accepted: int = 0
     # The leaf hash of each accepted record, in the order the log appends them; each
     # record's row carries its position here as `leaf` (docs/design.md §9).
@@ -112,7 +126,15 @@ class WritePlan:
         ]
 
     def proof_rows(self) -> list[dict[str, Any]]:
+        """Per model: receipts by proof type, and the verified ones among them."""
         counts: dict[str, dict[str, int]] = {}
-        for (model, proof), n in sorted(self.proofs.items()):
-            counts.setdefault(model, {p.value: 0 for p in ProofType})[proof] = n
+        for (model, proof, status), n in sorted(self.proofs.items()):
+            by_proof = counts.setdefault(model, _empty_counts())
+            by_proof[proof] += n
+            if status == ProofStatus.VERIFIED:
+                by_proof[f"{proof}_verified"] += n
         return [{"model": model, **by_proof} for model, by_proof in counts.items()]
+
+
+def _empty_counts() -> dict[str, int]:
+    return {p.value: 0 for p in ProofType} | {f"{p.value}_verified": 0 for p in ProofType}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphsvc.domain.vocabulary import PROOF_STRENGTH, EntityKind, ProofType
+from graphsvc.domain.vocabulary import PROOF_STRENGTH, EntityKind, ImageStatus, ProofType
 
 
 @dataclass(frozen=True)
@@ -48,25 +48,72 @@ class NetworkCounts:
 
 @dataclass(frozen=True)
 class ProofMix:
-    """All-time receipts of one model by proof type (kept at ingest)."""
+    """All-time receipts of one model by proof type (kept at ingest): all of them, and
+    those whose proof graphsvc verified (docs/decisions/proof-status.md)."""
 
     model: str
     provider: str
     tee: int
     zk: int
     none: int
+    tee_verified: int = 0
+    zk_verified: int = 0
 
     @property
     def receipts(self) -> int:
         return self.tee + self.zk + self.none
 
-    def count(self, proof: ProofType) -> int:
+    def count(self, proof: ProofType, *, verified_only: bool = False) -> int:
+        """Receipts with this proof type; with ``verified_only``, those verified (a
+        ``none`` proof has nothing to verify, so it counts as it is)."""
+        if verified_only:
+            by_proof = {ProofType.TEE: self.tee_verified, ProofType.ZK: self.zk_verified}
+            return by_proof.get(proof, self.none)
         return {ProofType.TEE: self.tee, ProofType.ZK: self.zk, ProofType.NONE: self.none}[proof]
 
-    def share_at_least(self, proof: ProofType) -> float:
-        """The share of its receipts whose proof is ``proof`` or stronger (0 if none)."""
+    def share_at_least(self, proof: ProofType, *, accept_claimed: bool = True) -> float:
+        """The share of its receipts whose proof is ``proof`` or stronger (0 if none);
+        unless ``accept_claimed``, a proof nobody verified counts as NONE."""
         if not self.receipts:
             return 0.0
         floor = PROOF_STRENGTH[proof]
-        strong = sum(self.count(p) for p, s in PROOF_STRENGTH.items() if s >= floor)
+        if floor == PROOF_STRENGTH[ProofType.NONE]:
+            return 1.0
+        strong = sum(
+            self.count(p, verified_only=not accept_claimed)
+            for p, s in PROOF_STRENGTH.items()
+            if s >= floor
+        )
         return strong / self.receipts
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Measurements a provider published for an enclave image."""
+
+    name: str
+    provider: str
+    ts: int
+
+
+@dataclass(frozen=True)
+class EnclaveInfo:
+    """A registered, attested enclave (docs/design.md §1.7)."""
+
+    id: str
+    node: str
+    platform: str
+    measurements: dict[str, str]  # register index -> lowercase hex
+    attested_ms: int
+    ts: int
+    debug: bool
+    root: str
+    binding: str
+    record_id: str
+    image: ImageInfo | None  # the first published image its measurements match
+
+    @property
+    def image_status(self) -> ImageStatus:
+        if self.debug:
+            return ImageStatus.DEBUG
+        return ImageStatus.KNOWN if self.image is not None else ImageStatus.UNKNOWN

@@ -53,6 +53,10 @@ class ReceiptTrail:
     leaf_index: int | None = None
     # The witnesses with standing when it was read: they alone decide its verdict.
     trusted: frozenset[str] = frozenset()
+    # Whether graphsvc checked its proof (docs/decisions/proof-status.md), and the
+    # enclave whose signature it checked.
+    proof_status: str = "claimed"
+    enclave: str | None = None
 
     @property
     def verdict(self) -> str:

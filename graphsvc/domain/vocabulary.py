@@ -20,12 +20,38 @@ class RecordType(StrEnum):
     RECEIPT = "receipt"
     ATTESTATION = "attestation"
     DISPUTE = "dispute"
+    # A provider publishes an enclave image's measurements (docs/design.md §1.7).
+    IMAGE = "image"
+    # A node registers an attested enclave: its attestation document and signing key.
+    ENCLAVE = "enclave"
+    # A response of the OpenGradient TEE gateway, signed by a registered enclave; stored
+    # without its prompt and answer (docs/design.md §1.8).
+    OPENGRADIENT = "opengradient"
 
 
 class ProofType(StrEnum):
     TEE = "tee"
     ZK = "zk"
     NONE = "none"
+
+
+class ProofStatus(StrEnum):
+    """Whether graphsvc checked a receipt's proof (docs/decisions/proof-status.md)."""
+
+    # The enclave's signature over the receipt's hashes verified with a key that an
+    # attestation document bound; the enclave was registered by the receipt's node.
+    VERIFIED = "verified"
+    # The node's word: a tee or zk type with nothing graphsvc could check, or none.
+    CLAIMED = "claimed"
+
+
+class ImageStatus(StrEnum):
+    """Whether an enclave's measurements match an image a provider published."""
+
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    # A debug-mode enclave: its measurements are zero and prove nothing.
+    DEBUG = "debug"
 
 
 # Weakest to strongest. ZK ranks above TEE: anyone can check a zk proof without
@@ -50,6 +76,10 @@ SIGNER_KIND: dict[RecordType, EntityKind | None] = {
     RecordType.RECEIPT: EntityKind.NODE,
     RecordType.ATTESTATION: EntityKind.WITNESS,
     RecordType.DISPUTE: EntityKind.REQUESTER,
+    RecordType.IMAGE: EntityKind.PROVIDER,
+    RecordType.ENCLAVE: EntityKind.NODE,
+    # Signed by an enclave's key, not an entity's; the enclave's node answers for it.
+    RecordType.OPENGRADIENT: None,
 }
 
 # Kinds a key may register as (models are named by provider records, not keys).
@@ -65,7 +95,10 @@ REGISTRABLE_KINDS = (
 DEPENDENCY_ORDER: dict[RecordType, int] = {
     RecordType.REGISTER: 0,
     RecordType.MODEL: 1,
-    RecordType.RECEIPT: 2,
-    RecordType.ATTESTATION: 3,
-    RecordType.DISPUTE: 3,
+    RecordType.IMAGE: 1,
+    RecordType.ENCLAVE: 2,
+    RecordType.RECEIPT: 3,
+    RecordType.OPENGRADIENT: 3,
+    RecordType.ATTESTATION: 4,
+    RecordType.DISPUTE: 4,
 }

@@ -18,6 +18,7 @@ from graphsvc.clock import Clock, now_ms
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
 from graphsvc.ingest.resolution import EvidenceRules, Resolver
 from graphsvc.metrics import Metrics
+from graphsvc.proofs import TrustedRoots
 from graphsvc.records import Record, RecordError, record_id, validate_record
 from graphsvc.store import ingest_state
 from graphsvc.store.graph_store import GraphStore, WriteConflict
@@ -62,15 +63,23 @@ class Ingestor:
         *,
         clock: Clock = now_ms,
         metrics: Metrics | None = None,
+        roots: TrustedRoots | None = None,
     ) -> None:
         self._store = store
         self._rules = rules
+        # Roots trusted for enclaves' attestation documents (the pinned AWS root alone
+        # unless the settings add some).
+        self._roots = roots or TrustedRoots.default()
         self._clock = clock
         # Every path that ingests comes through here, so outcomes are counted here once.
         self._metrics = metrics
         # Resolution reads then writes; one batch at a time per process keeps that
         # consistent. Other processes are caught by the unique constraints (retry).
         self._lock = threading.Lock()
+
+    def trust(self, roots: TrustedRoots) -> None:
+        """Trust these attestation roots as well from now on (``serve --demo``'s own root)."""
+        self._roots = self._roots.with_extra(roots.roots)
 
     def ensure_rules(self) -> None:
         """Record the evidence rules on first use; refuse a store summed with others."""
@@ -117,7 +126,7 @@ class Ingestor:
         first_index: dict[str, int] = {}
         for index, raw in enumerate(raws):
             try:
-                record = validate_record(raw, now_ms=checked.now)
+                record = validate_record(raw, now_ms=checked.now, roots=self._roots)
             except RecordError as error:
                 checked.results[index] = RecordResult(
                     index, _best_effort_id(raw), RecordStatus.REJECTED, str(error)

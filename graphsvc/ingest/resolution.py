@@ -8,6 +8,7 @@ record is added to the known state at once, so references within one batch resol
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from graphsvc.domain import (
     SIGNER_KIND,
     EntityKind,
     FaultParty,
+    ProofStatus,
     ProofType,
     RecordType,
     Verdict,
 )
 from graphsvc.domain.batch import (
     DecayedSum,
+    KnownEnclave,
     KnownEntity,
     KnownReceipt,
     KnownState,
@@ -31,7 +34,15 @@ from graphsvc.domain.batch import (
     vote_key,
 )
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
+from graphsvc.proofs import (
+    ProofFailure,
+    gateway_message,
+    keccak256,
+    load_enclave_key,
+    verify_gateway_signature,
+)
 from graphsvc.records import Record, RecordError, canonical_bytes
+from graphsvc.records.enclaves import EnclaveFacts, gateway_model, image_key
 from graphsvc.scoring.evidence import Channel
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.tlog.merkle import leaf_hash
@@ -55,6 +66,12 @@ class EvidenceRules:
             half_life_ms=params.half_life_ms,
             proof_weights={proof: params.proof_weight(proof.value) for proof in ProofType},
         )
+
+
+def enclave_status(enclave: KnownEnclave) -> ProofStatus:
+    """What a verified signature of ``enclave`` makes a proof: VERIFIED, unless the enclave
+    runs in debug mode (its measurements prove nothing), then CLAIMED."""
+    return ProofStatus.CLAIMED if enclave.debug else ProofStatus.VERIFIED
 
 
 def stored_record(record: Record) -> str:
@@ -98,6 +115,9 @@ class Resolver:
             RecordType.RECEIPT: self._receipt,
             RecordType.ATTESTATION: self._attestation,
             RecordType.DISPUTE: self._dispute,
+            RecordType.IMAGE: self._image,
+            RecordType.ENCLAVE: self._enclave,
+            RecordType.OPENGRADIENT: self._gateway_receipt,
         }[record.type]
         return handler(record)
 
@@ -159,51 +179,203 @@ class Resolver:
         )
         return False
 
+    def _require_model(self, model: str, field_name: str) -> None:
+        if self.state.entities.get(model, KnownEntity(EntityKind.NODE, None)).kind != (
+            EntityKind.MODEL
+        ):
+            raise RecordError(field_name, f"unknown model: {model} has no provider `model` record")
+
     def _receipt(self, record: Record) -> bool:
         if record.id in self.state.receipts:
             return True
         body = record.body
         self._require_signer(record)
-        model = body["model"]
-        if self.state.entities.get(model, KnownEntity(EntityKind.NODE, None)).kind != (
-            EntityKind.MODEL
-        ):
-            raise RecordError("model", f"unknown model: {model} has no provider `model` record")
+        self._require_model(body["model"], "model")
         requester = body.get("requester")
         if requester is not None:
             self._require_kind(requester, EntityKind.REQUESTER, "requester")
         proof = body["proof"]
-        output = body["output_hash"]
-        self.state.receipts[record.id] = KnownReceipt(record.signer, model, requester)
+        enclave = proof.get("enclave")
+        status = ProofStatus.CLAIMED
+        if enclave is not None:
+            status = self._check_enclave_signature(record, proof)
+        self._plan_receipt(
+            record,
+            node=record.signer,
+            model=body["model"],
+            requester=requester,
+            input_hash=body["input_hash"],
+            output_hash=body["output_hash"],
+            proof_type=proof["type"],
+            status=status,
+            enclave=enclave,
+            measurement=proof.get("measurement"),
+        )
+        return False
+
+    def _check_enclave_signature(self, record: Record, proof: Mapping[str, str]) -> ProofStatus:
+        """A receipt's own proof: its node's registered enclave signed its hashes."""
+        enclave = self._known_enclave(proof["enclave"], "proof.enclave")
+        if enclave.node != record.signer:
+            raise RecordError(
+                "proof.enclave", f"enclave {proof['enclave']} is registered by another node"
+            )
+        if proof["type"] != ProofType.TEE:
+            raise RecordError("proof.type", "an enclave's signature proves a tee execution")
+        body = record.body
+        message = gateway_message(
+            keccak256(body["input_hash"].encode("utf-8")),
+            keccak256(body["output_hash"].encode("utf-8")),
+            record.ts,
+        )
+        self._verify_enclave(enclave, message, proof["signature"], "proof.signature")
+        return enclave_status(enclave)
+
+    def _known_enclave(self, enclave_id: str, field_name: str) -> KnownEnclave:
+        enclave = self.state.enclaves.get(enclave_id)
+        if enclave is None:
+            raise RecordError(field_name, f"unknown enclave: {enclave_id} has not been registered")
+        return enclave
+
+    @staticmethod
+    def _verify_enclave(
+        enclave: KnownEnclave, message: bytes, signature_b64: str, field_name: str
+    ) -> None:
+        try:
+            key = load_enclave_key(enclave.key_der)
+            verify_gateway_signature(key, message, base64.b64decode(signature_b64))
+        except ProofFailure as failure:
+            raise RecordError(field_name, f"bad signature: {failure.reason}") from None
+
+    def _gateway_receipt(self, record: Record) -> bool:
+        """An OpenGradient response: its enclave's signature, then a receipt of its node."""
+        if record.id in self.state.receipts:
+            return True
+        body = record.body
+        enclave = self._known_enclave(body["tee_id"], "response.tee_id")
+        message = gateway_message(
+            bytes.fromhex(body["request_hash"]),
+            bytes.fromhex(body["output_hash"]),
+            body["timestamp"],
+        )
+        self._verify_enclave(enclave, message, body["signature"], "response.tee_signature")
+        model = gateway_model(body["model"])
+        self._require_model(model, "request.model")
+        self._plan_receipt(
+            record,
+            node=enclave.node,
+            model=model,
+            requester=None,
+            input_hash=f"keccak256:{body['request_hash']}",
+            output_hash=f"keccak256:{body['output_hash']}",
+            proof_type=ProofType.TEE.value,
+            status=enclave_status(enclave),
+            enclave=body["tee_id"],
+            measurement=None,
+        )
+        return False
+
+    def _plan_receipt(
+        self,
+        record: Record,
+        *,
+        node: str,
+        model: str,
+        requester: str | None,
+        input_hash: str,
+        output_hash: str,
+        proof_type: str,
+        status: ProofStatus,
+        enclave: str | None,
+        measurement: str | None,
+    ) -> None:
+        self.state.receipts[record.id] = KnownReceipt(node, model, requester)
         row = {
             "id": record.id,
             "ts": record.ts,
-            "node": record.signer,
+            "node": node,
             "model": model,
             "requester": requester,
-            "input_hash": body["input_hash"],
-            "output_hash": output,
-            "proof_type": proof["type"],
-            "measurement": proof.get("measurement"),
+            "input_hash": input_hash,
+            "output_hash": output_hash,
+            "proof_type": proof_type,
+            "proof_status": str(status),
+            "enclave": enclave,
+            "measurement": measurement,
             "record": stored_record(record),
             "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
         }
-        if output not in self.state.outputs:
+        if output_hash not in self.state.outputs:
             # The Output starts with this receipt (its first_ts is this ts).
-            self.state.outputs.add(output)
+            self.state.outputs.add(output_hash)
             self.plan.output_receipts.append(row)
         else:
             self.plan.receipts.append(row)
-            self.plan.output_models.add((output, model))
-            self.plan.output_nodes.add((output, record.signer))
+            self.plan.output_models.add((output_hash, model))
+            self.plan.output_nodes.add((output_hash, node))
             if requester is not None:
-                self.plan.output_requesters.add((output, requester))
-        key = (model, proof["type"])
+                self.plan.output_requesters.add((output_hash, requester))
+        key = (model, proof_type, str(status))
         self.plan.proofs[key] = self.plan.proofs.get(key, 0) + 1
         if requester is not None:
-            q = self.rules.proof_weights[ProofType(proof["type"])]
+            # A claim nobody could check weighs as no proof (docs/design.md §3.1).
+            weighed = ProofType(proof_type) if status is ProofStatus.VERIFIED else ProofType.NONE
+            q = self.rules.proof_weights[weighed]
             self._evidence(COSIGN, requester, model, record.ts, q)
-            self._evidence(COSIGN, requester, record.signer, record.ts, q)
+            self._evidence(COSIGN, requester, node, record.ts, q)
+
+    def _image(self, record: Record) -> bool:
+        if record.id in self.state.image_ids:
+            return True
+        self._require_signer(record)
+        self.state.image_ids.add(record.id)
+        body = record.body
+        pcrs = body["pcrs"]
+        self.plan.images.append(
+            {
+                "id": record.id,
+                "provider": record.signer,
+                "platform": body["platform"],
+                "name": body["name"],
+                "measurements": json.dumps(pcrs, sort_keys=True),
+                "image": image_key(body["platform"], pcrs),
+                "ts": record.ts,
+                "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+            }
+        )
+        return False
+
+    def _enclave(self, record: Record) -> bool:
+        facts = record.facts
+        assert isinstance(facts, EnclaveFacts)  # validation attached them
+        known = self.state.enclaves.get(facts.id)
+        if known is not None:
+            if known.record_id == record.id:
+                return True
+            raise RecordError("key", f"enclave {facts.id} is already registered by {known.node}")
+        self._require_signer(record)
+        self.state.enclaves[facts.id] = KnownEnclave(
+            record.signer, facts.key_der, record.id, facts.debug
+        )
+        self.plan.enclaves.append(
+            {
+                "id": facts.id,
+                "node": record.signer,
+                "platform": record.body["platform"],
+                "key": record.body["key"],
+                "measurements": json.dumps(facts.measurements, sort_keys=True),
+                "image": facts.image,
+                "debug": facts.debug,
+                "root": facts.root,
+                "binding": facts.binding,
+                "attested_ms": facts.attested_ms,
+                "ts": record.ts,
+                "record_id": record.id,
+                "record": stored_record(record),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+            }
+        )
         return False
 
     def _referenced_receipt(self, record: Record) -> KnownReceipt:

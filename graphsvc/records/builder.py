@@ -6,6 +6,7 @@ the same identities and records every run.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,14 @@ def receipt(
     proof: ProofType = ProofType.TEE,
     measurement: str | None = None,
     requester: Actor | None = None,
+    enclave: tuple[str, str] | None = None,
 ) -> Signed:
+    """``enclave``: (enclave id, its signature over the hashes) for a verified tee proof."""
     proof_body: dict[str, Any] = {"type": proof.value}
     if measurement is not None:
         proof_body["measurement"] = measurement
+    if enclave is not None:
+        proof_body["enclave"], proof_body["signature"] = enclave
     body: dict[str, Any] = {
         "type": RecordType.RECEIPT.value,
         "signer": node.id,
@@ -114,6 +119,26 @@ def dispute(requester: Actor, receipt_id: str, reason: str, ts: int) -> Signed:
     )
 
 
+def image(provider: Actor, name: str, pcrs: dict[str, str], ts: int) -> Signed:
+    """A provider publishes an enclave image's PCR0-2 (lowercase hex)."""
+    body = {"type": RecordType.IMAGE.value, "platform": "aws-nitro", "name": name, "pcrs": pcrs}
+    return sign({**body, "ts": ts}, provider.key)
+
+
+def enclave(node: Actor, attestation_document: bytes, key_der: bytes, ts: int) -> Signed:
+    """A node registers an enclave: its attestation document and its signing key."""
+    return sign(
+        {
+            "type": RecordType.ENCLAVE.value,
+            "platform": "aws-nitro",
+            "attestation": base64.b64encode(attestation_document).decode("ascii"),
+            "key": base64.b64encode(key_der).decode("ascii"),
+            "ts": ts,
+        },
+        node.key,
+    )
+
+
 def sha256_hex(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -122,6 +147,8 @@ __all__ = [
     "Actor",
     "attestation",
     "dispute",
+    "enclave",
+    "image",
     "publish_model",
     "receipt",
     "record_id",

@@ -15,7 +15,15 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from graphsvc.domain import RecordType
+from graphsvc.proofs import TrustedRoots
 from graphsvc.records.canonical import canonical_bytes, id_of_canonical
+from graphsvc.records.enclaves import (
+    CheckFailed,
+    EnclaveFacts,
+    GatewayFacts,
+    check_enclave,
+    check_gateway_response,
+)
 from graphsvc.records.encoding import b64url_decode
 from graphsvc.records.keys import verify_key_from_signer
 from graphsvc.records.schemas import schema_violation
@@ -36,7 +44,10 @@ class Record:
     signer: str
     ts: int
     # The full signed record as submitted (including `sig`), kept so anyone can re-verify it.
+    # An OpenGradient response's is the reduced record that is stored (docs/design.md §1.8).
     body: Mapping[str, Any]
+    # What the stateless checks established about a proof-carrying record.
+    facts: EnclaveFacts | GatewayFacts | None = None
 
 
 class RecordError(ValueError):
@@ -48,14 +59,20 @@ class RecordError(ValueError):
         super().__init__(f"field `{field}`: {reason}" if field is not None else reason)
 
 
-def validate_record(raw: object, *, now_ms: int) -> Record:
-    """Check ``raw`` and return it as a :class:`Record`, or raise the first :class:`RecordError`."""
+def validate_record(raw: object, *, now_ms: int, roots: TrustedRoots | None = None) -> Record:
+    """Check ``raw`` and return it as a :class:`Record`, or raise the first :class:`RecordError`.
+
+    ``roots`` are the roots trusted for attestation documents (default: the pinned AWS
+    Nitro root alone).
+    """
     if not isinstance(raw, dict):
         raise RecordError(None, f"a record must be a JSON object, not {_json_type(raw)}")
     record_type = _record_type(raw)
     violation = schema_violation(record_type, raw)
     if violation is not None:
         raise RecordError(*violation)
+    if record_type is RecordType.OPENGRADIENT:
+        return _gateway_record(raw, now_ms)
 
     signer: str = raw["signer"]
     # One canonicalisation serves the node's signature and the record id.
@@ -71,13 +88,50 @@ def validate_record(raw: object, *, now_ms: int) -> Record:
 
     # JSON Schema counts 1.0 as an integer and JCS writes it as 1, so int() loses nothing.
     ts = int(raw["ts"])
+    _check_future(ts, now_ms, "ts")
+    facts = None
+    if record_type is RecordType.ENCLAVE:
+        try:
+            facts = check_enclave(raw, ts, roots or TrustedRoots.default())
+        except CheckFailed as failure:
+            raise RecordError(failure.field, failure.reason) from None
+    return Record(
+        id=id_of_canonical(canonical),
+        type=record_type,
+        signer=signer,
+        ts=ts,
+        body=raw,
+        facts=facts,
+    )
+
+
+def _check_future(ts: int, now_ms: int, field: str) -> None:
     if ts - now_ms > MAX_FUTURE_MS:
         raise RecordError(
-            "ts",
+            field,
             f"{ts} is {ts - now_ms} ms after the server time {now_ms}; "
             f"at most {MAX_FUTURE_MS} ms in the future is accepted",
         )
-    return Record(id=id_of_canonical(canonical), type=record_type, signer=signer, ts=ts, body=raw)
+
+
+def _gateway_record(raw: Mapping[str, Any], now_ms: int) -> Record:
+    """An OpenGradient response: its hashes recomputed, then reduced to what is kept. Its
+    signature is checked at resolution, against the registered enclave's key."""
+    try:
+        facts = check_gateway_response(raw)
+    except CheckFailed as failure:
+        raise RecordError(failure.field, failure.reason) from None
+    ts = int(raw["response"]["tee_timestamp"]) * 1000
+    _check_future(ts, now_ms, "response.tee_timestamp")
+    body = facts.body
+    return Record(
+        id=id_of_canonical(canonical_bytes(body)),
+        type=RecordType.OPENGRADIENT,
+        signer=body["tee_id"],
+        ts=ts,
+        body=body,
+        facts=facts,
+    )
 
 
 def _record_type(raw: Mapping[str, Any]) -> RecordType:

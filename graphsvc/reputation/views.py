@@ -12,8 +12,7 @@ import numpy as np
 
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
-from graphsvc.scoring.evidence import KIND_CODES, IntArray
-from graphsvc.scoring.personalization import BoolArray
+from graphsvc.scoring.evidence import KIND_CODES, BoolArray, IntArray
 from graphsvc.scoring.table import ScoreTable, risk_column
 
 

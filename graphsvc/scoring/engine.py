@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from graphsvc.scoring.digest import evidence_digest
 from graphsvc.scoring.evidence import (
+    BoolArray,
     Channel,
     Evidence,
     FloatArray,
@@ -45,7 +46,7 @@ from graphsvc.scoring.evidence import (
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.personalization import BoolArray, personalization_vector, usage_gate
+from graphsvc.scoring.personalization import personalization_vector, usage_gate
 from graphsvc.scoring.risk import RowWeights, estimate_risk, event_rows
 from graphsvc.scoring.scores import (
     Propagation,
@@ -115,19 +116,24 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
     credible = stood.credibility
     gate = usage_gate(ev, credible)
 
-    # Pass 1 over the edge rows: positive evidence in (an attestation counts by its
-    # witness's credibility), evidence out, gated usage, and what flows in at all.
-    e, inflow, out_weight, volume = (np.zeros(n) for _ in range(4))
+    # Pass 1 over the edge rows: what flows in, evidence out, gated usage, and what an
+    # attestation by a witness without full credibility does not add to the evidence in.
+    inflow, out_weight, volume, uncredited = (np.zeros(n) for _ in range(4))
     for lo, hi, w in rows:
         src, dst = ev.edge_src[lo:hi], ev.edge_dst[lo:hi]
-        attest = ev.edge_channel[lo:hi] == Channel.ATTEST
-        other = ~attest
-        e += weighted_counts(dst[other], w[other], n)
-        inflow += weighted_counts(dst[attest], w[attest], n)
-        e += weighted_counts(dst[attest], w[attest] * credible[src[attest]], n)
+        inflow += weighted_counts(dst, w, n)
         out_weight += weighted_counts(src, w, n)
-        cosign = ev.edge_channel[lo:hi] == Channel.COSIGN
-        volume += weighted_counts(src, w * cosign * gate[dst], n)
+        channel = ev.edge_channel[lo:hi]
+        volume += weighted_counts(src, w * (channel == Channel.COSIGN) * gate[dst], n)
+        some = channel == Channel.ATTEST
+        some &= credible[src] < 1.0
+        if some.any():
+            share = 1.0 - credible[src[some]]
+            uncredited += weighted_counts(dst[some], w[some] * share, n)
+    # Positive evidence: an attestation counts by its witness's credibility (a seed's in
+    # full, so with only seeds attesting `e` is the plain sum of decayed weights).
+    e = inflow - uncredited
+    np.maximum(e, 0.0, out=e)
 
     fault_factor = accusation_weights(ev, stood.weight)
     f = weighted_counts(ev.fault_party, fault_w * fault_factor, n)
@@ -144,7 +150,7 @@ def _compute(ev: Evidence, params: ScoringParams, as_of_ms: int, digest: Future[
     p = personalization_vector(ev, params, volume)
     # Entities with positive incoming weight take part in the iteration; the others
     # ("sources") hold exactly c*p at every iterate.
-    receives = (e > 0) | (inflow > 0) | (struct_in > 0)
+    receives = (inflow > 0) | (struct_in > 0)
     x, teleport, iterations, residual = _propagate(ev, params, rows, scale, dangling, p, receives)
 
     mass = phi * x

@@ -49,6 +49,7 @@ class FaultCause(IntEnum):
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def weighted_counts(index: IntArray, weights: FloatArray, n: int) -> FloatArray:

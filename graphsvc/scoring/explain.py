@@ -24,6 +24,7 @@ import numpy as np
 from graphsvc.scoring.engine import decayed_weights
 from graphsvc.scoring.evidence import (
     KINDS_BY_CODE,
+    BoolArray,
     Channel,
     Evidence,
     FaultCause,
@@ -31,7 +32,6 @@ from graphsvc.scoring.evidence import (
     IntArray,
     weighted_counts,
 )
-from graphsvc.scoring.personalization import BoolArray
 from graphsvc.scoring.scores import Propagation, Scores
 
 STRUCTURAL = len(Channel)  # pseudo channel code for structural links

@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.evidence import (
@@ -33,8 +32,6 @@ from graphsvc.scoring.evidence import (
 )
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.standing import seed_teleport
-
-BoolArray = npt.NDArray[np.bool_]
 
 
 def usage_gate(evidence: Evidence, credibility: FloatArray) -> FloatArray:

@@ -137,6 +137,8 @@ def estimate_risk(
     raw_mass: FloatArray,
     decayed: RowWeights,
     usage_volume: FloatArray,
+    *,
+    fit_priors: bool = True,
 ) -> Risk:
     """Risk of every entity at ``as_of_ms`` from the engine's decayed weights of the
     :func:`event_rows` and of the fault rows, ``usage_volume`` each requester's decayed
@@ -145,8 +147,10 @@ def estimate_risk(
     A report on another party (an attestation, a rating, an accusation) weighs its
     signer's credibility times its reliability, ``1 - risk`` of the signer: the
     reliabilities are the fixed point, found by rounds from reliability 1 until no
-    signer's risk moves by more than :data:`RELIABILITY_TOLERANCE`."""
-    tallies = _Tallies(evidence, params, as_of_ms, raw_mass, decayed, usage_volume)
+    signer's risk moves by more than :data:`RELIABILITY_TOLERANCE`. Without
+    ``fit_priors`` every kind keeps its decayed fault share as prior (the fit's sort and
+    search skipped), which changes no witness's or requester's risk."""
+    tallies = _Tallies(evidence, params, as_of_ms, raw_mass, decayed, usage_volume, fit_priors)
     reliability = np.ones(evidence.entity_count, dtype=np.float64)
     signers = tallies.signers
     for _ in range(MAX_RELIABILITY_ROUNDS):
@@ -176,6 +180,7 @@ class _Tallies:
         raw_mass: FloatArray,
         decayed: RowWeights,
         usage_volume: FloatArray,
+        fit_priors: bool,
     ) -> None:
         n, kinds = ev.entity_count, ev.entity_kinds
         self.n, self.kinds, self.default_strength = n, kinds, params.risk_prior_strength
@@ -229,7 +234,7 @@ class _Tallies:
         self.fitted: dict[int, tuple[IntArray, EventHistory]] = {}
         for code in KINDS_BY_CODE:
             rows = np.flatnonzero(party_kinds == code)
-            if len(rows) and not derived[kinds == code].any():
+            if fit_priors and len(rows) and not derived[kinds == code].any():
                 history = EventHistory.of(direct.take(rows), as_of_ms, params.half_life_ms)
                 self.fitted[code] = (rows, history)
         # Only the reliability of a party that signed a report on another matters.

@@ -73,7 +73,9 @@ def standing(
     if not cred.any() or not has_witness_reports(evidence):
         return Standing(cred, np.zeros(evidence.entity_count, dtype=np.float64))
     no_usage = np.zeros(evidence.entity_count, dtype=np.float64)
-    risk = estimate_risk(evidence, params, as_of_ms, seeds, decayed, no_usage)
+    # A witness's prior is its kind's share, never fitted (witnesses have records of
+    # their own): the fits of other kinds' priors are left to the engine's second call.
+    risk = estimate_risk(evidence, params, as_of_ms, seeds, decayed, no_usage, fit_priors=False)
     return Standing(cred, cred * (1.0 - risk.mean))
 
 

@@ -43,6 +43,16 @@ UNWIND $ids AS id MATCH (r:Receipt {id: id})
 RETURN collect({id: r.id, node: r.node, model: r.model, requester: r.requester}) AS rows
 """
 
+ENCLAVES_BY_ID = """
+UNWIND $ids AS id MATCH (e:Enclave {id: id})
+RETURN collect({id: e.id, node: e.node, key: e.key, record_id: e.record_id, debug: e.debug})
+  AS rows
+"""
+
+EXISTING_IMAGE_IDS = """
+UNWIND $ids AS id MATCH (i:Image {id: id}) RETURN collect({id: i.id}) AS rows
+"""
+
 EXISTING_OUTPUTS = """
 UNWIND $ids AS id MATCH (o:Output {id: id}) RETURN collect({id: o.id}) AS rows
 """
@@ -100,6 +110,33 @@ CREATE (m:Entity:Model {{
 CREATE (m)-[:PUBLISHED_BY]->(p)
 """
 
+# Measurements a provider published for an enclave image (docs/design.md §1.7).
+CREATE_IMAGES = f"""
+{_THIS_BATCH}
+UNWIND $rows AS row
+MATCH (p:Provider {{id: row.provider}})
+CREATE (i:Image {{
+  id: row.id, provider: row.provider, platform: row.platform, name: row.name,
+  measurements: row.measurements, image: row.image, ts: row.ts, record: row.record,
+  batch: batch, leaf: log_base + row.leaf
+}})
+CREATE (i)-[:PUBLISHED_BY]->(p)
+"""
+
+# An attested enclave, run by the node that registered it.
+CREATE_ENCLAVES = f"""
+{_THIS_BATCH}
+UNWIND $rows AS row
+MATCH (n:Node {{id: row.node}})
+CREATE (e:Enclave {{
+  id: row.id, node: row.node, platform: row.platform, key: row.key,
+  measurements: row.measurements, image: row.image, debug: row.debug, root: row.root,
+  binding: row.binding, attested_ms: row.attested_ms, ts: row.ts,
+  record_id: row.record_id, record: row.record, batch: batch, leaf: log_base + row.leaf
+}})
+CREATE (e)-[:RUN_BY]->(n)
+"""
+
 # A receipt whose Output is new: the Output, the receipt and every edge of the Output are
 # created at once. Nothing can link to an Output that does not exist yet, so CREATE is
 # exact here (and several times cheaper than MERGE); a concurrent writer of the same
@@ -112,7 +149,8 @@ CREATE (o:Output {{id: row.output_hash, first_ts: row.ts}})
 CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, measurement: row.measurement,
+  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
+  measurement: row.measurement,
   valid_by: [], invalid_by: [], record: row.record,
   leaf: log_base + row.leaf
 }})
@@ -131,7 +169,8 @@ MATCH (o:Output {{id: row.output_hash}})
 CREATE (r:Receipt {{
   id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
   input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, measurement: row.measurement,
+  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
+  measurement: row.measurement,
   valid_by: [], invalid_by: [], record: row.record,
   leaf: log_base + row.leaf
 }})
@@ -218,14 +257,31 @@ UNWIND $rows AS row
 MATCH (m:Model {id: row.model})
 SET m.receipts_tee = coalesce(m.receipts_tee, 0) + row.tee,
     m.receipts_zk = coalesce(m.receipts_zk, 0) + row.zk,
-    m.receipts_none = coalesce(m.receipts_none, 0) + row.none
+    m.receipts_none = coalesce(m.receipts_none, 0) + row.none,
+    m.receipts_tee_verified = coalesce(m.receipts_tee_verified, 0) + row.tee_verified,
+    m.receipts_zk_verified = coalesce(m.receipts_zk_verified, 0) + row.zk_verified
 """
 
 MODEL_PROOFS = """
 MATCH (m:Model)
 WHERE $provider IS NULL OR m.provider = $provider
 RETURN m.id AS model, m.provider AS provider, coalesce(m.receipts_tee, 0) AS tee,
-       coalesce(m.receipts_zk, 0) AS zk, coalesce(m.receipts_none, 0) AS none
+       coalesce(m.receipts_zk, 0) AS zk, coalesce(m.receipts_none, 0) AS none,
+       coalesce(m.receipts_tee_verified, 0) AS tee_verified,
+       coalesce(m.receipts_zk_verified, 0) AS zk_verified
+"""
+
+# Enclaves with the published images their measurements match (docs/design.md §1.7).
+ENCLAVES_WITH_IMAGES = """
+UNWIND $ids AS id MATCH (e:Enclave {id: id})
+OPTIONAL MATCH (i:Image {image: e.image})
+WITH e, collect(i {.name, .provider, .ts}) AS images
+RETURN e {.id, .node, .platform, .measurements, .attested_ms, .ts, .debug, .root, .binding,
+          .record_id} AS enclave, images
+"""
+
+ENCLAVES_OF_NODE = """
+MATCH (e:Enclave {node: $node}) RETURN e.id AS id ORDER BY e.ts DESC, e.id LIMIT $limit
 """
 
 GET_META = "MATCH (m:Meta {id: $id}) RETURN m.value AS value"
@@ -273,7 +329,14 @@ ORDER BY batch
 # The stored records at some leaf indexes (entry bundles, the audit), a record's leaf
 # index, and records no leaf names (written behind the log's back, or before it).
 # An entity's record id is `record_id` (its `id` is the entity's).
-_RECORD_ID = {"Entity": "record_id", "Receipt": "id", "Attestation": "id", "Dispute": "id"}
+_RECORD_ID = {
+    "Entity": "record_id",
+    "Receipt": "id",
+    "Attestation": "id",
+    "Dispute": "id",
+    "Image": "id",
+    "Enclave": "record_id",
+}
 
 RECORDS_AT_LEAVES: dict[str, str] = {
     label: f"UNWIND $leaves AS i MATCH (n:{label} {{leaf: i}}) "
@@ -319,7 +382,7 @@ OPTIONAL MATCH (a:Attestation {receipt: r.id})
 WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
 OPTIONAL MATCH (d:Dispute {receipt: r.id})
 RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof_type,
-          .measurement, .record, .leaf} AS receipt,
+          .measurement, .proof_status, .enclave, .record, .leaf} AS receipt,
        m.provider AS provider, attestations,
        collect(d {.id, .ts, .requester, .reason, .leaf}) AS disputes
 """

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphsvc.domain import EntityKind, RecordType
 from graphsvc.domain.batch import (
+    KnownEnclave,
     KnownEntity,
     KnownReceipt,
     KnownState,
@@ -20,6 +21,7 @@ from graphsvc.domain.batch import (
     vote_key,
 )
 from graphsvc.records import Record
+from graphsvc.records.enclaves import EnclaveFacts, gateway_model
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 
@@ -33,6 +35,8 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
     votes: list[str] = []
     claims: list[str] = []
     outputs: set[str] = set()
+    enclave_ids: set[str] = set()
+    image_ids: list[str] = []
     for record in records:
         body = record.body
         entity_ids.add(record.signer)
@@ -44,6 +48,18 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
             if "requester" in body:
                 entity_ids.add(body["requester"])
             outputs.add(body["output_hash"])
+            if "enclave" in body["proof"]:
+                enclave_ids.add(body["proof"]["enclave"])
+        elif record.type is RecordType.OPENGRADIENT:
+            receipt_ids.add(record.id)
+            entity_ids.add(gateway_model(body["model"]))
+            outputs.add(f"keccak256:{body['output_hash']}")
+            enclave_ids.add(body["tee_id"])
+        elif record.type is RecordType.ENCLAVE:
+            assert isinstance(record.facts, EnclaveFacts)
+            enclave_ids.add(record.facts.id)
+        elif record.type is RecordType.IMAGE:
+            image_ids.append(record.id)
         elif record.type is RecordType.ATTESTATION:
             receipt_ids.add(body["receipt"])
             attestation_ids.append(record.id)
@@ -61,6 +77,8 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
         Statement(cypher.EXISTING_VOTES, {"keys": votes}),
         Statement(cypher.EXISTING_CLAIMS, {"keys": claims}),
         Statement(cypher.EXISTING_OUTPUTS, {"ids": sorted(outputs)}),
+        Statement(cypher.ENCLAVES_BY_ID, {"ids": sorted(enclave_ids)}),
+        Statement(cypher.EXISTING_IMAGE_IDS, {"ids": image_ids}),
     ]
     needed = [s for s in lookups if next(iter(s.params.values()))]
     answers = dict(zip((s.query for s in needed), store.read_many(needed), strict=True))
@@ -88,6 +106,13 @@ def known_state(store: GraphStore, records: Sequence[Record]) -> KnownState:
         votes={r["key"] for r in rows(cypher.EXISTING_VOTES)},
         claims={r["key"] for r in rows(cypher.EXISTING_CLAIMS)},
         outputs={r["id"] for r in rows(cypher.EXISTING_OUTPUTS)},
+        enclaves={
+            r["id"]: KnownEnclave(
+                r["node"], base64.b64decode(r["key"]), r["record_id"], bool(r["debug"])
+            )
+            for r in rows(cypher.ENCLAVES_BY_ID)
+        },
+        image_ids={r["id"] for r in rows(cypher.EXISTING_IMAGE_IDS)},
     )
 
 
@@ -114,6 +139,8 @@ def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[State
     half_life = {"half_life_ms": float(half_life_ms)}
     statements += [
         Statement(cypher.CREATE_MODELS, {"rows": plan.models}),
+        Statement(cypher.CREATE_IMAGES, {"rows": plan.images}),
+        Statement(cypher.CREATE_ENCLAVES, {"rows": plan.enclaves}),
         Statement(cypher.CREATE_OUTPUT_RECEIPTS, {"rows": plan.output_receipts}),
         Statement(cypher.CREATE_RECEIPTS, {"rows": plan.receipts}),
         Statement(

@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 
 def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
     return SnapshotInfo(
-        **{**row, "params": json.loads(row["params"]), "seeds": tuple(json.loads(row["seeds"]))}
+        **{
+            **row,
+            "params": json.loads(row["params"]),
+            "seeds": tuple(json.loads(row["seeds"] or "[]")),
+        }
     )
 
 

@@ -52,6 +52,14 @@ def network_counts(store: GraphStore) -> NetworkCounts:
 def proof_mixes(store: GraphStore, provider: str | None = None) -> list[ProofMix]:
     """Every model's (or one provider's models') receipts by proof type."""
     return [
-        ProofMix(row["model"], row["provider"], int(row["tee"]), int(row["zk"]), int(row["none"]))
+        ProofMix(
+            row["model"],
+            row["provider"],
+            int(row["tee"]),
+            int(row["zk"]),
+            int(row["none"]),
+            tee_verified=int(row["tee_verified"]),
+            zk_verified=int(row["zk_verified"]),
+        )
         for row in store.read(cypher.MODEL_PROOFS, provider=provider)
     ]

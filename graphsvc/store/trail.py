@@ -32,6 +32,8 @@ def receipt_trails(
             output_hash=r["output_hash"],
             proof_type=r["proof_type"],
             measurement=r["measurement"],
+            proof_status=r.get("proof_status") or "claimed",
+            enclave=r.get("enclave"),
             record=json.loads(r["record"]),
             attestations=tuple(
                 sorted(

@@ -22,3 +22,6 @@ CREATE CONSTRAINT score_shard_id IF NOT EXISTS FOR (n:ScoreShard) REQUIRE n.id I
 // The evidence log: no leaf index is given twice (docs/design.md §9).
 CREATE CONSTRAINT log_entries_first IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.first IS UNIQUE;
 CREATE CONSTRAINT log_entries_batch IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.ingest_batch IS UNIQUE;
+// Enclaves by their id (keccak256 of the key), images by their record id.
+CREATE CONSTRAINT enclave_id IF NOT EXISTS FOR (n:Enclave) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT image_id IF NOT EXISTS FOR (n:Image) REQUIRE n.id IS UNIQUE;

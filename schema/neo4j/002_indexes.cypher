@@ -31,3 +31,9 @@ CREATE INDEX receipt_model IF NOT EXISTS FOR (n:Receipt) ON (n.model);
 CREATE INDEX receipt_requester IF NOT EXISTS FOR (n:Receipt) ON (n.requester);
 CREATE INDEX attestation_witness IF NOT EXISTS FOR (n:Attestation) ON (n.witness);
 CREATE INDEX dispute_requester IF NOT EXISTS FOR (n:Dispute) ON (n.requester);
+// Enclaves a node runs; images by their measurements; the log's leaves and record ids.
+CREATE INDEX enclave_node IF NOT EXISTS FOR (n:Enclave) ON (n.node);
+CREATE INDEX image_image IF NOT EXISTS FOR (n:Image) ON (n.image);
+CREATE INDEX enclave_leaf IF NOT EXISTS FOR (n:Enclave) ON (n.leaf);
+CREATE INDEX image_leaf IF NOT EXISTS FOR (n:Image) ON (n.leaf);
+CREATE INDEX enclave_record_id IF NOT EXISTS FOR (n:Enclave) ON (n.record_id);

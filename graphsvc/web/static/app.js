@@ -10,10 +10,21 @@ import * as trail from "./pages/trail.js";
 import * as choose from "./pages/choose.js";
 import * as live from "./pages/live.js";
 import * as search from "./pages/search.js";
+import * as enclave from "./pages/enclave.js";
 
 // First path segment → page module. Each exports `render(main, args, params)` returning
 // its title (a string, or a promise of one); `leave()` if it holds a connection.
-const PAGES = { "": overview, leaderboard, entity, incident, trail, choose, live, search };
+const PAGES = {
+  "": overview,
+  leaderboard,
+  entity,
+  incident,
+  trail,
+  choose,
+  live,
+  search,
+  enclave,
+};
 
 const main = document.getElementById("main");
 let current = null;

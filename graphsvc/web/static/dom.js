@@ -111,6 +111,11 @@ export function notFound(what) {
   );
 }
 
+// A term and its value in a <dl class="facts">.
+export function fact(term, value) {
+  return [h("dt", {}, term), h("dd", {}, value)];
+}
+
 export function table(headers, rows, caption) {
   return h(
     "div",
@@ -198,6 +203,13 @@ export function badge(text, tone) {
 
 export function statusBadge(status) {
   return badge(status, status === "STANDS" ? "bad" : "neutral");
+}
+
+// A proof's type and whether graphsvc checked it: "tee · verified" or "tee · claimed".
+export function proofBadge(proof) {
+  const type = proof.type.toLowerCase();
+  if (proof.type === "NONE") return badge("no proof", "neutral");
+  return badge(`${type} · ${proof.status.toLowerCase()}`, proof.status === "VERIFIED" ? "good" : "warn");
 }
 
 export function verdictBadge(verdict) {

@@ -27,7 +27,7 @@ function layout(hash, receipts) {
     const receipt = add(1, "receipt:" + r.id, {
       kind: "receipt",
       title: `receipt · ${r.verdict.toLowerCase()}`,
-      text: `${r.ts.slice(0, 10)} · ${r.proof.type.toLowerCase()} proof`,
+      text: `${r.ts.slice(0, 10)} · ${r.proof.type.toLowerCase()} proof, ${r.proof.status.toLowerCase()}`,
       href: trailHref(hash, r.id),
       tone: TONES[r.verdict],
     });

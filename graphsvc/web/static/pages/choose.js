@@ -30,7 +30,7 @@ const QUERY = `query Choose($policy: ProviderPolicy!, $first: Int!) {
     reputation { score faultRate entity { id name } }
     models {
       reputation { score faultRate positiveEvidence entity { id name } }
-      proofs { tee zk none shareAtLeastMinProof }
+      proofs { tee zk none teeVerified zkVerified shareAtLeastMinProof }
     }
   }
 }`;
@@ -40,6 +40,7 @@ export async function render(main, args, params, stale) {
   const minProof = ["NONE", "TEE", "ZK"].includes(params.get("minProof"))
     ? params.get("minProof")
     : "TEE";
+  const acceptClaimed = params.get("acceptClaimed") === "true" ? "true" : "false";
   replace(
     main,
     h("h1", {}, "Choose a provider"),
@@ -48,7 +49,7 @@ export async function render(main, args, params, stale) {
       {},
       "Set the accountability you need; providers that meet it come best first, each with the models that qualify and why.",
     ),
-    form(minProof, values),
+    form(minProof, acceptClaimed, values),
   );
   const results = h(
     "section",
@@ -56,7 +57,7 @@ export async function render(main, args, params, stale) {
     loading("recommendations"),
   );
   main.append(results);
-  const policy = { minProof };
+  const policy = { minProof, acceptClaimed: acceptClaimed === "true" };
   for (const f of FIELDS) policy[f.name] = Number(values[f.name]);
   const data = await gql(QUERY, { policy, first: 20 });
   if (stale()) return null;
@@ -73,13 +74,21 @@ export async function render(main, args, params, stale) {
   return "Choose a provider";
 }
 
-function form(minProof, values) {
+function form(minProof, acceptClaimed, values) {
   const proofs = ["NONE", "TEE", "ZK"].map((p) => [p, p === "NONE" ? "none needed" : p]);
+  const claims = [
+    ["false", "verified proofs only"],
+    ["true", "claimed proofs count too"],
+  ];
   return urlForm(["choose"], {
     label: "Accountability policy",
     button: "Recommend",
-    fields: [{ name: "minProof", label: "minimum proof", choices: proofs }, ...FIELDS],
-    values: { ...values, minProof },
+    fields: [
+      { name: "minProof", label: "minimum proof", choices: proofs },
+      { name: "acceptClaimed", label: "proofs that count", choices: claims },
+      ...FIELDS,
+    ],
+    values: { ...values, minProof, acceptClaimed },
     required: true,
     extraClass: "policy",
   });
@@ -129,7 +138,8 @@ function offer(provider, policy) {
             h(
               "small",
               { class: "muted" },
-              `TEE ${m.proofs.tee} · zk ${m.proofs.zk} · none ${m.proofs.none}`,
+              `TEE ${m.proofs.tee} (${m.proofs.teeVerified} verified) · ` +
+                `zk ${m.proofs.zk} (${m.proofs.zkVerified} verified) · none ${m.proofs.none}`,
             ),
           ),
           h("td", {}, check(m.reputation.score >= policy.minScore, num(m.reputation.score))),

@@ -4,16 +4,19 @@
 import { gql } from "../api.js";
 import { timeChart } from "../charts.js";
 import {
+  badge,
   card,
   count,
   entityLink,
   h,
+  href,
   incidentHref,
   kindLabel,
   loading,
   notFound,
   num,
   pct,
+  proofBadge,
   replace,
   riskText,
   short,
@@ -44,7 +47,10 @@ const QUERY = `query Entity($id: ID!) {
       witness { id name }
       receipt { id ts verdict output { hash } node { id name } model { id name } }
     } }
-    receipts(first: 10) { totalCount items { id ts verdict output { hash } model { id name } } }
+    receipts(first: 10) { totalCount items {
+      id ts verdict output { hash } model { id name } proof { type status }
+    } }
+    enclaves { id platform imageStatus attestedAt }
   }
 }`;
 
@@ -52,7 +58,7 @@ const QUERY = `query Entity($id: ID!) {
 const CATALOGUE = `query Catalogue {
   recommendProviders(first: 500, policy: {minProofShare: 0}) {
     reputation { entity { id name } }
-    models { reputation { score faultRate entity { id name } } proofs { tee zk none } }
+    models { reputation { score faultRate entity { id name } } proofs { tee zk none teeVerified } }
   }
 }`;
 
@@ -83,6 +89,7 @@ export async function render(main, args, params, stale) {
   breakdown(card(grid, "Why: the breakdown"), rep);
   incidents(card(grid, "Incidents"), entity);
   if (entity.receipts.totalCount) receipts(card(grid, "Newest receipts"), entity.receipts);
+  if (entity.enclaves.length) enclaves(card(grid, "Its attested enclaves"), entity.enclaves);
   if (entity.kind === "PROVIDER" || entity.kind === "MODEL") {
     const catalogue = (await gql(CATALOGUE)).recommendProviders;
     if (stale()) return null;
@@ -93,6 +100,24 @@ export async function render(main, args, params, stale) {
     );
   }
   return `${entity.name} (${kindLabel(entity.kind).toLowerCase()})`;
+}
+
+function enclaves(section, found) {
+  section.append(
+    table(
+      ["enclave", "platform", "image", "attested"],
+      found.map((e) =>
+        h(
+          "tr",
+          {},
+          h("td", { class: "id" }, h("a", { href: href(["enclave", e.id]) }, short(e.id))),
+          h("td", {}, e.platform),
+          h("td", {}, badge(e.imageStatus, e.imageStatus === "KNOWN" ? "good" : "warn")),
+          h("td", {}, when(e.attestedAt)),
+        ),
+      ),
+    ),
+  );
 }
 
 function standing(rep) {
@@ -252,13 +277,14 @@ function incidents(section, entity) {
 function receipts(section, page) {
   section.append(
     table(
-      ["when", "model", "verdict"],
+      ["when", "model", "proof", "verdict"],
       page.items.map((r) =>
         h(
           "tr",
           {},
           h("td", {}, h("a", { href: trailHref(r.output.hash, r.id) }, when(r.ts))),
           h("td", {}, entityLink(r.model)),
+          h("td", {}, proofBadge(r.proof)),
           h("td", {}, verdictBadge(r.verdict)),
         ),
       ),
@@ -277,7 +303,7 @@ function related(section, entity, catalogue) {
     }
     section.append(
       table(
-        ["model", "score", "fault rate", "receipts (TEE / zk / none)"],
+        ["model", "score", "fault rate", "receipts (TEE verified / TEE claimed / zk / none)"],
         models.map((m) =>
           h(
             "tr",
@@ -288,7 +314,8 @@ function related(section, entity, catalogue) {
             h(
               "td",
               { class: "n" },
-              `${count(m.proofs.tee)} / ${count(m.proofs.zk)} / ${count(m.proofs.none)}`,
+              `${count(m.proofs.teeVerified)} / ${count(m.proofs.tee - m.proofs.teeVerified)} / ` +
+                `${count(m.proofs.zk)} / ${count(m.proofs.none)}`,
             ),
           ),
         ),

@@ -5,9 +5,11 @@
 import { gql } from "../api.js";
 import {
   entityLink,
+  fact,
   h,
   loading,
   notFound,
+  proofBadge,
   replace,
   short,
   statusBadge,
@@ -28,7 +30,7 @@ const QUERY = `query Incident($party: ID!, $to: DateTime) {
         id ts verdict
         output { hash }
         model { id name } node { id name } requester { id name }
-        proof { type }
+        proof { type status }
         attestations { items { id ts verdict fault witness { id name } } }
       }
     } }
@@ -84,7 +86,7 @@ export async function render(main, args, params, stale) {
       fact("model", entityLink(r.model)),
       fact("node", entityLink(r.node)),
       fact("requester", entityLink(r.requester)),
-      fact("proof", r.proof.type.toLowerCase()),
+      fact("proof", proofBadge(r.proof)),
     ),
     h("h3", {}, "Every witness's attestation"),
     table(
@@ -107,8 +109,4 @@ export async function render(main, args, params, stale) {
     ),
   );
   return `Incident against ${incident.party?.name}`;
-}
-
-function fact(term, value) {
-  return [h("dt", {}, term), h("dd", {}, value)];
 }

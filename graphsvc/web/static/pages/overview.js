@@ -34,7 +34,7 @@ const QUERY = `query Overview($faulty: Float!) {
     items { rank score faultRate entity { id name } }
   }
   recommendProviders(first: 500, policy: {minProofShare: 0}) {
-    models { proofs { tee zk none } }
+    models { proofs { tee zk none teeVerified zkVerified } }
   }
 }`;
 
@@ -104,15 +104,20 @@ function recordsPerDay(card, snapshots) {
 }
 
 function proofMix(card, providers, stats) {
-  const total = { TEE: 0, ZK: 0, NONE: 0 };
+  // Verified proofs apart from claims: a claim is the node's word and weighs as no proof.
+  const total = { teeVerified: 0, teeClaimed: 0, zkVerified: 0, zkClaimed: 0, none: 0 };
   for (const provider of providers) {
     for (const model of provider.models) {
-      total.TEE += model.proofs.tee;
-      total.ZK += model.proofs.zk;
-      total.NONE += model.proofs.none;
+      const p = model.proofs;
+      total.teeVerified += p.teeVerified;
+      total.teeClaimed += p.tee - p.teeVerified;
+      total.zkVerified += p.zkVerified;
+      total.zkClaimed += p.zk - p.zkVerified;
+      total.none += p.none;
     }
   }
-  barChart(card, "Receipts by proof (all time)", ["TEE", "zk", "none"], Object.values(total), {
+  const labels = ["TEE verified", "TEE claimed", "zk verified", "zk claimed", "none"];
+  barChart(card, "Receipts by proof (all time)", labels, Object.values(total), {
     label: "receipts",
     format: count,
   });

@@ -2,7 +2,7 @@
 // challenged it; drawn as a graph, with each signed record one click away.
 
 import { gql } from "../api.js";
-import { h, loading, notFound, replace, short } from "../dom.js";
+import { h, href, loading, notFound, proofBadge, replace, short } from "../dom.js";
 import { trailGraph } from "../trailgraph.js";
 
 const QUERY = `query Trail($hash: String!) {
@@ -13,7 +13,7 @@ const QUERY = `query Trail($hash: String!) {
       model { id name provider { id name } }
       node { id name }
       requester { id name }
-      proof { type measurement }
+      proof { type status measurement enclave { id } }
       attestations { items { id verdict fault note witness { id name } } }
       disputes { items { id reason requester { id name } } }
       record
@@ -52,7 +52,16 @@ export async function render(main, args, params, stale) {
       h(
         "details",
         { id: "record-" + r.id, class: "record", open: r.id === chosen },
-        h("summary", {}, `receipt ${short(r.id)} · ${r.verdict.toLowerCase()}`),
+        h("summary", {}, `receipt ${short(r.id)} · ${r.verdict.toLowerCase()} `, proofBadge(r.proof)),
+        r.proof.enclave
+          ? h(
+              "p",
+              {},
+              "Verified: signed by enclave ",
+              h("a", { href: href(["enclave", r.proof.enclave.id]) }, short(r.proof.enclave.id)),
+              ", registered by its node.",
+            )
+          : null,
         h("pre", { tabindex: "0" }, JSON.stringify(r.record, null, 2)),
         r.disputes.length
           ? h("p", {}, "Disputed: ", r.disputes.map((d) => `“${d.reason}”`).join("; "))
