@@ -344,6 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load the demo network into an empty store"
     )
+    serve.add_argument(
+        "--rotate-log-key",
+        action="store_true",
+        help="if the evidence log's key is missing, sign from now on with a new one "
+        "(GRAPHSVC_LOG_ROTATE_KEY; a note links the two keys)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     ingest = commands.add_parser("ingest", help="ingest signed records (JSON array or NDJSON)")
@@ -463,6 +469,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             ("data", getattr(args, "data", None)),
             ("host", getattr(args, "host", None)),
             ("port", getattr(args, "port", None)),
+            ("log_rotate_key", getattr(args, "rotate_log_key", None) or None),
         )
         if value is not None
     }
@@ -500,6 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     """One line for a failure a user can meet and fix, None for a bug."""
+    from graphsvc.evidence_log.log_key import LogKeyMissing
     from graphsvc.ingest.ingestor import EvidenceRulesMismatch
     from graphsvc.proofs import ProofFailure
     from graphsvc.store.embedded import DataDirInUseError, EmbeddedStoreError
@@ -514,7 +522,7 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
         return f"{error}; if that is a running graphsvc server, {hint}"
     if isinstance(error, StoreUnavailable):
         return f"the graph store does not answer: {_one_line(str(error))}"
-    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch | ProofFailure):
+    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch | ProofFailure | LogKeyMissing):
         return _one_line(str(error))
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""

@@ -76,6 +76,17 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.graphql_cost = Histogram(
+            "graphsvc_graphql_operation_cost",
+            "Estimated cost of each GraphQL operation, refused ones included.",
+            buckets=(1, 10, 100, 1_000, 10_000, 50_000, 100_000, 1_000_000, 10_000_000),
+            registry=self.registry,
+        )
+        self.log_rebuilds = Counter(
+            "graphsvc_log_tree_rebuilds_total",
+            "Times the evidence log's tree files disagreed with the store and were rebuilt.",
+            registry=self.registry,
+        )
         self.log_size = Gauge(
             "graphsvc_log_size",
             "Leaves in the newest checkpoint this process published.",

@@ -123,7 +123,11 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         app,
         log_config=None,
         log_level="info",
-        http=guarded_http(settings.http_header_timeout, settings.http_max_connections),
+        http=guarded_http(
+            settings.http_header_timeout,
+            settings.http_max_connections,
+            settings.http_max_header_bytes,
+        ),
         timeout_keep_alive=settings.http_keep_alive,
         # Requests in flight get a third of the shutdown time; the store and JVM the rest.
         timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout / 3)),

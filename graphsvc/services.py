@@ -93,6 +93,8 @@ def running_services(
             settings.log_origin,
             publish_on_request=not settings.log_interval,
             witnesses=[CosignerKey.parse(key) for key in settings.log_witnesses],
+            rotate_key=settings.log_rotate_key,
+            on_rebuild=metrics.log_rebuilds.inc,
         )
         stack.callback(evidence_log.close)
         reputation = ReputationService(

@@ -110,6 +110,9 @@ class Settings(BaseSettings):
 
     # How often a subscription looks for a new snapshot (seconds).
     subscription_poll: float = Field(default=2.0, gt=0)
+    # Operations running over all WebSockets at once (subscriptions mostly); past it a
+    # connection that asks for one more is closed with 4503.
+    max_subscriptions: int = Field(default=1_000, gt=0)
 
     # The evidence log (docs/design.md §9): the origin line of its checkpoints (also its
     # key's name: no spaces, no '+'), and seconds between checkpoint publications.
@@ -118,6 +121,10 @@ class Settings(BaseSettings):
     # Witnesses whose cosignatures (C2SP tlog-cosignature) the log accepts and serves with
     # its checkpoint: verifier keys `<name>+<hash>+<base64(0x04 || key)>`, a JSON list.
     log_witnesses: list[str] = Field(default_factory=list)
+    # An existing log whose key is missing refuses to start unless this asks for a new
+    # key, announced by a note linking the two (meant for one start; `serve
+    # --rotate-log-key`). With the key present it does nothing.
+    log_rotate_key: bool = False
 
     @field_validator("log_witnesses")
     @classmethod
@@ -134,12 +141,20 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(default=30, gt=0)
     max_query_tokens: int = Field(default=2_000, gt=0)
     max_page_size: int = Field(default=500, gt=0)
+    # The estimated cost an operation may have (api/query_cost.py): refused above it.
+    max_query_cost: int = Field(default=30_000, gt=0)
+    # Requests of one client address (GraphQL over HTTP, POST /records) running at once,
+    # and waiting their turn beyond those (then 429).
+    client_concurrency: int = Field(default=8, gt=0)
+    client_queue: int = Field(default=64, ge=0)
     # Lines one POST /records may carry (its answer has a line for each, D53).
     max_bulk_lines: int = Field(default=100_000, gt=0)
     # Connection limits of the HTTP server (D54): seconds to send a request's headers, and
     # its body (as a whole); open connections (more are closed at once); seconds an idle
     # keep-alive connection is kept.
     http_header_timeout: float = Field(default=10.0, gt=0)
+    # A request's line and headers together (431 and the connection closed above).
+    http_max_header_bytes: int = Field(default=64 * 1024, gt=0)
     http_body_timeout: float = Field(default=60.0, gt=0)
     http_max_connections: int = Field(default=1_000, gt=0)
     http_keep_alive: int = Field(default=5, gt=0)

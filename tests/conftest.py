@@ -56,6 +56,21 @@ def clean_graph(embedded_endpoint: BoltEndpoint, _embedded_driver: neo4j.Driver)
     return embedded_endpoint
 
 
+@pytest.fixture
+def store_env(
+    embedded_endpoint: BoltEndpoint,
+    clean_graph: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The CLI's environment: the session's (cleaned) store over Bolt, data in tmp_path."""
+    monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("GRAPHSVC_NEO4J_URI", embedded_endpoint.uri)
+    monkeypatch.setenv("GRAPHSVC_NEO4J_USER", embedded_endpoint.user)
+    monkeypatch.setenv("GRAPHSVC_NEO4J_PASSWORD", embedded_endpoint.password)
+    monkeypatch.setenv("GRAPHSVC_NEO4J_DATABASE", embedded_endpoint.database or "")
+
+
 @dataclass
 class Clocked:
     """The running service over the session's (cleaned) store, with a clock the test

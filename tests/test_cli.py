@@ -34,20 +34,6 @@ def _root_logging_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
-@pytest.fixture
-def store_env(
-    embedded_endpoint: BoltEndpoint,
-    clean_graph: None,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
-    monkeypatch.setenv("GRAPHSVC_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("GRAPHSVC_NEO4J_URI", embedded_endpoint.uri)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_USER", embedded_endpoint.user)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_PASSWORD", embedded_endpoint.password)
-    monkeypatch.setenv("GRAPHSVC_NEO4J_DATABASE", embedded_endpoint.database or "")
-
-
 def test_keygen_and_sign_make_records_that_validate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,6 +3,7 @@ from the code and must not drift, and everything a client sees is described."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def undescribed(introspected: dict[str, Any]) -> list[str]:
 def test_every_type_field_argument_and_enum_value_is_described() -> None:
     schema = build_schema(Settings())
     query = get_introspection_query(descriptions=True, input_value_deprecation=True)
-    result = schema.execute_sync(query)
+    result = asyncio.run(schema.execute(query))
     assert result.errors is None and result.data is not None
     assert undescribed(result.data) == []
     # The walk sees what it should: it would name an undescribed value of a real enum.

@@ -12,7 +12,13 @@ import pytest
 from graphsvc.domain import EntityKind, Verdict
 from graphsvc.scoring.builder import EvidenceBuilder, canonicalize
 from graphsvc.scoring.engine import ConvergenceError, compute_scores
-from graphsvc.scoring.evidence import KIND_CODES, Channel, Evidence, FaultCause
+from graphsvc.scoring.evidence import (
+    AHEAD_TOLERANCE_MS,
+    KIND_CODES,
+    Channel,
+    Evidence,
+    FaultCause,
+)
 from graphsvc.scoring.explain import breakdown, breakdowns, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
@@ -223,7 +229,7 @@ def test_empty_and_edgeless_evidence() -> None:
 def test_rejects_future_evidence_and_other_half_life() -> None:
     ev = _pair(fault=1.0)
     with pytest.raises(ValueError, match=r"edge_ref_ms\[\d+\] = \d+ is after as_of_ms"):
-        compute_scores(ev, PARAMS, T0 - 1)
+        compute_scores(ev, PARAMS, T0 - AHEAD_TOLERANCE_MS - 1)
     aggregated = replace(ev, aggregated_half_life_ms=7 * DAY_MS)
     with pytest.raises(ValueError, match="aggregated with half-life"):
         compute_scores(aggregated, PARAMS, T0)
@@ -326,3 +332,17 @@ def test_minority_witness_and_dispute_rules() -> None:
     # Cut at a time before the invalid vote on r1: r1's dispute would be rejected... if made.
     early = vote_faults(attestations, disputes, PARAMS, trusted, as_of_ms=11)
     assert early == []
+
+
+def test_evidence_stamped_a_little_ahead_counts_as_of_the_scoring_time() -> None:
+    ev = _pair(fault=1.0)
+    at = T0 - AHEAD_TOLERANCE_MS  # every row stamped up to the tolerance ahead of it
+    as_if_now = replace(
+        ev,
+        edge_ref_ms=np.minimum(ev.edge_ref_ms, at),
+        fault_ref_ms=np.minimum(ev.fault_ref_ms, at),
+    )
+    ahead, now = compute_scores(ev, PARAMS, at), compute_scores(as_if_now, PARAMS, at)
+    # Bit-identical by construction (the same arrays are scored): the property tested.
+    assert ahead.score.tolist() == now.score.tolist()
+    assert ahead.evidence_digest == now.evidence_digest

@@ -136,7 +136,9 @@ async def incident_feed(
         after = (counter.batches, _LAST)
     position = after
     while True:
-        page = await run_in_threadpool(attribution.incidents_after, position, FEED_BATCH)
+        reads = info.context.incident_reads
+        assert reads is not None  # set by the context
+        page = await reads.after(position, FEED_BATCH)
         for incident in page:
             position = (incident.batch, incident.id)
             if wanted is None or await _concerns(info, incident, wanted):

@@ -22,12 +22,15 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphsvc.api.bulk import BulkRecords
-from graphsvc.api.context import Context
+from graphsvc.api.client_limits import ClientConcurrency
+from graphsvc.api.context import Context, shared_incident_reads
 from graphsvc.api.graphql_media import GraphQLResponseMedia
 from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
+from graphsvc.api.transport import StrictWebSocket, transport_handler
 from graphsvc.records.json_input import JSONInputError, parse_json
 from graphsvc.services import Services
 from graphsvc.web import site
@@ -42,17 +45,24 @@ ROUTES = frozenset(
 
 
 class _GraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = StrictWebSocket
+
     def __init__(self, services: Services) -> None:
         super().__init__(
             build_schema(services.settings),
             graphql_ide="graphiql",
             # Browsers do not apply CORS to WebSockets: the same origins are checked here.
             allowed_origins=services.settings.cors_origins,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.graphql_transport_ws_handler_class = transport_handler(
+            services.settings.max_subscriptions
         )
         self.services = services
+        self.incident_reads = shared_incident_reads(services)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(self.services, request)
+        return Context(self.services, request, self.incident_reads)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         # Strawberry's own page loads React and GraphiQL from a CDN; ours is packaged.
@@ -197,6 +207,11 @@ def create_app(services: Services) -> Starlette:
             ),
             Middleware(RequestTimer, histogram=metrics.requests),
             Middleware(
+                ClientConcurrency,
+                limit=services.settings.client_concurrency,
+                queue=services.settings.client_queue,
+            ),
+            Middleware(
                 CORSMiddleware,
                 allow_origins=services.settings.cors_origins,
                 allow_methods=["GET", "POST"],
@@ -260,4 +275,12 @@ def _readiness(services: Services) -> Response:
         if status.consecutive_failures:
             body["status"] = "degraded"
             body["cause"] = f"background recompute failing: {status.last_error}"
+    publisher = services.publisher
+    if publisher.consecutive_failures:
+        body["status"] = "degraded"
+        body["log"] = {
+            "consecutive_failures": publisher.consecutive_failures,
+            "last_error": publisher.last_error,
+        }
+        body["cause"] = f"evidence log checkpoints cannot be published: {publisher.last_error}"
     return JSONResponse(body)

@@ -11,7 +11,8 @@ it is sent once the body is read, so its status tells the whole story:
 - 413: the body passed ``max_bulk_lines`` lines or ``max_bulk_bytes`` bytes; the lines
   before were stored and are answered, the rest were not read;
 - 503 with ``Retry-After``: the store stopped answering; the lines answered were
-  stored, the others were not (re-send them all: the stored ones come back duplicate).
+  stored, the others were not (re-send them all: the stored ones come back duplicate);
+- 507 with ``Retry-After``: the same, because the store's disk is full ("disk full").
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from graphsvc.domain.failures import StoreUnavailable
+from graphsvc.domain.failures import DiskFull, StoreUnavailable
 from graphsvc.domain.outcomes import RecordResult
 from graphsvc.records.json_input import JSONInputError, parse_json
 from graphsvc.services import Services
@@ -101,7 +102,7 @@ class BulkRecords:
         except _Stop as stop:
             status = stop.status
             run.answer({"error": stop.message, "summary": run.counts})
-            if status == 503:
+            if status in (503, 507):
                 headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
         else:
             run.answer({"summary": run.counts})
@@ -208,6 +209,12 @@ class _BulkRun:
         storing, self.storing = self.storing, None
         try:
             results = await storing
+        except DiskFull as error:
+            raise _Stop(
+                507,
+                f"{error}; the lines answered were stored, the others were not: send them "
+                "again once space is freed",
+            ) from None
         except StoreUnavailable as error:
             raise _Stop(
                 503,

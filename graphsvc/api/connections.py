@@ -1,8 +1,10 @@
 """Connection limits uvicorn lacks (docs/design.md D54): a deadline for a request's
-headers, from the connection's start or the previous response, and a cap on open
-connections. uvicorn closes idle keep-alive connections only after a first response,
-and has no header deadline, so a client that connects and sends nothing (or a byte at a
-time) would hold its file descriptor for ever."""
+headers, from the connection's start or the previous response, a cap on their size
+(431; uvicorn's httptools protocol has none, and h11's ``h11_max_incomplete_event_size``
+does not apply to it), and a cap on open connections. uvicorn closes idle keep-alive
+connections only after a first response, and has no header deadline, so a client that
+connects and sends nothing (or a byte at a time) would hold its file descriptor for
+ever, and one that sends headers without end would grow the process's memory."""
 
 from __future__ import annotations
 
@@ -17,10 +19,37 @@ class GuardedHTTP(HttpToolsProtocol):
 
     header_timeout = 10.0
     max_connections = 1_000
+    max_header_bytes = 64 * 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._in_headers = False
+        self._header_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Counted after parsing, so a chunk that ends the headers and carries the body
+        # counts nothing: what is counted is what the parser holds as headers so far.
+        if self._in_headers and not self.transport.is_closing():
+            self._header_bytes += len(data)
+            if self._header_bytes > self.max_header_bytes:
+                self._headers_too_large()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_headers = True
+        self._header_bytes = 0
+
+    def _headers_too_large(self) -> None:
+        message = f"request headers over {self.max_header_bytes} bytes\n".encode()
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: text/plain; charset=utf-8\r\n"
+            b"content-length: " + str(len(message)).encode() + b"\r\n"
+            b"connection: close\r\n\r\n" + message
+        )
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -30,6 +59,7 @@ class GuardedHTTP(HttpToolsProtocol):
         self._await_headers()
 
     def on_headers_complete(self) -> None:
+        self._in_headers = False
         self._cancel_deadline()
         super().on_headers_complete()
 
@@ -57,10 +87,16 @@ class GuardedHTTP(HttpToolsProtocol):
             self._header_deadline = None
 
 
-def guarded_http(header_timeout: float, max_connections: int) -> type[GuardedHTTP]:
+def guarded_http(
+    header_timeout: float, max_connections: int, max_header_bytes: int
+) -> type[GuardedHTTP]:
     """The protocol class with these limits, for ``uvicorn.Config(http=...)``."""
     return type(
         "GuardedHTTP",
         (GuardedHTTP,),
-        {"header_timeout": header_timeout, "max_connections": max_connections},
+        {
+            "header_timeout": header_timeout,
+            "max_connections": max_connections,
+            "max_header_bytes": max_header_bytes,
+        },
     )

@@ -9,20 +9,32 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from strawberry.dataloader import DataLoader
 
+from graphsvc.api.shared_reads import SharedIncidentReads
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.trail import ReceiptTrail
 from graphsvc.services import Services
+
+
+def shared_incident_reads(services: Services) -> SharedIncidentReads:
+    """The incident reads subscriptions share: one per poll for each position."""
+    return SharedIncidentReads(
+        services.attribution.incidents_after, services.settings.subscription_poll / 2
+    )
 
 
 @dataclass
 class Context:
     services: Services
     request: Request | None = None
+    # The server's: reads its live subscriptions share (a request of its own without).
+    incident_reads: SharedIncidentReads | None = None
     entities: DataLoader[str, EntityInfo | None] = field(init=False)
     receipts: DataLoader[str, ReceiptTrail | None] = field(init=False)
 
     def __post_init__(self) -> None:
         attribution = self.services.attribution
+        if self.incident_reads is None:
+            self.incident_reads = shared_incident_reads(self.services)
 
         async def load_receipts(ids: list[str]) -> list[ReceiptTrail | None]:
             found = await run_in_threadpool(attribution.receipt_trails, ids)

@@ -21,9 +21,10 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from graphsvc.api.limits import ClientError
-from graphsvc.domain.failures import StoreUnavailable
+from graphsvc.domain.failures import DiskFull, StoreUnavailable
 
 STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+DISK_FULL = "DISK_FULL"
 INTERNAL_ERROR = "INTERNAL_SERVER_ERROR"
 MASKED_MESSAGE = "Unexpected error."
 
@@ -44,13 +45,14 @@ def is_store_unavailable(error: GraphQLError) -> bool:
 
 
 def store_unavailable(error: GraphQLError) -> GraphQLError:
+    full = isinstance(error.original_error, DiskFull)
     return GraphQLError(
-        message=f"store unavailable: {error.original_error}",
+        message=f"{'' if full else 'store unavailable: '}{error.original_error}",
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={"code": STORE_UNAVAILABLE},
+        extensions={"code": DISK_FULL if full else STORE_UNAVAILABLE},
     )
 
 

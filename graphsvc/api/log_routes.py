@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from graphsvc.evidence_log.log import LogError
@@ -22,8 +22,18 @@ def log_routes(services: Services) -> list[Route]:
     evidence_log = services.log
 
     async def checkpoint(request: Request) -> Response:
-        signed = await run_in_threadpool(evidence_log.latest)
+        try:
+            signed = await run_in_threadpool(evidence_log.latest)
+        except LogError as error:  # nothing is signed over a tree the store contradicts
+            return PlainTextResponse(
+                f"no checkpoint can be published: {error}\n",
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
         return PlainTextResponse(signed.note, headers={"Cache-Control": "no-cache"})
+
+    async def key_rotations(request: Request) -> Response:
+        return JSONResponse({"rotations": evidence_log.rotations()})
 
     async def key(request: Request) -> Response:
         return PlainTextResponse(evidence_log.verifier_key() + "\n")
@@ -55,5 +65,6 @@ def log_routes(services: Services) -> list[Route]:
         Route("/log/checkpoint", checkpoint),
         Route("/log/cosignature", cosignature, methods=["POST"]),
         Route("/log/key", key),
+        Route("/log/key-rotations", key_rotations),
         Route("/log/tile/{path:path}", tile),
     ]

@@ -15,10 +15,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -32,8 +29,14 @@ from graphsvc.api.accountability_types import (
     recommendations,
 )
 from graphsvc.api.context import Context
+from graphsvc.api.document_limits import (
+    ValidatedDocuments,
+    ValidateOffTheLoop,
+    bound_field_comparisons,
+    document_limit_rule,
+)
 from graphsvc.api.enclave_types import Enclave, load_enclave
-from graphsvc.api.errors import ErrorPolicy, Schema
+from graphsvc.api.errors import ErrorPolicy
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
 from graphsvc.api.log_types import (
@@ -55,6 +58,7 @@ from graphsvc.api.pages import (
     page_of,
     size_of,
 )
+from graphsvc.api.query_cost import CostLimit
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -84,6 +88,7 @@ from graphsvc.api.scalars import (
     to_datetime,
     to_ms,
 )
+from graphsvc.api.transport import HTTPSchema
 from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
 from graphsvc.reputation.service import ScoringError
 from graphsvc.reputation.views import Order, score_changes
@@ -486,14 +491,16 @@ class Subscription:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # The limit rules are made once, so every request validates with the same rule
-    # classes and ValidationCache can answer the documents dashboards send over and over
-    # (QueryDepthLimiter and MaxAliasesLimiter would make new ones per request).
+    # The limit rule is made once, so every request validates with the same rule class
+    # and the validated documents can answer the ones dashboards send over and over.
+    # strawberry's QueryDepthLimiter and MaxAliasesLimiter are not used: they take time
+    # exponential in the fragments' nesting (api/document_limits.py).
     limits: list[type[ASTValidationRule]] = [
-        depth_limit_rule(settings.max_query_depth, None, None),
-        alias_limit_rule(settings.max_query_aliases),
+        document_limit_rule(settings.max_query_depth, settings.max_query_aliases)
     ]
-    return Schema(
+    validated = ValidatedDocuments(maxsize=256)
+    bound_field_comparisons()
+    return HTTPSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -501,7 +508,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: ParserCache(maxsize=256),  # bounded: unique texts cannot grow memory
             lambda: AddValidationRules(limits),
-            lambda: ValidationCache(maxsize=256),
+            lambda: ValidateOffTheLoop(validated),
+            CostLimit,
             ErrorPolicy,
             OperationMetrics,
         ],

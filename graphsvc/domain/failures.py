@@ -7,3 +7,8 @@ from __future__ import annotations
 class StoreUnavailable(RuntimeError):
     """The graph database did not answer in time, cannot be reached, or refused the
     connection. Nothing of the call that raised it was acknowledged; retry later."""
+
+
+class DiskFull(StoreUnavailable):
+    """A write found no space left on the store's disk. Nothing of it was acknowledged;
+    retry once space is freed (the service needs no restart)."""

@@ -14,7 +14,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 
-from graphsvc.evidence_log.log import EvidenceLog, leaf_data
+from graphsvc.evidence_log.log import EvidenceLog, LogError, leaf_data
 from graphsvc.store import log_entries
 from graphsvc.tlog.merkle import CompactRange, leaf_hash
 
@@ -50,10 +50,15 @@ class AuditReport:
 
 
 def audit(log: EvidenceLog, *, page: int = PAGE) -> AuditReport:
-    """Check every leaf of the log's latest checkpoint against its store."""
+    """Check every leaf of the log's latest checkpoint against its store (or of its tree
+    as it stands, when the store's changes stop it from signing one)."""
     store = log.store
-    signed = log.publish()
-    size = signed.checkpoint.size
+    try:
+        signed = log.publish().checkpoint
+        size, log_root = signed.size, signed.root
+    except LogError:
+        size = log.size
+        log_root = log.root(size)
     findings: list[Finding] = []
     expected_ids = _logged_ids(size, findings, log)
     recomputed = CompactRange()
@@ -84,7 +89,7 @@ def audit(log: EvidenceLog, *, page: int = PAGE) -> AuditReport:
                 )
     for record_id in log_entries.unlogged_records(store, limit=10_000):
         findings.append(Finding("added", record_id, None, "stored without a leaf in the log"))
-    return AuditReport(size, signed.checkpoint.root, recomputed.root(), findings)
+    return AuditReport(size, log_root, recomputed.root(), findings)
 
 
 def _hash_of(stored: str) -> bytes:

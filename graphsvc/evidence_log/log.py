@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import os
+import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nacl.signing import SigningKey
-
-from graphsvc.records import (
-    canonical_bytes,
-    generate_signing_key,
-    read_signing_key,
-    write_signing_key,
+from graphsvc.evidence_log.log_key import (
+    LogKey,
+    load_log_key,
+    rotation_note,
+    rotations,
+    save_rotation,
 )
+from graphsvc.evidence_log.self_check import Mismatch, leaf_backed_by_tree, tree_mismatch
+from graphsvc.records import canonical_bytes
 from graphsvc.store import log_entries
 from graphsvc.store.evidence_loader import store_id
 from graphsvc.store.graph_store import GraphStore
@@ -30,11 +34,16 @@ from graphsvc.tlog.checkpoint import Checkpoint
 from graphsvc.tlog.cosignature import CosignerKey
 from graphsvc.tlog.hash_files import HashFiles
 from graphsvc.tlog.merkle import EMPTY_ROOT
-from graphsvc.tlog.note import NoteError, NoteSigner, Signature, parse_note, sign_note
+from graphsvc.tlog.note import NoteError, Signature, open_note, parse_note, sign_note
 from graphsvc.tlog.prove import consistency_proof, inclusion_proof, range_hash
 from graphsvc.tlog.tiles import TILE_WIDTH, TileRef, bundle
 
-KEY_FILE = "log.key"
+CHECKPOINT_FILE = "checkpoint"  # the last checkpoint signed, as its signed note
+# Older batches compared with the store: at start, and before each checkpoint is signed.
+SAMPLE_AT_START = 32
+SAMPLE_BEFORE_SIGNING = 2
+
+log = logging.getLogger(__name__)
 
 
 class LogError(ValueError):
@@ -66,26 +75,46 @@ class EvidenceLog:
         *,
         publish_on_request: bool = False,
         witnesses: Sequence[CosignerKey] = (),
+        rotate_key: bool = False,
+        on_rebuild: Callable[[], None] = lambda: None,
+        rng: random.Random | None = None,
     ) -> None:
         """``publish_on_request``: :meth:`latest` publishes a new checkpoint every time
         (for a server without the background publisher). ``witnesses``: whose
-        cosignatures of the latest checkpoint are accepted and served with it."""
+        cosignatures of the latest checkpoint are accepted and served with it.
+        ``rotate_key``: a new key if this existing log's is missing (else it refuses to
+        start, ``LogKeyMissing``). ``on_rebuild``: called when the tree files disagreed
+        with the store and were rebuilt from it (a metric). ``rng``: picks the batches
+        the self-check samples."""
         folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / "store-id"
+        existing = marker.exists() or (folder / "tree" / "level-0.hashes").exists()
+        key = load_log_key(folder, origin, exists=existing, rotate=rotate_key)
+        self._folder = folder
         self._witnesses = {(w.name, w.key_hash): w for w in witnesses}
         self._cosignatures: dict[str, Signature] = {}  # of the published checkpoint
         self._publish_on_request = publish_on_request
         self._store = store
-        self._signer = NoteSigner(origin, _log_key(folder / KEY_FILE))
+        self._signer = key.signer
         self.origin = origin
         self._files = HashFiles(folder / "tree")
-        self._integrating = threading.Lock()
+        # Reentrant: publishing integrates, checks and signs under it in one go.
+        self._integrating = threading.RLock()
         self._published: SignedCheckpoint | None = None
+        self._on_rebuild = on_rebuild
+        self._rng = rng or random.Random()
         # The files belong to one store: a store wiped or replaced starts them again.
-        marker = folder / "store-id"
         current = store_id(store)
         if not marker.exists() or marker.read_text().strip() != current:
             self._files.reset()
+            (folder / CHECKPOINT_FILE).unlink(missing_ok=True)
             marker.write_text(current + "\n")
+        self._signed = self._last_signed(key)
+        if key.rotated:
+            signed = self._signed.text() if self._signed else None
+            save_rotation(folder, rotation_note(key, origin, signed))
+        with self._integrating:
+            self._check_tree(SAMPLE_AT_START)
 
     def close(self) -> None:
         self._files.close()
@@ -104,7 +133,17 @@ class EvidenceLog:
         return self._files.size
 
     def integrate(self) -> int:
-        """Append the leaves of every batch committed since; the tree's new size."""
+        """Append the leaves of every batch committed since; the tree's new size. Tree
+        files that end where no batch of the store begins are checked (``_check_tree``):
+        rebuilt from the store when they are damaged."""
+        with self._integrating:
+            try:
+                return self._integrate()
+            except LogError:
+                self._check_tree(SAMPLE_BEFORE_SIGNING)
+                return self._integrate()
+
+    def _integrate(self) -> int:
         with self._integrating:
             while True:
                 # Read first: a batch that committed before this read has its entries.
@@ -150,18 +189,97 @@ class EvidenceLog:
         return size, base64.b64encode(self.root(size)).decode("ascii")
 
     def publish(self) -> SignedCheckpoint:
-        """Integrate, then sign a checkpoint of the whole tree (the same note again when
-        nothing arrived: Ed25519 signatures are deterministic)."""
-        size = self.integrate()
-        published = self._published
-        if published is not None and published.checkpoint.size == size:
-            return published
-        checkpoint = Checkpoint(self.origin, size, self.root(size))
-        signed = SignedCheckpoint(checkpoint, sign_note(checkpoint.text(), [self._signer]))
+        """Integrate, check the tree against the store, then sign a checkpoint of the
+        whole tree (the same note again when nothing arrived: Ed25519 signatures are
+        deterministic). Never signs a root that disagrees with one signed before."""
         with self._integrating:
+            size = self.integrate()
+            published = self._published
+            if published is not None and published.checkpoint.size == size:
+                return published
+            self._check_tree(SAMPLE_BEFORE_SIGNING)
+            size = self._files.size
+            checkpoint = Checkpoint(self.origin, size, self.root(size))
+            signed = SignedCheckpoint(checkpoint, sign_note(checkpoint.text(), [self._signer]))
+            _write_atomically(self._folder / CHECKPOINT_FILE, signed.note)
+            self._signed = checkpoint
             self._published = signed
             self._cosignatures = {}  # witnesses cosign each checkpoint anew
         return signed
+
+    def rotations(self) -> list[str]:
+        """The notes announcing each rotation of the log's key, oldest first."""
+        return rotations(self._folder)
+
+    def _check_tree(self, sample: int) -> None:
+        """Compare the tree files with the store (self_check.py) and with the last
+        checkpoint signed. Damaged files are rebuilt from the store. Raises ``LogError``,
+        and signs nothing, when the store changed instead: the files agree with what
+        this log signed and the store does not (the files are kept: they are what
+        ``graphsvc audit`` names the rewritten entries by), or a rebuilt tree still
+        disagrees with a signed checkpoint."""
+        mismatch = tree_mismatch(self._files, self._store, sample=sample, rng=self._rng)
+        if mismatch is None:
+            problem = self._differs_from_signed()
+            if problem is None:
+                return
+        elif self._store_changed(mismatch):
+            raise LogError(
+                f"{mismatch.what}, while the tree agrees with the checkpoint this log "
+                "signed: the store's log changed; not signing; run graphsvc audit"
+            )
+        else:
+            problem = mismatch.what
+        log.error("evidence log tree does not match the store (%s): rebuilding it", problem)
+        self._on_rebuild()
+        self._files.reset()
+        self._integrate()
+        problem = self._differs_from_signed()
+        if problem is not None:
+            raise LogError(
+                f"{problem}, even rebuilt from the store: not signing; run graphsvc audit"
+            )
+
+    def _store_changed(self, mismatch: Mismatch) -> bool:
+        """Whether the store, not the files, moved away from what this log signed."""
+        signed = self._signed
+        if signed is None:
+            return False  # nothing signed: the store is the only reference
+        if mismatch.store_size < signed.size:
+            return True  # the store lost leaves a checkpoint holds
+        leaf = mismatch.leaf
+        return (
+            leaf is not None
+            and leaf < signed.size <= self._files.size
+            and self.root(signed.size) == signed.root
+            and leaf_backed_by_tree(self._files, leaf)
+        )
+
+    def _differs_from_signed(self) -> str | None:
+        signed = self._signed
+        if signed is None:
+            return None
+        if signed.size > self._files.size:
+            return f"the tree holds {self._files.size} leaves, fewer than the {signed.size} signed"
+        if self.root(signed.size) != signed.root:
+            return f"the tree's root for size {signed.size} is not the one signed for it"
+        return None
+
+    def _last_signed(self, key: LogKey) -> Checkpoint | None:
+        """The last checkpoint this log signed, if its file holds one signed by the key
+        (or by the key it replaced); a damaged file is set aside with a warning."""
+        path = self._folder / CHECKPOINT_FILE
+        if not path.exists():
+            return None
+        verifiers = [key.signer.verifier(), *([key.replaced] if key.replaced else [])]
+        try:
+            text, signers = open_note(path.read_text(encoding="utf-8"), verifiers)
+            if not signers:
+                raise NoteError("signed by no key of this log")
+            return Checkpoint.parse(text)
+        except (NoteError, ValueError, OSError) as error:
+            log.warning("evidence log: ignoring the last checkpoint in %s: %s", path, error)
+            return None
 
     def latest(self) -> SignedCheckpoint:
         """The newest published checkpoint (publishing one if none was yet), with the
@@ -263,13 +381,11 @@ def leaf_data(stored: str) -> bytes:
     return canonical_bytes(json.loads(stored), without=())
 
 
-def _log_key(path: Path) -> SigningKey:
-    """The log's signing key: read, or generated at first use (mode 0600, never logged)."""
-    if path.exists():
-        return read_signing_key(path)
-    key = generate_signing_key()
-    try:
-        write_signing_key(path, key)
-    except FileExistsError:  # another process of this data directory made it first
-        return read_signing_key(path)
-    return key
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, synced: a crash leaves the old file or the new."""
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)

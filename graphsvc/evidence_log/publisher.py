@@ -21,6 +21,7 @@ class CheckpointPublisher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.consecutive_failures = 0
+        self.last_error: str | None = None
 
     def __enter__(self) -> CheckpointPublisher:
         if self._interval > 0:
@@ -41,6 +42,7 @@ class CheckpointPublisher:
             signed = self._log.publish()
         except Exception as error:
             self.consecutive_failures += 1
+            self.last_error = f"{type(error).__name__}: {error}"
             self._metrics.log_publications.labels("failed").inc()
             log.error(
                 "checkpoint publication failed (%d in a row): %s: %s",
@@ -50,6 +52,7 @@ class CheckpointPublisher:
             )
             return False
         self.consecutive_failures = 0
+        self.last_error = None
         self._metrics.log_publications.labels("ok").inc()
         self._metrics.log_size.set(signed.checkpoint.size)
         return True

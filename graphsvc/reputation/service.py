@@ -24,7 +24,7 @@ from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.evidence import Evidence
+from graphsvc.scoring.evidence import AHEAD_TOLERANCE_MS, Evidence
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import ScoreTable
@@ -157,10 +157,15 @@ class ReputationService:
         return self._score(evidence, newest, as_of_ms), evidence
 
     def _score(self, evidence: Evidence, newest: int, as_of_ms: int | None) -> Scores:
+        # Records may be stamped up to five minutes ahead of the clock; scoring counts
+        # them as of its time, so neither is a snapshot's time moved ahead of the clock
+        # for them nor an administrator's "now" refused. (Evidence further ahead means a
+        # clock set back: then the newest evidence's time, as before.)
+        earliest = newest - AHEAD_TOLERANCE_MS
         if as_of_ms is None:
-            # Records may be stamped up to five minutes ahead of this clock.
-            as_of_ms = max(self._clock(), newest)
-        elif as_of_ms < newest:
+            now = self._clock()
+            as_of_ms = now if now >= earliest else newest
+        elif as_of_ms < earliest:
             raise ScoringError(
                 f"the store holds evidence up to {newest} ms, after {as_of_ms}: its running "
                 "sums cannot be wound back; scores for that time come from the snapshot "

@@ -43,6 +43,7 @@ from graphsvc.scoring.evidence import (
     Evidence,
     FloatArray,
     IntArray,
+    counted_at_most_at,
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
@@ -86,7 +87,10 @@ def decayed_weights(
 
 
 def compute_scores(evidence: Evidence, params: ScoringParams, as_of_ms: int) -> Scores:
-    """Score every entity of ``evidence`` as of ``as_of_ms`` (ms since the epoch)."""
+    """Score every entity of ``evidence`` as of ``as_of_ms`` (ms since the epoch).
+    Evidence stamped a little after it counts as of it (``counted_at_most_at``)."""
+    if isinstance(as_of_ms, int | np.integer) and not isinstance(as_of_ms, bool):
+        evidence = counted_at_most_at(evidence, int(as_of_ms))
     validate_evidence(evidence, params, as_of_ms)
     as_of_ms = int(as_of_ms)
     ev = evidence

@@ -63,6 +63,7 @@ def open_store(settings: Settings) -> Iterator[GraphStore]:
         )
         if supervisor is not None:
             store.diagnose = supervisor.describe
+            store.disk_full = supervisor.disk_full
         with patient_calls():
             store.apply_schema()
         yield store

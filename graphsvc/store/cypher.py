@@ -137,6 +137,16 @@ CREATE (e:Enclave {{
 CREATE (e)-[:RUN_BY]->(n)
 """
 
+# The Receipt node both receipt statements create (`row`, `log_base` in scope).
+_CREATE_RECEIPT = """CREATE (r:Receipt {
+  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
+  input_hash: row.input_hash, output_hash: row.output_hash,
+  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
+  measurement: row.measurement,
+  valid_by: [], invalid_by: [], record: row.record,
+  leaf: log_base + row.leaf
+})"""
+
 # A receipt whose Output is new: the Output, the receipt and every edge of the Output are
 # created at once. Nothing can link to an Output that does not exist yet, so CREATE is
 # exact here (and several times cheaper than MERGE); a concurrent writer of the same
@@ -146,14 +156,7 @@ CREATE_OUTPUT_RECEIPTS = f"""
 UNWIND $rows AS row
 MATCH (m:Model {{id: row.model}}) MATCH (n:Node {{id: row.node}})
 CREATE (o:Output {{id: row.output_hash, first_ts: row.ts}})
-CREATE (r:Receipt {{
-  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
-  input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
-  measurement: row.measurement,
-  valid_by: [], invalid_by: [], record: row.record,
-  leaf: log_base + row.leaf
-}})
+{_CREATE_RECEIPT}
 CREATE (r)-[:FOR_OUTPUT]->(o), (o)-[:GENERATED_BY]->(m), (o)-[:EXECUTED_ON]->(n)
 WITH o, row WHERE row.requester IS NOT NULL
 MATCH (q:Requester {{id: row.requester}})
@@ -166,14 +169,7 @@ CREATE_RECEIPTS = f"""
 {_THIS_BATCH}
 UNWIND $rows AS row
 MATCH (o:Output {{id: row.output_hash}})
-CREATE (r:Receipt {{
-  id: row.id, ts: row.ts, node: row.node, model: row.model, requester: row.requester,
-  input_hash: row.input_hash, output_hash: row.output_hash,
-  proof_type: row.proof_type, proof_status: row.proof_status, enclave: row.enclave,
-  measurement: row.measurement,
-  valid_by: [], invalid_by: [], record: row.record,
-  leaf: log_base + row.leaf
-}})
+{_CREATE_RECEIPT}
 CREATE (r)-[:FOR_OUTPUT]->(o)
 """
 
@@ -316,6 +312,16 @@ CREATE (:LogEntries {
 """
 
 LOG_SIZE = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.leaves, 0) AS size"
+
+# How many ingest batches committed (batch numbers run 1..this; some logged nothing).
+INGEST_BATCHES = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.batches, 0) AS batches"
+
+# The batch holding leaf $leaf (the last before a size: the log's self-check).
+LOG_ENTRIES_HOLDING = """
+MATCH (l:LogEntries) WHERE l.first <= $leaf
+RETURN l.ingest_batch AS batch, l.first AS first, l.size AS size, l.hashes AS hashes, l.ids AS ids
+ORDER BY first DESC LIMIT 1
+"""
 
 # The batch whose leaves start at $first, then the batches after it, in order.
 LOG_ENTRIES_AT = "MATCH (l:LogEntries {first: $first}) RETURN l.ingest_batch AS batch"

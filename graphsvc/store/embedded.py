@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,6 +51,7 @@ from graphsvc.store.embedded_files import (
     load_or_create_password,
     lock_data_dir,
     make_private_dir,
+    no_space_since,
     open_log,
     pick_ports,
     record_holder,
@@ -61,6 +63,9 @@ USER = "root"
 
 _MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
 _TAIL_LINES = 40
+# A write that fails with less than this free on the data directory's disk failed for
+# want of space (see EmbeddedArcadeDB.disk_full).
+LOW_SPACE_BYTES = 64 * 2**20
 _HEAP_RE = re.compile(r"[1-9][0-9]*[kKmMgG]?")
 _PR_SET_PDEATHSIG = 1
 
@@ -104,6 +109,7 @@ class EmbeddedArcadeDB:
             raise ValueError("bolt_port and http_port must differ")
         self._data_dir = Path(data_dir).expanduser().resolve()
         self._root = self._data_dir / "arcadedb"
+        self._log_scanned = 0  # server.log read up to here for a full disk
         self._heap = heap
         self._want_bolt_port = bolt_port
         self._want_http_port = http_port
@@ -136,6 +142,22 @@ class EmbeddedArcadeDB:
     @property
     def log_path(self) -> Path:
         return self._root / "server.log"
+
+    def disk_full(self) -> str | None:
+        """Why a write failed, if its disk is full: less than ``LOW_SPACE_BYTES`` free
+        (ArcadeDB grows its files by megabytes, so it fails with some space left, and
+        its log may not be written then), or the JVM's log reporting it since last asked
+        (its line may follow the failed answer by a moment: looked for up to 1 s)."""
+        free = shutil.disk_usage(self._data_dir).free
+        if free < LOW_SPACE_BYTES:
+            return f"{free // 2**20} MiB left on the disk of {self._data_dir}"
+        pause = threading.Event()
+        for _ in range(10):
+            found, self._log_scanned = no_space_since(self.log_path, self._log_scanned)
+            if found:
+                return f"no space left on the disk of {self._data_dir}"
+            pause.wait(0.1)
+        return None
 
     def start(self) -> BoltEndpoint:
         """Launch the JVM and return once Bolt answers queries on the database.
@@ -208,6 +230,7 @@ class EmbeddedArcadeDB:
             )
             self._write_config_files()
             log_fd, log_start = open_log(self.log_path)
+            self._log_scanned = log_start
             cmd = self._command(java, jars, password_path, bolt_port, http_port)
             self._proc = subprocess.Popen(
                 cmd,

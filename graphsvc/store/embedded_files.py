@@ -149,3 +149,18 @@ def open_log(path: Path) -> tuple[int, int]:
             os.replace(path, path.with_name(path.name + ".1"))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     return fd, os.lseek(fd, 0, os.SEEK_END)
+
+
+NO_SPACE = b"No space left on device"
+
+
+def no_space_since(log: Path, offset: int) -> tuple[bool, int]:
+    """Whether ArcadeDB's log reports a full disk after ``offset``, and where it ends
+    (its write errors reach a Bolt client only as "check the server log")."""
+    try:
+        with log.open("rb") as f:
+            f.seek(offset)
+            text = f.read()
+    except OSError:
+        return False, offset
+    return NO_SPACE in text, offset + len(text)

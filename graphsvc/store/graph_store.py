@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 import neo4j
 from neo4j import GraphDatabase
 
-from graphsvc.domain.failures import StoreUnavailable
+from graphsvc.domain.failures import DiskFull, StoreUnavailable
 from graphsvc.resources import schema_dir
 from graphsvc.store import cypher
 from graphsvc.store.calls import CallAbandoned, CallTimedOut, DaemonCalls
@@ -30,7 +30,15 @@ from graphsvc.store.endpoint import BoltEndpoint
 Row = dict[str, Any]
 T = TypeVar("T")
 
-__all__ = ["GraphStore", "Row", "Statement", "StoreUnavailable", "WriteConflict", "patient_calls"]
+__all__ = [
+    "DiskFull",
+    "GraphStore",
+    "Row",
+    "Statement",
+    "StoreUnavailable",
+    "WriteConflict",
+    "patient_calls",
+]
 
 # Set by `patient_calls()`: the calls of this context (a recompute, the schema) may take
 # the transaction timeout instead of the call timeout.
@@ -113,6 +121,9 @@ class GraphStore:
         # Set by whoever runs the database (the embedded supervisor): a sentence on why
         # it may not answer, added to StoreUnavailable messages and /readyz.
         self.diagnose: Callable[[], str | None] | None = None
+        # Set by whoever runs the database: asked when a write fails, names a full disk
+        # (the write then raises DiskFull), else None.
+        self.disk_full: Callable[[], str | None] | None = None
         # Called once per failed call (the service counts them in /metrics).
         self.on_failure: Callable[[], None] | None = None
         self._transaction_timeout = transaction_timeout
@@ -235,6 +246,12 @@ class GraphStore:
             answers = self._bounded(run, timeout, abandoned)
         except neo4j.exceptions.ConstraintError as exc:
             raise WriteConflict(str(exc)) from exc
+        except neo4j.exceptions.Neo4jError as exc:
+            full = self.disk_full() if write and self.disk_full is not None else None
+            if full is None:
+                raise
+            self._failed()
+            raise DiskFull(f"disk full: {full}") from exc
         if observer is not None:
             observer.transaction(write=write, seconds=time.perf_counter() - started)
         return answers

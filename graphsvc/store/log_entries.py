@@ -82,6 +82,26 @@ def batches_until(store: GraphStore, size: int) -> Iterator[LoggedBatch]:
             first = batch.first + len(batch.hashes)
 
 
+def batch_holding(store: GraphStore, leaf: int) -> LoggedBatch | None:
+    """The logged batch whose leaves include ``leaf`` (None past the log's end)."""
+    rows = store.read(cypher.LOG_ENTRIES_HOLDING, leaf=leaf)
+    if not rows:
+        return None
+    batch = _batch(rows[0])
+    return batch if leaf < batch.first + len(batch.hashes) else None
+
+
+def batch_count(store: GraphStore) -> int:
+    """How many ingest batches committed (numbers 1 to this; some logged nothing)."""
+    rows = store.read(cypher.INGEST_BATCHES)
+    return int(rows[0]["batches"]) if rows else 0
+
+
+def batches_numbered(store: GraphStore, numbers: list[int]) -> list[LoggedBatch]:
+    """The logged batches among ``numbers`` (those that logged nothing are left out)."""
+    return [_batch(row) for row in store.read(cypher.LOG_ENTRIES_OF_BATCHES, batches=numbers)]
+
+
 def size_after_batch(store: GraphStore, batch: int) -> int | None:
     """The log's size once ingest batch ``batch`` committed (0 before the first); None
     for a batch that logged nothing (one written before the log began)."""

@@ -65,6 +65,10 @@ class Supervisor:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
+    def disk_full(self) -> str | None:
+        """Why a write failed, if the database reported a full disk (else None)."""
+        return self._server.disk_full()
+
     def describe(self) -> str | None:
         """None while the JVM runs normally; otherwise its state in words."""
         with self._lock:

@@ -10,6 +10,7 @@ a torn or missing tail is cut or recomputed.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Sequence
@@ -90,6 +91,17 @@ class HashFiles:
                 os.ftruncate(fd, 0)
             self._counts = [0] * len(self._counts)
 
+    @property
+    def levels(self) -> int:
+        """How many tile levels have a file (level 0, the leaves, always does)."""
+        return len(self._counts)
+
+    def folds_below(self, level: int, index: int) -> bool:
+        """Whether hash ``index`` of ``level`` (1 or more) is the root of the tile below
+        it, as it must be: a check of the files against themselves."""
+        below = self.read(level - 1, index * TILE_WIDTH, TILE_WIDTH)
+        return self.read(level, index, 1) == _fold(below)
+
     def count(self, level: int) -> int:
         return self._counts[level] if level < len(self._counts) else 0
 
@@ -106,27 +118,41 @@ class HashFiles:
         return data
 
     def append(self, leaves: Sequence[bytes]) -> None:
-        """Append leaf hashes, and every subtree hash they complete."""
+        """Append leaf hashes, and every subtree hash they complete. A write that fails
+        (a full disk) is undone: the files keep the hashes they held before."""
         if not leaves:
             return
         with self._lock:
-            row = b"".join(leaves)
-            if len(row) != len(leaves) * HASH_SIZE:
-                raise ValueError("leaf hashes are 32 bytes each")
-            level = 0
-            while row:
-                if level == len(self._files):
-                    self._open_level(level)
-                before = self._counts[level]
-                os.write(self._files[level], row)
-                self._counts[level] = before + len(row) // HASH_SIZE
-                # The tiles of this level that the new hashes completed feed the next.
-                first, last = before // TILE_WIDTH, self._counts[level] // TILE_WIDTH
-                if first == last:
-                    break
-                tiles = self.read(level, first * TILE_WIDTH, (last - first) * TILE_WIDTH)
-                row = _fold_tiles(tiles)
-                level += 1
+            before = list(self._counts)
+            try:
+                self._append(leaves)
+            except OSError:
+                for level, fd in enumerate(self._files):
+                    count = before[level] if level < len(before) else 0
+                    os.ftruncate(fd, count * HASH_SIZE)
+                    self._counts[level] = count
+                raise
+
+    def _append(self, leaves: Sequence[bytes]) -> None:
+        row = b"".join(leaves)
+        if len(row) != len(leaves) * HASH_SIZE:
+            raise ValueError("leaf hashes are 32 bytes each")
+        level = 0
+        while row:
+            if level == len(self._files):
+                self._open_level(level)
+            before = self._counts[level]
+            written = os.write(self._files[level], row)
+            if written != len(row):  # a disk that filled up part way
+                raise OSError(errno.ENOSPC, f"short write to {self._path(level)}")
+            self._counts[level] = before + len(row) // HASH_SIZE
+            # The tiles of this level that the new hashes completed feed the next.
+            first, last = before // TILE_WIDTH, self._counts[level] // TILE_WIDTH
+            if first == last:
+                break
+            tiles = self.read(level, first * TILE_WIDTH, (last - first) * TILE_WIDTH)
+            row = _fold_tiles(tiles)
+            level += 1
 
     def subtree(self, height: int, index: int) -> bytes:
         """The hash of the complete subtree of 2**height leaves starting at leaf
