@@ -12,13 +12,18 @@ RUN groupadd --system --gid 10001 graphsvc \
  && useradd --system --uid 10001 --gid graphsvc --home-dir /var/lib/graphsvc \
       --create-home --shell /usr/sbin/nologin graphsvc
 
-# Only what the wheel build needs (see .dockerignore); the sources are not kept.
+# The locked dependencies (requirements/app.txt, with their hashes; the build backend is
+# among them), in a layer of their own that source changes do not invalidate.
 WORKDIR /src
+COPY requirements/app.txt ./requirements/app.txt
+RUN pip install --require-hashes -r requirements/app.txt
+# Then graphsvc itself, with nothing more resolved: only what the wheel build needs (see
+# .dockerignore); the sources are not kept.
 COPY pyproject.toml README.md ./
 COPY schema ./schema
 COPY seed_data ./seed_data
 COPY graphsvc ./graphsvc
-RUN pip install . && rm -rf /src
+RUN pip install --no-deps --no-build-isolation . && rm -rf /src
 
 WORKDIR /var/lib/graphsvc
 USER 10001:10001

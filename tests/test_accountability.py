@@ -89,18 +89,18 @@ def row(entity: str, kind: EntityKind, rank: int, **figures: float) -> ScoreRow:
 
 def test_proof_share_counts_stronger_proofs() -> None:
     mix = ProofMix("m", "p", tee=2, zk=1, none=1)
-    assert mix.share_at_least(ProofType.NONE) == 1.0
-    assert mix.share_at_least(ProofType.TEE) == 0.75
-    assert mix.share_at_least(ProofType.ZK) == 0.25
-    assert ProofMix("m", "p", 0, 0, 0).share_at_least(ProofType.NONE) == 0.0
+    assert mix.share_at_least(ProofType.NONE) == pytest.approx(1.0)
+    assert mix.share_at_least(ProofType.TEE) == pytest.approx(0.75)
+    assert mix.share_at_least(ProofType.ZK) == pytest.approx(0.25)
+    assert ProofMix("m", "p", 0, 0, 0).share_at_least(ProofType.NONE) == 0.0  # exact: defined
 
 
 def test_claimed_proofs_count_as_none_unless_the_policy_accepts_claims() -> None:
     mix = ProofMix("m", "p", tee=3, zk=1, none=0, tee_verified=1)
-    assert mix.share_at_least(ProofType.NONE, accept_claimed=False) == 1.0
-    assert mix.share_at_least(ProofType.TEE, accept_claimed=False) == 0.25
-    assert mix.share_at_least(ProofType.ZK, accept_claimed=False) == 0.0
-    assert mix.share_at_least(ProofType.TEE, accept_claimed=True) == 1.0
+    assert mix.share_at_least(ProofType.NONE, accept_claimed=False) == pytest.approx(1.0)
+    assert mix.share_at_least(ProofType.TEE, accept_claimed=False) == pytest.approx(0.25)
+    assert mix.share_at_least(ProofType.ZK, accept_claimed=False) == pytest.approx(0.0)
+    assert mix.share_at_least(ProofType.TEE, accept_claimed=True) == pytest.approx(1.0)
 
 
 def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:
@@ -307,7 +307,7 @@ def test_recommend_providers_applies_the_policy_to_stored_proofs_and_scores(
             assert (proofs["tee"], proofs["zk"], proofs["none"]) == tuple(
                 counts[model, p] for p in ("tee", "zk", "none")
             )
-            assert proofs["shareAtLeastMinProof"] == 1.0
+            assert proofs["shareAtLeastMinProof"] == pytest.approx(1.0)
 
     def models(policy: dict[str, Any]) -> set[str]:
         answer = gql(client, RECOMMEND, policy=policy)

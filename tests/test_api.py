@@ -216,7 +216,7 @@ def test_reputation_leaderboard_and_history(
     first = gql(client, page_query)["data"]["leaderboard"]
     assert first["totalCount"] == 4
     assert [i["rank"] for i in first["items"]] == [1, 2, 3]
-    assert first["items"][0]["score"] == 100.0
+    assert first["items"][0]["score"] == pytest.approx(100.0)
     assert first["pageInfo"]["hasNextPage"] is True
     rest = gql(client, page_query, after=first["pageInfo"]["endCursor"])["data"]["leaderboard"]
     assert [i["rank"] for i in rest["items"]] == [4]
@@ -233,7 +233,7 @@ def test_reputation_leaderboard_and_history(
         entity { kind } } }""",
         id=node,
     )["data"]["reputation"]
-    assert rep["rank"] == 1 and rep["faultRate"] == 0.0 and 0 < rep["confidence"] < 1
+    assert rep["rank"] == 1 and rep["faultRate"] == pytest.approx(0.0) and 0 < rep["confidence"] < 1
     assert rep["breakdown"]["incoming"][0]["share"] > 0
     assert rep["breakdown"]["incoming"][0]["entity"]["kind"] in {"REQUESTER", "WITNESS"}
     before = gql(
@@ -242,12 +242,12 @@ def test_reputation_leaderboard_and_history(
     assert before["data"]["reputation"] is None  # no snapshot was in force yet
     history = gql(client, f'{{ scoreHistory(id: "{node}") {{ asOf score rank }} }}')
     assert history["data"]["scoreHistory"] == [
-        {"asOf": "2026-02-10T00:00:00+00:00", "score": 100.0, "rank": 1}
+        {"asOf": "2026-02-10T00:00:00+00:00", "score": pytest.approx(100.0), "rank": 1}
     ]
     none = gql(client, f'{{ scoreHistory(id: "{node}", first: 0) {{ asOf }} }}')
     assert none["data"]["scoreHistory"] == []
     paged = gql(client, f'{{ entity(id: "{node}") {{ scoreHistory(first: 1) {{ score }} }} }}')
-    assert paged["data"]["entity"]["scoreHistory"] == [{"score": 100.0}]
+    assert paged["data"]["entity"]["scoreHistory"] == [{"score": pytest.approx(100.0)}]
     huge = gql(client, f'{{ scoreHistory(id: "{node}", first: 100000) {{ asOf }} }}')
     assert "first must be between" in huge["errors"][0]["message"]
     bad = gql(client, '{ leaderboard(kind: NODE, after: "zzz") { totalCount } }')
@@ -323,6 +323,7 @@ def test_score_changes_subscription(scored_client: Scored) -> None:
     assert change["reputation"]["entity"]["kind"] == "NODE"
     assert change["reputation"]["snapshot"] == newest
     assert change["before"] is not None and change["before"] != change["after"]
+    # Exact: the change reports the served score itself, not a recomputation of it.
     assert change["after"] == change["reputation"]["score"]
 
 
@@ -370,8 +371,8 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
     query = "query($ids: [ID!]!) { compare(ids: $ids) { score mass } }"
     first, other = gql(client, query, ids=[trusted, net.witnesses[1].id])["data"]["compare"]
     # Witnesses receive no evidence: their mass is their teleport share, now all the first's.
-    assert first["score"] == 100.0 and first["mass"] > 0
-    assert other["mass"] == 0.0
+    assert first["score"] == pytest.approx(100.0) and first["mass"] > 0
+    assert other["mass"] == pytest.approx(0.0)
 
     cleared = admin(client, set_seeds, ids=[])["data"]["setSeeds"]
     assert cleared == {"source": "CONFIGURED", "ids": list(TEST_SEEDS)}
@@ -396,6 +397,7 @@ def test_without_seeds_nobody_has_standing_and_the_start_warns(
         recompute(client)
         board = gql(client, "{ leaderboard(kind: NODE) { items { score mass } } }")
         items = board["data"]["leaderboard"]["items"]
+        # Exact: with no seeds no mass enters at all, not one bit.
         assert items and all(row["mass"] == 0.0 and row["score"] == 0.0 for row in items)
 
 
@@ -427,6 +429,7 @@ def test_the_typed_breakdown_is_the_stored_explanation_number_for_number(
     for served in found:
         stored = view.by_entity[served["entity"]["id"]].breakdown
         typed = served["breakdown"]
+        # Exact: the typed fields serve the stored figures themselves.
         assert [
             (c["entity"] and c["entity"]["id"], c["channel"].lower(), c["mass"], c["share"])
             for c in typed["incoming"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx2
+import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -41,6 +42,7 @@ def _health_while(url: str, stop: threading.Event, waits: list[float]) -> None:
         waits.append(time.monotonic() - started)
 
 
+@pytest.mark.slow  # starts `graphsvc serve` with its own store
 def test_exploding_documents_leave_the_server_answering(tmp_path: Path) -> None:
     documents: dict[str, tuple[str, str]] = {
         "doubling chain, 40 levels": (doubling_chain(40, alias=False), "query cost"),
@@ -92,6 +94,7 @@ def _closed_with(ws: ClientConnection) -> tuple[int, str]:
     raise AssertionError("the connection stayed open")
 
 
+@pytest.mark.slow  # starts `graphsvc serve` with its own store
 def test_transport_faults_are_refused_by_name(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     env = {"GRAPHSVC_MAX_SUBSCRIPTIONS": "3", "GRAPHSVC_HTTP_MAX_HEADER_BYTES": "16384"}

@@ -114,7 +114,7 @@ def test_score_reproduce_and_export(
 
     assert main(["export-evidence", "--out", str(tmp_path / "audit"), "--as-of", as_of]) == 0
     params = json.loads((tmp_path / "audit" / "params.json").read_text())
-    assert params["alpha"] == 0.85 and params["as_of_ms"] == int(as_of)
+    assert params["alpha"] == 0.85 and params["as_of_ms"] == int(as_of)  # exact: as given
     with pytest.raises(SystemExit):
         main(["score", "--as-of", "yesterday"])
     assert "neither milliseconds nor an ISO 8601 time" in capsys.readouterr().err

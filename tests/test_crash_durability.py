@@ -32,6 +32,9 @@ from graphsvc.store.graph_store import GraphStore
 from tests.network import T0, Network
 from tests.outage import eventually, holder_pid, process_gone, serve_process
 
+# Slow: kills the service and its database as a writer streams. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 BATCH = 100
 COMPLETE_RECEIPTS = (
     "MATCH (r:Receipt)-[:FOR_OUTPUT]->(o:Output)-[:GENERATED_BY]->(:Model), "

@@ -26,6 +26,9 @@ from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 
+# Slow: loads the whole demo network (about a minute). scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 DAY = 86_400_000
 
 
@@ -199,7 +202,8 @@ def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> No
         assert view.by_entity[node].risk > prior[EntityKind.NODE]  # type: ignore[operator]
     for fake in (*cast.sybil_nodes, *cast.sybil_requesters):
         row = view.by_entity[fake]
-        assert row.risk_events == 0.0 and row.risk == prior[row.kind]  # the prior, never better
+        # Exactly no event, so the risk is the prior s*p0/s: to rounding, never better.
+        assert row.risk_events == 0.0 and row.risk == pytest.approx(prior[row.kind], rel=1e-12)
     witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
     assert witnesses[-1].entity == cast.dishonest_witness
     import re

@@ -6,6 +6,8 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
@@ -13,6 +15,9 @@ from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.graph_store import GraphStore
 from tests.network import T0, Network
+
+# Slow: kills the server after an acknowledgement. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_acknowledged_records_survive_a_killed_server(tmp_path: Path) -> None:

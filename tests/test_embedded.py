@@ -172,6 +172,7 @@ sys.stdin.read()  # block until killed
 """
 
 
+@pytest.mark.slow  # a kill test: starts its own JVM, SIGKILLs its parent
 def test_jvm_dies_with_a_sigkilled_parent(tmp_path: Path) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(tmp_path)],

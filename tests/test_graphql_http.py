@@ -70,6 +70,7 @@ def served(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator[S
                 yield Served(services, api, allowed_page, other_page)
 
 
+@pytest.mark.slow  # Node and the graphql-http package (npm ci in scripts/test)
 def test_graphql_http_audit_passes_every_check(served: Served) -> None:
     node = shutil.which("node")
     assert node, "Node.js is needed for the graphql-http audit"
@@ -170,6 +171,7 @@ def _fetch_from(browser: Browser, page_origin: str, api: str) -> str:
         page.close()
 
 
+@pytest.mark.slow  # a real browser (chromium)
 def test_a_page_on_an_allowed_origin_may_call_the_api_and_others_may_not(
     served: Served,
 ) -> None:

@@ -83,6 +83,7 @@ def test_resubmission_is_duplicate_and_changes_nothing(
     assert statuses(again) == ["duplicate"] * len(batch)
     assert [r.id for r in again] == [record_id(r) for r in batch]
     assert node_count(store) == before
+    # Exact: the amounts as stored before.
     assert store.read("MATCH (e:Evidence) RETURN e.id AS id, e.amount AS a ORDER BY id") == (
         evidence
     )

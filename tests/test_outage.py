@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.network import Network
@@ -21,6 +22,9 @@ from tests.outage import (
     resume,
     timed,
 )
+
+# Slow: stops and kills the database, then waits for recovery. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
 
 # Every request fails within the call timeout (3 s) plus the pool wait and some slack
 # for a busy 2-core machine; without the bound they hung for as long as the outage.

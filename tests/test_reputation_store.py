@@ -63,9 +63,10 @@ def test_snapshot_is_stored_served_and_reproduced_bit_for_bit(store: GraphStore)
     assert view is not None and view.info.id == snapshot.id
     scores, _ = reputation.compute(NOW)
     for i, entity in enumerate(scores.entity_ids):
+        # Exact: the stored snapshot keeps the computed figures bit for bit.
         assert view.by_entity[entity].mass == float(scores.mass[i])
     best_node = view.ranked[net.nodes[0].kind][0]
-    assert best_node.rank == 1 and best_node.score == 100.0
+    assert best_node.rank == 1 and best_node.score == pytest.approx(100.0)
     assert best_node.breakdown["incoming"], "a scored node explains where its mass comes from"
 
     # New evidence arrives later; the old snapshot is still reproduced from what it used.

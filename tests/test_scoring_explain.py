@@ -102,6 +102,8 @@ def assert_explained_alike(s: Scores) -> None:
         assert len(everyone) == n
         for i in range(n):
             alone = breakdown(s, i, top, max_faults)
+            # Exact by design (scoring/explain.py): sums add their rows in ascending row
+            # order, so an entity explains alike alone, with all others, and by definition.
             assert everyone[i] == alone
             assert list(everyone[i]) == list(alone)  # and the same key order
             assert alone == by_definition(s, i, top, max_faults)
@@ -133,6 +135,7 @@ def _network(seed: int) -> Evidence:
 def test_every_breakdown_at_once_equals_each_alone(seed: int) -> None:
     s = compute_scores(_network(seed), PARAMS, T0)
     nothing = breakdown(s, "provider-nothing")
+    # Exact: nothing flows into it, not one bit.
     assert (nothing["raw"], nothing["incoming"], nothing["incomingSources"]) == (0.0, [], 0)
     requester = breakdown(s, "requester-000", top=1000)  # nobody points at it
     assert [c["channel"] for c in requester["incoming"]] in ([], ["teleport"])
@@ -158,6 +161,7 @@ def test_score_rows_carry_every_breakdown() -> None:
         assert row.breakdown == breakdown(s, i, top=BREAKDOWN_TOP)
         assert row.kind == s.kind_of(i)
         assert type(row.rank) is int and row.rank == s.rank[i]
+        # Exact: a row carries the computed figures themselves.
         assert (row.score, row.mass, row.raw_mass, row.phi) == (
             s.score[i],
             s.mass[i],
@@ -183,6 +187,7 @@ def test_a_table_read_back_from_its_bytes_is_the_same_table() -> None:
     table = ScoreTable.of(s)
     again = table_from_bytes(table_to_bytes(table, PARAMS))
     assert again.entity_ids == table.entity_ids and not again.differing(table)
+    # Exact: a stored table gives back every figure bit for bit.
     assert [again.row(i) for i in range(len(again))] == [table.row(i) for i in range(len(table))]
     assert (
         table_from_bytes(table_to_bytes(ScoreTable.of(s, explain=False), PARAMS)).explained is None

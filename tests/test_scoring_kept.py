@@ -130,6 +130,7 @@ def test_kept_evidence_applied_batch_by_batch_equals_a_full_build(seed: int) -> 
         seeds = [[], witnesses, sorted(world.kinds)[:2]][batch % 3]
         ours, newest = kept.evidence(PARAMS, seeds=seeds)
         reference = world.reference(seeds)
+        # Exact by design: the kept evidence is the full re-read's, bit for bit.
         assert evidence_to_bytes(ours) == evidence_to_bytes(reference)
         assert newest == max(reference.edge_ref_ms.max(), reference.fault_ref_ms.max(initial=0))
     assert kept.batch == 7 and kept.edges == len(world.edges)
@@ -137,6 +138,7 @@ def test_kept_evidence_applied_batch_by_batch_equals_a_full_build(seed: int) -> 
     assert len(final.fault_party) and len(final.struct_src)  # the case covers them too
     again = KeptEvidence.from_bytes(kept.to_bytes())
     assert (again.store_id, again.batch) == ("store-1", 7)
+    # Exact, as above: the kept evidence survives its file bit for bit.
     assert evidence_to_bytes(again.evidence(PARAMS)[0]) == evidence_to_bytes(world.reference([]))
 
 
@@ -176,7 +178,7 @@ def test_a_row_read_twice_keeps_its_later_reading() -> None:
         )
     )
     evidence, newest = kept.evidence(PARAMS)
-    assert evidence.edge_amount.tolist() == [2.5] and newest == T0 + 5
+    assert evidence.edge_amount.tolist() == [2.5] and newest == T0 + 5  # exact: as recorded
 
 
 def test_a_file_of_another_format_is_refused() -> None:

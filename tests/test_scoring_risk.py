@@ -71,7 +71,7 @@ def _network() -> EvidenceBuilder:
 def test_a_party_without_events_is_at_its_kinds_prior_neither_safest_nor_riskiest() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     new, _, _, events, prior = _risk(scores, "node-new")
-    assert events == 0.0 and new == pytest.approx(prior)
+    assert events == 0.0 and new == pytest.approx(prior)  # exact: no event at all
     busy, quiet, bad = (_risk(scores, n)[0] for n in ("node-busy", "node-quiet", "node-bad"))
     assert busy < quiet < new < bad  # more clean evidence, less risk; faults, more
     i = scores.index_of("node-busy")
@@ -91,6 +91,7 @@ def test_kinds_with_derived_events_keep_their_decayed_fault_share() -> None:
             float(scores.risk_events[members].sum()) + 1
         )
         assert scores.risk_prior[members] == pytest.approx(share)
+        # Exact: the strength as given.
         assert (scores.risk_prior_strength[members] == PARAMS.risk_prior_strength).all()
 
 
@@ -173,7 +174,8 @@ def test_newcomers_who_fault_more_than_established_parties_raise_the_prior() -> 
     nodes = scores.kinds == KIND_CODES[EntityKind.NODE]
     share = float(scores.risk_fault_events[nodes].sum()) / float(scores.risk_events[nodes].sum())
     fresh = scores.index_of("fresh")
-    assert scores.risk[fresh] == scores.risk_prior[fresh] > 2 * share
+    assert scores.risk[fresh] == pytest.approx(scores.risk_prior[fresh], rel=1e-12)  # s*p0/s
+    assert scores.risk_prior[fresh] > 2 * share
     # An established clean record is still far safer than a newcomer.
     assert scores.risk[scores.index_of("old-0")] < scores.risk[fresh] / 4
 
@@ -188,6 +190,7 @@ def test_without_records_to_learn_from_the_strength_stays_at_its_default() -> No
     )
     mu, s = fit_prior(events, T0, 30 * DAY_MS, 1.0)
     assert s == pytest.approx(1.0) and 0.2 < mu < 0.5
+    # Exact: with no events at all the fit returns its defaults as given.
     assert fit_prior(DirectEvents(*(a[:0] for a in vars(events).values())), T0, DAY_MS, 2.0) == (
         0.5,
         2.0,
@@ -207,13 +210,16 @@ def test_the_interval_holds_the_mean_and_narrows_with_evidence() -> None:
 def test_a_providers_events_are_its_models() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     m, p = scores.index_of("model"), scores.index_of("prov")
-    assert scores.risk_events[p] == scores.risk_events[m] > 0
-    assert scores.risk_fault_events[p] == scores.risk_fault_events[m] > 0
+    assert scores.risk_events[p] == pytest.approx(scores.risk_events[m])
+    assert scores.risk_events[m] > 0
+    assert scores.risk_fault_events[p] == pytest.approx(scores.risk_fault_events[m])
+    assert scores.risk_fault_events[m] > 0
 
 
 def test_risk_is_explained_in_the_breakdown() -> None:
     scores = compute_scores(_network().build(), PARAMS, T0)
     explained = breakdown(scores, "node-bad")
+    # Exact: the breakdown shows the computed figures themselves.
     assert explained["risk"] == _risk(scores, "node-bad")[0]
     assert explained["riskFaultEvents"] > 0 and 0 < explained["riskPrior"] < 1
     assert explained["riskEvents"] == _risk(scores, "node-bad")[3]
@@ -229,8 +235,8 @@ def test_attestations_of_a_witness_without_standing_count_for_nothing() -> None:
         b.seed(seed)  # named seeds: the fake witness has no mass
     scores = compute_scores(b.build(), PARAMS, T0)
     new, _, _, events, prior = _risk(scores, "node-new")
-    assert events == 0.0 and new == pytest.approx(prior)
-    assert scores.risk_fault_events[scores.index_of("node-quiet")] == 0.0
+    assert events == 0.0 and new == pytest.approx(prior)  # exact: no event at all
+    assert scores.risk_fault_events[scores.index_of("node-quiet")] == 0.0  # exact: none
 
 
 def test_an_outvoted_witness_and_a_baseless_disputer_are_risky() -> None:
@@ -279,7 +285,7 @@ def test_a_report_weighs_its_signers_reliability() -> None:
     scores = compute_scores(_witnessed_pair(liar_lies=10).build(), PARAMS, T0)
     a, b, liar = (scores.index_of(e) for e in ("node-a", "node-b", "w-liar"))
     cred = credibility(scores.raw_mass, scores.kinds)
-    assert cred[liar] == cred[scores.index_of("w-honest")] == 1.0  # equal standing
+    assert cred[liar] == pytest.approx(1.0) == cred[scores.index_of("w-honest")]  # equal standing
     reliability = 1.0 - float(scores.risk[liar])
     assert 0.0 < reliability < 0.6
     clean = sum(2.0 ** (-i / 30) for i in range(10))
@@ -347,8 +353,8 @@ def test_a_sybil_ring_stays_at_the_prior(receipts: int) -> None:
     ring = _add_ring(net, 100, receipts)
     scores = compute_scores(net.builder.build(), PARAMS, T0)
     idx = np.array([scores.index_of(m) for m in ring])
-    assert (scores.risk_events[idx] == 0.0).all()
-    assert np.array_equal(scores.risk[idx], scores.risk_prior[idx])
+    assert (scores.risk_events[idx] == 0.0).all()  # exact: no event at all
+    assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
 def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None:
@@ -357,8 +363,8 @@ def test_a_ring_with_a_real_tie_still_buys_its_nodes_and_model_nothing() -> None
     scores = compute_scores(net.builder.build(), PARAMS, T0)
     fakes = [m for m in ring if not m.startswith(f"sybil-{EntityKind.REQUESTER}")]
     idx = np.array([scores.index_of(m) for m in fakes])
-    assert (scores.risk_events[idx] == 0.0).all()
-    assert np.array_equal(scores.risk[idx], scores.risk_prior[idx])
+    assert (scores.risk_events[idx] == 0.0).all()  # exact: no event at all
+    assert scores.risk[idx] == pytest.approx(scores.risk_prior[idx], rel=1e-12)  # s*p0/s
 
 
 def test_risk_parameters_are_validated() -> None:
@@ -382,6 +388,7 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     assert len(set(scores.risk_prior_strength.tolist())) > 1  # fitted kinds differ
     table = ScoreTable.of(scores, explain=False)
     back = table_from_bytes(table_to_bytes(table, PARAMS))
+    # Exact: a stored table gives back the computed figures bit for bit.
     assert np.array_equal(back.figures["risk"], scores.risk)
     assert np.array_equal(back.figures["risk_prior_strength"], scores.risk_prior_strength)
     # A derivation stored before the fit had one strength, the parameter, for every kind.
@@ -389,7 +396,7 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     del how["risk_prior_strengths"]
     stored = {name: table.figures[name] for name in STORED_FIGURES}
     before = derived_figures(stored, table.kinds, how)
-    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()
+    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()  # exact: as given
 
 
 def test_a_large_kind_is_fitted_on_a_fixed_sample_of_its_parties(

@@ -12,9 +12,13 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from tests.network import Network
 from tests.outage import SUBMIT, holder_pid, process_gone, serve_process
+
+# Slow: SIGTERMs `graphsvc serve` and waits out its shutdown. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
 
 SHUTDOWN_SECONDS = 15
 

@@ -12,10 +12,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx2
+import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.outage import eventually, serve_process
+
+# Slow: waits out the HTTP deadlines of slow clients. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
 
 HEADER_SECONDS = 2.0
 BODY_SECONDS = 3.0

@@ -64,6 +64,7 @@ def test_shards_read_back_every_figure_exactly() -> None:
     for i in (0, 7, len(table) - 1):
         one = table.entity_ids[i]
         shard = stored[score_shards.shard_of(one, len(stored))]
+        # Exact: a shard gives back the computed row bit for bit.
         assert score_shards.history_row(shard["figures"], one, T0) == table.row(i)
     assert score_shards.history_row(stored[0]["figures"], "ed25519:absent", T0) is None
     # Keys, not hash(): the same shard in every process.
@@ -88,7 +89,7 @@ def test_shards_stored_before_risk_read_without_it() -> None:
     blob = base64.b64encode(old).decode("ascii")
     one = table.entity_ids[3]
     row = score_shards.history_row(blob, one, T0)
-    assert row is not None and row.score == table.row(3).score
+    assert row is not None and row.score == table.row(3).score  # exact: as stored
     assert (row.risk, row.risk_events, row.risk_fault_events, row.risk_prior) == (None,) * 4
     back = score_shards.decode_table(T0, [blob], table.entity_ids)
     assert back.differing(table) == []  # the missing risk figures are not a difference
@@ -110,6 +111,7 @@ def test_shards_of_json_still_read() -> None:
     rng = random.Random(6)
     rows = [random_row(rng, i) for i in range(20)]
     blob = json_shard(rows)
+    # Exact: JSON shards keep every float bit for bit.
     assert score_shards.history_row(blob, rows[4].entity, T0) == ScoreRow(
         **{**rows[4].__dict__, "breakdown": {}}
     )
@@ -180,7 +182,7 @@ def check_upgraded(
 
     history = running.reputation.history(net.node.id, 0, 2**62, limit=10)
     assert [p.as_of_ms for p in history] == [old.as_of_ms, new.as_of_ms]
-    assert history[0].score == old_view.by_entity[net.node.id].score
+    assert history[0].score == old_view.by_entity[net.node.id].score  # exact: as stored
     # The old snapshot keeps no table: a replica explains it again from its evidence.
     assert snapshots.snapshot_table(store, old) is None
     reread = running.reputation.view_by_id(old.id)
@@ -212,6 +214,7 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
         Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
     ) as replica:  # nothing cached: the older view comes from the evidence
         older = replica.reputation.view(first.as_of_ms)
+        # Exact by design: a snapshot explained again reproduces the one served, bit for bit.
         assert older is not None and dict(older.by_entity) == first_rows
         assert older.by_entity[net.node.id].breakdown  # explained again, not empty
 
@@ -230,4 +233,5 @@ def test_a_kept_table_this_version_cannot_read_is_explained_again(clocked: Clock
         Settings(snapshot_refresh=0), store=store, clock=lambda: clock[0]
     ) as replica:
         view = replica.reputation.view()
+        # Exact by design: the snapshot explained again is the one served, bit for bit.
         assert view is not None and dict(view.by_entity) == rows

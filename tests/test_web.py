@@ -36,6 +36,9 @@ from tests.live_server import chromium, http_server
 from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
+# Slow: drives chromium through every page. scripts/test --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parents[1] / "graphsvc/web/static/graphiql-examples.json"
 DESKTOP = {"width": 1280, "height": 900}
