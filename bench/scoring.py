@@ -165,8 +165,7 @@ def run_case(case: str, path: Path) -> dict[str, float]:
     """Run one case in this process; returns seconds and memory figures."""
     from graphsvc.scoring.engine import compute_scores
     from graphsvc.scoring.personalization import personalization_vector, usage_gate, usage_volume
-    from graphsvc.scoring.risk import credibility
-    from graphsvc.scoring.standing import seed_teleport
+    from graphsvc.scoring.standing import seed_credibility
 
     params = ScoringParams()
     ev = load(path)
@@ -174,7 +173,7 @@ def run_case(case: str, path: Path) -> dict[str, float]:
     p = np.zeros(0)
     if case != "engine":  # personalization is input to the baselines, not timed
         w = _decayed(ev, params)
-        gate = usage_gate(ev, credibility(seed_teleport(ev), ev.entity_kinds))
+        gate = usage_gate(ev, seed_credibility(ev))
         p = personalization_vector(ev, params, usage_volume(ev, w, gate, np.empty_like(w)))
         del w
     reset_peak_rss()

@@ -13,7 +13,7 @@ plain decayed count, so it halves every half-life exactly, docs/design.md §3.7.
   share of the seed teleport: a trusted seed has credibility 1, any other key 0, however
   many of them there are. Keys are free; standing is not.
 - ``1 - risk_w``, reliability, is the witness's published risk from its own record: a
-  witness often outvoted is believed less (docs/design.md §3.8, D63).
+  witness often outvoted is believed less (docs/design.md §3.8 and §8 D63).
 
 A witness's risk depends only on its own votes and its credibility, not on the mass of
 the parties it reports on, so standing is known before propagation: :func:`standing`
@@ -45,6 +45,12 @@ def seed_teleport(evidence: Evidence) -> FloatArray:
     return p
 
 
+def seed_credibility(evidence: Evidence) -> FloatArray:
+    """Every entity's credibility from the seed teleport alone: for a witness (whose mass
+    is its seed teleport) the credibility risk computes from its mass."""
+    return credibility(seed_teleport(evidence), evidence.entity_kinds)
+
+
 def has_witness_reports(evidence: Evidence) -> bool:
     """Whether any row is a witness's report on another party (an attestation or an
     accusation): a trust network's ratings have none, and standing is then unused."""
@@ -68,13 +74,13 @@ def standing(
 ) -> Standing:
     """Every entity's standing from the seeds and the witnesses' own records.
     ``decayed`` as for :func:`estimate_risk`."""
-    seeds = seed_teleport(evidence)
-    cred = credibility(seeds, evidence.entity_kinds)
+    cred = seed_credibility(evidence)
     if not cred.any() or not has_witness_reports(evidence):
         return Standing(cred, np.zeros(evidence.entity_count, dtype=np.float64))
     no_usage = np.zeros(evidence.entity_count, dtype=np.float64)
     # A witness's prior is its kind's share, never fitted (witnesses have records of
     # their own): the fits of other kinds' priors are left to the engine's second call.
+    seeds = seed_teleport(evidence)
     risk = estimate_risk(evidence, params, as_of_ms, seeds, decayed, no_usage, fit_priors=False)
     return Standing(cred, cred * (1.0 - risk.mean))
 
