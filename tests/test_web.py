@@ -223,7 +223,7 @@ def every_page(served: Served) -> list[str]:
         routes.append(f"#/leaderboard/NODE?order={order}")
     faulty = api(
         served,
-        "{ leaderboard(kind: NODE, first: 1, order: WORST_FIRST, filter: {minFaultRate: 0.2})"
+        "{ leaderboard(kind: NODE, first: 1, orderBy: WORST_FIRST, filter: {minFaultRate: 0.2})"
         " { items { entity { id incidents(first: 1) { items { id ts party { id }"
         " receipt { id output { hash } } } } } } } }",
     )["leaderboard"]["items"][0]["entity"]
@@ -327,7 +327,8 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
     safest = page.locator("main tbody tr td:nth-child(2)").all_inner_texts()
     expected = api(
         served,
-        "{ leaderboard(kind: NODE, first: 20, order: LOWEST_RISK) { items { entity { name } } } }",
+        "{ leaderboard(kind: NODE, first: 20, orderBy: LOWEST_RISK)"
+        " { items { entity { name } } } }",
     )
     assert safest == [i["entity"]["name"] for i in expected["leaderboard"]["items"]]
     risks = page.locator("main tbody td:nth-child(7)").all_inner_texts()
