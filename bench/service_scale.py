@@ -60,12 +60,12 @@ from harness.report import percentile, progress, table
 
 from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
-from graphsvc.blobs import FileBlobStore
 from graphsvc.demo import NetworkParams, ensure_ndjson
 from graphsvc.demo.load import registered_witnesses
 from graphsvc.demo.params import Population
 from graphsvc.domain import EntityKind
 from graphsvc.domain.outcomes import RecordStatus
+from graphsvc.reputation.kept_evidence import KEPT_FILE
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.services import Services, running_services
@@ -316,8 +316,8 @@ def measure_demo(
     settings = Settings(data=folder / "data", score_interval=0, seeds=seeds)
 
     def services(store: GraphStore, *, kept: bool = True) -> Any:
-        blobs = FileBlobStore(folder / "kept") if kept else None
-        return running_services(settings, store=store, clock=lambda: now[0], blobs=blobs)
+        kept_file = folder / KEPT_FILE if kept else None
+        return running_services(settings, store=store, clock=lambda: now[0], kept_file=kept_file)
 
     def recompute(label: str, target: Services, quiet: bool = True) -> None:
         now[0] += INTERVAL_MS
@@ -392,7 +392,7 @@ def measure_demo(
             started = time.perf_counter()
             run.notes["reproduce"] = primary.reputation.reproduce(now[0])
             run.notes["reproduce s"] = time.perf_counter() - started
-            run.disk["kept file"] = sum(disk_bytes(folder / "kept").values())
+            run.disk["kept file"] = (folder / KEPT_FILE).stat().st_blocks * 512
         run.disk["final"] = disk_bytes(data)
         run.notes["entities"], run.notes["jvm"] = len(ids), jvm_rss(jvm)
 
@@ -518,11 +518,11 @@ def synthetic_case(args: argparse.Namespace, name: str, edges: int) -> list[list
     try:
         with EmbeddedArcadeDB(folder / "store", heap=args.heap_10m) as db:
             jvm, data = db.pid, folder / "store" / "arcadedb" / "databases"
-            kept = FileBlobStore(folder / "kept")
+            kept = folder / KEPT_FILE
             with (
                 new_store(db.endpoint, settings) as store,
                 running_services(
-                    settings, store=store, clock=lambda: now[0], blobs=kept
+                    settings, store=store, clock=lambda: now[0], kept_file=kept
                 ) as primary,
             ):
                 started, written, witnesses = time.perf_counter(), 0, []

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphsvc.attribution import AttributionService
-from graphsvc.blobs import BlobStore, FileBlobStore
 from graphsvc.clock import Clock, now_ms
 from graphsvc.evidence_log.log import EvidenceLog
 from graphsvc.evidence_log.publisher import CheckpointPublisher
@@ -19,6 +18,7 @@ from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics, StoreCallMetrics
 from graphsvc.progress import Progress
+from graphsvc.reputation.kept_evidence import KEPT_FILE
 from graphsvc.reputation.periodic import PeriodicRecompute
 from graphsvc.reputation.retention import RetentionPolicy
 from graphsvc.reputation.service import ReputationService, SeedSource
@@ -56,21 +56,21 @@ def running_services(
     *,
     store: GraphStore | None = None,
     clock: Clock = now_ms,
-    blobs: BlobStore | None = None,
+    kept_file: Path | None = None,
     log_dir: Path | None = None,
 ) -> Iterator[Services]:
     """The service over ``store`` (default: the one the settings name, opened here and
     closed on exit), with every clock reading ``clock``.
 
-    ``blobs`` keeps files beside the store (the scorer's kept evidence). A store opened
-    here keeps them in the data directory; a caller's store keeps them only if given.
+    ``kept_file`` is where the scorer's kept evidence is saved beside the store: in the
+    data directory for a store opened here; for a caller's store, only if given.
     ``log_dir`` holds the evidence log's key and tree: the data directory's ``log`` for a
     store opened here; for a caller's store, a temporary one unless given.
     """
     with ExitStack() as stack:
         if store is None:
             store = stack.enter_context(open_store(settings))
-            blobs = blobs or FileBlobStore(settings.data / "kept")
+            kept_file = kept_file or settings.data / KEPT_FILE
             log_dir = log_dir or settings.data / "log"
         else:
             store.apply_schema()
@@ -105,7 +105,7 @@ def running_services(
             seeds=settings.seeds,
             clock=clock,
             refresh_seconds=settings.snapshot_refresh,
-            blobs=blobs,
+            kept_file=kept_file,
             metrics=metrics,
             retention=RetentionPolicy(
                 all_hours=settings.retain_all_hours,

@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from graphsvc.blobs import FileBlobStore
 from graphsvc.cli import main
 from graphsvc.domain import FaultParty, Verdict
 from graphsvc.records import record_id
 from graphsvc.reputation import kept_evidence
-from graphsvc.reputation.kept_evidence import KEPT_REF
+from graphsvc.reputation.kept_evidence import KEPT_FILE
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
@@ -46,8 +45,8 @@ def store(clean_graph: BoltEndpoint) -> Iterator[GraphStore]:
         yield graph
 
 
-def serving(store: GraphStore, blobs: FileBlobStore | None = None) -> Any:
-    return running_services(Settings(), store=store, clock=lambda: NOW, blobs=blobs)
+def serving(store: GraphStore, kept_file: Path | None = None) -> Any:
+    return running_services(Settings(), store=store, clock=lambda: NOW, kept_file=kept_file)
 
 
 def grow(services: Services, net: Network, first: int) -> None:
@@ -65,11 +64,11 @@ def grow(services: Services, net: Network, first: int) -> None:
     )
 
 
-def scored_once(store: GraphStore, blobs: FileBlobStore) -> Network:
+def scored_once(store: GraphStore, kept_file: Path) -> Network:
     """A network ingested and scored once by a process that kept its evidence in
-    ``blobs`` (three batches)."""
+    ``kept_file`` (three batches)."""
     net = Network()
-    with serving(store, blobs) as services:
+    with serving(store, kept_file) as services:
         services.ingestor.submit(net.basics())
         grow(services, net, 0)
         services.reputation.recompute()
@@ -95,18 +94,17 @@ def test_each_recompute_reads_only_the_batches_since_the_last(
 def test_a_restart_loads_the_saved_evidence_and_catches_up(
     store: GraphStore, reads: list[tuple[int, int]], tmp_path: Path
 ) -> None:
-    blobs = FileBlobStore(tmp_path / "kept")
-    net = scored_once(store, blobs)
-    saved = blobs.ref(KEPT_REF)
-    assert saved is not None and (tmp_path / "kept" / saved.replace(":", "-")).is_file()
+    kept = tmp_path / KEPT_FILE
+    net = scored_once(store, kept)
+    saved = kept.read_bytes()
 
-    with serving(store, blobs) as services:  # another process, the same store and files
+    with serving(store, kept) as services:  # another process, the same store and file
         grow(services, net, 10)
         snapshot = services.reputation.recompute()
         assert services.reputation.check_evidence().matches
     assert reads[-1] == (3, 5)  # only the two batches it missed
-    assert blobs.ref(KEPT_REF) != saved
-    assert not (tmp_path / "kept" / saved.replace(":", "-")).exists()  # replaced, not kept
+    assert kept.read_bytes() != saved
+    assert [p.name for p in tmp_path.iterdir()] == [KEPT_FILE]  # replaced, nothing left over
     fresh, _ = read_all(store).evidence(Settings().scoring, seeds=Settings().seeds)
     from graphsvc.scoring.engine import compute_scores
 
@@ -118,19 +116,34 @@ def test_a_restart_loads_the_saved_evidence_and_catches_up(
 def test_the_file_is_saved_at_first_then_at_most_every_few_minutes_and_on_close(
     store: GraphStore, tmp_path: Path
 ) -> None:
-    blobs = FileBlobStore(tmp_path / "kept")
+    kept = tmp_path / KEPT_FILE
     net = Network()
-    with serving(store, blobs) as services:
+    with serving(store, kept) as services:
         services.ingestor.submit(net.basics())
         services.reputation.recompute()
-        first = blobs.ref(KEPT_REF)
+        first = kept.read_bytes()
         grow(services, net, 0)
         services.reputation.recompute()
-        assert first is not None and blobs.ref(KEPT_REF) == first  # too soon to write again
-    closed = blobs.ref(KEPT_REF)
-    assert closed is not None and closed != first  # written when the services closed
-    with serving(store, blobs) as services:  # it is current: the next start reads nothing
+        assert kept.read_bytes() == first  # too soon to write again
+    closed = kept.read_bytes()
+    assert closed != first  # written when the services closed
+    with serving(store, kept) as services:  # it is current: the next start reads nothing
         assert services.reputation.check_evidence().matches
+
+
+def test_a_damaged_file_is_ignored_and_the_store_read_afresh(
+    store: GraphStore, reads: list[tuple[int, int]], tmp_path: Path
+) -> None:
+    kept = tmp_path / KEPT_FILE
+    net = scored_once(store, kept)
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte inside the compressed arrays
+    kept.write_bytes(bytes(data))
+    with serving(store, kept) as services:
+        grow(services, net, 10)
+        services.reputation.recompute()
+        assert services.reputation.check_evidence().matches
+    assert reads[-1] == (-1, 5)  # everything read again
 
 
 def test_files_of_another_store_are_not_used(
@@ -139,10 +152,10 @@ def test_files_of_another_store_are_not_used(
     tmp_path: Path,
     _embedded_driver: Any,
 ) -> None:
-    blobs = FileBlobStore(tmp_path / "kept")
-    net = scored_once(store, blobs)
+    kept = tmp_path / KEPT_FILE
+    net = scored_once(store, kept)
     _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
-    with serving(store, blobs) as services:
+    with serving(store, kept) as services:
         services.ingestor.submit(net.basics())
         services.reputation.recompute()
         assert services.reputation.check_evidence().matches

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from graphsvc.evidence_log.log_key import (
     save_rotation,
 )
 from graphsvc.evidence_log.self_check import Mismatch, leaf_backed_by_tree, tree_mismatch
+from graphsvc.files import write_atomically
 from graphsvc.records import canonical_bytes
 from graphsvc.store import log_entries
 from graphsvc.store.evidence_loader import store_id
@@ -201,7 +201,7 @@ class EvidenceLog:
             size = self._files.size
             checkpoint = Checkpoint(self.origin, size, self.root(size))
             signed = SignedCheckpoint(checkpoint, sign_note(checkpoint.text(), [self._signer]))
-            _write_atomically(self._folder / CHECKPOINT_FILE, signed.note)
+            write_atomically(self._folder / CHECKPOINT_FILE, signed.note.encode("utf-8"))
             self._signed = checkpoint
             self._published = signed
             self._cosignatures = {}  # witnesses cosign each checkpoint anew
@@ -379,13 +379,3 @@ class EvidenceLog:
 def leaf_data(stored: str) -> bytes:
     """A stored record's leaf data: its RFC 8785 bytes, `sig` included."""
     return canonical_bytes(json.loads(stored), without=())
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``, synced: a crash leaves the old file or the new."""
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)

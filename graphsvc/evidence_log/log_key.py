@@ -6,10 +6,10 @@ the old key to the new one (docs/decisions/log-self-check.md)."""
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphsvc.files import write_atomically
 from graphsvc.records import generate_signing_key, read_signing_key, write_signing_key
 from graphsvc.tlog.note import NoteError, NoteSigner, NoteVerifier, sign_note
 
@@ -94,9 +94,7 @@ def _write_public(folder: Path, verifier: NoteVerifier) -> None:
     path = folder / PUBLIC_FILE
     if path.exists():
         return
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(verifier.encode() + "\n", encoding="ascii")
-    os.replace(temporary, path)
+    write_atomically(path, (verifier.encode() + "\n").encode("ascii"))
 
 
 def _read_public(folder: Path, origin: str) -> NoteVerifier | None:

@@ -1,8 +1,8 @@
 """The evidence a process keeps between recomputes (docs/design.md §3.6).
 
 Each recompute brings the kept evidence up to the store's newest ingest batch by reading
-only the batches since the last one, and saves it beside the store (content-addressed,
-``graphsvc.blobs``), so a restart reads the file and then only what it missed. A check
+only the batches since the last one, and saves it beside the store (one file, replaced
+atomically), so a restart reads the file and then only what it missed. A check
 compares it with a full re-read, for tests and operators (``graphsvc check-evidence``).
 """
 
@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zipfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from pathlib import Path
 
-from graphsvc.blobs import BlobStore
 from graphsvc.domain.snapshots import SnapshotEvidence
+from graphsvc.files import write_atomically
 from graphsvc.scoring.digest import EVIDENCE_ARRAYS, evidence_digest
 from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, KeptEvidenceMismatch
@@ -31,7 +33,7 @@ from graphsvc.store.stats import ingest_counter
 
 log = logging.getLogger(__name__)
 
-KEPT_REF = "kept-evidence"
+KEPT_FILE = "kept-evidence.npz"  # in the data directory
 # A new base once the deltas since the last one outweigh it (and never for less).
 MIN_BASE_BYTES = 256 * 1024
 SAVE_EVERY_S = 300.0
@@ -56,11 +58,11 @@ class EvidenceCheck:
 
 class EvidenceKeeper:
     def __init__(
-        self, store: GraphStore, params: ScoringParams, *, blobs: BlobStore | None = None
+        self, store: GraphStore, params: ScoringParams, *, kept_file: Path | None = None
     ) -> None:
         self._store = store
         self._params = params
-        self._blobs = blobs
+        self._kept_file = kept_file
         self._kept: KeptEvidence | None = None
         self._saved_batch: int | None = None
         self._saved_at = float("-inf")
@@ -120,26 +122,23 @@ class EvidenceKeeper:
             else:
                 self._chain_bytes += len(evidence.data)
 
-    def save(self, *, force: bool = False) -> str | None:
-        """Keep the current state in the blob store (if any); returns its digest, or None
-        when nothing was written. Unless ``force``, at most once every ``SAVE_EVERY_S``
-        after this process's first save: the file (hundreds of MB at 10M edges) only
-        spares a restart the reads of the batches since, a few minutes of them."""
+    def save(self, *, force: bool = False) -> int | None:
+        """Keep the current state in the kept file (if any); returns the batch it is
+        current to, or None when nothing was written. Unless ``force``, at most once
+        every ``SAVE_EVERY_S`` after this process's first save: the file (hundreds of MB
+        at 10M edges) only spares a restart the reads of the batches since, a few
+        minutes of them."""
         with self._lock:
             kept = self._kept
-            if self._blobs is None or kept is None or kept.batch == self._saved_batch:
+            if self._kept_file is None or kept is None or kept.batch == self._saved_batch:
                 return None
             recent = time.monotonic() - self._saved_at < SAVE_EVERY_S
             if recent and not force:
                 return None
-            previous = self._blobs.ref(KEPT_REF)
-            digest = self._blobs.put(kept.to_bytes(compress=False))
-            self._blobs.set_ref(KEPT_REF, digest)
-            if previous is not None and previous != digest:
-                self._blobs.delete(previous)
+            write_atomically(self._kept_file, kept.to_bytes(compress=False))
             self._saved_batch = kept.batch
             self._saved_at = time.monotonic()
-            return digest
+            return kept.batch
 
     def check(self, seeds: Collection[str] = ()) -> EvidenceCheck:
         """Compare the kept evidence with a full re-read of the store at one batch."""
@@ -188,15 +187,15 @@ class EvidenceKeeper:
 
     def _load(self) -> KeptEvidence | None:
         """The saved state, if there is one this version can read."""
-        if self._blobs is None:
-            return None
-        digest = self._blobs.ref(KEPT_REF)
-        if digest is None:
+        if self._kept_file is None or not self._kept_file.exists():
             return None
         try:
-            kept = KeptEvidence.from_bytes(self._blobs.get(digest))
-        except (KeyError, ValueError, OSError) as error:
-            log.warning("kept evidence %s unreadable (%s): reading the store", digest, error)
+            kept = KeptEvidence.from_bytes(self._kept_file.read_bytes())
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+            # A damaged file fails its zip CRC or its header check: the store has it all.
+            log.warning(
+                "kept evidence %s unreadable (%s): reading the store", self._kept_file, error
+            )
             return None
         self._saved_batch = kept.batch
         return kept

@@ -14,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
-from graphsvc.blobs import BlobStore
 from graphsvc.clock import Clock
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.metrics import Metrics
@@ -86,7 +86,7 @@ class ReputationService:
         seeds: Collection[str] = (),
         clock: Clock,
         refresh_seconds: float = 2.0,
-        blobs: BlobStore | None = None,
+        kept_file: Path | None = None,
         metrics: Metrics | None = None,
         retention: RetentionPolicy | None = None,
         log_checkpoint: Callable[[int], tuple[int, str] | None] | None = None,
@@ -102,7 +102,7 @@ class ReputationService:
         self.retention = retention or RetentionPolicy()
         self.last_report: RecomputeReport | None = None
         self._recompute_lock = threading.Lock()
-        self._evidence = EvidenceKeeper(store, params, blobs=blobs)
+        self._evidence = EvidenceKeeper(store, params, kept_file=kept_file)
         self._views: OrderedDict[str, SnapshotView] = OrderedDict()
         self._views_lock = threading.Lock()
         self._loaders: dict[str, threading.Thread] = {}

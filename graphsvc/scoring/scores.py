@@ -24,7 +24,7 @@ Definitions (docs/design.md §3, "Published per entity"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -133,13 +133,6 @@ class Scores:
         code = KIND_CODES[EntityKind(kind)]
         members = np.flatnonzero(self.kinds == code)
         return [int(i) for i in members[np.argsort(self.rank[members], kind="stable")]]
-
-    def ranked_ids(self, kind: EntityKind | str) -> list[str]:
-        return [self.entity_ids[i] for i in self.ranked(kind)]
-
-    def without_internals(self) -> Scores:
-        """A copy that no longer references the evidence (for caching snapshots)."""
-        return replace(self, internals=None)
 
 
 def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, IntArray, FloatArray]:

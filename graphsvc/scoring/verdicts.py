@@ -50,13 +50,6 @@ from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.params import ScoringParams
 
 
-class AttestationVote(NamedTuple):
-    receipt_id: str
-    witness_id: str
-    verdict: Verdict | str
-    ts_ms: int
-
-
 class DisputeClaim(NamedTuple):
     receipt_id: str
     requester_id: str

@@ -316,9 +316,6 @@ CREATE (:LogEntries {
 
 LOG_SIZE = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.leaves, 0) AS size"
 
-# How many ingest batches committed (batch numbers run 1..this; some logged nothing).
-INGEST_BATCHES = "MATCH (m:Meta {id: 'ingest'}) RETURN coalesce(m.batches, 0) AS batches"
-
 # The batch holding leaf $leaf (the last before a size: the log's self-check).
 LOG_ENTRIES_HOLDING = """
 MATCH (l:LogEntries) WHERE l.first <= $leaf

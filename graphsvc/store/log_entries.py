@@ -91,12 +91,6 @@ def batch_holding(store: GraphStore, leaf: int) -> LoggedBatch | None:
     return batch if leaf < batch.first + len(batch.hashes) else None
 
 
-def batch_count(store: GraphStore) -> int:
-    """How many ingest batches committed (numbers 1 to this; some logged nothing)."""
-    rows = store.read(cypher.INGEST_BATCHES)
-    return int(rows[0]["batches"]) if rows else 0
-
-
 def batches_numbered(store: GraphStore, numbers: list[int]) -> list[LoggedBatch]:
     """The logged batches among ``numbers`` (those that logged nothing are left out)."""
     return [_batch(row) for row in store.read(cypher.LOG_ENTRIES_OF_BATCHES, batches=numbers)]

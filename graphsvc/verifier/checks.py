@@ -37,14 +37,6 @@ class Inclusion:
             [base64.b64decode(h, validate=True) for h in answer["hashes"]],
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "recordId": self.record_id,
-            "leafIndex": self.leaf_index,
-            "treeSize": self.tree_size,
-            "hashes": [base64.b64encode(h).decode() for h in self.hashes],
-        }
-
 
 def open_checkpoint(note: str, key: NoteVerifier) -> Checkpoint:
     """The checkpoint a note carries, if the log's key signed it for its origin."""
