@@ -79,8 +79,9 @@ def running_services(
         ensure_store_format(store)
         metrics = Metrics()
         store.on_failure = metrics.store_failures.inc
-        if store.observer is None:  # a benchmark's own observer keeps its place
-            store.observer = StoreCallMetrics(metrics)
+        store_metrics = StoreCallMetrics(metrics)
+        store.observers.append(store_metrics)
+        stack.callback(store.observers.remove, store_metrics)
         ingestor = Ingestor(
             store,
             EvidenceRules.of(settings.scoring),

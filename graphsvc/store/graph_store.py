@@ -117,7 +117,9 @@ class GraphStore:
         call runs on a daemon thread and the caller stops waiting (docs/design.md D50).
         """
         self.endpoint = endpoint
-        self.observer = observer
+        # Each sees every statement and transaction: the service's metrics, and whatever a
+        # benchmark or test adds (each adds its own and removes it when done).
+        self.observers: list[StoreObserver] = [] if observer is None else [observer]
         # Set by whoever runs the database (the embedded supervisor): a sentence on why
         # it may not answer, added to StoreUnavailable messages and /readyz.
         self.diagnose: Callable[[], str | None] | None = None
@@ -213,7 +215,7 @@ class GraphStore:
     def _transaction(
         self, statements: Sequence[Statement], *, write: bool, timeout: float | None = None
     ) -> list[list[Row]]:
-        observer = self.observer
+        observers = tuple(self.observers)
         if timeout is None:
             timeout = self._transaction_timeout if _patient.get() else self._call_timeout
         abandoned = threading.Event()
@@ -222,7 +224,7 @@ class GraphStore:
         def work(tx: neo4j.ManagedTransaction) -> list[list[Row]]:
             if abandoned.is_set():  # the caller has given up: no retry runs anything
                 raise CallAbandoned
-            if observer is None:
+            if not observers:
                 return [
                     [r.data() for part in _parts(s) for r in tx.run(s.query, dict(part.params))]
                     for s in statements
@@ -233,7 +235,9 @@ class GraphStore:
                 for part in _parts(s):
                     started = time.perf_counter()
                     rows.extend(r.data() for r in tx.run(s.query, dict(part.params)))
-                    observer.statement(s.query, _row_count(part), time.perf_counter() - started)
+                    seconds, count = time.perf_counter() - started, _row_count(part)
+                    for observer in observers:
+                        observer.statement(s.query, count, seconds)
                 answers.append(rows)
             return answers
 
@@ -252,8 +256,9 @@ class GraphStore:
                 raise
             self._failed()
             raise DiskFull(f"disk full: {full}") from exc
-        if observer is not None:
-            observer.transaction(write=write, seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        for observer in observers:
+            observer.transaction(write=write, seconds=seconds)
         return answers
 
     def _bounded(
