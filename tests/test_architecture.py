@@ -31,7 +31,8 @@ TOP_LEVEL = ("graphsvc/", "schema/", "seed_data/", "tests/", "docs/", "bench/", 
 CODE_PATH = re.compile(r"`((?:" + "|".join(TOP_LEVEL) + r")[\w./-]*)`")
 DECISIONS = ROOT / "docs" / "decisions"
 # Decisions are cited by their file (docs/decisions/<number>-<title>.md), never by the
-# numbers they had in docs/design.md §8 before they were files ("D" and one or two digits).
+# numbers they had in section 8 of docs/design.md before they were files ("D" and one or
+# two digits).
 BARE_DECISION = re.compile(r"\bD\d{1,2}\b")
 DECISION_PATH = re.compile(r"docs/decisions/[\w.-]+\.md")
 DECISION_FILE = re.compile(r"^(\d{4})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
@@ -133,7 +134,7 @@ def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
 
 
 def test_no_code_cites_a_decision_by_its_old_number() -> None:
-    old = "docs/design.md §8 D" + "53"  # built, so this file does not match itself
+    old = "docs/design.md " + "§8 D" + "53"  # built, so that this file does not match
     assert BARE_DECISION.search(old) and BARE_DECISION.search("(D" + "48)")
     assert not BARE_DECISION.search("D123 ID5 3D8 sha256D9")
     files = source_files("graphsvc", "tests", "bench")
