@@ -173,6 +173,20 @@ def test_decisions_are_numbered_files_each_listed_once_in_the_index() -> None:
     assert sorted(index) == files
 
 
+def test_every_decision_gives_its_status_context_decision_and_consequences() -> None:
+    shapeless = []
+    for path in sorted(DECISIONS.glob("[0-9]*.md")):
+        text = path.read_text(encoding="utf-8")
+        headings = set(re.findall(r"^## (.+)$", text, re.M))
+        if (
+            not text.startswith(f"# {path.name[:4]}. ")
+            or not re.search(r"^Status: (accepted|amended by|superseded by)", text, re.M)
+            or not {"Context", "Decision", "Consequences"} <= headings
+        ):
+            shapeless.append(path.name)
+    assert shapeless == []
+
+
 def test_every_setting_is_in_the_readme_configuration_table() -> None:
     from graphsvc.settings import Settings
 
