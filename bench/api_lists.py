@@ -1,4 +1,4 @@
-"""A page of an entity's receipts at network size (issue 11, docs/design.md §8 D48).
+"""A page of an entity's receipts at network size (issue 11, docs/decisions/0048-keyset-pages.md).
 
 Usage::
 

@@ -7,16 +7,15 @@ Usage::
 
 Prints four markdown tables: every method with the default parameters (AUC overall, on
 ratees seen before their checkpoint, within checkpoints; Brier and log loss for
-probabilities; the AUC over the first and the second half of the checkpoints); the
-model's prior (fitted, the default, docs/design.md §3.8) against the priors it replaced,
-from the same posterior counts, and the model before reports were weighed by their
-signer's reliability (§8 D63), over both halves, so a choice made on the first half can
-be checked on the second; the model over other half-lives; and the
-planted synthetic networks of ``tests/test_replay.py``. The default file is the Bitcoin
-OTC network (``tests/data``). ``graphsvc replay FILE --json`` gives the first table's
-figures. The last line says whether the model is ahead of every baseline on every
-figure (exit status 1 if not).
-"""
+probabilities; the AUC over the first and the second half of the checkpoints); the model's
+prior (fitted, the default, docs/design.md §3.8) against the priors it replaced, from the
+same posterior counts, and the model before reports were weighed by their signer's
+reliability (docs/decisions/0063-reports-weigh-reliability.md), over both halves, so a
+choice made on the first half can be checked on the second; the model over other half-lives;
+and the planted synthetic networks of ``tests/test_replay.py``. The default file is the
+Bitcoin OTC network (``tests/data``). ``graphsvc replay FILE --json`` gives the first
+table's figures. The last line says whether the model is ahead of every baseline on every
+figure (exit status 1 if not)."""
 
 from __future__ import annotations
 
@@ -75,7 +74,8 @@ def main() -> None:
     for s in (float(v) for v in args.share_strengths.split(",")):
         variants[f"kind's event share, s = {s:g}"] = _event_share(scores, s)
     variants["parties weighed once, s = 1"] = _parties_once(scores, 1.0)
-    variants["fitted prior, reports by credibility only (before D63)"] = _credibility_only
+    before_reliability = "fitted prior, reports by credibility only (before reliability weights)"
+    variants[before_reliability] = _credibility_only
     start = time.perf_counter()
     result = replay_ratings(ratings, variants=variants)
     seconds = time.perf_counter() - start

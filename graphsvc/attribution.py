@@ -52,7 +52,7 @@ class AttributionService:
         entity_cache: EntityCache | None = None,
     ) -> None:
         """``trusted`` gives the witnesses with standing (the seeds), whose votes decide
-        the verdicts and incident statuses shown (docs/decisions/standing.md)."""
+        the verdicts and incident statuses shown (docs/decisions/0070-standing.md)."""
         self._store = store
         self._trusted = trusted
         self._entities = entity_cache or EntityCache()

@@ -22,7 +22,7 @@ class Policy:
     min_evidence: float = 0.0
     max_risk: float = 1.0
     # Count TEE and ZK claims nobody verified towards min_proof (off: the party being
-    # judged would choose on its own word; docs/decisions/proof-status.md).
+    # judged would choose on its own word; docs/decisions/0071-proof-status.md).
     accept_claimed: bool = False
 
     def __post_init__(self) -> None:

@@ -62,9 +62,9 @@ class _Server(uvicorn.Server):
     before graphsvc closes its services (the kept evidence saved, the store closed). Here
     SIGINT and SIGTERM only stop the server, and ``serve`` returns.
 
-    The first of them also arms a watchdog (docs/design.md D52): if the process has not
-    ended ``shutdown_timeout`` s later, whatever the store is doing, the embedded JVM is
-    killed and the process exits with status 1."""
+    The first of them also arms a watchdog (docs/decisions/0052-bounded-shutdown.md): if the
+    process has not ended ``shutdown_timeout`` s later, whatever the store is doing, the
+    embedded JVM is killed and the process exits with status 1."""
 
     def __init__(self, config: uvicorn.Config, shutdown_timeout: float) -> None:
         super().__init__(config)
@@ -114,7 +114,8 @@ def _load_demo_then_recompute(services: Services) -> None:
     services.background.start()
 
 
-# -- limits and shutdown (docs/design.md D52, D54) ---------------------------------------
+# -- limits and shutdown -----------------------------------------------------------------
+# docs/decisions/0052-bounded-shutdown.md, docs/decisions/0054-slow-client-limits.md
 
 
 def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:

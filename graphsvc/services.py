@@ -120,7 +120,7 @@ def running_services(
             log.warning(
                 "no trusted seeds: no witness has standing, so no attestation counts and "
                 "every mass is 0; name the witnesses you trust in GRAPHSVC_SEEDS or with "
-                "the setSeeds mutation (docs/decisions/standing.md)"
+                "the setSeeds mutation (docs/decisions/0070-standing.md)"
             )
         yield Services(
             settings=settings,

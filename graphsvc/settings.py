@@ -34,22 +34,24 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str | None = None
 
-    # Seconds to open a store connection (or wait for a free one); that a request waits
-    # for one store call (retries of transient failures included) before it fails with
-    # "store unavailable" (503, STORE_UNAVAILABLE); and that one transaction may take on
-    # the server, which is also what a recompute's calls wait (docs/design.md D50).
+    # Seconds to open a store connection (or wait for a free one); that a request waits for
+    # one store call (retries of transient failures included) before it fails with "store
+    # unavailable" (503, STORE_UNAVAILABLE); and that one transaction may take on the
+    # server, which is also what a recompute's calls wait
+    # (docs/decisions/0050-bounded-store-calls.md).
     store_connect_timeout: float = Field(default=5.0, gt=0)
     store_call_timeout: float = Field(default=10.0, gt=0)
     store_transaction_timeout: float = Field(default=60.0, gt=0)
 
-    # The embedded database's supervisor (D51): restarts after it dies, the first after
-    # this many seconds, doubling up to 30 s; after this many failures in a row graphsvc
-    # exits non-zero.
+    # The embedded database's supervisor (docs/decisions/0051-supervised-jvm.md): restarts
+    # after it dies, the first after this many seconds, doubling up to 30 s; after this many
+    # failures in a row graphsvc exits non-zero.
     store_restart_backoff: float = Field(default=1.0, gt=0)
     store_restart_attempts: int = Field(default=5, ge=0)
 
     # Seconds SIGTERM may take: requests in flight get most of it, then the store and its
-    # JVM are stopped; past it the JVM is killed and graphsvc exits at once (D52).
+    # JVM are stopped; past it the JVM is killed and graphsvc exits at once
+    # (docs/decisions/0052-bounded-shutdown.md).
     shutdown_timeout: float = Field(default=30.0, gt=0)
 
     host: str = "127.0.0.1"
@@ -90,7 +92,7 @@ class Settings(BaseSettings):
 
     # The trusted seeds (entity ids): the witnesses with standing, over whom the
     # personalization's seed part spreads. Empty: nobody has standing and every mass is 0
-    # (docs/decisions/standing.md); the service warns at start.
+    # (docs/decisions/0070-standing.md); the service warns at start.
     seeds: list[str] = Field(default_factory=list)
 
     # Roots trusted for TEE attestation documents besides the pinned AWS Nitro root: a PEM
@@ -147,11 +149,12 @@ class Settings(BaseSettings):
     # and waiting their turn beyond those (then 429).
     client_concurrency: int = Field(default=8, gt=0)
     client_queue: int = Field(default=64, ge=0)
-    # Lines one POST /records may carry (its answer has a line for each, D53).
+    # Lines one POST /records may carry (its answer has a line for each,
+    # docs/decisions/0080-bulk-answer-after-body.md).
     max_bulk_lines: int = Field(default=100_000, gt=0)
-    # Connection limits of the HTTP server (D54): seconds to send a request's headers, and
-    # its body (as a whole); open connections (more are closed at once); seconds an idle
-    # keep-alive connection is kept.
+    # Connection limits of the HTTP server (docs/decisions/0054-slow-client-limits.md):
+    # seconds to send a request's headers, and its body (as a whole); open connections (more
+    # are closed at once); seconds an idle keep-alive connection is kept.
     http_header_timeout: float = Field(default=10.0, gt=0)
     # A request's line and headers together (431 and the connection closed above).
     http_max_header_bytes: int = Field(default=64 * 1024, gt=0)

@@ -35,8 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def embedded_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltEndpoint]:
     """Bolt endpoint of one embedded ArcadeDB started for the whole test session."""
     data: Path = tmp_path_factory.mktemp("embedded") / "data"
-    # 1 GB: with the demo network loaded and the list indexes (docs/design.md §8 D48), a
-    # 512 MB heap ran short in a full run ("Server overloaded") and later tests errored.
+    # 1 GB: with the demo network loaded and the list indexes
+    # (docs/decisions/0048-keyset-pages.md), a 512 MB heap ran short in a full run ("Server
+    # overloaded") and later tests errored.
     with EmbeddedArcadeDB(data, heap="1g") as server:
         yield server.endpoint
 

@@ -11,7 +11,7 @@ from graphsvc.records.builder import Actor, sha256_hex
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 # The witnesses the test networks register (wit-0 ... wit-3): the operator of a test
-# network trusts its own witnesses, as the demo does (docs/decisions/standing.md), so the
+# network trusts its own witnesses, as the demo does (docs/decisions/0070-standing.md), so the
 # suite runs with them as GRAPHSVC_SEEDS (tests/conftest.py).
 TEST_SEEDS = tuple(Actor.derived(f"wit-{i}", EntityKind.WITNESS).id for i in range(4))
 MODEL = "acme/llama-3-8b@1"

@@ -140,7 +140,7 @@ def test_bulk_ndjson_endpoint(client: TestClient) -> None:
     response = client.post("/records", content="\n".join(lines) + "\n")
     assert response.status_code == 200
     out = [json.loads(line) for line in response.text.splitlines()]
-    # The same spelling as GraphQL's RecordStatus (docs/decisions/status-vocabulary.md).
+    # The same spelling as GraphQL's RecordStatus (docs/decisions/0077-status-vocabulary.md).
     assert [o.get("status") for o in out[:-1]] == ["ACCEPTED"] * 7 + ["REJECTED", "ACCEPTED"]
     assert out[7]["reason"].startswith("line is not JSON")
     assert out[-1] == {"summary": {"accepted": 8, "duplicate": 0, "rejected": 1}}
@@ -381,7 +381,7 @@ def test_admin_sets_the_trusted_seeds(scored_client: Scored) -> None:
 def test_without_seeds_nobody_has_standing_and_the_start_warns(
     embedded_endpoint: BoltEndpoint, clean_graph: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The safe default (docs/decisions/standing.md): no registered witness is trusted
+    """The safe default (docs/decisions/0070-standing.md): no registered witness is trusted
     unless named, so every mass is 0, and the service says so when it starts."""
     settings = Settings(seeds=[], admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
     net = signed_network(7)

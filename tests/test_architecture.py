@@ -29,10 +29,31 @@ SECTION_REFERENCE = re.compile(r"docs/design\.md §(\d+)")
 OLD_BRIEF_SECTION = re.compile(r"\bDESIGN" + " §")  # split, so this file does not match
 TOP_LEVEL = ("graphsvc/", "schema/", "seed_data/", "tests/", "docs/", "bench/", "scripts/")
 CODE_PATH = re.compile(r"`((?:" + "|".join(TOP_LEVEL) + r")[\w./-]*)`")
+DECISIONS = ROOT / "docs" / "decisions"
+# Decisions are cited by their file (docs/decisions/<number>-<title>.md), never by the
+# numbers they had in section 8 of docs/design.md before they were files ("D" and one or
+# two digits).
+BARE_DECISION = re.compile(r"\bD\d{1,2}\b")
+DECISION_PATH = re.compile(r"docs/decisions/[\w.-]+\.md")
+DECISION_FILE = re.compile(r"^(\d{4})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
+SOURCE_SUFFIXES = {".py", ".js", ".html", ".css", ".md", ".cypher", ".graphql", ".toml", ""}
+NOT_OURS = {"vendor", "data", "node_modules", "__pycache__"}  # vendored files, test vectors
 
 
 def package_modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
+
+
+def source_files(*tops: str) -> list[Path]:
+    """The project's own text files under ``tops`` (vendored files and test data aside)."""
+    return [
+        path
+        for top in tops
+        for path in sorted((ROOT / top).rglob("*"))
+        if path.is_file()
+        and path.suffix in SOURCE_SUFFIXES
+        and not NOT_OURS & set(path.relative_to(ROOT).parts)
+    ]
 
 
 def slug(heading: str) -> str:
@@ -110,6 +131,60 @@ def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
         if OLD_BRIEF_SECTION.search(path.read_text(encoding="utf-8"))
     ]
     assert stale == []
+
+
+def test_no_code_cites_a_decision_by_its_old_number() -> None:
+    old = "docs/design.md " + "§8 D" + "53"  # built, so that this file does not match
+    assert BARE_DECISION.search(old) and BARE_DECISION.search("(D" + "48)")
+    assert not BARE_DECISION.search("D123 ID5 3D8 sha256D9")
+    files = source_files("graphsvc", "tests", "bench")
+    assert len(files) > 100, "the scan found no code: it would pass vacuously"
+    bare = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BARE_DECISION.search(line)
+    ]
+    assert bare == []
+
+
+def test_every_decision_file_cited_exists() -> None:
+    citing = [
+        *source_files("graphsvc", "tests", "bench", "scripts", "schema", "docs"),
+        *DOCUMENTS,
+        ROOT / "pyproject.toml",
+    ]
+    cited = {
+        (match, str(path.relative_to(ROOT)))
+        for path in citing
+        for match in DECISION_PATH.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(cited) > 50, "no decision is cited: the check would pass vacuously"
+    assert sorted(c for c in cited if not (ROOT / c[0]).exists()) == []
+
+
+def test_decisions_are_numbered_files_each_listed_once_in_the_index() -> None:
+    files = sorted(p.name for p in DECISIONS.glob("*.md") if p.name != "README.md")
+    assert [f for f in files if not DECISION_FILE.match(f)] == []
+    numbers = [int(f[:4]) for f in files]
+    assert numbers == list(range(1, len(files) + 1)), "numbers are unique and consecutive"
+    rows = (DECISIONS / "README.md").read_text(encoding="utf-8")
+    index = re.findall(r"^\| \d{4} \| \[[^\]]*\]\(([^)]+)\)", rows, re.M)
+    assert sorted(index) == files
+
+
+def test_every_decision_gives_its_status_context_decision_and_consequences() -> None:
+    shapeless = []
+    for path in sorted(DECISIONS.glob("[0-9]*.md")):
+        text = path.read_text(encoding="utf-8")
+        headings = set(re.findall(r"^## (.+)$", text, re.M))
+        if (
+            not text.startswith(f"# {path.name[:4]}. ")
+            or not re.search(r"^Status: (accepted|amended by|superseded by)", text, re.M)
+            or not {"Context", "Decision", "Consequences"} <= headings
+        ):
+            shapeless.append(path.name)
+    assert shapeless == []
 
 
 def test_every_setting_is_in_the_readme_configuration_table() -> None:

@@ -1,5 +1,6 @@
 """Bad HTTP and GraphQL input gets a clear 4xx or GraphQL error naming what was wrong,
-the valid lines around a bad one are stored, and nothing else changes (D53)."""
+the valid lines around a bad one are stored, and nothing else changes
+(docs/decisions/0053-strict-json-input.md, docs/decisions/0081-graphql-error-classes.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Writers that race (D50): 8 writers send overlapping batches of the same records in
-different orders, half through `submitRecords`, half through `POST /records`, spread over
-two services on one store (as two API processes would be: each its own connection pool
-and ingest lock). Afterwards the store equals one built by a single writer: the same
-nodes and relationships (no duplicate, none lost), the same evidence sums and counters.
+"""Writers that race (docs/decisions/0055-ingest-reads-not-a-snapshot.md): 8 writers send
+overlapping batches of the same records in different orders, half through `submitRecords`,
+half through `POST /records`, spread over two services on one store (as two API processes
+would be: each its own connection pool and ingest lock). Afterwards the store equals one
+built by a single writer: the same nodes and relationships (no duplicate, none lost), the
+same evidence sums and counters.
 
 ``-m soak`` runs a larger version (more records and rounds)."""
 

@@ -1,4 +1,5 @@
-"""Nothing acknowledged is lost (D50, D51): a writer streams receipts to `POST /records`
+"""Nothing acknowledged is lost (docs/decisions/0050-bounded-store-calls.md,
+docs/decisions/0051-supervised-jvm.md): a writer streams receipts to `POST /records`
 while the service, the service with its database, or the database alone is SIGKILLed at
 seeded random points. Afterwards every acknowledged receipt is stored with its edges,
 the ingest counter and the evidence log's leaves count exactly the records stored, and

@@ -1,4 +1,4 @@
-"""The attack book on the demo (docs/decisions/standing.md): the demo network, with its
+"""The attack book on the demo (docs/decisions/0070-standing.md): the demo network, with its
 witnesses as the trusted seeds, attacked through the public ingest path with signed
 records from keys the attacker registers as it likes. Each attack used to work:
 

@@ -2,7 +2,7 @@
 non-canonical signatures, non-canonical encodings, lone surrogates and NUL, huge values,
 bad timestamps, wrong types, extra fields. Each is rejected, or is byte for byte the
 same record as one already stored (so a duplicate); nothing new is accepted and the
-store is unchanged (docs/design.md D53)."""
+store is unchanged (docs/decisions/0053-strict-json-input.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API's lists in one convention (docs/design.md §8 D48): an entity's receipts,
+"""The API's lists in one convention (docs/decisions/0048-keyset-pages.md): an entity's receipts,
 attestations, disputes and incidents, a receipt's attestations and disputes, search
 and snapshots, paged with opaque keyset cursors; read by a real GraphQL client (gql)."""
 

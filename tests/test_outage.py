@@ -1,5 +1,6 @@
 """A stalled (SIGSTOP) or killed database: every request fails fast with its code, and
-the service recovers by itself (docs/design.md D50, D51)."""
+the service recovers by itself (docs/decisions/0050-bounded-store-calls.md,
+docs/decisions/0051-supervised-jvm.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The schema as a contract (docs/design.md §8 D47): schema/schema.graphql is generated
-from the code and must not drift, and everything a client sees is described."""
+"""The schema as a contract (docs/decisions/0047-schema-is-a-contract.md):
+schema/schema.graphql is generated from the code and must not drift, and everything a
+client sees is described."""
 
 from __future__ import annotations
 

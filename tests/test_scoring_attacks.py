@@ -1,4 +1,4 @@
-"""The attack book (docs/decisions/standing.md): what an attacker who registers as many
+"""The attack book (docs/decisions/0070-standing.md): what an attacker who registers as many
 keys as it likes can do to the scores, on a synthetic network ten times the demo's size
 (1,000 nodes, 400 models, 150 witnesses, 3,000 requesters), with the honest witnesses as
 the trusted seeds and without seeds.

@@ -61,7 +61,7 @@ def by_definition(s: Scores, v: int, top: int, max_faults: int) -> dict[str, Any
     incoming.sort(key=lambda c: (-c["mass"], c["source"] or "", c["channel"]))
 
     fault_weights = decayed_weights(ev.fault_amount, ev.fault_ref_ms, s.as_of_ms, p.half_life_ms)
-    # An accusation weighs its witness's standing (docs/decisions/standing.md).
+    # An accusation weighs its witness's standing (docs/decisions/0070-standing.md).
     accused = ev.fault_cause == FaultCause.ATTESTED_INVALID
     fault_weights *= np.where(accused, internals_of(s).standing[ev.fault_source], 1.0)
     weights: dict[tuple[str, str], float] = {}

@@ -1,7 +1,9 @@
-"""Security, tested (D50-D54): the embedded database listens on loopback only; admin
-operations refuse every wrong or missing token and compare it in constant time; no
-secret reaches a log line or an answer; a key acts only as the kind it registered as;
-replays are idempotent; quotes and backticks in names and ids are data, never Cypher."""
+"""Security, tested (the decisions of issue 13, docs/decisions/0050-bounded-store-calls.md
+to docs/decisions/0054-slow-client-limits.md): the embedded database listens on loopback
+only; admin operations refuse every wrong or missing token and compare it in constant
+time; no secret reaches a log line or an answer; a key acts only as the kind it registered
+as; replays are idempotent; quotes and backticks in names and ids are data, never
+Cypher."""
 
 from __future__ import annotations
 

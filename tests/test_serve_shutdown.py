@@ -1,6 +1,6 @@
 """`graphsvc serve` as an operator runs it: SIGTERM ends it and its JVM within a bounded
 time whatever the store does, and a database that cannot be restarted ends it non-zero
-(docs/design.md D51, D52)."""
+(docs/decisions/0051-supervised-jvm.md, docs/decisions/0052-bounded-shutdown.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Slow and idle clients cannot hold the server (D54): a body or headers trickled in get
-cut off at their deadline, idle connections are closed, connections past the cap are
-refused at once, a WebSocket message obeys the body limit, and others are answered."""
+"""Slow and idle clients cannot hold the server
+(docs/decisions/0054-slow-client-limits.md): a body or headers trickled in get cut off at
+their deadline, idle connections are closed, connections past the cap are refused at once,
+a WebSocket message obeys the body limit, and others are answered."""
 
 from __future__ import annotations
 

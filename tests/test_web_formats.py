@@ -1,5 +1,5 @@
 """The dashboard's number formats (graphsvc/web/static/dom.js), run by Node as the browser
-runs them: one rule for probabilities on every page (docs/decisions/number-formats.md),
+runs them: one rule for probabilities on every page (docs/decisions/0075-number-formats.md),
 and no missing value ever written as a word."""
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class _GraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         # Strict (UTF-8, bounded nesting and integers, no duplicate keys): a 400 that
-        # names what is wrong, never a 500 (docs/design.md D53).
+        # names what is wrong, never a 500 (docs/decisions/0053-strict-json-input.md).
         try:
             return parse_json(data)
         except JSONInputError as error:
@@ -98,7 +98,8 @@ class RequestTimer:
 
 class BodyLimit:
     """Refuse request bodies over a size, whether announced or streamed, and bodies not
-    received within ``timeout`` seconds (a client trickling its body, D54)."""
+    received within ``timeout`` seconds (a client trickling its body,
+    docs/decisions/0054-slow-client-limits.md)."""
 
     def __init__(
         self, app: ASGIApp, *, max_bytes: int, timeout: float, exempt: tuple[str, ...] = ()

@@ -1,6 +1,6 @@
-"""Why an entity has its score, typed (docs/design.md §8 D49): where its incoming mass
-comes from and the faults applied, each naming the entity behind it. The numbers are
-the snapshot's explanation as stored (``scoring/explain.py``), unchanged."""
+"""Why an entity has its score, typed (docs/decisions/0049-typed-breakdown.md): where its
+incoming mass comes from and the faults applied, each naming the entity behind it. The
+numbers are the snapshot's explanation as stored (``scoring/explain.py``), unchanged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /records``: NDJSON bulk ingest, read as it arrives (docs/design.md D53).
+"""``POST /records``: NDJSON bulk ingest, read as it arrives
+(docs/decisions/0080-bulk-answer-after-body.md).
 
 The body is never held whole: lines are parsed as they come and stored 1,000 at a time,
 each chunk its own transaction (a record may refer to records of an earlier line or of
@@ -234,7 +235,7 @@ class _BulkRun:
 
 def _result_line(result: RecordResult, base: int, parse_error: str | None) -> dict[str, Any]:
     # A status is spelled as GraphQL's RecordStatus spells it (ACCEPTED, DUPLICATE,
-    # REJECTED): one vocabulary for both doors (docs/decisions/status-vocabulary.md).
+    # REJECTED): one vocabulary for both doors (docs/decisions/0077-status-vocabulary.md).
     status = RecordStatus.REJECTED if parse_error else result.status
     line: dict[str, Any] = {"index": base + result.index, "id": result.id, "status": status.name}
     reason = parse_error or result.reason

@@ -1,4 +1,4 @@
-"""Requests of one client run a few at a time (docs/decisions/query-cost.md): one client
+"""Requests of one client run a few at a time (docs/decisions/0068-query-cost.md): one client
 sending many costly requests at once must not take every store connection from the
 others. A client is its address; requests beyond ``limit`` wait their turn, and beyond
 ``queue`` waiting ones they are refused with 429 and ``Retry-After``."""

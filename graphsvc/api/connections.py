@@ -1,10 +1,11 @@
-"""Connection limits uvicorn lacks (docs/design.md D54): a deadline for a request's
-headers, from the connection's start or the previous response, a cap on their size
-(431; uvicorn's httptools protocol has none, and h11's ``h11_max_incomplete_event_size``
-does not apply to it), and a cap on open connections. uvicorn closes idle keep-alive
-connections only after a first response, and has no header deadline, so a client that
-connects and sends nothing (or a byte at a time) would hold its file descriptor for
-ever, and one that sends headers without end would grow the process's memory."""
+"""Connection limits uvicorn lacks (docs/decisions/0054-slow-client-limits.md): a deadline
+for a request's headers, from the connection's start or the previous response, a cap on
+their size (431; uvicorn's httptools protocol has none, and h11's
+``h11_max_incomplete_event_size`` does not apply to it), and a cap on open connections.
+uvicorn closes idle keep-alive connections only after a first response, and has no header
+deadline, so a client that connects and sends nothing (or a byte at a time) would hold its
+file descriptor for ever, and one that sends headers without end would grow the process's
+memory."""
 
 from __future__ import annotations
 

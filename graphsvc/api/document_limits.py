@@ -4,7 +4,7 @@ strawberry's own limit rules walk every path through the fragments, so a documen
 fragments each spread the one before twice (``fragment F1 on Query {...F0 ...F0}`` up
 to ``F40``, a few hundred bytes) takes time doubling with each level, on the event loop
 (issue 24). These rules measure each fragment once and reuse the figure wherever it is
-spread, so they visit every node of the document once (docs/decisions/query-cost.md).
+spread, so they visit every node of the document once (docs/decisions/0068-query-cost.md).
 They count as strawberry's do: the depth is the longest chain of fields with selections
 (introspection fields, which start with ``__``, not counted), and an alias counts once
 per place it lands after the fragments are spread, so a doubling chain multiplies them.

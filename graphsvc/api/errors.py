@@ -1,4 +1,4 @@
-"""How GraphQL errors reach the caller and the log (docs/design.md D53).
+"""How GraphQL errors reach the caller and the log (docs/decisions/0081-graphql-error-classes.md).
 
 Three kinds:
 - the caller's mistakes (a document that does not parse or validate, a wrong or missing

@@ -1,4 +1,4 @@
-"""The top-level lists that page in the API's one convention (docs/design.md §8 D48):
+"""The top-level lists that page in the API's one convention (docs/decisions/0048-keyset-pages.md):
 entities found by name, and stored snapshots."""
 
 from __future__ import annotations

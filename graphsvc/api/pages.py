@@ -1,4 +1,4 @@
-"""The one list convention of the API (docs/design.md §8 D48): ``first`` / ``after``,
+"""The one list convention of the API (docs/decisions/0048-keyset-pages.md): ``first`` / ``after``,
 a page of ``items`` with ``pageInfo`` and ``totalCount``, a ``filter`` input and an
 ``orderBy``. Cursors are opaque, tagged per list, and hold the last item's sort key, so
 they stay valid as items are added; ``totalCount`` is read only when asked for."""

@@ -1,5 +1,5 @@
 """What an operation costs, estimated before it runs, and the budget it must keep
-(docs/decisions/query-cost.md).
+(docs/decisions/0068-query-cost.md).
 
 The estimate counts what execution will do at most: every object a field returns is a
 unit (an entity, a receipt, a page: a read or a part of one), a list multiplies what is

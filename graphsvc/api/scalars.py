@@ -1,8 +1,9 @@
 """The GraphQL enums of the domain vocabulary, and time conversions: what every API
 module shares, so that type modules import this instead of each other.
 
-Every enum value carries a description (the schema is a contract, docs/design.md §8
-D47): ``described`` refuses an enum whose values are not all described."""
+Every enum value carries a description (the schema is a contract,
+docs/decisions/0047-schema-is-a-contract.md): ``described`` refuses an enum whose values are
+not all described."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ ProofType = described(
 ProofStatus = described(
     domain.ProofStatus,
     "ProofStatus",
-    "Whether graphsvc checked a receipt's proof (docs/decisions/proof-status.md).",
+    "Whether graphsvc checked a receipt's proof (docs/decisions/0071-proof-status.md).",
     {
         "VERIFIED": "An attested enclave's signature over the receipt's hashes verified with "
         "a key its attestation document binds; the enclave is registered by the receipt's node.",

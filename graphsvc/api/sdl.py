@@ -1,4 +1,4 @@
-"""The GraphQL schema as SDL, the API's contract (docs/design.md §8 D47).
+"""The GraphQL schema as SDL, the API's contract (docs/decisions/0047-schema-is-a-contract.md).
 
 ``schema/schema.graphql`` is this text, generated from the code; a test fails when the
 two differ. After changing a type, field or argument, regenerate it::

@@ -96,7 +96,7 @@ def replay_history(
     running sums cannot be wound back to score an earlier time afterwards. Unless an
     administrator set seeds, the witnesses the records register are named the trusted
     seeds (setSeeds) before each snapshot: the demo is the operator's own network, and
-    the service trusts no witness it was not told to (docs/decisions/standing.md).
+    the service trusts no witness it was not told to (docs/decisions/0070-standing.md).
     """
     if not records:
         return []

@@ -49,7 +49,7 @@ class NetworkCounts:
 @dataclass(frozen=True)
 class ProofMix:
     """All-time receipts of one model by proof type (kept at ingest): all of them, and
-    those whose proof graphsvc verified (docs/decisions/proof-status.md)."""
+    those whose proof graphsvc verified (docs/decisions/0071-proof-status.md)."""
 
     model: str
     provider: str

@@ -1,4 +1,4 @@
-"""Pages of a list in one convention (docs/design.md §8 D48): what a reader asks for
+"""Pages of a list in one convention (docs/decisions/0048-keyset-pages.md): what a reader asks for
 (how many, after which item, in which time window and order) and what one page holds.
 
 Positions are keys, not offsets: an item's position is its own sort key (a time and an

@@ -25,7 +25,7 @@ class SnapshotInfo:
     log_size: int | None = None
     log_root: str | None = None
     # The trusted seeds it was computed with: the witnesses whose votes decide the
-    # verdicts shown with it (docs/decisions/standing.md).
+    # verdicts shown with it (docs/decisions/0070-standing.md).
     seeds: tuple[str, ...] = ()
 
 

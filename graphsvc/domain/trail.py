@@ -53,7 +53,7 @@ class ReceiptTrail:
     leaf_index: int | None = None
     # The witnesses with standing when it was read: they alone decide its verdict.
     trusted: frozenset[str] = frozenset()
-    # Whether graphsvc checked its proof (docs/decisions/proof-status.md), and the
+    # Whether graphsvc checked its proof (docs/decisions/0071-proof-status.md), and the
     # enclave whose signature it checked.
     proof_status: str = "claimed"
     enclave: str | None = None

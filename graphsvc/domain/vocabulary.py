@@ -36,7 +36,7 @@ class ProofType(StrEnum):
 
 
 class ProofStatus(StrEnum):
-    """Whether graphsvc checked a receipt's proof (docs/decisions/proof-status.md)."""
+    """Whether graphsvc checked a receipt's proof (docs/decisions/0071-proof-status.md)."""
 
     # The enclave's signature over the receipt's hashes verified with a key that an
     # attestation document bound; the enclave was registered by the receipt's node.

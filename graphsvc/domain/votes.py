@@ -2,7 +2,7 @@
 whether an ``invalid`` attestation stands or was outvoted (docs/design.md §3.2).
 
 A verdict is a majority of the votes of witnesses **with standing**: the trusted seeds
-(docs/decisions/standing.md). Any registered witness may vote, and every vote is judged
+(docs/decisions/0070-standing.md). Any registered witness may vote, and every vote is judged
 (one on the losing side of a decided receipt is a minority fault), but a key with no
 standing never decides: registering keys buys no majority.
 

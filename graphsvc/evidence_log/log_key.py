@@ -1,7 +1,7 @@
 """The log's signing key: kept in ``log.key`` (mode 0600, never logged), its public half
 in ``log.pub``. A log that already exists never gets a new key silently: without its key
 it refuses to start, unless the operator asks for a rotation, which signs a note linking
-the old key to the new one (docs/decisions/log-self-check.md)."""
+the old key to the new one (docs/decisions/0067-log-self-check.md)."""
 
 from __future__ import annotations
 

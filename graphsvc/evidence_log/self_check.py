@@ -1,5 +1,5 @@
 """The log's tree files checked against the leaves the store holds, and against
-themselves (docs/decisions/log-self-check.md).
+themselves (docs/decisions/0067-log-self-check.md).
 
 The files are a cache of what the store's batch entries say; a byte flipped, a tail cut
 or a leaf too many in them must never reach a signed checkpoint. The check compares the

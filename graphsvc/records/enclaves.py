@@ -28,7 +28,7 @@ from graphsvc.proofs import (
 )
 
 # How much older than its registration an attestation document may be, and how much
-# newer (docs/decisions/enclave-freshness.md).
+# newer (docs/decisions/0072-enclave-freshness.md).
 MAX_DOCUMENT_AGE_MS = 24 * 60 * 60 * 1000
 MAX_DOCUMENT_LEAD_MS = 5 * 60 * 1000
 IMAGE_REGISTERS = ("0", "1", "2")
@@ -67,7 +67,7 @@ GATEWAY_VERSION = "gateway"
 
 
 def gateway_model(name: str) -> str:
-    """The graphsvc model a gateway model name stands for (docs/decisions/gateway-models.md):
+    """The graphsvc model a gateway model name stands for (docs/decisions/0073-gateway-models.md):
     ``opengradient/<name>@gateway``, which a provider must have published."""
     return f"{GATEWAY_PUBLISHER}/{name}@{GATEWAY_VERSION}"
 

@@ -1,4 +1,4 @@
-"""JSON from the network, parsed strictly (docs/design.md D53).
+"""JSON from the network, parsed strictly (docs/decisions/0053-strict-json-input.md).
 
 Records are signed over their RFC 8785 form, which assumes I-JSON (RFC 7493): so a
 duplicate key is refused (the signer and the server could read different values), as are

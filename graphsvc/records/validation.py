@@ -32,7 +32,7 @@ from graphsvc.records.signing import REQUESTER_UNSIGNED
 MAX_FUTURE_MS = 5 * 60 * 1000
 # The smallest `ts` taken for milliseconds: 2001-09-09T01:46:40Z. A timestamp in seconds
 # of any date from then to the year 33658 is below it, and would otherwise read as a day
-# in January 1970 (docs/decisions/timestamps.md).
+# in January 1970 (docs/decisions/0074-timestamps.md).
 MIN_TS_MS = 10**12
 
 _TYPES = {record_type.value: record_type for record_type in RecordType}

@@ -73,7 +73,7 @@ class SeedSource(StrEnum):
     ADMIN = "admin"  # set through the API (setSeeds), shared by every replica
     CONFIGURED = "configured"  # GRAPHSVC_SEEDS
     # The default: none, so no witness has standing and every mass is 0
-    # (docs/decisions/standing.md); the service warns at start.
+    # (docs/decisions/0070-standing.md); the service warns at start.
     NONE = "none"
 
 
@@ -209,8 +209,9 @@ class ReputationService:
 
     def _recompute(self, as_of_ms: int | None) -> RecomputeReport:
         timer = _PhaseTimer()
-        # Its calls may take the transaction timeout (a full read at scale), never longer:
-        # a store that stops answering cannot hold the lock (docs/design.md D50).
+        # Its calls may take the transaction timeout (a full read at scale), never longer: a
+        # store that stops answering cannot hold the lock
+        # (docs/decisions/0050-bounded-store-calls.md).
         with self._recompute_lock, patient_calls():
             records = self._records()
             seeds, _ = self.seeds()

@@ -234,7 +234,7 @@ class KeptEvidence:
     ) -> tuple[Evidence, int]:
         """The kept evidence in canonical order, and the time of its newest row (0 when
         empty). ``seeds`` are the trusted entities: they alone decide verdicts and hold
-        the seed teleport; empty means nobody has standing (docs/decisions/standing.md)."""
+        the seed teleport; empty means nobody has standing (docs/decisions/0070-standing.md)."""
         order = self._canonical_order()
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order), dtype=np.int64)

@@ -18,9 +18,10 @@ class ScoringParams:
     """Knobs of the time-decayed personalized PageRank with faults.
 
     ``usage_exponent``: the original brief asked for ``p_usage ∝ sqrt(volume)``, but sqrt
-    rewards splitting: volume ``V`` spread over ``k`` identities earns ``k*sqrt(V/k) = sqrt(k*V)``,
-    so registering more identities buys more teleport mass. Exponent 1 (linear) is
-    split-proof, hence the default; 0.5 reproduces the original brief (docs/design.md §8).
+    rewards splitting: volume ``V`` spread over ``k`` identities earns ``k*sqrt(V/k) =
+    sqrt(k*V)``, so registering more identities buys more teleport mass. Exponent 1 (linear)
+    is split-proof, hence the default; 0.5 reproduces the original brief
+    (docs/decisions/0002-linear-usage-exponent.md).
 
     ``confidence_scale``: confidence is ``v / (v + confidence_scale)`` with ``v = e + f`` the
     entity's decayed evidence volume (positive plus fault weight), so an entity with

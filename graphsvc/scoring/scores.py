@@ -12,7 +12,7 @@ Definitions (docs/design.md §3, "Published per entity"):
   (n_kind - 1)``, the share of the others that are not above it: the best entity is at
   100, a strictly worst one at 0, and tied entities share the value of the best of them
   (fourteen witnesses tied at the top are all at 100, not ranked 1-14 at 7); an entity
-  alone in its kind is at 100 (docs/decisions/number-formats.md).
+  alone in its kind is at 100 (docs/decisions/0075-number-formats.md).
 - ``fault_rate``: ``f / (e + f)`` (0 when both are 0).
 - ``confidence``: ``v / (v + confidence_scale)`` with ``v = e + f``: grows with the
   volume of decayed evidence about the entity, 0 with none, never reaching 1.

@@ -1,5 +1,5 @@
 """Standing: how much a witness's word counts when it reports on another party
-(docs/decisions/standing.md, docs/design.md §3.2 to §3.4).
+(docs/decisions/0070-standing.md, docs/design.md §3.2 to §3.4).
 
 A witness's **credibility** ``c_w`` decides whether its word counts at all: its valid
 attestations add positive evidence by ``c_w``, open a node's usage teleport by ``c_w``,
@@ -13,7 +13,8 @@ plain decayed count, so it halves every half-life exactly, docs/design.md §3.7.
   share of the seed teleport: a trusted seed has credibility 1, any other key 0, however
   many of them there are. Keys are free; standing is not.
 - ``1 - risk_w``, reliability, is the witness's published risk from its own record: a
-  witness often outvoted is believed less (docs/design.md §3.8 and §8 D63).
+  witness often outvoted is believed less (docs/design.md §3.8 and
+  docs/decisions/0063-reports-weigh-reliability.md).
 
 A witness's risk depends only on its own votes and its credibility, not on the mass of
 the parties it reports on, so standing is known before propagation: :func:`standing`

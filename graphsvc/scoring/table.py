@@ -161,8 +161,9 @@ class ScoreTable:
         )
 
 
-# What a stored shard keeps of each entity; its other figures are derived from these
-# with the engine's own functions, so they come back bit for bit (docs/design.md §8 D36).
+# What a stored shard keeps of each entity; its other figures are derived from these with
+# the engine's own functions, so they come back bit for bit
+# (docs/decisions/0036-scores-as-columns.md).
 STORED_FIGURES = (
     "raw_mass",
     "positive_evidence",

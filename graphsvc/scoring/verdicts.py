@@ -3,7 +3,7 @@
 Pure functions over attestation and dispute tuples; the store feeds them what it holds
 (optionally cut at ``as_of_ms``) and adds the returned faults to the evidence.
 
-Rules (docs/decisions/standing.md: only witnesses with standing decide, ``trusted``):
+Rules (docs/decisions/0070-standing.md: only witnesses with standing decide, ``trusted``):
 
 - One vote per (receipt, witness): if a witness attested a receipt more than once, its
   latest attestation counts (ties in time: the ``invalid`` one, the cautious reading).

@@ -432,10 +432,10 @@ COUNT_BY_LABEL: dict[EntityKind, str] = {
 
 # ---------------------------------------------------------------- paged lists
 
-# Lists of signed records, paged by key (docs/design.md §8 D48): ordered by (ts, id), a
-# page starts after the (ts, id) of the last record the reader saw ($after_ts, $after_id;
-# null for the first page), within [$from_ms, $to_ms] (null: unbounded), and reads one
-# row more than the page to know whether another follows. Directions cannot be
+# Lists of signed records, paged by key (docs/decisions/0048-keyset-pages.md): ordered by
+# (ts, id), a page starts after the (ts, id) of the last record the reader saw ($after_ts,
+# $after_id; null for the first page), within [$from_ms, $to_ms] (null: unbounded), and
+# reads one row more than the page to know whether another follows. Directions cannot be
 # parameters, so each list has a statement per direction.
 _WINDOW = "($from_ms IS NULL OR {x}.ts >= $from_ms) AND ($to_ms IS NULL OR {x}.ts <= $to_ms)"
 _AFTER = (
@@ -443,7 +443,7 @@ _AFTER = (
 )
 _DIRECTIONS = {True: ("<", "DESC"), False: (">", "")}
 
-# A receipt's verdict among the witnesses in $trusted (docs/decisions/standing.md), as
+# A receipt's verdict among the witnesses in $trusted (docs/decisions/0070-standing.md), as
 # ReceiptTrail.verdict computes it from the votes.
 _TRUSTED_VALID = "size([w IN r.valid_by WHERE w IN $trusted])"
 _TRUSTED_INVALID = "size([w IN r.invalid_by WHERE w IN $trusted])"
@@ -615,8 +615,10 @@ CREATE (:ScoreShard {
 """
 
 # Only the newest snapshot keeps its breakdowns (replicas load them); an older one's are
-# recomputed from its evidence when someone asks (docs/design.md §8 D35, D36). Shards
-# of JSON kept them on the shard; since, the whole table is kept in parts.
+# recomputed from its evidence when someone asks
+# (docs/decisions/0035-newest-snapshot-keeps-breakdowns.md,
+# docs/decisions/0036-scores-as-columns.md). Shards of JSON kept them on the shard; since,
+# the whole table is kept in parts.
 FORGET_BREAKDOWNS = "MATCH (p:ScoreShard {snapshot: $id}) SET p.breakdowns = null"
 
 CREATE_TABLE_PARTS = """

@@ -108,14 +108,14 @@ class GraphStore:
         call_timeout: float | None = None,
     ) -> None:
         """``connect_timeout`` bounds opening a connection and waiting for a free one;
-        ``call_timeout`` (default: ``transaction_timeout``) is how long a caller waits
-        for one call, retries of transient failures included, before it gets
+        ``call_timeout`` (default: ``transaction_timeout``) is how long a caller waits for
+        one call, retries of transient failures included, before it gets
         :class:`StoreUnavailable`; ``transaction_timeout`` bounds a transaction on the
-        server and the calls made under :func:`patient_calls`. So no call holds a caller
-        (or a lock) forever, even on a database that accepts connections and never
-        answers (a stopped process): the driver has no read timeout of its own, so the
-        call runs on a daemon thread and the caller stops waiting (docs/design.md D50).
-        """
+        server and the calls made under :func:`patient_calls`. So no call holds a caller (or
+        a lock) forever, even on a database that accepts connections and never answers (a
+        stopped process): the driver has no read timeout of its own, so the call runs on a
+        daemon thread and the caller stops waiting
+        (docs/decisions/0050-bounded-store-calls.md)."""
         self.endpoint = endpoint
         # Each sees every statement and transaction: the service's metrics, and whatever a
         # benchmark or test adds (each adds its own and removes it when done).

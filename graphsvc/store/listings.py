@@ -1,4 +1,4 @@
-"""Paged lists of signed records (docs/design.md §8 D48): an entity's receipts, a
+"""Paged lists of signed records (docs/decisions/0048-keyset-pages.md): an entity's receipts, a
 witness's attestations, a requester's disputes. Each page is one read of one more row
 than asked (is there a next page?); counts are separate reads, made only when asked."""
 

@@ -1,4 +1,4 @@
-"""How a snapshot's scores are stored (docs/design.md §8 D36).
+"""How a snapshot's scores are stored (docs/decisions/0036-scores-as-columns.md).
 
 - **Shards**, kept as long as the snapshot: entities hashed into shards of about
   ``SHARD_SIZE``, each one compressed blob of columns: the entity's 64-bit key

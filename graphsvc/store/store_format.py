@@ -1,5 +1,5 @@
 """The store's format version, kept in its ``Meta``: a store is read only by a graphsvc
-that writes the same format (docs/decisions/store-format.md)."""
+that writes the same format (docs/decisions/0079-store-format.md)."""
 
 from __future__ import annotations
 

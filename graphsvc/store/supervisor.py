@@ -1,5 +1,5 @@
 """Supervision of the embedded database: notice when its JVM dies, say so, and start it
-again with backoff on the same data directory and ports (docs/design.md D51).
+again with backoff on the same data directory and ports (docs/decisions/0051-supervised-jvm.md).
 
 The restart runs on the supervisor's own thread, which lives as long as the server: the
 JVM's parent-death signal is tied to the thread that started it (see ``embedded``).

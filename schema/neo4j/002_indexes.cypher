@@ -22,7 +22,7 @@ CREATE INDEX receipt_leaf IF NOT EXISTS FOR (n:Receipt) ON (n.leaf);
 CREATE INDEX attestation_leaf IF NOT EXISTS FOR (n:Attestation) ON (n.leaf);
 CREATE INDEX dispute_leaf IF NOT EXISTS FOR (n:Dispute) ON (n.leaf);
 CREATE INDEX entity_record_id IF NOT EXISTS FOR (n:Entity) ON (n.record_id);
-// Paged lists (docs/design.md §8 D48): an entity's receipts, a witness's attestations,
+// Paged lists (docs/decisions/0048-keyset-pages.md): an entity's receipts, a witness's attestations,
 // a requester's disputes.
 CREATE INDEX receipt_node IF NOT EXISTS FOR (n:Receipt) ON (n.node);
 CREATE INDEX receipt_model IF NOT EXISTS FOR (n:Receipt) ON (n.model);

@@ -89,7 +89,7 @@ export function num(value, digits = 1) {
 }
 
 // The one rule for probabilities (risk, its interval) on every page
-// (docs/decisions/number-formats.md): one decimal from 1 % up ("99.4 %", "5.0 %"), two
+// (docs/decisions/0075-number-formats.md): one decimal from 1 % up ("99.4 %", "5.0 %"), two
 // significant digits below ("0.52 %", "0.0050 %"), and "< 0.001 %" below that, where the
 // figure no longer means anything for a decision.
 export const SHARE_FLOOR = 1e-5;
