@@ -11,6 +11,7 @@ scripts/test --fast leaves it out. Regenerate the README's screenshots with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,36 @@ def test_tied_entities_share_a_rank_on_the_dashboard_as_in_the_api(
     visit(page, demo.url, "#/leaderboard/WITNESS")
     shown = page.locator("main tbody tr td:first-child").all_inner_texts()
     assert shown == [str(r) for r in ranks]
+    assert traffic.errors == []
+
+
+def test_figures_read_in_the_decided_formats(page: Page, demo: Demo, traffic: Traffic) -> None:
+    """Each leaderboard of the full demo, whose typical risk is about 5e-5: every risk and
+    its interval in significant digits (docs/decisions/number-formats.md), never the
+    "0.0 % (0.0 %-0.0 %)" one decimal gave; confidence shown for every kind but providers;
+    entities tied at the top at percentile 100."""
+    share = r"(?:< 0\.001|0|\d+(?:\.\d+)?) %"
+    interval = re.compile(f"{share} \\({share}\N{EN DASH}{share}\\)")
+    small = re.compile(r"0\.0*[1-9]\d? %")  # below 1 %: two significant digits
+    for kind in ["NODE", "WITNESS", "MODEL", "REQUESTER", "PROVIDER"]:
+        visit(page, demo.url, f"#/leaderboard/{kind}?order=LOWEST_RISK")
+        headers = page.locator("main thead th").all_inner_texts()
+        assert ("confidence" in headers) == (kind != "PROVIDER"), (kind, headers)
+        cells = page.locator("main tbody tr").evaluate_all(
+            "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+        )
+        risks = [row[headers.index("risk (90 %)")] for row in cells]
+        assert risks and all(interval.fullmatch(r) for r in risks), (kind, risks)
+        assert not any(r.startswith("0.0 %") for r in risks), (kind, risks)
+        lowest = risks[0].split(" (")[0]
+        assert small.fullmatch(lowest) or lowest == "< 0.001 %", (kind, lowest)
+    visit(page, demo.url, "#/leaderboard/WITNESS")
+    headers = page.locator("main thead th").all_inner_texts()
+    cells = page.locator("main tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+    top = [row for row in cells if row[headers.index("rank")] == "1"]
+    assert len(top) > 1 and {row[headers.index("percentile")] for row in top} == {"100"}
     assert traffic.errors == []
 
 
