@@ -23,7 +23,11 @@ COPY pyproject.toml README.md ./
 COPY schema ./schema
 COPY seed_data ./seed_data
 COPY graphsvc ./graphsvc
-RUN pip install --no-deps --no-build-isolation . && rm -rf /src
+# The version comes from git tags (pyproject.toml), and the context has no .git: pass it,
+# e.g. --build-arg GRAPHSVC_VERSION=$(git describe --tags).
+ARG GRAPHSVC_VERSION=0.0.0+docker
+RUN SETUPTOOLS_SCM_PRETEND_VERSION=$GRAPHSVC_VERSION pip install --no-deps --no-build-isolation . \
+ && rm -rf /src
 
 WORKDIR /var/lib/graphsvc
 USER 10001:10001

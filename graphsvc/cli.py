@@ -457,12 +457,9 @@ def _add_global_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    import graphsvc
 
-    try:
-        return version("graphsvc")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+    return graphsvc.__version__
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -516,13 +513,21 @@ def _expected_failure(error: Exception, args: argparse.Namespace) -> str | None:
     from graphsvc.proofs import ProofFailure
     from graphsvc.store.embedded import DataDirInUseError, EmbeddedStoreError
     from graphsvc.store.graph_store import StoreUnavailable
+    from graphsvc.store.store_format import StoreFormatMismatch
 
     if isinstance(error, DataDirInUseError):
         hint = _WHILE_SERVING.get(args.command, _STOP_IT_FIRST)
         return f"{error}; if that is a running graphsvc server, {hint}"
     if isinstance(error, StoreUnavailable):
         return f"the graph store does not answer: {_one_line(str(error))}"
-    if isinstance(error, EmbeddedStoreError | EvidenceRulesMismatch | ProofFailure | LogKeyMissing):
+    one_line_failures = (
+        EmbeddedStoreError,
+        EvidenceRulesMismatch,
+        StoreFormatMismatch,
+        ProofFailure,
+        LogKeyMissing,
+    )
+    if isinstance(error, one_line_failures):
         return _one_line(str(error))
     if isinstance(error, OSError) and error.strerror:
         where = f"{error.filename}: " if error.filename else ""

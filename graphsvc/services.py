@@ -25,6 +25,7 @@ from graphsvc.reputation.service import ReputationService, SeedSource
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.store_format import ensure_store_format
 from graphsvc.tlog.cosignature import CosignerKey
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def running_services(
             store.apply_schema()
             if log_dir is None:
                 log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        ensure_store_format(store)
         metrics = Metrics()
         store.on_failure = metrics.store_failures.inc
         if store.observer is None:  # a benchmark's own observer keeps its place

@@ -15,7 +15,10 @@ PACKAGE = ROOT / "graphsvc"
 STORE = PACKAGE / "store"
 DOCUMENTS = [
     ROOT / "README.md",
+    ROOT / "CONTRIBUTING.md",
+    ROOT / "CHANGELOG.md",
     *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs" / "decisions").glob("*.md")),
     ROOT / "seed_data" / "README.md",
     ROOT / "bench" / "RESULTS.md",
 ]
@@ -116,3 +119,23 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in Settings.model_fields if f"`GRAPHSVC_{name.upper()}" not in table]
     assert missing == []
+
+
+def test_pre_commit_runs_the_checks_scripts_test_runs() -> None:
+    # A commit is judged as CI judges it: each of scripts/test's checks is a hook, with
+    # the same tool from the same venv, and no hook checks something CI does not.
+    import yaml
+
+    def check(line: str) -> str:
+        tool, _, rest = line.partition(" ")
+        args = [a for a in rest.split("|")[0].split() if a not in ("graphsvc", "tests", "bench")]
+        return " ".join([tool.strip('"').rsplit("/", 1)[-1], *args])
+
+    script = (ROOT / "scripts" / "test").read_text(encoding="utf-8").splitlines()
+    in_ci = {check(line) for line in script if line.startswith('"$venv/bin/')}
+    in_ci |= {line.split("||")[-1].strip() for line in script if "scripts/lock --check" in line}
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert all(hook["language"] == "system" for hook in hooks)
+    in_hooks = {check(h["entry"]) if "/bin/" in h["entry"] else h["entry"] for h in hooks}
+    assert in_ci == in_hooks and len(in_hooks) == 5

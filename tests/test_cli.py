@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import graphsvc
 from graphsvc.api.app import create_app
 from graphsvc.cli import build_parser, main, settings_from_args
 from graphsvc.records import validate_record
@@ -251,6 +253,11 @@ def test_global_flags_after_the_subcommand_and_version(
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.strip() == f"graphsvc {version('graphsvc')}"
+    # The version comes from git (pyproject.toml: hatch-vcs), never a number typed in.
+    assert graphsvc.__version__ == version("graphsvc")
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?((\.dev|rc|a|b)\d+)?(\+[\w.]+)?", graphsvc.__version__)
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        _ = graphsvc.missing  # type: ignore[attr-defined]
 
 
 def test_ingest_to_a_running_server_over_its_url(

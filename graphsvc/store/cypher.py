@@ -284,6 +284,9 @@ GET_META = "MATCH (m:Meta {id: $id}) RETURN m.value AS value"
 
 SET_META = "MERGE (m:Meta {id: $id}) SET m.value = $value"
 
+# Whether the store holds anything at all (an unversioned store is empty or foreign).
+ANY_NODE = "MATCH (n) RETURN 1 AS found LIMIT 1"
+
 # The first statement of every accepting write transaction: on Neo4j its write lock on
 # the one Meta node is held until commit, so batch numbers follow commit order.
 # `largest` (the most records one batch accepted) bounds how many batches one read of the
