@@ -148,7 +148,8 @@ def every_page(url: str) -> dict[str, str]:
 
 # Per chart, whether anything is painted on the outermost pixels of its canvas. uPlot
 # draws series, grid and ticks inside the plot box, so only a label too long for its
-# axis (or too near an end) reaches an edge, where the canvas cuts it off.
+# axis (or too near an end) reaches an edge, where the canvas cuts it off. A blank
+# canvas would pass vacuously, so it counts as a problem too.
 CLIPPED_CHARTS = """() => [...document.querySelectorAll('figure.chart')].flatMap((figure) => {
   const canvas = figure.querySelector('canvas');
   const { width, height } = canvas;
@@ -158,6 +159,7 @@ CLIPPED_CHARTS = """() => [...document.querySelectorAll('figure.chart')].flatMap
   const row = (y) => Array.from({ length: width }, (_, x) => painted(x, y)).some(Boolean);
   const edges = { left: column(0), right: column(width - 1), top: row(0), bottom: row(height - 1) };
   const cut = Object.keys(edges).filter((edge) => edges[edge]);
+  if (!pixels.some((value, i) => i % 4 === 3 && value > 0)) cut.push('nothing drawn yet');
   return cut.length ? [`${figure.getAttribute('aria-label')}: ${cut.join(', ')}`] : [];
 })"""
 

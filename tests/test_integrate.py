@@ -150,19 +150,26 @@ def test_the_guides_records_are_accepted_in_one_request(served: str) -> None:
     assert [line["status"] for line in lines] == ["ACCEPTED"] * len(sent), lines
     assert [line["id"] for line in lines[:-1]] == [v["id"] for v in vectors()]
     assert summary == {"summary": {"accepted": len(sent), "duplicate": 0, "rejected": 0}}
-    # The gateway response is a receipt of the enclave's node, its TEE proof VERIFIED.
+    # The enclave runs the guide's image; the gateway response is a receipt of the
+    # enclave's node, its TEE proof VERIFIED.
+    tee_id = gateway_vector()["record"]["response"]["tee_id"]
     query = json.dumps(
         {
-            "query": "query($id: ID!) { receipt(id: $id) { node { name } proof { type status } } }",
-            "variables": {"id": lines[-1]["id"]},
+            "query": "query($receipt: ID!, $enclave: String!) {"
+            " receipt(id: $receipt) { node { name } proof { type status } }"
+            " enclave(id: $enclave) { imageStatus node { name } } }",
+            "variables": {"receipt": lines[-1]["id"], "enclave": tee_id},
         }
     )
     request = urllib.request.Request(
         served + "graphql", query.encode(), {"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=60) as response:
-        found = json.load(response)["data"]["receipt"]
-    assert found == {"node": {"name": "node-1"}, "proof": {"type": "TEE", "status": "VERIFIED"}}
+        found = json.load(response)["data"]
+    assert found == {
+        "receipt": {"node": {"name": "node-1"}, "proof": {"type": "TEE", "status": "VERIFIED"}},
+        "enclave": {"imageStatus": "KNOWN", "node": {"name": "node-1"}},
+    }
 
 
 def test_the_javascript_client_submits_a_network_the_server_accepts(served: str) -> None:
