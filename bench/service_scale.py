@@ -77,9 +77,7 @@ from graphsvc.store.ingest_state import write_plan
 
 DAY_MS, INTERVAL_MS, PER_DAY, CHUNK = 86_400_000, 300_000, 288, 2_000
 RECEIPTS, EDGES = {"100k": 100_000, "1m": 1_000_000}, {"10m": 10_000_000}
-SNAPSHOT_FILES = (
-    "Snapshot", "SnapshotPart", "ScoreShard", "TablePart", "Score", "SnapshotEvidence"
-)  # fmt: skip
+SNAPSHOT_FILES = ("Snapshot", "SnapshotPart", "ScoreShard", "TablePart")
 Raw = dict[str, Any]
 REPUTATION = (
     "query R($id: ID!) { reputation(id: $id) { score rank percentile faultRate confidence "

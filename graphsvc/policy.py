@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.domain.entities import ProofMix
-from graphsvc.domain.snapshots import ScoreRow, risk_of
+from graphsvc.domain.snapshots import ScoreRow
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Policy:
         return (
             row.score >= self.min_score
             and row.fault_rate <= self.max_fault_rate
-            and (self.max_risk >= 1.0 or risk_of(row) <= self.max_risk)
+            and (self.max_risk >= 1.0 or row.risk <= self.max_risk)
         )
 
     def admits_model(self, row: ScoreRow, proofs: ProofMix) -> bool:

@@ -128,7 +128,7 @@ def every_page(url: str) -> dict[str, str]:
         routes[f"leaderboard-{order}"] = f"#/leaderboard/NODE?order={order}"
     faulty = api(
         url,
-        "{ leaderboard(kind: NODE, first: 1, order: WORST_FIRST, filter: {minFaultRate: 0.2})"
+        "{ leaderboard(kind: NODE, first: 1, orderBy: WORST_FIRST, filter: {minFaultRate: 0.2})"
         " { items { entity { id incidents(first: 1) { items { id ts party { id }"
         " receipt { id output { hash } } } } } } } }",
     )["leaderboard"]["items"][0]["entity"]

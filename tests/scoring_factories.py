@@ -130,3 +130,14 @@ def networkx_pagerank(scores: Scores, edges: tuple[np.ndarray, ...]) -> np.ndarr
         max_iter=10_000,
     )
     return np.array([pr[i] for i in range(len(scores.entity_ids))])
+
+
+# A row's risk figures when a test does not care: certain to fail (no evidence, a prior
+# of 1), so any maxRisk bound below 1 refuses it.
+RISKIEST = {
+    "risk": 1.0,
+    "risk_events": 0.0,
+    "risk_fault_events": 0.0,
+    "risk_prior": 1.0,
+    "risk_prior_strength": 2.0,
+}

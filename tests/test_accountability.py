@@ -23,6 +23,7 @@ from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from tests.api_client import ADMIN_TOKEN, gql, recompute, serving, subscription
 from tests.network import T0, SignedNetwork, signed_network
+from tests.scoring_factories import RISKIEST
 
 # ------------------------------------------------------------------ pure rules
 
@@ -84,6 +85,7 @@ def row(entity: str, kind: EntityKind, rank: int, **figures: float) -> ScoreRow:
         phi=1.0,
         breakdown={},
         as_of_ms=T0,
+        **RISKIEST,
     )
 
 
@@ -151,8 +153,8 @@ def test_recommend_filters_models_and_providers_and_orders_by_rank() -> None:
     ]
     assert offered(Policy(min_proof=ProofType.TEE)) == []  # nothing verified
     assert offered(Policy(max_fault_rate=0.1, min_score=10.0)) == [everything[0]]
-    # maxRisk: rows here carry no risk (as if stored before it), so any bound below 1
-    # admits nothing; with risks, the bound applies to providers and models alike.
+    # maxRisk: rows here are certain to fail, so any bound below 1 admits nothing; with
+    # risks, the bound applies to providers and models alike.
     assert offered(Policy(max_risk=0.9)) == []
     for entity, risk in (("good", 0.01), ("m-tee", 0.02), ("m-zk", 0.3), ("weak", 0.01)):
         scores[entity] = replace(scores[entity], risk=risk, risk_events=10.0)

@@ -303,12 +303,12 @@ def test_search_compare_and_worst_first(scored_client: Scored) -> None:
     nodes = first["items"] + rest["items"]
     assert [n["name"] for n in nodes] == ["node-0", "node-1", "node-2", "node-3"]
     assert sorted(n["reputation"]["rank"] for n in nodes) == [1, 2, 3, 4]
-    # The argument from before the filter still works.
-    old = gql(client, '{ search(text: "NODE-", kind: NODE) { items { name } } }')
-    assert len(old["data"]["search"]["items"]) == 4
+    # No deprecated arguments before the first release: `kind` was filter: {kind: …}.
+    gone = gql(client, '{ search(text: "NODE-", kind: NODE) { items { name } } }')
+    assert "Unknown argument 'kind'" in gone["errors"][0]["message"]
 
     worst = gql(
-        client, "{ leaderboard(kind: NODE, first: 2, order: WORST_FIRST) { items { rank } } }"
+        client, "{ leaderboard(kind: NODE, first: 2, orderBy: WORST_FIRST) { items { rank } } }"
     )
     assert [i["rank"] for i in worst["data"]["leaderboard"]["items"]] == [4, 3]
 

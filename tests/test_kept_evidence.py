@@ -149,26 +149,6 @@ def test_files_of_another_store_are_not_used(
     assert reads[-1] == (-1, 1)  # read afresh: the file was of the wiped store
 
 
-def test_a_store_from_before_batches_is_stamped_once_and_read(
-    store: GraphStore, reads: list[tuple[int, int]]
-) -> None:
-    net = Network()
-    with serving(store) as services:
-        services.ingestor.submit(net.basics())
-        grow(services, net, 0)
-    # As an older graphsvc left it: nothing stamped with its batch.
-    store.write_one("MATCH (n) WHERE n.batch IS NOT NULL REMOVE n.batch")
-    store.write_one("MATCH (m:Meta {id: 'ingest'}) REMOVE m.largest")
-    with serving(store) as services:
-        services.reputation.recompute()
-        check = services.reputation.check_evidence()
-        assert check.matches and check.faults == 2
-        grow(services, net, 10)
-        services.reputation.recompute()
-    assert reads[0] == (-1, 3) and reads[-1] == (3, 5)
-    assert store.read("MATCH (n:Evidence) WHERE n.batch IS NULL RETURN count(n) AS c") == [{"c": 0}]
-
-
 def test_check_evidence_command(
     embedded_endpoint: BoltEndpoint,
     store: GraphStore,

@@ -11,7 +11,9 @@ import pytest
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Order, ScoreFilter, SnapshotView, score_changes
-from graphsvc.scoring.table import table_of_rows
+from graphsvc.scoring.evidence import KIND_CODES
+from graphsvc.scoring.table import FIGURES, ScoreTable, figure_dtype
+from tests.scoring_factories import RISKIEST
 
 
 def row(entity: str, rank: int, score: float, kind: EntityKind = EntityKind.NODE) -> ScoreRow:
@@ -30,6 +32,21 @@ def row(entity: str, rank: int, score: float, kind: EntityKind = EntityKind.NODE
         phi=1.0,
         breakdown={},
         as_of_ms=1_000,
+        **RISKIEST,
+    )
+
+
+def table_of_rows(as_of_ms: int, rows: list[ScoreRow]) -> ScoreTable:
+    """The figures of ``rows``, without explanations."""
+    ordered = sorted(rows, key=lambda r: r.entity)
+    return ScoreTable(
+        as_of_ms=as_of_ms,
+        entity_ids=tuple(r.entity for r in ordered),
+        kinds=np.array([KIND_CODES[r.kind] for r in ordered], dtype=np.int64),
+        figures={
+            name: np.array([getattr(r, name) for r in ordered], dtype=figure_dtype(name))
+            for name in FIGURES
+        },
     )
 
 
@@ -81,7 +98,7 @@ def test_a_filter_admits_only_rows_within_every_bound() -> None:
     assert not admits(ScoreFilter(max_fault_rate=0.1), n2)
     assert not admits(ScoreFilter(min_fault_rate=0.3), n2)
     assert not admits(ScoreFilter(min_confidence=0.6), n2)
-    assert not admits(ScoreFilter(max_risk=0.99), n2)  # no risk (stored before it): riskiest
+    assert not admits(ScoreFilter(max_risk=0.99), n2)  # certain to fail
     assert admits(ScoreFilter(max_risk=0.25), replace(n2, risk=0.25, risk_events=3.0))
     assert not admits(ScoreFilter(max_risk=0.2), replace(n2, risk=0.25, risk_events=3.0))
 
@@ -116,7 +133,7 @@ def test_without_a_previous_snapshot_every_entity_is_a_change() -> None:
 
 
 def test_risk_orders_and_filters_the_leaderboard() -> None:
-    risks = {"n1": 0.3, "n2": 0.1, "n3": 0.2, "n4": 0.1, "n5": None}  # n5: stored before risk
+    risks = {"n1": 0.3, "n2": 0.1, "n3": 0.2, "n4": 0.1, "n5": 1.0}
     scored = view([replace(r, risk=risks[r.entity], risk_events=1.0) for r in NODES])
     safest = scored.leaderboard(EntityKind.NODE, start=0, size=5, order=Order.LOWEST_RISK)
     assert ids(safest.rows) == ["n2", "n4", "n3", "n1", "n5"]  # equal risks by rank

@@ -21,10 +21,7 @@ from graphsvc.scoring.risk import credibility, credible_interval
 from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, records_before
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import (
-    STORED_FIGURES,
     ScoreTable,
-    derivation,
-    derived_figures,
     table_from_bytes,
     table_to_bytes,
 )
@@ -391,12 +388,6 @@ def test_a_stored_table_derives_risk_with_its_kinds_fitted_strengths() -> None:
     # Exact: a stored table gives back the computed figures bit for bit.
     assert np.array_equal(back.figures["risk"], scores.risk)
     assert np.array_equal(back.figures["risk_prior_strength"], scores.risk_prior_strength)
-    # A derivation stored before the fit had one strength, the parameter, for every kind.
-    how = derivation(table, PARAMS)
-    del how["risk_prior_strengths"]
-    stored = {name: table.figures[name] for name in STORED_FIGURES}
-    before = derived_figures(stored, table.kinds, how)
-    assert (before["risk_prior_strength"] == PARAMS.risk_prior_strength).all()  # exact: as given
 
 
 def test_a_large_kind_is_fitted_on_a_fixed_sample_of_its_parties(

@@ -181,7 +181,8 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
     safest = page.locator("main tbody tr td:nth-child(2)").all_inner_texts()
     expected = api(
         served.url,
-        "{ leaderboard(kind: NODE, first: 20, order: LOWEST_RISK) { items { entity { name } } } }",
+        "{ leaderboard(kind: NODE, first: 20, orderBy: LOWEST_RISK)"
+        " { items { entity { name } } } }",
     )
     assert safest == [i["entity"]["name"] for i in expected["leaderboard"]["items"]]
     risks = page.locator("main tbody td:nth-child(7)").all_inner_texts()

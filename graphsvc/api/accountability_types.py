@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from dataclasses import replace
 from datetime import datetime
 
 import strawberry
@@ -23,7 +22,6 @@ from graphsvc.api.scalars import (
     ProofType,
     TimeOrder,
     to_datetime,
-    to_ms,
 )
 from graphsvc.api.types import Entity, Receipt, load_entity
 from graphsvc.domain import trail
@@ -90,14 +88,9 @@ async def incidents_of(
     after: str | None,
     filter: TimeFilter | None,
     order: TimeOrder,
-    before: datetime | None = None,
 ) -> Page[Incident]:
-    """A page of the incidents blaming ``entity``; ``before`` (deprecated) narrows the
-    window to incidents signed strictly before it."""
+    """A page of the incidents blaming ``entity``."""
     window = window_of(filter)
-    if before is not None:
-        limit = to_ms(before) - 1
-        window = replace(window, to_ms=limit if window.to_ms is None else min(window.to_ms, limit))
     page = time_page(info, "incident", first, after, order, window)
     attribution = info.context.services.attribution
     found = await run_in_threadpool(attribution.incidents_of, entity, page)

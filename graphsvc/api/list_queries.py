@@ -42,14 +42,12 @@ async def search_entities(
     first: int | None,
     after: str | None,
     filter: EntityFilter | None,
-    kind: domain.EntityKind | None,
 ) -> Page[Entity]:
     """A page of the entities whose name contains ``text``, by (name, id)."""
     size = size_of(info, first)
     if not 1 <= len(text) <= MAX_SEARCH_TEXT:
         raise ClientError(f"text must be 1 to {MAX_SEARCH_TEXT} characters")
-    wanted = filter.kind if filter is not None and filter.kind is not None else kind
-    wanted = None if wanted is None else domain.EntityKind(wanted)
+    wanted = None if filter is None or filter.kind is None else domain.EntityKind(filter.kind)
     start = None if after is None else decode_key("entity", after, str, str)
     attribution = info.context.services.attribution
     found = await run_in_threadpool(

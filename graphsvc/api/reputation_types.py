@@ -21,10 +21,7 @@ from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.service import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import ScoreFilter, SnapshotView
-from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.risk import credible_interval
-
-DEFAULT_PRIOR_STRENGTH = ScoringParams().risk_prior_strength
 
 
 async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
@@ -42,10 +39,8 @@ async def reputations(
     """Reputations of ``rows`` (of ``snapshot``) with their entities fetched in one batch
     (usually from the process's cache), so no field of theirs waits on the store."""
     found = await info.context.entity_infos([row.entity for row in rows])
-    strength = float(snapshot.params.get("risk_prior_strength", DEFAULT_PRIOR_STRENGTH))
     return [
-        Reputation.of(row, snapshot.id, entity, strength)
-        for row, entity in zip(rows, found, strict=True)
+        Reputation.of(row, snapshot.id, entity) for row, entity in zip(rows, found, strict=True)
     ]
 
 
@@ -91,7 +86,6 @@ class SnapshotCheckpoint:
 class Reputation:
     row: strawberry.Private[ScoreRow]
     entity_info: strawberry.Private[EntityInfo | None]
-    prior_strength: strawberry.Private[float]  # of risk, in this snapshot's parameters
 
     # The figures read straight from the row are plain fields, not resolvers: graphql-core
     # reads a plain field with getattr, several times cheaper than a resolver call, and a
@@ -118,21 +112,19 @@ class Reputation:
     positive_evidence: float = strawberry.field(description="Decayed positive evidence received.")
     fault_weight: float = strawberry.field(description="Decayed fault weight attributed to it.")
     phi: float = strawberry.field(description="Penalty factor (e+beta)/(e+beta+lambda*f) applied.")
-    risk: float | None = strawberry.field(
+    risk: float = strawberry.field(
         description="Probability (0-1) that its next accountable event is a fault: the "
         "posterior mean from its decayed events and its kind's recent fault rate."
     )
-    risk_events: float | None = strawberry.field(
+    risk_events: float = strawberry.field(
         description="Decayed events (weighed by who signed them) behind risk."
     )
     snapshot: str = strawberry.field(description="Id of the snapshot this comes from.")
 
     @classmethod
-    def of(
-        cls, row: ScoreRow, snapshot_id: str, entity: EntityInfo | None, prior_strength: float
-    ) -> Reputation:
+    def of(cls, row: ScoreRow, snapshot_id: str, entity: EntityInfo | None) -> Reputation:
         return cls(
-            row=row, entity_info=entity, prior_strength=prior_strength,
+            row=row, entity_info=entity,
             score=row.score, rank=row.rank, percentile=row.percentile, mass=row.mass,
             raw_mass=row.raw_mass, fault_rate=row.fault_rate, confidence=row.confidence,
             positive_evidence=row.positive_evidence, fault_weight=row.fault_weight,
@@ -146,21 +138,18 @@ class Reputation:
         return Entity.of(self.entity_info)
 
     @strawberry.field(description="Lower end of the 90 % credible interval of risk.")
-    def risk_low(self) -> float | None:
+    def risk_low(self) -> float:
         return self._interval()[0]
 
     @strawberry.field(description="Upper end of the 90 % credible interval of risk.")
-    def risk_high(self) -> float | None:
+    def risk_high(self) -> float:
         return self._interval()[1]
 
-    def _interval(self) -> tuple[float | None, float | None]:
-        k, n, prior = self.row.risk_fault_events, self.row.risk_events, self.row.risk_prior
-        if k is None or n is None or prior is None:  # a snapshot stored before risk
-            return None, None
-        strength = self.row.risk_prior_strength  # fitted per kind (docs/design.md §3.8)
-        if strength is None or strength != strength:  # NaN: stored before the fit
-            strength = self.prior_strength
-        return credible_interval(k, n, prior, strength)
+    def _interval(self) -> tuple[float, float]:
+        row = self.row  # the prior's strength is fitted per kind (docs/design.md §3.8)
+        return credible_interval(
+            row.risk_fault_events, row.risk_events, row.risk_prior, row.risk_prior_strength
+        )
 
     @strawberry.field(
         description="Why: its top contributors of incoming mass and the faults applied "

@@ -163,15 +163,8 @@ class Query:
         order_by: Annotated[
             EntityOrder, strawberry.argument(description="By name (the only order).")
         ] = EntityOrder.NAME,
-        kind: Annotated[
-            EntityKind | None,  # type: ignore[valid-type]
-            strawberry.argument(
-                description="Only entities of this kind.",
-                deprecation_reason="Use filter: {kind: …}.",
-            ),
-        ] = None,
     ) -> Page[Entity]:
-        return await search_entities(info, text, first, after, filter, kind)
+        return await search_entities(info, text, first, after, filter)
 
     @strawberry.field(description="Entities of one kind in rank order, paged.")
     async def leaderboard(
@@ -189,15 +182,9 @@ class Query:
             strawberry.argument(description="Only entities meeting all of these."),
         ] = None,
         order_by: Annotated[
-            LeaderboardOrder | None,  # type: ignore[valid-type]
+            LeaderboardOrder,  # type: ignore[valid-type]
             strawberry.argument(description="Best first (the default), worst first, or by risk."),
-        ] = None,
-        order: Annotated[
-            LeaderboardOrder | None,  # type: ignore[valid-type]
-            strawberry.argument(
-                description="The order.", deprecation_reason="Use orderBy (the same values)."
-            ),
-        ] = None,
+        ] = Order.BEST_FIRST,
     ) -> Page[Reputation]:
         size = size_of(info, first)
         view = await snapshot_view(info, as_of)
@@ -211,7 +198,7 @@ class Query:
             domain.EntityKind(kind),
             start=start,
             size=size,
-            order=Order(order_by or order or Order.BEST_FIRST),
+            order=Order(order_by),
             where=None if filter is None else filter.to_filter(),
         )
         return page_of(

@@ -164,17 +164,10 @@ class Entity:
             TimeFilter | None, strawberry.argument(description="Only incidents signed then.")
         ] = None,
         order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
-        before: Annotated[
-            datetime | None,
-            strawberry.argument(
-                description="Only incidents signed before this time.",
-                deprecation_reason="Use filter: {to: …} or after: a cursor.",
-            ),
-        ] = None,
     ) -> Page[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
         from graphsvc.api.accountability_types import incidents_of
 
-        return await incidents_of(info, self.found, first, after, filter, order_by, before)
+        return await incidents_of(info, self.found, first, after, filter, order_by)
 
     @strawberry.field(
         description="The attested enclaves a node registered and answers for, newest first "

@@ -48,28 +48,21 @@ class ScoreRow:
     breakdown: dict[str, Any]
     as_of_ms: int
     # Risk of misbehaviour, the events behind it, the faults among them and the prior
-    # mean and strength of its kind (docs/design.md §3.8); None in snapshots stored
-    # before risk (the strength: before it was fitted). Its credible interval is derived
-    # from them when read.
-    risk: float | None = None
-    risk_events: float | None = None
-    risk_fault_events: float | None = None
-    risk_prior: float | None = None
-    risk_prior_strength: float | None = None
-
-
-def risk_of(row: ScoreRow) -> float:
-    """The row's risk; a snapshot stored before risk existed counts as the riskiest."""
-    return 1.0 if row.risk is None else row.risk
+    # mean and strength of its kind (docs/design.md §3.8). Its credible interval is
+    # derived from them when read.
+    risk: float
+    risk_events: float
+    risk_fault_events: float
+    risk_prior: float
+    risk_prior_strength: float
 
 
 @dataclass(frozen=True)
 class SnapshotEvidence:
     """How a snapshot keeps the evidence it was computed from, to be reproduced.
 
-    ``form`` is ``base`` (the scorer's whole kept evidence), ``delta`` (what changed since
-    the ``parent`` snapshot's evidence) or ``archive`` (the evidence arrays themselves, as
-    snapshots stored before bases and deltas have it). ``seeds`` are the trusted ids the
+    ``form`` is ``base`` (the scorer's whole kept evidence) or ``delta`` (what changed
+    since the ``parent`` snapshot's evidence). ``seeds`` are the trusted ids the
     scorer was given (empty: nobody has standing).
     """
 

@@ -17,7 +17,6 @@ from functools import reduce
 
 from graphsvc.blobs import BlobStore
 from graphsvc.domain.snapshots import SnapshotEvidence
-from graphsvc.scoring.archive import evidence_from_bytes
 from graphsvc.scoring.digest import EVIDENCE_ARRAYS, evidence_digest
 from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, KeptEvidenceMismatch
@@ -25,7 +24,6 @@ from graphsvc.scoring.params import ScoringParams
 from graphsvc.store.evidence_loader import (
     read_all,
     read_changes,
-    stamp_legacy_batches,
     store_id,
 )
 from graphsvc.store.graph_store import GraphStore
@@ -167,10 +165,6 @@ class EvidenceKeeper:
 
     def _caught_up(self) -> KeptEvidence:
         counter = ingest_counter(self._store)
-        if counter.records and counter.largest_batch is None:
-            stamped = stamp_legacy_batches(self._store)
-            log.info("stamped %d records of a store from before ingest batches", stamped)
-            counter = ingest_counter(self._store)
         identity = store_id(self._store)
         kept = self._kept if self._kept is not None else self._load()
         if kept is None or kept.store_id != identity or kept.batch > counter.batches:
@@ -216,9 +210,7 @@ def _field_bytes(evidence: Evidence, name: str) -> bytes:
 
 def evidence_of(lineage: Sequence[SnapshotEvidence], params: ScoringParams) -> Evidence:
     """The evidence a snapshot was computed from, rebuilt from its stored lineage (a base
-    and the deltas after it, or an archive)."""
-    if lineage[0].form == "archive":
-        return evidence_from_bytes(lineage[0].data)
+    and the deltas after it)."""
     kept = KeptEvidence.from_bytes(lineage[0].data)
     for delta in lineage[1:]:
         kept.apply(EvidenceChanges.from_bytes(delta.data))

@@ -13,7 +13,7 @@ import numpy as np
 from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
 from graphsvc.scoring.evidence import KIND_CODES, BoolArray, IntArray
-from graphsvc.scoring.table import ScoreTable, risk_column
+from graphsvc.scoring.table import ScoreTable
 
 
 class Order(StrEnum):
@@ -47,7 +47,7 @@ class ScoreFilter:
                 values = figures[column][positions]
                 keep &= values >= bound if at_least else values <= bound
         if self.max_risk is not None:
-            keep &= risk_column(table)[positions] <= self.max_risk
+            keep &= table.figures["risk"][positions] <= self.max_risk
         return keep
 
 

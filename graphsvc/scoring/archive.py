@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from graphsvc.scoring import columns
 from graphsvc.scoring.digest import EVIDENCE_ARRAYS
 from graphsvc.scoring.evidence import Evidence
@@ -21,16 +17,3 @@ def evidence_to_bytes(evidence: Evidence) -> bytes:
     }
     arrays = [(name, dtype, getattr(evidence, name)) for name, dtype in EVIDENCE_ARRAYS]
     return columns.pack(_MAGIC, header, arrays)
-
-
-def evidence_from_bytes(data: bytes) -> Evidence:
-    header, arrays = columns.unpack(_MAGIC, data, "evidence archive")
-    widened: dict[str, Any] = {
-        name: values.astype(np.float64 if values.dtype.kind == "f" else np.int64)
-        for name, values in arrays.items()
-    }
-    return Evidence(
-        entity_ids=tuple(header["ids"]),
-        aggregated_half_life_ms=header["aggregated_half_life_ms"],
-        **widened,
-    )

@@ -125,7 +125,7 @@ class ScoreTable:
 
     @cached_property
     def _risk_ranked(self) -> dict[EntityKind, IntArray]:
-        risk, ranks = risk_column(self), self.figures["rank"]
+        risk, ranks = self.figures["risk"], self.figures["rank"]
         ranked = {}
         for kind in EntityKind:
             members = np.flatnonzero(self.kinds == KIND_CODES[kind])
@@ -146,10 +146,7 @@ class ScoreTable:
         same = np.ones(len(self), dtype=np.bool_)
         for name in FIGURES:
             # Compare bits: -0.0 differs from 0.0 and a NaN equals itself.
-            equal = _bits(self.figures[name]) == _bits(other.figures[name])
-            if name in RISK_FIGURES:  # a snapshot stored before risk has none (NaN)
-                equal |= np.isnan(self.figures[name])
-            same &= equal
+            same &= _bits(self.figures[name]) == _bits(other.figures[name])
         same &= self.kinds == other.kinds
         return [self.entity_ids[i] for i in np.flatnonzero(~same).tolist()]
 
@@ -177,22 +174,6 @@ STORED_FIGURES = (
 )
 
 
-def risk_column(table: ScoreTable) -> np.ndarray:
-    """Every entity's risk; 1 (the riskiest) in a snapshot stored before risk existed,
-    as :func:`graphsvc.domain.snapshots.risk_of` reads a row."""
-    risk = table.figures["risk"]
-    return np.where(np.isnan(risk), 1.0, risk)
-
-
-def with_absent(columns: Mapping[str, Any], names: Sequence[str], count: int) -> dict[str, Any]:
-    """``columns`` with a NaN column for each of ``names`` it lacks: the risk figures of
-    a snapshot stored before them."""
-    return {
-        **{name: np.full(count, np.nan) for name in names if name not in columns},
-        **columns,
-    }
-
-
 def derivation(table: ScoreTable, params: ScoringParams) -> dict[str, Any]:
     """What deriving the other figures needs besides the stored ones: JSON-safe."""
     tops = [0.0] * len(KIND_CODES)
@@ -210,29 +191,22 @@ def derivation(table: ScoreTable, params: ScoringParams) -> dict[str, Any]:
         "lam": params.lam,
         "confidence_scale": params.confidence_scale,
         "top": tops,
-        "risk_prior_strength": params.risk_prior_strength,
         "risk_prior": priors,
-        # Fitted per kind (§3.8); derivations stored before have the one strength above.
-        "risk_prior_strengths": strengths,
+        "risk_prior_strengths": strengths,  # fitted per kind (§3.8)
     }
 
 
 def derived_figures(
     stored: Mapping[str, np.ndarray], kinds: IntArray, how: Mapping[str, Any]
 ) -> dict[str, np.ndarray]:
-    """Every figure from the :data:`STORED_FIGURES` and the :func:`derivation`; the risk
-    figures are NaN in shards stored before them."""
+    """Every figure from the :data:`STORED_FIGURES` and the :func:`derivation`."""
     e, f = stored["positive_evidence"], stored["fault_weight"]
     phi = phi_of(e, f, how["beta"], how["lam"])
     mass = phi * stored["raw_mass"]
-    if "risk_prior" in how:
-        k, n = stored["risk_fault_events"], stored["risk_events"]
-        prior = np.array(how["risk_prior"], dtype=np.float64)[kinds]
-        by_kind = how.get("risk_prior_strengths", [how["risk_prior_strength"]] * len(KIND_CODES))
-        strength = np.array(by_kind, dtype=np.float64)[kinds]
-        risk = posterior_mean(k, n, prior, strength)
-    else:
-        prior = risk = strength = np.full(len(kinds), np.nan)
+    k, n = stored["risk_fault_events"], stored["risk_events"]
+    prior = np.array(how["risk_prior"], dtype=np.float64)[kinds]
+    strength = np.array(how["risk_prior_strengths"], dtype=np.float64)[kinds]
+    risk = posterior_mean(k, n, prior, strength)
     return {
         **stored,
         "rank": stored["rank"].astype(np.int64),
@@ -245,23 +219,6 @@ def derived_figures(
         "risk_prior": prior,
         "risk_prior_strength": strength,
     }
-
-
-def table_of_rows(as_of_ms: int, rows: Sequence[ScoreRow]) -> ScoreTable:
-    """The figures of rows (as stored before tables), without explanations."""
-    ordered = sorted(rows, key=lambda r: r.entity)
-    return ScoreTable(
-        as_of_ms=as_of_ms,
-        entity_ids=tuple(r.entity for r in ordered),
-        kinds=np.array([KIND_CODES[r.kind] for r in ordered], dtype=np.int64),
-        figures={
-            name: np.array(
-                [np.nan if getattr(r, name) is None else getattr(r, name) for r in ordered],
-                dtype=figure_dtype(name),
-            )
-            for name in FIGURES
-        },
-    )
 
 
 def _bits(column: np.ndarray) -> np.ndarray:

@@ -509,8 +509,7 @@ DISPUTES_BY_REQUESTER_COUNT = f"{_DISPUTES_WHERE}\nRETURN count(d) AS n"
 # What changed in the ingest batches $batches (a list of batch numbers), for the scorer's
 # kept evidence. Columnar (one row of lists): over Bolt this is several times faster than
 # a row each; callers ask for few enough batches that no list passes ArcadeDB's cap on one
-# collect() (524,288 elements). Batch 0 holds what a store written before batches were
-# stamped holds (see STAMP_LEGACY).
+# collect() (524,288 elements).
 ENTITIES_IN_BATCHES = """
 UNWIND $batches AS b MATCH (e:Entity {batch: b})
 RETURN collect(e.id) AS id, collect(e.kind) AS kind, collect(coalesce(e.provider, '')) AS provider
@@ -546,20 +545,6 @@ VOTES_ON_RECEIPTS = """
 UNWIND $receipts AS id MATCH (a:Attestation {receipt: id})
 RETURN collect(a.receipt) AS receipt, collect(a.witness) AS witness,
        collect(a.verdict) AS verdict, collect(a.ts) AS ts
-"""
-
-# One-off upgrade of a store written before batches were stamped: its records count as
-# batch 0. In slices, so no transaction grows with the store.
-STAMP_LEGACY: dict[str, str] = {
-    label: f"MATCH (n:{label}) WHERE n.batch IS NULL WITH n LIMIT $limit SET n.batch = 0 "
-    "RETURN count(n) AS stamped"
-    for label in ("Entity", "Evidence", "Attestation", "Dispute")
-}
-
-# Marks the upgrade done. Batch 0 then holds all of the old store, read at once: stores
-# from before batches were stamped hold demo-sized data.
-STAMPED_LEGACY = """
-MATCH (m:Meta {id: 'ingest'}) SET m.largest = coalesce(m.largest, m.records)
 """
 
 # Invalid attestations blaming any of $parties (a node, or a provider's models), paged
@@ -606,7 +591,7 @@ CREATE (s:Snapshot {
   id: $id, as_of_ms: $as_of_ms, created_ms: $created_ms, params: $params,
   evidence_digest: $evidence_digest, records: $records, entities: $entities,
   iterations: $iterations, residual: $residual, shards: $shards,
-  shard_format: $shard_format, evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
+  evidence_form: $evidence_form, parent: $parent, seeds: $seeds,
   log_size: $log_size, log_root: $log_root
 })
 """
@@ -651,7 +636,7 @@ DELETE_TABLE_PARTS = "MATCH (p:TablePart {snapshot: $id}) DELETE p"
 # The snapshots an entity's history pages through: one per time, the latest computed.
 HISTORY_SNAPSHOTS = """
 MATCH (s:Snapshot) WHERE s.as_of_ms >= $from_ms AND s.as_of_ms <= $to_ms
-RETURN s.id AS id, s.as_of_ms AS as_of_ms, s.shards AS shards, s.shard_format AS shard_format
+RETURN s.id AS id, s.as_of_ms AS as_of_ms, s.shards AS shards
 ORDER BY s.as_of_ms, s.created_ms DESC
 LIMIT $limit
 """
@@ -699,29 +684,10 @@ ALL_SNAPSHOTS = f"""
 MATCH (s:Snapshot) RETURN {SNAPSHOT_FIELDS} ORDER BY s.as_of_ms DESC, s.created_ms DESC
 """
 
-# Where snapshots stored before the archive was cut into parts keep theirs.
-LEGACY_SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) RETURN e.blob AS blob"
-
 # Retention removes a snapshot: first the Snapshot node, so no reader finds it any more,
-# then its scores in slices (one transaction each stays small), then its evidence.
+# then its shards, tables and evidence.
 DELETE_SNAPSHOT = "MATCH (s:Snapshot {id: $id}) DELETE s"
-
-DELETE_SNAPSHOT_SCORES = """
-MATCH (c:Score {snapshot: $id}) WITH c LIMIT $limit DELETE c RETURN count(*) AS deleted
-"""
 
 DELETE_SNAPSHOT_PARTS = "MATCH (p:SnapshotPart {snapshot: $id}) DELETE p"
 
 DELETE_SCORE_SHARDS = "MATCH (p:ScoreShard {snapshot: $id}) DELETE p"
-
-DELETE_LEGACY_SNAPSHOT_EVIDENCE = "MATCH (e:SnapshotEvidence {id: $id}) DELETE e"
-
-# Snapshots stored before score shards keep a Score node per entity: read, never written.
-SCORE_FIELDS = (
-    "c {.entity, .kind, .mass, .raw_mass, .score, .rank, .percentile, .fault_rate,"
-    " .confidence, .positive_evidence, .fault_weight, .phi, .breakdown, .as_of_ms} AS score"
-)
-
-LEGACY_SNAPSHOT_SCORES = f"MATCH (c:Score {{snapshot: $snapshot}}) RETURN {SCORE_FIELDS}"
-
-LEGACY_HISTORY = f"UNWIND $ids AS id MATCH (c:Score {{id: id}}) RETURN {SCORE_FIELDS}"

@@ -21,7 +21,6 @@ MAX_LIST = 400_000
 # A record adds at most two evidence rows (a receipt: requester -> model and -> node; an
 # attestation: witness -> node and -> model) or one entity.
 ROWS_PER_RECORD = 2
-LEGACY_SLICE = 50_000
 # Votes are read for this many receipts at a time (a receipt has a handful of votes).
 RECEIPTS_PER_READ = 25_000
 
@@ -32,20 +31,6 @@ def store_id(store: GraphStore) -> str:
     if found and found[0]["value"]:
         return str(found[0]["value"])
     return str(store.write_one(cypher.STORE_ID, new_id=uuid.uuid4().hex)[0]["id"])
-
-
-def stamp_legacy_batches(store: GraphStore) -> int:
-    """Stamp batch 0 on what a store written before batches were stamped holds; returns
-    how many nodes it stamped (0 once done)."""
-    stamped = 0
-    for query in cypher.STAMP_LEGACY.values():
-        while True:
-            done = int(store.write_one(query, limit=LEGACY_SLICE)[0]["stamped"])
-            stamped += done
-            if done < LEGACY_SLICE:
-                break
-    store.write_one(cypher.STAMPED_LEGACY)
-    return stamped
 
 
 def batches_per_read(largest_batch: int) -> int:
@@ -65,8 +50,8 @@ def read_all(store: GraphStore, to_batch: int | None = None) -> KeptEvidence:
 def read_changes(
     store: GraphStore, after_batch: int, to_batch: int, *, largest_batch: int
 ) -> EvidenceChanges:
-    """What the batches after ``after_batch`` up to ``to_batch`` changed (batch 0 is the
-    legacy one, so ``after_batch=-1`` reads everything)."""
+    """What the batches after ``after_batch`` up to ``to_batch`` changed
+    (``after_batch=-1`` reads everything)."""
     changes = EvidenceChanges(from_batch=after_batch, to_batch=to_batch)
     touched: set[str] = set()
     step = batches_per_read(largest_batch)

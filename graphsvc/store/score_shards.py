@@ -9,43 +9,35 @@
 - **The table** (ids, figures and every explanation, :func:`table_to_bytes`), kept only
   for the newest snapshot, in parts well under a Bolt message: what a restarted process
   or a replica loads to serve it. Older snapshots are explained again from their evidence.
-
-Shards written before these were compressed JSON with the ids; history still reads them.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import math
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow
 from graphsvc.scoring import columns
-from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE
+from graphsvc.scoring.evidence import KINDS_BY_CODE
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.table import (
     FIGURES,
-    RISK_FIGURES,
     ScoreTable,
     derivation,
     derived_figures,
     entity_key,
     entity_keys,
     figure_dtype,
-    with_absent,
 )
 from graphsvc.scoring.table import (
     STORED_FIGURES as STORED,
 )
 
 SHARD_SIZE = 256
-FORMAT = 2  # a snapshot's ``shard_format``: absent on shards of JSON (format 1)
 _MAGIC = b"graphsvc-score-shard-v1\n"
 
 
@@ -53,11 +45,9 @@ def shard_count(entities: int) -> int:
     return max(1, math.ceil(entities / SHARD_SIZE))
 
 
-def shard_of(entity: str, shards: int, shard_format: int | None = FORMAT) -> int:
+def shard_of(entity: str, shards: int) -> int:
     """Stable across processes and versions (unlike ``hash``)."""
-    if shard_format == FORMAT:
-        return entity_key(entity) % shards
-    return zlib.crc32(entity.encode("utf-8")) % shards
+    return entity_key(entity) % shards
 
 
 def part_id(snapshot_id: str, shard: int) -> str:
@@ -102,24 +92,12 @@ def encode(snapshot_id: str, table: ScoreTable, params: ScoringParams) -> list[d
 def decode(
     figures: str, names: Mapping[int, str]
 ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-    """Ids, kind codes and figure columns of one stored shard (either format); entities
-    are named from their key by ``names``, or ``key:<hex>`` when it has none."""
-    data = base64.b64decode(figures)
-    if not data.startswith(_MAGIC):
-        stored = json.loads(zlib.decompress(data))
-        kinds = np.array([KIND_CODES[EntityKind(k)] for k in stored["kind"]], dtype=np.int64)
-        count = len(stored["entity"])
-        values = {
-            name: np.array(column, dtype=figure_dtype(name))
-            for name, column in with_absent(stored, FIGURES, count).items()
-            if name in FIGURES
-        }
-        return list(stored["entity"]), kinds, values
-    how, stored = columns.unpack(_MAGIC, data, "score shard")
+    """Ids, kind codes and figure columns of one stored shard; entities are named from
+    their key by ``names``, or ``key:<hex>`` when it has none."""
+    how, stored = columns.unpack(_MAGIC, base64.b64decode(figures), "score shard")
     ids = [names.get(k, f"key:{k:016x}") for k in stored["key"].tolist()]
     kinds = stored["kind"].astype(np.int64)
-    present = with_absent(stored, STORED, len(ids))
-    return ids, kinds, derived_figures({n: present[n] for n in STORED}, kinds, how)
+    return ids, kinds, derived_figures({n: stored[n] for n in STORED}, kinds, how)
 
 
 def decode_table(as_of_ms: int, shards: Sequence[str], names: Sequence[str]) -> ScoreTable:
@@ -152,34 +130,13 @@ def _stored_dtype(name: str) -> str:
 
 
 def history_row(figures: str, entity: str, as_of_ms: int) -> ScoreRow | None:
-    """The row of ``entity`` in one stored shard (either format), without breakdown."""
-    data = base64.b64decode(figures)
-    if not data.startswith(_MAGIC):
-        return _legacy_row(data, entity, as_of_ms)
-    how, stored = columns.unpack(_MAGIC, data, "score shard")
+    """The row of ``entity`` in one stored shard, without breakdown."""
+    how, stored = columns.unpack(_MAGIC, base64.b64decode(figures), "score shard")
     one = np.flatnonzero(stored["key"] == np.uint64(entity_key(entity)))[:1]
     if not len(one):
         return None
     kinds = stored["kind"][one].astype(np.int64)
-    present = with_absent(stored, STORED, len(stored["key"]))
-    derived = derived_figures({n: present[n][one] for n in STORED}, kinds, how)
+    derived = derived_figures({n: stored[n][one] for n in STORED}, kinds, how)
     values = {name: derived[name][0].item() for name in FIGURES}
-    for name in RISK_FIGURES:
-        if np.isnan(values[name]):
-            values[name] = None
     kind = KINDS_BY_CODE[int(kinds[0])]
     return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)
-
-
-def _legacy_row(data: bytes, entity: str, as_of_ms: int) -> ScoreRow | None:
-    stored = json.loads(zlib.decompress(data))
-    for i, found in enumerate(stored["entity"]):
-        if found == entity:
-            values: dict[str, Any] = {
-                name: int(stored[name][i]) if name == "rank" else float(stored[name][i])
-                for name in FIGURES
-                if name in stored  # the risk figures came later
-            }
-            kind = EntityKind(stored["kind"][i])
-            return ScoreRow(entity, kind, **values, breakdown={}, as_of_ms=as_of_ms)
-    return None

@@ -8,13 +8,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from graphsvc.domain import EntityKind
 from graphsvc.domain.snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.table import (
     ScoreTable,
     table_from_bytes,
-    table_of_rows,
     table_to_bytes,
 )
 from graphsvc.store import cypher, score_shards
@@ -33,15 +31,8 @@ def _snapshot_info(row: dict[str, Any]) -> SnapshotInfo:
     )
 
 
-def _score_row(row: dict[str, Any]) -> ScoreRow:
-    return ScoreRow(
-        **{**row, "kind": EntityKind(row["kind"]), "breakdown": json.loads(row["breakdown"])}
-    )
-
-
 # Raw bytes per evidence or table part: 2.7 MB once in base64, far below a Bolt message's 16 MiB.
 PART_BYTES = 2 * 1024 * 1024
-DELETE_SLICE = 20_000
 
 
 def save_snapshot(
@@ -65,7 +56,6 @@ def save_snapshot(
                     **info.__dict__,
                     "params": json.dumps(info.params, sort_keys=True),
                     "shards": len(shards),
-                    "shard_format": score_shards.FORMAT,
                     "evidence_form": evidence.form,
                     "parent": evidence.parent,
                     "seeds": json.dumps(list(evidence.seeds)),
@@ -115,18 +105,13 @@ def _parts(snapshot_id: str, data: bytes) -> list[dict[str, Any]]:
 
 
 def delete_snapshot(store: GraphStore, snapshot_id: str) -> None:
-    """Remove a snapshot: unlisted at once, then its scores and evidence in slices."""
+    """Remove a snapshot: unlisted at once, then its scores and evidence."""
     store.write_one(cypher.DELETE_SNAPSHOT, id=snapshot_id)
-    while store.write_one(cypher.DELETE_SNAPSHOT_SCORES, id=snapshot_id, limit=DELETE_SLICE)[0][
-        "deleted"
-    ]:
-        pass
     store.write(
         [
             Statement(cypher.DELETE_SCORE_SHARDS, {"id": snapshot_id}),
             Statement(cypher.DELETE_TABLE_PARTS, {"id": snapshot_id}),
             Statement(cypher.DELETE_SNAPSHOT_PARTS, {"id": snapshot_id}),
-            Statement(cypher.DELETE_LEGACY_SNAPSHOT_EVIDENCE, {"id": snapshot_id}),
         ]
     )
 
@@ -162,19 +147,15 @@ def list_snapshots(store: GraphStore, limit: int | None) -> list[SnapshotInfo]:
 
 
 def snapshot_evidence(store: GraphStore, snapshot_id: str) -> SnapshotEvidence:
-    """How the snapshot keeps its evidence: a base, a delta on its parent's, or (stored
-    before those) the evidence archive itself."""
+    """How the snapshot keeps its evidence: a base, or a delta on its parent's."""
     found = store.read(cypher.SNAPSHOT_EVIDENCE_FORM, id=snapshot_id)
     if not found:
         raise LookupError(f"no snapshot {snapshot_id}")
     parts = store.read(cypher.SNAPSHOT_PARTS, id=snapshot_id)
-    form = found[0]["form"] or "archive"
-    if not parts and form == "archive":
-        parts = store.read(cypher.LEGACY_SNAPSHOT_EVIDENCE, id=snapshot_id)
     if not parts:
         raise LookupError(f"snapshot {snapshot_id} has no stored evidence")
     return SnapshotEvidence(
-        form=form,
+        form=found[0]["form"],
         data=b"".join(base64.b64decode(part["blob"]) for part in parts),
         parent=found[0]["parent"],
         seeds=tuple(json.loads(found[0]["seeds"] or "[]")),
@@ -182,7 +163,7 @@ def snapshot_evidence(store: GraphStore, snapshot_id: str) -> SnapshotEvidence:
 
 
 def evidence_lineage(store: GraphStore, snapshot_id: str) -> list[SnapshotEvidence]:
-    """The stored evidence from the snapshot's base (or archive) down to the snapshot."""
+    """The stored evidence from the snapshot's base down to the snapshot."""
     lineage = [snapshot_evidence(store, snapshot_id)]
     while lineage[0].form == "delta":
         parent = lineage[0].parent
@@ -215,12 +196,6 @@ def stored_figures(store: GraphStore, info: SnapshotInfo, names: Sequence[str]) 
     """Every entity's stored figures in one snapshot (no explanations), entities named
     by ``names`` (the ids they may have; stored shards name entities by key)."""
     shards = store.read(cypher.SNAPSHOT_FIGURES, id=info.id)
-    if not shards:  # stored before score shards: a Score node per entity
-        rows = [
-            _score_row(r["score"])
-            for r in store.read(cypher.LEGACY_SNAPSHOT_SCORES, snapshot=info.id)
-        ]
-        return table_of_rows(info.as_of_ms, rows)
     return score_shards.decode_table(info.as_of_ms, [s["figures"] for s in shards], names)
 
 
@@ -235,23 +210,12 @@ def score_history(
     for snapshot in found:  # latest created first within a time
         latest.setdefault(int(snapshot["as_of_ms"]), snapshot)
     parts = {
-        score_shards.part_id(
-            s["id"], score_shards.shard_of(entity, s["shards"], s["shard_format"])
-        ): t
+        score_shards.part_id(s["id"], score_shards.shard_of(entity, s["shards"])): t
         for t, s in latest.items()
-        if s["shards"]
     }
-    legacy = {f"{s['id']}|{entity}" for s in latest.values() if not s["shards"]}
-    answers = store.read_many(
-        [
-            Statement(cypher.HISTORY_FIGURES, {"ids": sorted(parts)}),
-            Statement(cypher.LEGACY_HISTORY, {"ids": sorted(legacy)}),
-        ]
-    )
     rows = [
         row
-        for shard in answers[0]
+        for shard in store.read(cypher.HISTORY_FIGURES, ids=sorted(parts))
         if (row := score_shards.history_row(shard["figures"], entity, parts[shard["id"]]))
     ]
-    rows += [_score_row({**r["score"], "breakdown": "{}"}) for r in answers[1]]
     return sorted(rows, key=lambda r: r.as_of_ms)

@@ -70,7 +70,7 @@ export const plural = (kind) => {
   return word + (word.endsWith("s") ? "es" : "s");
 };
 
-// A risk with its 90 % credible interval, or a dash for snapshots stored before risk.
+// A risk with its 90 % credible interval, or a dash while scores are held back (loading).
 export function riskText(reputation) {
   if (!isFigure(reputation.risk)) return "–";
   const [low, high] = [share(reputation.riskLow), share(reputation.riskHigh)];

@@ -38,7 +38,7 @@ const SIZES = [20, 50, 100];
 
 const QUERY = `query Leaderboard($kind: EntityKind!, $first: Int!, $after: String,
     $order: LeaderboardOrder!, $filter: ReputationFilter) {
-  leaderboard(kind: $kind, first: $first, after: $after, order: $order, filter: $filter) {
+  leaderboard(kind: $kind, first: $first, after: $after, orderBy: $order, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
     items { rank score percentile faultRate confidence risk riskLow riskHigh entity { id name } }

@@ -33,7 +33,7 @@ const QUERY = `query Overview($faulty: Float!) {
   }
   snapshots(first: 200) { items { asOf records } }
   ${KINDS.map((k) => `${k}: leaderboard(kind: ${k}, first: 1, filter: {minFaultRate: $faulty}) { totalCount }`).join("\n  ")}
-  worst: leaderboard(kind: NODE, first: 5, order: HIGHEST_RISK,
+  worst: leaderboard(kind: NODE, first: 5, orderBy: HIGHEST_RISK,
       filter: {minFaultRate: $faulty}) {
     items { rank score faultRate risk riskLow riskHigh entity { id name } }
   }
