@@ -11,6 +11,7 @@ from pathlib import Path
 import neo4j
 import pytest
 from hypothesis import settings as hypothesis_settings
+from playwright.sync_api import Browser, Page, Request, Route
 
 from graphsvc.domain.snapshots import SnapshotInfo
 from graphsvc.services import Services, running_services
@@ -18,6 +19,8 @@ from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.browser import DESKTOP, Traffic
+from tests.live_server import chromium
 from tests.network import T0, TEST_SEEDS, Network
 
 
@@ -121,3 +124,47 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "neo4j_endpoint" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.neo4j)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless chromium per module of browser tests (tests/browser.py). Not one for
+    the session: Playwright's sync API keeps an event loop running while it is open,
+    and later tests' asyncio.run() would fail."""
+    with chromium() as found:
+        yield found
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+@pytest.fixture
+def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
+    """A fresh window at desktop size; what it asks for and its errors go to ``traffic``,
+    and any request that leaves this machine is refused."""
+    context = browser.new_context(viewport=DESKTOP)
+
+    def record(route: Route, request: Request) -> None:
+        traffic.urls.append(request.url)
+        if request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", record)
+    found = context.new_page()
+    found.on("websocket", lambda ws: traffic.urls.append(ws.url))
+    found.on("pageerror", lambda error: traffic.errors.append(str(error)))
+    # Refusals by the pages' content security policy show up as console errors only.
+    found.on(
+        "console",
+        lambda message: (
+            traffic.errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield found
+    context.close()

@@ -9,6 +9,7 @@ import base64
 import json
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from eth_hash.auto import keccak
@@ -37,6 +38,26 @@ def sign_hashes(key: rsa.RSAPrivateKey, first: bytes, second: bytes, timestamp: 
         hashes.SHA256(),
     )
     return base64.b64encode(signature).decode("ascii")
+
+
+def verify_hashes(
+    key_der_bytes: bytes, first: bytes, second: bytes, timestamp: int, signature: str
+) -> bool:
+    """Whether ``signature`` (standard base64) is the enclave key's RSA-PSS-SHA256 (32-byte
+    salt) over keccak256(first ‖ second ‖ timestamp 32 bytes BE)."""
+    key = serialization.load_der_public_key(key_der_bytes)
+    assert isinstance(key, rsa.RSAPublicKey)
+    message = keccak(first + second + timestamp.to_bytes(32, "big"))
+    try:
+        key.verify(
+            base64.b64decode(signature),
+            message,
+            padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+            hashes.SHA256(),
+        )
+    except InvalidSignature:
+        return False
+    return True
 
 
 def respond(

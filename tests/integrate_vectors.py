@@ -1,19 +1,39 @@
-"""The test vectors of docs/integrate.md: one signed record of each simple type, made
-with graphsvc's own signing from fixed seeds, so the guide can show them and the tests
-can check that the guide still says what graphsvc does.
+"""The test vectors of docs/integrate.md: one signed record of each type, made with
+graphsvc's own signing from fixed seeds, so the guide can show them and the tests can
+check that the guide still says what graphsvc does.
 
 The seeds are the secret keys of RFC 8032 §7.1 (TESTs 1, 2, 3 and 1024), so the public
 keys they give can be checked against the RFC's published ones (``RFC_8032_PUBLIC``).
+
+The ``enclave`` and ``opengradient`` records carry an attestation document and a gateway
+response whose ECDSA and RSA-PSS signatures are salted, so they cannot be made again
+byte for byte: they were made once by ``python -m tests.integrate_vectors`` (a Nitro-shaped
+document under a private root, by graphsvc.demo.enclaves, and a response signed by
+tests/independent_gateway.py) and are kept in ``ENCLAVE_FILE``, root included.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 from nacl.signing import SigningKey
 
+from graphsvc.demo.enclaves import EnclavePki, chat_request
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
-from graphsvc.records.builder import Actor, attestation, dispute, image, publish_model, receipt
+from graphsvc.proofs import gateway_message, keccak256, request_hash
+from graphsvc.records.builder import (
+    Actor,
+    attestation,
+    dispute,
+    enclave,
+    image,
+    publish_model,
+    receipt,
+)
 from graphsvc.records.builder import register as registration
 from graphsvc.records.canonical import canonical_bytes, record_id
 from graphsvc.records.signing import REQUESTER_UNSIGNED
@@ -40,6 +60,9 @@ SEEDS = list(RFC_8032_PUBLIC)
 MODEL = "acme/llama-3-8b@1"
 INPUT = "sha256:" + "11" * 32
 OUTPUT = "sha256:" + "22" * 32
+GATEWAY_MODEL = "gpt-4.1"  # the gateway's name; graphsvc's model is opengradient/gpt-4.1@gateway
+PCRS = {str(i): f"{i:x}" * 96 for i in range(3)}  # the image's PCR0-2, which the enclave runs
+ENCLAVE_FILE = Path(__file__).resolve().parent / "data" / "integrate" / "enclave.json"
 
 
 def _actor(seed: str, name: str, kind: EntityKind) -> Actor:
@@ -57,9 +80,7 @@ def signed_records() -> list[dict[str, Any]]:
     """In an order the server accepts as one batch: who registers first, then what refers to it."""
     made = [registration(a, TS) for a in (PROVIDER, NODE, REQUESTER, WITNESS)]
     made.append(publish_model(PROVIDER, MODEL, "sha256:" + "0f" * 32, TS + 1))
-    made.append(
-        image(PROVIDER, "acme gateway v1", {str(i): f"{i:x}" * 96 for i in range(3)}, TS + 1)
-    )
+    made.append(image(PROVIDER, "acme gateway v1", PCRS, TS + 1))
     ran = receipt(
         NODE,
         MODEL,
@@ -75,7 +96,60 @@ def signed_records() -> list[dict[str, Any]]:
         attestation(WITNESS, record_id(ran), Verdict.INVALID, TS + 3, fault=FaultParty.NODE)
     )
     made.append(dispute(REQUESTER, record_id(ran), "the answer is not what the model says", TS + 4))
+    made.append(publish_model(PROVIDER, f"opengradient/{GATEWAY_MODEL}@gateway", "0" * 64, TS + 5))
+    kept = enclave_material()
+    document, key = (base64.b64decode(kept[k]) for k in ("attestation", "key"))
+    made.append(enclave(NODE, document, key, TS + 6))
     return made
+
+
+def enclave_material() -> dict[str, Any]:
+    """The kept document, enclave key, root and gateway response (see the module's doc)."""
+    found: dict[str, Any] = json.loads(ENCLAVE_FILE.read_text(encoding="utf-8"))
+    return found
+
+
+def gateway_vector() -> dict[str, Any]:
+    """The opengradient record (sent after ``signed_records()``) and every step of its
+    check: the enclave key it is verified with (the enclave record's), the request as
+    hashed, both keccak256 hashes and the message the enclave signed."""
+    kept = enclave_material()
+    request, response = kept["request"], kept["response"]
+    asked = request_hash(request)
+    answered = keccak256(response["choices"][0]["message"]["content"].encode("utf-8"))
+    return {
+        "key": kept["key"],
+        "record": {"type": "opengradient", "request": request, "response": response},
+        "hashed_request": json.dumps(request, sort_keys=True),
+        "request_hash": asked.hex(),
+        "output_hash": answered.hex(),
+        "message": gateway_message(asked, answered, response["tee_timestamp"]).hex(),
+    }
+
+
+def make_enclave_material() -> dict[str, Any]:
+    """A new document, key and response, bound together and timed around ``TS``: the
+    document 10 minutes before the enclave's registration (TS + 6 ms), the response a
+    minute after it."""
+    from tests import independent_gateway
+
+    start = dt.datetime.fromtimestamp(TS / 1000, tz=dt.UTC) - dt.timedelta(hours=1)
+    pki = EnclavePki(start=start, leaf_hours=4.0, name="integrate-guide")
+    key = independent_gateway.new_key()
+    key_der = independent_gateway.key_der(key)
+    pcrs = {i: bytes.fromhex(PCRS[str(i)]) if str(i) in PCRS else bytes(48) for i in range(16)}
+    document = pki.document(at=start + dt.timedelta(minutes=50), pcrs=pcrs, public_key=key_der)
+    request = chat_request(GATEWAY_MODEL, "What is the capital of France?")
+    answer = "The capital of France is Paris."
+    response = independent_gateway.respond(key, request, answer, TS // 1000 + 60)
+    return {
+        "_note": "made by `python -m tests.integrate_vectors`; see tests/integrate_vectors.py",
+        "root_pem": pki.root_pem().decode("ascii"),
+        "attestation": base64.b64encode(document).decode("ascii"),
+        "key": base64.b64encode(key_der).decode("ascii"),
+        "request": request,
+        "response": response,
+    }
 
 
 def vectors() -> list[dict[str, Any]]:
@@ -97,3 +171,9 @@ def vectors() -> list[dict[str, Any]]:
             ).decode("utf-8")
         found.append(vector)
     return found
+
+
+if __name__ == "__main__":
+    ENCLAVE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ENCLAVE_FILE.write_text(json.dumps(make_enclave_material(), indent=2) + "\n")
+    print(f"wrote {ENCLAVE_FILE}; now update docs/integrate.md's enclave vectors")

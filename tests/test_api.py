@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from graphsvc.domain import FaultParty, Verdict
+from graphsvc.domain import EntityKind, FaultParty, Verdict
 from graphsvc.records import builder, record_id
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
@@ -254,6 +254,40 @@ def test_reputation_leaderboard_and_history(
     assert "invalid cursor" in bad["errors"][0]["message"]
     too_big = gql(client, "{ leaderboard(kind: NODE, first: 100000) { totalCount } }")
     assert "first must be between" in too_big["errors"][0]["message"]
+
+
+def test_tied_entities_share_a_rank_on_every_page(
+    embedded_endpoint: BoltEndpoint, clean_graph: None
+) -> None:
+    """Three nodes registered and never used hold no mass: tied last, they share rank 5
+    (1, 2, 3, 4, 5, 5, 5: docs/decisions/0082-tied-ranks.md), also where the tie spans two
+    pages, in either order, and in each one's own reputation."""
+    net = signed_network(7)
+    idle = [builder.Actor.derived(f"idle-{i}", EntityKind.NODE) for i in range(3)]
+    records = [*net.records, *(builder.register(a, T0) for a in idle)]
+    settings = Settings(admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
+    with serving(embedded_endpoint, settings, T0 + 40 * 86_400_000, records) as client:
+        recompute(client)
+        query = """query($after: String, $order: LeaderboardOrder! = BEST_FIRST) {
+          leaderboard(kind: NODE, first: 3, after: $after, orderBy: $order) {
+            items { rank score entity { id } } pageInfo { endCursor } } }"""
+        pages, after = [], None
+        for _ in range(3):
+            answer = gql(client, query, after=after)
+            assert "errors" not in answer, answer
+            page = answer["data"]["leaderboard"]
+            pages.append([i["rank"] for i in page["items"]])
+            after = page["pageInfo"]["endCursor"]
+            if after is None:
+                break
+        assert pages == [[1, 2, 3], [4, 5, 5], [5]]
+        worst = gql(client, query, order="WORST_FIRST")["data"]["leaderboard"]["items"]
+        assert [i["rank"] for i in worst] == [5, 5, 5]
+        # The tie is broken by id in the list, and each shows the shared rank alone too.
+        assert [i["entity"]["id"] for i in worst] == sorted((a.id for a in idle), reverse=True)
+        for actor in idle:
+            one = gql(client, "query($id: ID!) { reputation(id: $id) { rank score } }", id=actor.id)
+            assert one["data"]["reputation"] == {"rank": 5, "score": 0.0}  # exact: no mass
 
 
 def test_search_compare_and_worst_first(scored_client: Scored) -> None:

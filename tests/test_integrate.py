@@ -5,6 +5,7 @@ accepted, and the client it shows is the one that runs here against a served app
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -17,14 +18,22 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eth_hash.auto import keccak
 
 from graphsvc.api.app import create_app
 from graphsvc.services import running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests import independent_gateway as gateway
 from tests import independent_signer as independent
-from tests.integrate_vectors import RFC_8032_PUBLIC, signed_records, vectors
+from tests.integrate_vectors import (
+    RFC_8032_PUBLIC,
+    enclave_material,
+    gateway_vector,
+    signed_records,
+    vectors,
+)
 from tests.live_server import http_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +42,10 @@ CONFORMANCE = ROOT / "tests" / "conformance"
 CLIENT = CONFORMANCE / "client.mjs"
 
 
-def guide_vectors() -> list[dict[str, Any]]:
+def guide_vectors(mark: str = "vector") -> list[dict[str, Any]]:
     text = GUIDE.read_text(encoding="utf-8")
-    return [json.loads(b) for b in re.findall(r"<!-- vector -->\n```json\n(.*?)```", text, re.S)]
+    blocks = re.findall(f"<!-- {mark} -->\n```json\n(.*?)```", text, re.S)
+    return [json.loads(b) for b in blocks]
 
 
 def node_client(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,12 +58,36 @@ def node_client(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_guide_shows_graphsvcs_own_vectors_for_every_simple_type() -> None:
+def test_the_guide_shows_graphsvcs_own_vectors_for_every_type() -> None:
     shown = guide_vectors()
     assert shown == vectors()
     types = {v["record"]["type"] for v in shown}
-    assert types == {"register", "model", "image", "receipt", "attestation", "dispute"}
+    assert types == {"register", "model", "image", "receipt", "attestation", "dispute", "enclave"}
     assert any("requester_sig" in v["record"] for v in shown)
+    assert guide_vectors("gateway vector") == [gateway_vector()]
+    # The enclave's root is shown too, as kept.
+    assert enclave_material()["root_pem"].strip() in GUIDE.read_text(encoding="utf-8")
+
+
+def test_the_gateway_vector_checks_out_with_an_independent_keccak_and_rsa_pss() -> None:
+    [v] = guide_vectors("gateway vector")
+    request, response = v["record"]["request"], v["record"]["response"]
+    assert json.dumps(request, sort_keys=True) == v["hashed_request"]
+    assert keccak(v["hashed_request"].encode()).hex() == v["request_hash"]
+    assert v["request_hash"] == response["tee_request_hash"]
+    content = response["choices"][0]["message"]["content"]
+    assert keccak(content.encode()).hex() == v["output_hash"] == response["tee_output_hash"]
+    asked, answered = bytes.fromhex(v["request_hash"]), bytes.fromhex(v["output_hash"])
+    stamp = response["tee_timestamp"].to_bytes(32, "big")
+    assert keccak(asked + answered + stamp).hex() == v["message"]
+    key = base64.b64decode(v["key"])
+    assert "0x" + keccak(key).hex() == response["tee_id"]  # the enclave's id
+    signed = response["tee_signature"]
+    assert gateway.verify_hashes(key, asked, answered, response["tee_timestamp"], signed)
+    assert not gateway.verify_hashes(key, answered, asked, response["tee_timestamp"], signed)
+    # It is the key of the enclave the guide's node registers.
+    [registered] = [e for e in guide_vectors() if e["record"]["type"] == "enclave"]
+    assert registered["record"]["key"] == v["key"]
 
 
 def test_the_vectors_check_out_with_an_independent_signer() -> None:
@@ -91,27 +125,51 @@ def test_the_guide_shows_the_client_that_runs() -> None:
 
 
 @pytest.fixture
-def served(clean_graph: BoltEndpoint) -> Iterator[str]:
-    """An app on a free local port, on the real clock (the client stamps records now)."""
+def served(clean_graph: BoltEndpoint, tmp_path: Path) -> Iterator[str]:
+    """An app on a free local port, on the real clock (the client stamps records now),
+    trusting the guide's enclave root."""
+    roots = tmp_path / "roots.pem"
+    roots.write_text(enclave_material()["root_pem"], encoding="ascii")
     with (
         GraphStore(clean_graph) as store,
-        running_services(Settings(snapshot_refresh=0), store=store) as services,
+        running_services(Settings(snapshot_refresh=0, tee_roots=roots), store=store) as services,
         http_server(create_app(services)) as url,
     ):
         yield url + "/"
 
 
 def test_the_guides_records_are_accepted_in_one_request(served: str) -> None:
-    body = "".join(json.dumps(r) + "\n" for r in signed_records()).encode()
+    sent = [*signed_records(), gateway_vector()["record"]]
+    body = "".join(json.dumps(r) + "\n" for r in sent).encode()
     request = urllib.request.Request(
         served + "records", body, {"Content-Type": "application/x-ndjson"}
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         assert response.headers["content-type"].startswith("application/x-ndjson")
         *lines, summary = [json.loads(line) for line in response.read().splitlines()]
-    assert [line["status"] for line in lines] == ["ACCEPTED"] * len(signed_records()), lines
-    assert [line["id"] for line in lines] == [v["id"] for v in vectors()]
-    assert summary == {"summary": {"accepted": len(lines), "duplicate": 0, "rejected": 0}}
+    assert [line["status"] for line in lines] == ["ACCEPTED"] * len(sent), lines
+    assert [line["id"] for line in lines[:-1]] == [v["id"] for v in vectors()]
+    assert summary == {"summary": {"accepted": len(sent), "duplicate": 0, "rejected": 0}}
+    # The enclave runs the guide's image; the gateway response is a receipt of the
+    # enclave's node, its TEE proof VERIFIED.
+    tee_id = gateway_vector()["record"]["response"]["tee_id"]
+    query = json.dumps(
+        {
+            "query": "query($receipt: ID!, $enclave: String!) {"
+            " receipt(id: $receipt) { node { name } proof { type status } }"
+            " enclave(id: $enclave) { imageStatus node { name } } }",
+            "variables": {"receipt": lines[-1]["id"], "enclave": tee_id},
+        }
+    )
+    request = urllib.request.Request(
+        served + "graphql", query.encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        found = json.load(response)["data"]
+    assert found == {
+        "receipt": {"node": {"name": "node-1"}, "proof": {"type": "TEE", "status": "VERIFIED"}},
+        "enclave": {"imageStatus": "KNOWN", "node": {"name": "node-1"}},
+    }
 
 
 def test_the_javascript_client_submits_a_network_the_server_accepts(served: str) -> None:

@@ -21,6 +21,7 @@ from graphsvc.scoring.evidence import (
 )
 from graphsvc.scoring.explain import breakdown, breakdowns, internals_of
 from graphsvc.scoring.params import ScoringParams
+from graphsvc.scoring.scores import rank_within_kind
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
 from tests.scoring_factories import DAY_MS, T0, product
 
@@ -191,7 +192,9 @@ def test_ranks_percentiles_and_scores_within_kind() -> None:
         order = s.ranked(kind)
         masses = s.mass[order]
         assert np.all(np.diff(masses) <= 0)
-        assert s.rank[order].tolist() == list(range(1, len(order) + 1))
+        # Rank = 1 + those strictly above: tied entities share it (1, 1, 3).
+        above = [int(np.sum(masses > m)) for m in masses]
+        assert s.rank[order].tolist() == [1 + a for a in above]
         assert s.score[order[0]] == pytest.approx(100.0) or masses[0] == 0
         if len(order) > 1:
             assert s.percentile[order[0]] == pytest.approx(100.0)  # nobody is above the best
@@ -204,9 +207,16 @@ def test_ranks_percentiles_and_scores_within_kind() -> None:
         for mass in set(masses.tolist()):
             tied = np.asarray(order)[masses == mass]
             assert len(set(s.percentile[tied].tolist())) == 1
-    # Ties are broken by id, tied entities share a percentile.
-    tied = [i for i in s.ranked(EntityKind.REQUESTER) if s.mass[i] == 0.0]  # exact: none
-    assert tied == sorted(tied)
+
+
+def test_tied_entities_share_a_rank_and_the_next_skips() -> None:
+    # Standard competition ranking within each kind (docs/decisions/0082-tied-ranks.md).
+    node, witness = KIND_CODES[EntityKind.NODE], KIND_CODES[EntityKind.WITNESS]
+    mass = np.array([0.3, 0.1, 0.3, 0.0, 0.1, 0.5, 0.2, 0.2])
+    kinds = np.array([node] * 6 + [witness] * 2)
+    _, rank, percentile = rank_within_kind(mass, kinds)
+    assert rank.tolist() == [2, 4, 2, 6, 4, 1, 1, 1]
+    assert percentile.tolist() == pytest.approx([80, 40, 80, 0, 40, 100, 100, 100])
 
 
 def test_empty_and_edgeless_evidence() -> None:

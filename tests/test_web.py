@@ -1,25 +1,25 @@
 """The dashboard and GraphiQL in a real browser (Debian's chromium, driven by Playwright)
 against a served demo network: every page shows real data, navigation works, nothing is
-fetched from anywhere but the server. Each page's screenshot goes to docs/screenshots/.
+fetched from anywhere but the server.
 
-One browser and one served app for the module; the demo is the scaled-down network of
-tests/test_demo_network.py (2,000 receipts), loaded as history like ``serve --demo``.
+One served app for the module; the demo is the scaled-down network of
+tests/test_demo_network.py (2,000 receipts), loaded as history like ``serve --demo``. The
+full demo, and the README's screenshots, are in tests/test_web_demo.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import parse, print_ast
-from playwright.sync_api import Browser, Page, Request, Route
+from playwright.sync_api import Page
 
 from graphsvc.api.app import create_app
 from graphsvc.demo import DemoNetwork, generate
@@ -32,21 +32,26 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
-from tests.live_server import chromium, http_server
+from tests.browser import (
+    PHONE,
+    WAIT_MS,
+    Traffic,
+    api,
+    chart_points,
+    every_page,
+    follow,
+    settle,
+    visit,
+    walk,
+)
+from tests.live_server import http_server
 from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
 # Slow: drives chromium through every page. scripts/test --fast leaves it out.
 pytestmark = pytest.mark.slow
 
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 EXAMPLES = Path(__file__).resolve().parents[1] / "graphsvc/web/static/graphiql-examples.json"
-DESKTOP = {"width": 1280, "height": 900}
-WIDE = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
-# Words a page shows when a missing value reached the DOM as text.
-NONSENSE = re.compile(r"\b(null|undefined|NaN|Infinity|Invalid Date)\b")
-WAIT_MS = 20_000
 
 
 @dataclass
@@ -84,119 +89,13 @@ def served(
             yield Served(services, network, url + "/", gateway, names)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as found:
-        yield found
-
-
-@dataclass
-class Traffic:
-    """Every URL the page asked for (HTTP and websockets); anything not local is refused."""
-
-    urls: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def outside(self) -> list[str]:
-        return [u for u in self.urls if not re.match(r"^(http|ws)://127\.0\.0\.1:\d+/", u)]
-
-
-@pytest.fixture
-def traffic() -> Traffic:
-    return Traffic()
-
-
-@pytest.fixture
-def page(browser: Browser, traffic: Traffic) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-
-    def record(route: Route, request: Request) -> None:
-        traffic.urls.append(request.url)
-        if request.url.startswith("http://127.0.0.1:"):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", record)
-    found = context.new_page()
-    found.on("websocket", lambda ws: traffic.urls.append(ws.url))
-    found.on("pageerror", lambda error: traffic.errors.append(str(error)))
-    # Refusals by the pages' content security policy show up as console errors only.
-    found.on(
-        "console",
-        lambda message: (
-            traffic.errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield found
-    context.close()
-
-
-def visit(page: Page, served: Served, path: str) -> None:
-    """Open a dashboard route and wait until the page says it has rendered."""
-    page.goto(served.url + path)
-    settle(page)
-
-
-def settle(page: Page, since: str | None = None) -> None:
-    """Wait until the page has rendered the route in its URL (and, given ``since``, until
-    the URL has moved on from it: a click changes the hash a moment later)."""
-    page.wait_for_function(
-        "since => location.href !== since"
-        " && document.querySelector('main').dataset.ready === location.hash",
-        arg=since,
-        timeout=WAIT_MS,
-    )
-
-
-def follow(page: Page, action: Callable[[], None]) -> None:
-    """Do what leads to another route (a click, a key, a form) and wait for it to render."""
-    since = page.url
-    action()
-    settle(page, since)
-
-
-def shoot(page: Page, name: str) -> None:
-    """Screenshot what the window shows (no animation caught halfway). It replaces the
-    committed one in docs/ only when asked (GRAPHSVC_UPDATE_SCREENSHOTS=1) or when there
-    is none: a caret or a clock changes a few bytes at every run."""
-    shot = page.screenshot(animations="disabled")
-    assert shot.startswith(b"\x89PNG") and len(shot) > 4096
-    path = SHOTS / f"{name}.png"
-    if os.environ.get("GRAPHSVC_UPDATE_SCREENSHOTS") == "1" or not path.exists():
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(shot)
-
-
 def names_of(served: Served, kind: str) -> set[str]:
     generated = {n for e, n in served.network.names.items() if served.network.kinds[e] == kind}
     return generated | served.story_names.get(kind, set())
 
 
-def chart_points(page: Page) -> list[int]:
-    charts = page.locator("figure.chart")
-    assert charts.count() > 0
-    assert page.locator("figure.chart canvas").count() >= charts.count()
-    return [int(charts.nth(i).get_attribute("data-points") or 0) for i in range(charts.count())]
-
-
-def api(served: Served, query: str, **variables: Any) -> dict[str, Any]:
-    request = urllib.request.Request(
-        served.url + "graphql",
-        data=json.dumps({"query": query, "variables": variables}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body: dict[str, Any] = json.load(response)
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 def test_overview_charts_the_network(page: Page, served: Served, traffic: Traffic) -> None:
-    visit(page, served, "")
+    visit(page, served.url, "")
     assert page.title() == "Overview · graphsvc"
     receipts = sum(1 for r in served.network.records if r["type"] == "receipt")
     receipts += served.story_receipts
@@ -205,39 +104,7 @@ def test_overview_charts_the_network(page: Page, served: Served, traffic: Traffi
     assert len(points) == 4 and all(p >= 3 for p in points), points
     worst = page.locator("main table a").all_inner_texts()
     assert worst and set(worst) <= names_of(served, "node")
-    shoot(page, "overview")
     assert traffic.errors == []
-
-
-def every_page(served: Served) -> list[str]:
-    """One route of each page the dashboard has, on the demo's own entities: each
-    leaderboard and order, an entity of each kind, an incident, a trail, an enclave."""
-    routes = ["", "#/choose", "#/live", "#/search?q=node-", "#/no-such-page"]
-    for kind in ["PROVIDER", "MODEL", "NODE", "WITNESS", "REQUESTER"]:
-        routes.append(f"#/leaderboard/{kind}")
-        top = api(
-            served, f"{{ leaderboard(kind: {kind}, first: 1) {{ items {{ entity {{ id }} }} }} }}"
-        )
-        routes += [f"#/entity/{i['entity']['id']}" for i in top["leaderboard"]["items"]]
-    for order in ["WORST_FIRST", "LOWEST_RISK", "HIGHEST_RISK"]:
-        routes.append(f"#/leaderboard/NODE?order={order}")
-    faulty = api(
-        served,
-        "{ leaderboard(kind: NODE, first: 1, orderBy: WORST_FIRST, filter: {minFaultRate: 0.2})"
-        " { items { entity { id incidents(first: 1) { items { id ts party { id }"
-        " receipt { id output { hash } } } } } } } }",
-    )["leaderboard"]["items"][0]["entity"]
-    incident = faulty["incidents"]["items"][0]
-    routes.append(f"#/entity/{faulty['id']}")
-    routes.append(f"#/incident/{incident['party']['id']}/{incident['id']}?at={incident['ts']}")
-    receipt = incident["receipt"]
-    routes.append(f"#/trail/{receipt['output']['hash']}?receipt={receipt['id']}")
-    gateway = api(served, '{ search(text: "tee-gateway-1") { items { id } } }')
-    node = gateway["search"]["items"][0]["id"]
-    routes.append(f"#/entity/{node}")
-    enclaves = api(served, "query($id: ID!) { entity(id: $id) { enclaves { id } } }", id=node)
-    routes.append(f"#/enclave/{enclaves['entity']['enclaves'][0]['id']}")
-    return routes
 
 
 def test_no_page_prints_null_undefined_or_nan(page: Page, served: Served, traffic: Traffic) -> None:
@@ -247,23 +114,9 @@ def test_no_page_prints_null_undefined_or_nan(page: Page, served: Served, traffi
     newcomer = Actor.derived("fresh-operator", EntityKind.NODE)
     record = register(newcomer, served.network.stories.end_ms)
     assert [r.reason for r in served.services.ingestor.submit([record])] == [None]
-    routes = [*every_page(served), f"#/entity/{newcomer.id}"]
-    for size in [WIDE, PHONE]:
-        page.set_viewport_size(size)
-        for route in routes:
-            visit(page, served, route)
-            text = page.locator("body").inner_text()
-            assert not NONSENSE.search(text), (size, route, NONSENSE.findall(text))
-            fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            assert fits, (size, route)
-            if size is WIDE:  # on a desktop, no table scrolls sideways either
-                wide = page.evaluate(
-                    "[...document.querySelectorAll('main .scroll')]"
-                    ".filter(e => e.scrollWidth > e.clientWidth + 1)"
-                    ".map(e => e.closest('section')?.querySelector('h2')?.textContent ?? '?')"
-                )
-                assert wide == [], (route, wide)
-    visit(page, served, f"#/entity/{newcomer.id}")
+    routes = [*every_page(served.url).values(), f"#/entity/{newcomer.id}"]
+    walk(page, served.url, routes)
+    visit(page, served.url, f"#/entity/{newcomer.id}")
     assert "Not scored yet" in page.locator("main").inner_text()
     assert traffic.errors == []
 
@@ -278,10 +131,10 @@ def test_while_the_demo_loads_every_page_shows_progress_and_holds_scores(
     page.route(
         "**/readyz", lambda route: route.fulfill(status=503, json={**loading, "progress": progress})
     )
-    node = api(served, "{ leaderboard(kind: NODE, first: 1) { items { entity { id } } } }")
+    node = api(served.url, "{ leaderboard(kind: NODE, first: 1) { items { entity { id } } } }")
     entity = node["leaderboard"]["items"][0]["entity"]["id"]
     for route in ["", "#/leaderboard/NODE", f"#/entity/{entity}", "#/choose", "#/search?q=node-"]:
-        visit(page, served, route)
+        visit(page, served.url, route)
         banner = page.locator("#loading-banner")
         assert banner.is_visible(), route
         assert "1,234 of 56,789 records (2 %)" in banner.inner_text(), route
@@ -290,7 +143,7 @@ def test_while_the_demo_loads_every_page_shows_progress_and_holds_scores(
         assert page.locator("main meter, main .tiles:has-text('rank')").count() == 0, route
         assert not re.search(r"\d %\s*\(", main), route  # no risk with its interval
     # Loading ends: the banner goes and the open page redraws with its figures.
-    visit(page, served, "#/leaderboard/NODE")
+    visit(page, served.url, "#/leaderboard/NODE")
     page.unroute("**/readyz")
     page.locator("#loading-banner").wait_for(state="hidden", timeout=WAIT_MS)
     page.locator("main tbody tr").first.wait_for(timeout=WAIT_MS)
@@ -299,13 +152,14 @@ def test_while_the_demo_loads_every_page_shows_progress_and_holds_scores(
 
 
 def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffic: Traffic) -> None:
-    visit(page, served, "#/leaderboard/NODE")
+    visit(page, served.url, "#/leaderboard/NODE")
     assert page.title() == "Nodes leaderboard, best first · graphsvc"
     best = page.locator("main tbody tr td:nth-child(2)").all_inner_texts()
-    expected = api(served, "{ leaderboard(kind: NODE, first: 20) { items { entity { name } } } }")
+    expected = api(
+        served.url, "{ leaderboard(kind: NODE, first: 20) { items { entity { name } } } }"
+    )
     assert best == [i["entity"]["name"] for i in expected["leaderboard"]["items"]]
     assert set(best) <= names_of(served, "node")
-    shoot(page, "leaderboard")
 
     follow(page, lambda: page.click("a[rel=next]"))
     assert "21\N{EN DASH}" in page.locator(".pager").inner_text()
@@ -323,10 +177,10 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
     assert rates and all(rate >= 20 for rate in rates)
 
     # Lowest risk first: the order the API gives, each risk shown with its interval.
-    visit(page, served, "#/leaderboard/NODE?order=LOWEST_RISK")
+    visit(page, served.url, "#/leaderboard/NODE?order=LOWEST_RISK")
     safest = page.locator("main tbody tr td:nth-child(2)").all_inner_texts()
     expected = api(
-        served,
+        served.url,
         "{ leaderboard(kind: NODE, first: 20, orderBy: LOWEST_RISK)"
         " { items { entity { name } } } }",
     )
@@ -341,22 +195,20 @@ def test_leaderboard_filters_orders_and_pages(page: Page, served: Served, traffi
 def test_leaderboard_to_entity_to_incident_to_trail(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/leaderboard/NODE?order=WORST_FIRST&minFaultRate=0.2")
+    visit(page, served.url, "#/leaderboard/NODE?order=WORST_FIRST&minFaultRate=0.2")
     node = page.locator("main tbody a").first.inner_text()
     follow(page, lambda: page.locator("main tbody a").first.click())
     assert page.locator("h1").inner_text().startswith(node)
     assert page.title() == f"{node} (node) · graphsvc"
-    snapshots = api(served, "{ snapshots { totalCount } }")["snapshots"]["totalCount"]
+    snapshots = api(served.url, "{ snapshots { totalCount } }")["snapshots"]["totalCount"]
     assert chart_points(page) == [snapshots]
     # The breakdown names its sources instead of showing raw keys.
     sources = page.locator("section:has(h2:text('breakdown')) tbody a").all_inner_texts()
     assert sources and not any(s.startswith("ed25519:") for s in sources)
-    shoot(page, "entity")
 
     follow(page, lambda: page.locator("a[href^='#/incident/']").first.click())
     assert page.locator("h1").inner_text() == f"Incident against {node}"
     assert page.locator(".facts .badge").first.inner_text() in {"STANDS", "OUTVOTED"}
-    shoot(page, "incident")
 
     follow(page, lambda: page.click("text=The output's trail"))
     graph = page.locator("svg.trail-graph")
@@ -372,21 +224,19 @@ def test_leaderboard_to_entity_to_incident_to_trail(
     follow(page, lambda: page.locator("svg.trail-graph a:has(g.receipt)").first.click())
     record = json.loads(page.locator("details.record[open] pre").first.inner_text())
     assert record["type"] == "receipt" and record["sig"]
-    shoot(page, "trail")
     assert traffic.errors == []
 
 
 def test_verified_receipts_lead_to_their_enclave(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    found = api(served, '{ search(text: "tee-gateway-1") { items { id } } }')["search"]["items"]
-    visit(page, served, f"#/entity/{found[0]['id']}")
+    found = api(served.url, '{ search(text: "tee-gateway-1") { items { id } } }')["search"]["items"]
+    visit(page, served.url, f"#/entity/{found[0]['id']}")
     assert "tee · verified" in page.locator("main").inner_text()
     follow(page, lambda: page.locator("a[href^='#/enclave/']").first.click())
     assert page.locator("h1").inner_text() == "Enclave of tee-gateway-1"
     assert page.locator(".facts .badge").first.inner_text() == "KNOWN"
     assert page.locator("main tbody tr").count() == 16  # PCR0-15
-    shoot(page, "enclave")
     assert traffic.errors == []
 
 
@@ -395,9 +245,9 @@ def test_choose_a_provider_shows_why_each_passed(
 ) -> None:
     # The generated history's proofs are all claims: the policy has to accept them.
     url = "#/choose?minProof=TEE&acceptClaimed=true&minProofShare=0.6&maxFaultRate=0.05"
-    visit(page, served, url)
+    visit(page, served.url, url)
     expected = api(
-        served,
+        served.url,
         "{ recommendProviders(policy: {minProof: TEE, minProofShare: 0.6, maxFaultRate: 0.05,"
         " acceptClaimed: true}) { reputation { entity { name } } } }",
     )["recommendProviders"]
@@ -405,10 +255,9 @@ def test_choose_a_provider_shows_why_each_passed(
     assert shown == [p["reputation"]["entity"]["name"] for p in expected] and shown
     assert page.locator("article.offer .pass").count() > 0
     assert page.locator("article.offer .fail").count() == 0
-    shoot(page, "choose")
 
     # The form refuses out-of-range numbers; a hand-edited URL gets the API's reason.
-    visit(page, served, "#/choose?minProof=TEE&minProofShare=2&maxFaultRate=0.05")
+    visit(page, served.url, "#/choose?minProof=TEE&minProofShare=2&maxFaultRate=0.05")
     assert "minProofShare" in page.locator("[role=alert]").inner_text()
     assert traffic.errors == []
 
@@ -416,7 +265,7 @@ def test_choose_a_provider_shows_why_each_passed(
 def test_live_feed_shows_incidents_and_score_changes_as_they_arrive(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/live?minDelta=0")
+    visit(page, served.url, "#/live?minDelta=0")
     page.wait_for_selector("[data-state=connected]", timeout=WAIT_MS)
     network = served.network
     witness = build_world(SMALL).witnesses[0]
@@ -445,24 +294,22 @@ def test_live_feed_shows_incidents_and_score_changes_as_they_arrive(
     feed.first.wait_for(timeout=WAIT_MS)
     blamed = network.names[honest[1]["signer"]]
     assert blamed in feed.first.inner_text() and witness.name in feed.first.inner_text()
-    shoot(page, "live")
     assert traffic.errors == []
 
 
 def test_search_from_every_page_finds_names_and_ids(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/choose")
+    visit(page, served.url, "#/choose")
     page.keyboard.press("/")  # the shortcut focuses the search box
     page.keyboard.type("node-")
     follow(page, lambda: page.keyboard.press("Enter"))
     assert page.title() == "Search: node- · graphsvc"
     found = set(page.locator("main tbody a").all_inner_texts())
     assert found and found <= names_of(served, "node")
-    shoot(page, "search")
 
     some_id = next(iter(served.network.names))  # a signer id: found by id, not by name
-    visit(page, served, f"#/search?q={some_id}")
+    visit(page, served.url, f"#/search?q={some_id}")
     assert page.locator("main tbody a").first.inner_text() == served.network.names[some_id]
     assert traffic.errors == []
 
@@ -470,10 +317,10 @@ def test_search_from_every_page_finds_names_and_ids(
 def test_unknown_ids_and_a_store_that_is_down_say_so(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
-    visit(page, served, "#/entity/ed25519:nobody")
+    visit(page, served.url, "#/entity/ed25519:nobody")
     assert page.title() == "Unknown entity · graphsvc"
     assert "ed25519:nobody" in page.locator("[role=alert]").inner_text()
-    visit(page, served, "#/trail/sha256:nothing")
+    visit(page, served.url, "#/trail/sha256:nothing")
     assert "sha256:nothing" in page.locator("[role=alert]").inner_text()
 
     # What the API answers while its store is unreachable: a masked error, readyz 503.
@@ -489,7 +336,7 @@ def test_unknown_ids_and_a_store_that_is_down_say_so(
             status=503, json={"status": "unavailable", "cause": "store unreachable"}
         ),
     )
-    visit(page, served, "#/leaderboard/MODEL")
+    visit(page, served.url, "#/leaderboard/MODEL")
     alert = page.locator("[role=alert]").inner_text()
     assert "The graph store is not answering" in alert and "store unreachable" in alert
     assert traffic.errors == []
@@ -497,10 +344,9 @@ def test_unknown_ids_and_a_store_that_is_down_say_so(
 
 def test_phone_width_and_keyboard(page: Page, served: Served, traffic: Traffic) -> None:
     page.set_viewport_size(PHONE)
-    visit(page, served, "")
+    visit(page, served.url, "")
     # Wide tables and charts scroll inside their box; the page itself does not.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    shoot(page, "overview-phone")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")
@@ -521,13 +367,12 @@ def test_graphiql_works_offline_with_the_readme_examples(
     page.locator(".graphiql-execute-button").click()
     result = page.locator(".result-window")
     result.get_by_text("node-").first.wait_for(timeout=WAIT_MS)
-    shoot(page, "graphiql")
     assert traffic.errors == []
 
 
 def test_no_request_leaves_the_server(page: Page, served: Served, traffic: Traffic) -> None:
     for path in ["", "#/leaderboard/WITNESS", "#/choose", "#/live", "#/search?q=a"]:
-        visit(page, served, path)
+        visit(page, served.url, path)
     page.goto(served.url + "graphql")
     page.locator(".graphiql-tab").first.wait_for(timeout=WAIT_MS)
     assert any("/static/vendor/graphiql-3.8.3/" in u for u in traffic.urls)

@@ -93,7 +93,10 @@ class Reputation:
     score: float = strawberry.field(
         description="0-100: mass relative to the best entity of the same kind."
     )
-    rank: int = strawberry.field(description="1 = best within its kind.")
+    rank: int = strawberry.field(
+        description="1 = best within its kind; 1 + those of its kind with a higher score,"
+        " so tied entities share a rank (1, 1, 3)."
+    )
     percentile: float = strawberry.field(
         description="Share (0-100) of the other same-kind entities not scoring higher "
         "(tied entities share it)."
@@ -171,7 +174,10 @@ class Reputation:
 class ScorePoint:
     as_of: datetime = strawberry.field(description="The snapshot's time.")
     score: float = strawberry.field(description="0-100 within its kind.")
-    rank: int = strawberry.field(description="1 = best within its kind.")
+    rank: int = strawberry.field(
+        description="1 = best within its kind; 1 + those of its kind with a higher score,"
+        " so tied entities share a rank (1, 1, 3)."
+    )
     mass: float = strawberry.field(description="Propagated mass after the fault penalty.")
     fault_rate: float = strawberry.field(description="Decayed faults / (evidence + faults).")
     confidence: float = strawberry.field(description="0-1, from the volume of evidence.")

@@ -7,7 +7,9 @@ Definitions (docs/design.md §3, "Published per entity"):
   simply gone, so one entity's faults never move another entity's ``mass`` through a
   global rescale. ``sum(mass) <= 1``.
 - ``score``: ``mass / max(mass of the same kind) x 100`` (0 when the kind's max is 0).
-- ``rank``: 1 = highest mass within the kind; equal masses are ordered by entity id.
+- ``rank``: ``1 +`` the same-kind entities with strictly higher mass, so tied entities
+  share a rank and the next one skips (1, 1, 3: standard competition ranking); lists
+  order equal masses by entity id (docs/decisions/0082-tied-ranks.md).
 - ``percentile``: ``100 x (n_kind - 1 - same-kind entities with strictly higher mass) /
   (n_kind - 1)``, the share of the others that are not above it: the best entity is at
   100, a strictly worst one at 0, and tied entities share the value of the best of them
@@ -149,21 +151,20 @@ def rank_within_kind(mass: FloatArray, kinds: IntArray) -> tuple[FloatArray, Int
         m = mass[members]
         score[members] = score_of(m, m.max())
         # Highest mass first; a stable sort keeps equal masses in ascending index order,
-        # which is ascending id order (ids are sorted): ties are broken by id.
+        # which is ascending id order (ids are sorted): lists break ties by id.
         order = np.argsort(-m, kind="stable")
         ordered = members[order]
-        rank[ordered] = np.arange(1, k + 1)
-        if k == 1:
-            percentile[members] = 100.0
-            continue
         # Entities strictly above = those before the start of the entity's tie group.
         sorted_mass = m[order]
         new_group = np.empty(k, dtype=np.bool_)
         new_group[0] = True
         np.not_equal(sorted_mass[1:], sorted_mass[:-1], out=new_group[1:])
-        starts = np.flatnonzero(new_group)
-        not_above = (k - 1) - starts[np.cumsum(new_group) - 1]
-        percentile[ordered] = not_above * (100.0 / (k - 1))
+        above = np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+        rank[ordered] = above + 1  # tied entities share a rank: 1, 1, 3
+        if k == 1:
+            percentile[members] = 100.0
+            continue
+        percentile[ordered] = ((k - 1) - above) * (100.0 / (k - 1))
     return score, rank, percentile
 
 

@@ -181,19 +181,25 @@ function breakdown(section, rep) {
     entity ? entityLink(entity) : h("em", {}, "trusted seeds (teleport)");
   add(section,
     h("h3", {}, "Where its mass comes from"),
-    table(
-      ["from", "kind", "channel", "share"],
-      (b.incoming || []).map((x) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, source(x.entity)),
-          h("td", {}, x.entity ? kindLabel(x.entity.kind) : "–"),
-          h("td", {}, x.channel.toLowerCase()),
-          h("td", { class: "n" }, pct(x.share)),
+    (b.incoming || []).length
+      ? table(
+          ["from", "kind", "channel", "share"],
+          b.incoming.map((x) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, source(x.entity)),
+              h("td", {}, x.entity ? kindLabel(x.entity.kind) : "–"),
+              h("td", {}, x.channel.toLowerCase()),
+              h("td", { class: "n" }, pct(x.share)),
+            ),
+          ),
+        )
+      : h(
+          "p",
+          { class: "state" },
+          "No mass: no trusted seed reaches it, and nobody with standing has used or vouched for it yet.",
         ),
-      ),
-    ),
     b.incomingOtherShare > 0
       ? h(
           "p",
