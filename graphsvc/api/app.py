@@ -7,7 +7,7 @@ import asyncio
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from cross_web import HTTPException
@@ -116,6 +116,36 @@ class RequestTimer:
             await self.app(scope, receive, send)
         finally:
             self.histogram.labels(route).observe(time.perf_counter() - started)
+
+
+class Health:
+    """``GET /healthz`` answered here, before the layers it needs none of (client limits,
+    CORS, compression, body limits, routing): the probe every load balancer sends, and
+    the floor of every request (issue 23). It still carries its request id and is timed
+    (the layers outside this one). A request from a page of another origin (``Origin``)
+    takes the whole way, for its CORS headers."""
+
+    BODY = b'{"status":"ok"}'
+    HEADERS: ClassVar = (
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(BODY)).encode()),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/healthz"
+            and scope["method"] == "GET"
+            and all(name != b"origin" for name, _ in scope["headers"])
+        ):
+            headers = list(self.HEADERS)  # the layers outside add theirs (the request id)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": self.BODY})
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -228,6 +258,7 @@ def create_app(services: Services) -> Starlette:
                 validator=_is_request_id,
             ),
             Middleware(RequestTimer, histogram=metrics.requests),
+            Middleware(Health),
             Middleware(
                 ClientConcurrency,
                 limit=services.settings.client_concurrency,
