@@ -11,7 +11,13 @@ import pytest
 from graphql import parse
 from starlette.testclient import TestClient
 
-from graphsvc.api.answer_cache import AnswerCache, AnswerKey, snapshot_only
+from graphsvc.api.answer_cache import (
+    MAX_DOCUMENT_CHARS,
+    AnswerCache,
+    AnswerKey,
+    CacheableDocuments,
+    snapshot_only,
+)
 from graphsvc.api.app import create_app
 from graphsvc.api.schema import build_schema
 from graphsvc.records import record_id
@@ -243,3 +249,11 @@ def test_the_cache_is_bounded_in_bytes_and_holds_one_snapshot() -> None:
     assert AnswerKey.of("s1", "{ a }", {"x": 1, "y": 2}, None) == AnswerKey.of(
         "s1", "{ a }", {"y": 2, "x": 1}, None
     )
+
+
+def test_documents_are_normalised_and_long_texts_left_out() -> None:
+    documents = CacheableDocuments(build_schema(Settings())._schema, max_tokens=2_000)
+    assert documents.normalised(BOARD) == documents.normalised(BOARD_SPACED) is not None
+    assert documents.normalised(BOARD + "#" * MAX_DOCUMENT_CHARS) is None
+    assert documents.normalised("{ leaderboard(") is None  # does not parse: strawberry says why
+    assert documents.normalised(STATS) is None

@@ -83,6 +83,8 @@ SNAPSHOT_FIELDS: Mapping[str, frozenset[str]] = {
     "Fault": frozenset({"cause", "weight", "events", "entity"}),
     "SnapshotCheckpoint": frozenset({"treeSize", "rootHash"}),
 }
+# Longer query texts are answered without the cache (the texts are kept as keys).
+MAX_DOCUMENT_CHARS = 16 * 1024
 # Directives that only choose fields (by the variables, which are in the key).
 PLAIN_DIRECTIVES = frozenset({"include", "skip"})
 
@@ -138,6 +140,8 @@ class CacheableDocuments:
         self._found: OrderedDict[str, str | None] = OrderedDict()
 
     def normalised(self, text: str) -> str | None:
+        if len(text) > MAX_DOCUMENT_CHARS:
+            return None  # not kept: a text this long is padding, not a dashboard's query
         if text in self._found:
             self._found.move_to_end(text)
             return self._found[text]
