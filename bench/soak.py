@@ -272,6 +272,10 @@ def main() -> int:
             Path(folder),
             GRAPHSVC_EMBEDDED_HEAP=args.heap,
             GRAPHSVC_SCORE_INTERVAL=str(args.score_interval),
+            # The load generator stands for many dashboards and writers from one address:
+            # the per-client limits (docs/decisions/query-cost.md) would refuse it with 429.
+            GRAPHSVC_CLIENT_CONCURRENCY="256",
+            GRAPHSVC_CLIENT_QUEUE="100000",
         ) as server,
     ):
         records = Records(args.batch, args.rng_seed)
