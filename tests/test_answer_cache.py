@@ -19,6 +19,7 @@ from graphsvc.api.answer_cache import (
     snapshot_only,
 )
 from graphsvc.api.app import create_app
+from graphsvc.api.http_answers import MAX_BODY_BYTES
 from graphsvc.api.schema import build_schema
 from graphsvc.records import record_id
 from graphsvc.services import Services, running_services
@@ -257,3 +258,17 @@ def test_documents_are_normalised_and_long_texts_left_out() -> None:
     assert documents.normalised(BOARD + "#" * MAX_DOCUMENT_CHARS) is None
     assert documents.normalised("{ leaderboard(") is None  # does not parse: strawberry says why
     assert documents.normalised(STATS) is None
+
+
+def test_large_bodies_are_not_looked_up(
+    embedded_endpoint: BoltEndpoint, clean_graph: None, net: Network
+) -> None:
+    settings = Settings(admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
+    with serving(embedded_endpoint, settings, T0 + 10**9, net.basics()) as client:
+        recompute(client)
+        small = _post(client, BOARD, first=5)
+        padded = _post(client, BOARD, first=5, pad="x" * (MAX_BODY_BYTES + 1))
+        assert small.headers["etag"]
+        assert padded.status_code == 200 and padded.json()["data"]["leaderboard"]
+        assert "etag" not in padded.headers
+        assert _outcomes(client)["uncacheable"] == 2  # the recompute mutation, the padded read

@@ -23,6 +23,8 @@ from graphsvc.services import Services
 # Clients asking for a stream (incremental delivery, SSE) get strawberry's own answer.
 STREAMING = ("text/event-stream", "multipart/mixed")
 FAILED = "graphql_failed"  # request.state: the answer carries errors (never kept)
+# Larger bodies are not looked up (their JSON would be parsed twice on the event loop).
+MAX_BODY_BYTES = 64 * 1024
 
 
 class HTTPAnswers:
@@ -96,7 +98,10 @@ async def _request_data(request: Request) -> RequestData | None:
                 "operationName": params.get("operationName"),
             }
         elif request.headers.get("content-type", "").startswith("application/json"):
-            data = parse_json(await request.body())
+            body = await request.body()
+            if len(body) > MAX_BODY_BYTES:
+                return None  # a batch of records, not a dashboard's question: parsed once
+            data = parse_json(body)
         else:
             return None
     except JSONInputError:
