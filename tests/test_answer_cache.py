@@ -3,6 +3,7 @@ kept, for how long, and what is never kept; ETag and 304 over HTTP."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from graphsvc.api.answer_cache import (
     snapshot_only,
 )
 from graphsvc.api.app import create_app
-from graphsvc.api.http_answers import MAX_BODY_BYTES
+from graphsvc.api.http_answers import COMPRESS_FROM, MAX_BODY_BYTES
 from graphsvc.api.schema import build_schema
 from graphsvc.records import record_id
 from graphsvc.services import Services, running_services
@@ -40,6 +41,7 @@ query Board($first: Int!) {
 # The same document, written differently: normalised to the same key.
 BOARD_SPACED = "# the board\n" + BOARD.replace("\n", "\n\n  ").replace("{", " { ")
 STATS = "{ networkStats { records receipts } }"
+KINDS = ("NODE", "PROVIDER", "WITNESS", "REQUESTER", "MODEL")
 SUBMIT = "mutation($r: [JSON!]!) { submitRecords(records: $r) { status reason } }"
 
 
@@ -272,3 +274,26 @@ def test_large_bodies_are_not_looked_up(
         assert padded.status_code == 200 and padded.json()["data"]["leaderboard"]
         assert "etag" not in padded.headers
         assert _outcomes(client)["uncacheable"] == 2  # the recompute mutation, the padded read
+
+
+def test_a_kept_answer_is_compressed_once_for_clients_that_accept_gzip(
+    client: TestClient,
+) -> None:
+    fields = (
+        "items { score rank percentile mass faultRate confidence snapshot asOf "
+        "entity { id name kind } }"
+    )
+    big = "{ " + " ".join(f"{k}: leaderboard(kind: {k}) {{ {fields} }}" for k in KINDS) + " }"
+    plain = client.post("/graphql", json={"query": big}, headers={"accept-encoding": "identity"})
+    assert len(plain.content) >= COMPRESS_FROM, "the page must be worth compressing"
+    cache = _services_cache(client)
+    before = cache.bytes
+    for _ in range(2):
+        with client.stream(
+            "POST", "/graphql", json={"query": big}, headers={"accept-encoding": "gzip"}
+        ) as response:
+            assert response.headers["content-encoding"] == "gzip"
+            assert response.headers["etag"] == plain.headers["etag"]
+            raw = b"".join(response.iter_raw())
+        assert gzip.decompress(raw) == plain.content
+        assert cache.bytes == before + len(raw)  # made once, counted in the budget

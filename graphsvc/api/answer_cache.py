@@ -13,6 +13,7 @@ whose ``If-None-Match`` names the answer that would be sent gets ``304`` without
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections import OrderedDict
@@ -186,10 +187,11 @@ class AnswerKey:
         return len(self.snapshot) + len(self.document) + len(self.variables) + 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
     body: bytes
     etag: str
+    gzipped: bytes | None = None  # made when a client first accepts gzip (COMPRESS_FROM)
 
 
 class AnswerCache:
@@ -227,9 +229,7 @@ class AnswerCache:
             self.bytes -= self._size(key, old)
         self._answers[key] = answer
         self.bytes += size
-        while self.bytes > self.max_bytes:
-            evicted, gone = self._answers.popitem(last=False)
-            self.bytes -= self._size(evicted, gone)
+        self._evict()
         return answer
 
     def _serve(self, snapshot: str) -> None:
@@ -238,5 +238,21 @@ class AnswerCache:
             self.bytes = 0
             self.snapshot = snapshot
 
+    def gzipped(self, key: AnswerKey, answer: Answer) -> bytes:
+        """``answer``'s body compressed (as the GZip middleware would, level 6), made once
+        and counted in the cache's bytes while the answer is kept."""
+        if answer.gzipped is None:
+            answer.gzipped = gzip.compress(answer.body, compresslevel=6, mtime=0)
+            if self._answers.get(key) is answer:
+                self.bytes += len(answer.gzipped)
+                self._evict()
+        return answer.gzipped
+
+    def _evict(self) -> None:
+        while self.bytes > self.max_bytes:
+            evicted, gone = self._answers.popitem(last=False)
+            self.bytes -= self._size(evicted, gone)
+
     def _size(self, key: AnswerKey, answer: Answer) -> int:
-        return key.size() + len(answer.body) + len(answer.etag) + self.ENTRY_OVERHEAD
+        compressed = len(answer.gzipped) if answer.gzipped is not None else 0
+        return key.size() + len(answer.body) + compressed + len(answer.etag) + self.ENTRY_OVERHEAD

@@ -23,6 +23,9 @@ from graphsvc.services import Services
 # Clients asking for a stream (incremental delivery, SSE) get strawberry's own answer.
 STREAMING = ("text/event-stream", "multipart/mixed")
 FAILED = "graphql_failed"  # request.state: the answer carries errors (never kept)
+# Answers from this size on are sent compressed to clients that accept gzip (the GZip
+# middleware's own threshold, app.py).
+COMPRESS_FROM = 1024
 # Larger bodies are not looked up (their JSON would be parsed twice on the event loop).
 MAX_BODY_BYTES = 64 * 1024
 
@@ -44,7 +47,7 @@ class HTTPAnswers:
         found = self.cache.get(key)
         if found is not None:
             self._outcomes.labels("hit").inc()
-            return _answer(request, found)
+            return self._answer(request, key, found)
         self._outcomes.labels("miss").inc()
         response = await execute()
         if (
@@ -53,8 +56,23 @@ class HTTPAnswers:
             and type(response) is Response
             and self._served() == key.snapshot  # no newer snapshot came in meanwhile
         ):
-            return _answer(request, self.cache.put(key, bytes(response.body)))
+            return self._answer(request, key, self.cache.put(key, bytes(response.body)))
         return response
+
+    def _answer(self, request: Request, key: AnswerKey, answer: Answer) -> Response:
+        headers = {
+            "ETag": answer.etag,
+            "Cache-Control": "no-cache",
+            "Vary": "Accept, Accept-Encoding",
+        }
+        if _matches(request.headers.get("if-none-match"), answer.etag):
+            return Response(status_code=304, headers=headers)
+        body = answer.body
+        # Compressed once, not at every hit (the GZip middleware passes an encoded body).
+        if len(body) >= COMPRESS_FROM and "gzip" in request.headers.get("accept-encoding", ""):
+            body = self.cache.gzipped(key, answer)
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type="application/json", headers=headers)
 
     async def _key(self, request: Request) -> AnswerKey | None:
         accept = request.headers.get("accept", "")
@@ -116,13 +134,6 @@ async def _request_data(request: Request) -> RequestData | None:
     ):
         return None
     return text, variables, operation
-
-
-def _answer(request: Request, answer: Answer) -> Response:
-    headers = {"ETag": answer.etag, "Cache-Control": "no-cache", "Vary": "Accept"}
-    if _matches(request.headers.get("if-none-match"), answer.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
