@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/api.py [--seconds 20] [--rate 200] [--warmup 3] [--rng-seed 7]
-        [--heap 1g] [--inprocess 500] [--no-store] [--quiet-timeout 300]
+        [--heap 1g] [--inprocess 500] [--no-store] [--peers] [--quiet-timeout 300]
         [--profile DIR] [--profile-seconds 15] [--profile-rate 40]
 
 Targets: ``reputation`` p99 <= 25 ms and ``leaderboard(first: 100)`` p99 <= 50 ms at
@@ -36,6 +36,12 @@ Scenarios (each after ``--warmup`` s of the same load, discarded):
 - ``leaderboard``: ``leaderboard(kind: NODE, first: 100)`` with rank, score, entity
   { id name } and pageInfo { endCursor };
 - ``mixed``: 75 % reputation / 25 % leaderboard at the same total rate.
+
+The server answers repeated documents from its answer cache (issue 23: computed once per
+snapshot). ``--peers`` adds, in the same run: the same scenarios on a second server over
+the same store with the cache off (``GRAPHSVC_ANSWER_CACHE_BYTES=0``, the uncached path),
+and the floor: a bare Starlette endpoint (``bench/harness/floor_app.py``, its own uvicorn
+process, no access log) answering the leaderboard page as JSON from the same table.
 
 Store floors (from this process, the same driver and store code as the server, paced at
 the same rate from one thread, latency from the scheduled time too): the cheapest Bolt
@@ -229,15 +235,39 @@ def scenarios(port: int, ids: list[str]) -> list[Scenario]:
     ]
 
 
+def uncached_scenarios(port: int, ids: list[str]) -> list[Scenario]:
+    """The same documents on a server whose answer cache is off: computed every time."""
+    return [
+        Scenario(f"uncached: {s.name}", s.pick, s.labels)
+        for s in scenarios(port, ids)
+        if s.name != "healthz"
+    ]
+
+
+def floor_scenarios(port: int) -> list[Scenario]:
+    page = get(port, "/leaderboard")
+    return [Scenario("floor: leaderboard, bare Starlette", lambda rng: ("leaderboard", page))]
+
+
 async def http_phase(
     args: argparse.Namespace, server: Server, jvm: int | None
 ) -> tuple[list[Run], list[str]]:
     http = Http(server.port)
     await wait_ready(http, server, scored)
     ids = await scored_ids(http)
+    await http.close()
+    return await load_phase(args, server, scenarios(server.port, ids), jvm, 0), ids
+
+
+async def load_phase(
+    args: argparse.Namespace, server: Server, cases: list[Scenario], jvm: int | None, first: int
+) -> list[Run]:
+    """Each scenario at the fixed rate against ``server``, after its warm-up."""
+    http = Http(server.port)
+    await wait_ready(http, server)
     await http.prime(INITIAL_CONNECTIONS)
     runs = []
-    for number, scenario in enumerate(scenarios(server.port, ids)):
+    for number, scenario in enumerate(cases, start=first):
         seed = args.rng_seed * 1000 + number
         settle(server.pid)
         wait_quiet(server.pid, jvm, args.quiet_timeout)
@@ -250,7 +280,30 @@ async def http_phase(
         runs.append(Run(scenario.name, args.rate, results, usage, drained))
         progress(f"{scenario.name}: {len(results)} requests")
     await http.close()
-    return runs, ids
+    return runs
+
+
+async def peers_phase(
+    args: argparse.Namespace, store: GraphStore, data: Path, ids: list[str], jvm: int | None
+) -> list[Run]:
+    """The uncached path (a second server, answer cache off) and the floor (a bare
+    Starlette endpoint), over the same store, one after the other."""
+    runs: list[Run] = []
+    for name, command, settings in [
+        ("uncached", None, {"GRAPHSVC_ANSWER_CACHE_BYTES": "0"}),
+        ("floor", [sys.executable, str(Path(__file__).parent / "harness" / "floor_app.py")], {}),
+    ]:
+        folder = data / name
+        folder.mkdir()
+        with server_process(store.endpoint, folder, command, **settings) as server:
+            progress(f"{name} server pid {server.pid} on port {server.port}")
+            cases = (
+                uncached_scenarios(server.port, ids)
+                if command is None
+                else floor_scenarios(server.port)
+            )
+            runs += await load_phase(args, server, cases, jvm, 100 * len(runs) + 100)
+    return runs
 
 
 # ----------------------------------------------------------------------------- store floors
@@ -542,6 +595,11 @@ def main() -> None:
     parser.add_argument("--rng-seed", type=int, default=7, help="seed of the request picks")
     parser.add_argument("--inprocess", type=int, default=500, help="schema.execute runs (0: off)")
     parser.add_argument("--no-store", action="store_true", help="skip the store floors")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also the uncached path (answer cache off) and the bare-Starlette floor",
+    )
     add_process_options(parser, quiet_timeout=300.0)
     parser.add_argument("--profile", type=Path, help="py-spy the server into this folder")
     parser.add_argument("--profile-seconds", type=float, default=15.0)
@@ -574,6 +632,8 @@ def main() -> None:
             with server_process(store.endpoint, data) as server:
                 progress(f"server pid {server.pid} on port {server.port}")
                 http_runs, ids = asyncio.run(http_phase(args, server, jvm))
+                if args.peers:
+                    http_runs += asyncio.run(peers_phase(args, store, data, ids, jvm))
                 store_runs = (
                     []
                     if args.no_store

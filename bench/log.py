@@ -81,7 +81,7 @@ def log_taken_out() -> Iterator[None]:
     def without_entries(*args: object) -> list[object]:
         return [s for s in statements(*args) if s.query != cypher.CREATE_LOG_ENTRIES]  # type: ignore[arg-type]
 
-    resolution.record_leaf_hash = lambda body: b""  # type: ignore[assignment]
+    resolution.record_leaf_hash = lambda record: b""  # type: ignore[assignment]
     WritePlan.log = lambda self, record_id, leaf_hash: None  # type: ignore[assignment,method-assign,return-value]
     ingest_state._statements = without_entries  # type: ignore[assignment]
     cypher.BUMP_INGEST_COUNTER = cypher.BUMP_INGEST_COUNTER.replace(_LOG_COUNTER_LINES, "")

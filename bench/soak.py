@@ -17,8 +17,10 @@ receipts/s (§6), so the default writes 1,200/s. Background recomputes run every
 ``--score-interval`` s as in production. Every answer is checked (200, no GraphQL error,
 no rejected line); latencies run from the scheduled send (no coordinated omission).
 
-Each ``--slice`` prints a row; the end prints the whole run. Everything runs on
-127.0.0.1 and stops by itself.
+Each ``--slice`` prints a row; the end prints the whole run and the targets: 0 errors,
+read p99 <= 50 ms, write p99 <= 1 s, graphsvc's RSS growth <= 2 % over the last 5 minutes
+(over the last half of a shorter run); the exit status is 0 only when all are met.
+Everything runs on 127.0.0.1 and stops by itself.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ from graphsvc.records import builder, record_id
 from graphsvc.records.builder import Actor, sha256_hex
 
 T0 = 1_767_225_600_000
+# The targets (issue 23), over a 10-minute run at the design rates.
+READ_P99_MS = 50.0
+WRITE_P99_MS = 1_000.0
+RSS_GROWTH_PERCENT = 2.0
+RSS_WINDOW_MINUTES = 5.0
 MODEL = "soak/model@1"
 READS = {
     "reputation": "query($id: ID!) { reputation(id: $id) { score rank } }",
@@ -173,6 +180,7 @@ async def _run(args: argparse.Namespace, server: Server, records: Records, jvm: 
     assert status == 200, status
     records.start()
     rows = []
+    rss: list[tuple[float, float, float]] = []  # (minutes, graphsvc MB, JVM MB) per slice
     all_reads: list[Result] = []
     all_writes: list[Result] = []
     slices = max(1, round(args.minutes * 60 / args.slice))
@@ -183,11 +191,12 @@ async def _run(args: argparse.Namespace, server: Server, records: Records, jvm: 
         all_writes += writes
         r = LatencyRow.of("reads", args.read_rate, reads, None)
         w = LatencyRow.of("writes", args.write_rate / args.batch, writes, None)
+        rss.append(((time.monotonic() - started) / 60, _rss_mb(server.pid), _rss_mb(jvm)))
         row = [
-            f"{(time.monotonic() - started) / 60:.1f}",
+            f"{rss[-1][0]:.1f}",
             f"{r.achieved:.0f}", f"{r.p50:.1f}", f"{r.p99:.1f}",
             f"{w.achieved * args.batch:.0f}", f"{w.p50:.0f}", f"{w.p99:.0f}",
-            str(r.errors + w.errors), f"{_rss_mb(server.pid):.0f}", f"{_rss_mb(jvm):.0f}",
+            str(r.errors + w.errors), f"{rss[-1][1]:.0f}", f"{rss[-1][2]:.0f}",
         ]  # fmt: skip
         rows.append(row)
         progress(" | ".join(row))
@@ -209,7 +218,40 @@ async def _run(args: argparse.Namespace, server: Server, records: Records, jvm: 
         f"p99 {total_w.p99:.0f} ms); errors {len(errors)} {sorted(set(errors))[:5]}; "
         f"write batches not signed in time {records.short}."
     )
-    return 1 if errors else 0
+    growth, window = _rss_growth(rss)
+    verdicts = [
+        ("errors", f"{len(errors)}", "0", not errors),
+        ("read p99", f"{total_r.p99:.1f} ms", f"<= {READ_P99_MS:g} ms", total_r.p99 <= READ_P99_MS),
+        (
+            "write p99",
+            f"{total_w.p99:.0f} ms",
+            f"<= {WRITE_P99_MS:g} ms",
+            total_w.p99 <= WRITE_P99_MS,
+        ),
+        (
+            f"graphsvc RSS growth over the last {window:.1f} min",
+            f"{growth:+.1f} %",
+            f"<= {RSS_GROWTH_PERCENT:g} %",
+            growth <= RSS_GROWTH_PERCENT,
+        ),
+    ]
+    print()
+    table(
+        ["target", "measured", "wanted", "met"],
+        ([name, got, wanted, "yes" if met else "NO"] for name, got, wanted, met in verdicts),
+    )
+    if args.minutes < 10:
+        print(f"\n(a {args.minutes:g}-minute run: the targets are for 10 minutes)")
+    return 0 if all(met for *_, met in verdicts) else 1
+
+
+def _rss_growth(rss: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """graphsvc's RSS growth (percent) over the last 5 minutes of the run, or its last
+    half when shorter, from the samples taken at the end of each slice."""
+    end_minute, end_mb, _ = rss[-1]
+    since = end_minute - min(RSS_WINDOW_MINUTES, end_minute / 2)
+    start_minute, start_mb, _ = next(sample for sample in rss if sample[0] >= since)
+    return 100 * (end_mb - start_mb) / start_mb, end_minute - start_minute
 
 
 def main() -> int:
@@ -230,6 +272,10 @@ def main() -> int:
             Path(folder),
             GRAPHSVC_EMBEDDED_HEAP=args.heap,
             GRAPHSVC_SCORE_INTERVAL=str(args.score_interval),
+            # The load generator stands for many dashboards and writers from one address:
+            # the per-client limits (docs/decisions/0068-query-cost.md) would refuse it with 429.
+            GRAPHSVC_CLIENT_CONCURRENCY="256",
+            GRAPHSVC_CLIENT_QUEUE="100000",
         ) as server,
     ):
         records = Records(args.batch, args.rng_seed)

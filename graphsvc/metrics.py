@@ -52,6 +52,13 @@ class Metrics:
             ["route"],
             registry=self.registry,
         )
+        self.answer_cache = Counter(
+            "graphsvc_answer_cache_total",
+            "GraphQL requests over HTTP by what the answer cache did: hit, miss (computed, "
+            "kept if it succeeded), uncacheable (live data, a mutation, no snapshot).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.recomputes = Counter(
             "graphsvc_recomputes_total",
             "Reputation recomputes, by outcome (ok, failed).",

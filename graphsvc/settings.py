@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     max_query_aliases: int = Field(default=30, gt=0)
     max_query_tokens: int = Field(default=2_000, gt=0)
     max_page_size: int = Field(default=500, gt=0)
+    # Answers kept per snapshot (docs/decisions/0083-answer-cache.md), in bytes; 0: none.
+    answer_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # The estimated cost an operation may have (api/query_cost.py): refused above it.
     max_query_cost: int = Field(default=30_000, gt=0)
     # Requests of one client address (GraphQL over HTTP, POST /records) running at once,

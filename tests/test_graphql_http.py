@@ -248,3 +248,14 @@ def test_an_internal_error_is_masked_and_names_its_request(
     # The log keeps the details, with the traceback, for whoever holds the id.
     logged = [r for r in caplog.records if r.name == "graphsvc.graphql"]
     assert any(r.exc_info and "internal detail" in str(r.exc_info[1]) for r in logged)
+
+
+def test_health_takes_the_short_way_unless_another_origin_asks(served: Served) -> None:
+    with httpx2.Client(base_url=served.api) as client:
+        plain = client.get("/healthz")
+        cross = client.get("/healthz", headers={"origin": served.allowed_page})
+    assert plain.json() == cross.json() == {"status": "ok"}
+    assert plain.headers["content-type"] == "application/json"
+    assert plain.headers["x-request-id"] and cross.headers["x-request-id"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert cross.headers["access-control-allow-origin"] == served.allowed_page

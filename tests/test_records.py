@@ -853,3 +853,11 @@ def test_importing_records_loads_no_schema() -> None:
     )
 
     assert result.stdout.split() == ["0", "0"]
+
+
+def test_a_record_carries_its_signed_form_once_computed() -> None:
+    record = as_transmitted(cosigned_receipt())
+    accepted = validate_record(record, now_ms=NOW)
+    # The form stored and hashed into the log: every field, signatures included.
+    assert accepted.signed == canonical_bytes(record, without=())
+    assert json.loads(accepted.signed) == record

@@ -325,7 +325,7 @@ def test_unknown_ids_and_a_store_that_is_down_say_so(
 
     # What the API answers while its store is unreachable: a masked error, readyz 503.
     page.route(
-        "**/graphql",
+        "**/graphql*",  # GET carries the query in the URL
         lambda route: route.fulfill(
             json={"data": None, "errors": [{"message": "Unexpected error."}]}
         ),

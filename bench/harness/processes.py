@@ -82,11 +82,15 @@ class Server:
 
 @contextlib.contextmanager
 def server_process(
-    endpoint: BoltEndpoint | None, folder: Path, **settings: str
+    endpoint: BoltEndpoint | None,
+    folder: Path,
+    command: list[str] | None = None,
+    **settings: str,
 ) -> Iterator[Server]:
-    """``graphsvc serve`` on a free port of 127.0.0.1 over the store at ``endpoint`` (None:
-    its own embedded store in ``folder / "server"``), with background recomputes off
-    unless ``settings`` (``GRAPHSVC_*`` values) say otherwise; stopped on exit."""
+    """``graphsvc serve`` (or ``command``, given ``--port``) on a free port of 127.0.0.1
+    over the store at ``endpoint`` (None: its own embedded store in ``folder /
+    "server"``), with background recomputes off unless ``settings`` (``GRAPHSVC_*``
+    values) say otherwise; stopped on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHSVC_")}
     env.update(GRAPHSVC_DATA=str(folder / "server"), GRAPHSVC_SCORE_INTERVAL="0")
     if endpoint is not None:
@@ -101,7 +105,7 @@ def server_process(
     port, log = free_port(), folder / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(graphsvc), "serve", "--host", HOST, "--port", str(port)],
+            [*(command or [str(graphsvc), "serve", "--host", HOST]), "--port", str(port)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -7,7 +7,7 @@ import asyncio
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from cross_web import HTTPException
@@ -22,12 +22,17 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
+from graphsvc.api.answer_cache import CacheableDocuments
 from graphsvc.api.bulk import BulkRecords
 from graphsvc.api.client_limits import ClientConcurrency
 from graphsvc.api.context import Context, shared_incident_reads
 from graphsvc.api.graphql_media import GraphQLResponseMedia
+from graphsvc.api.http_answers import FAILED, HTTPAnswers
 from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
 from graphsvc.api.transport import StrictWebSocket, transport_handler
@@ -48,8 +53,9 @@ class _GraphQL(GraphQL[Context, None]):
     websocket_adapter_class = StrictWebSocket
 
     def __init__(self, services: Services) -> None:
+        schema = build_schema(services.settings)
         super().__init__(
-            build_schema(services.settings),
+            schema,
             graphql_ide="graphiql",
             # Browsers do not apply CORS to WebSockets: the same origins are checked here.
             allowed_origins=services.settings.cors_origins,
@@ -60,6 +66,22 @@ class _GraphQL(GraphQL[Context, None]):
         )
         self.services = services
         self.incident_reads = shared_incident_reads(services)
+        self.answers = HTTPAnswers(
+            services,
+            CacheableDocuments(schema._schema, max_tokens=services.settings.max_query_tokens),
+        )
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, Request) and request.method in ("GET", "POST"):
+            return await self.answers.serve(
+                request, lambda: super(_GraphQL, self).run(request, context, root_value)
+            )
+        return await super().run(request, context, root_value)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:  # never kept by the answer cache
+            setattr(request.state, FAILED, True)
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(self.services, request, self.incident_reads)
@@ -94,6 +116,36 @@ class RequestTimer:
             await self.app(scope, receive, send)
         finally:
             self.histogram.labels(route).observe(time.perf_counter() - started)
+
+
+class Health:
+    """``GET /healthz`` answered here, before the layers it needs none of (client limits,
+    CORS, compression, body limits, routing): the probe every load balancer sends, and
+    the floor of every request (issue 23). It still carries its request id and is timed
+    (the layers outside this one). A request from a page of another origin (``Origin``)
+    takes the whole way, for its CORS headers."""
+
+    BODY = b'{"status":"ok"}'
+    HEADERS: ClassVar = (
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(BODY)).encode()),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/healthz"
+            and scope["method"] == "GET"
+            and all(name != b"origin" for name, _ in scope["headers"])
+        ):
+            headers = list(self.HEADERS)  # the layers outside add theirs (the request id)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": self.BODY})
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -207,6 +259,7 @@ def create_app(services: Services) -> Starlette:
                 validator=_is_request_id,
             ),
             Middleware(RequestTimer, histogram=metrics.requests),
+            Middleware(Health),
             Middleware(
                 ClientConcurrency,
                 limit=services.settings.client_concurrency,
@@ -233,6 +286,7 @@ def create_app(services: Services) -> Starlette:
         ],
     )
     app.state.services = services
+    app.state.answers = graphql.answers
     app.state.metrics = metrics
     return app
 

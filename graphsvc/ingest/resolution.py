@@ -75,13 +75,19 @@ def enclave_status(enclave: KnownEnclave) -> ProofStatus:
 
 
 def stored_record(record: Record) -> str:
-    """The signed record as stored, so anyone can re-verify it later."""
-    return json.dumps(record.body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    """The signed record as stored (its RFC 8785 form), so anyone can re-verify it later."""
+    return _signed(record).decode("utf-8")
 
 
-def record_leaf_hash(body: Mapping[str, object]) -> bytes:
+def record_leaf_hash(record: Record) -> bytes:
     """The record's leaf hash in the log: RFC 6962 over its RFC 8785 bytes, `sig` included."""
-    return leaf_hash(canonical_bytes(body, without=()))
+    return leaf_hash(_signed(record))
+
+
+def _signed(record: Record) -> bytes:
+    # validate_record computes them with the record's other forms; a Record made
+    # otherwise (a test's) has them computed here.
+    return record.signed or canonical_bytes(record.body, without=())
 
 
 class Resolver:
@@ -151,7 +157,7 @@ class Resolver:
                 "ts": record.ts,
                 "record_id": record.id,
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         return False
@@ -174,7 +180,7 @@ class Resolver:
                 "ts": record.ts,
                 "record_id": record.id,
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         return False
@@ -303,7 +309,7 @@ class Resolver:
             "enclave": enclave,
             "measurement": measurement,
             "record": stored_record(record),
-            "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+            "leaf": self.plan.log(record.id, record_leaf_hash(record)),
         }
         if output_hash not in self.state.outputs:
             # The Output starts with this receipt (its first_ts is this ts).
@@ -341,7 +347,7 @@ class Resolver:
                 "image": image_key(body["platform"], pcrs),
                 "ts": record.ts,
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         return False
@@ -373,7 +379,7 @@ class Resolver:
                 "ts": record.ts,
                 "record_id": record.id,
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         return False
@@ -414,7 +420,7 @@ class Resolver:
                 "party": party,
                 "note": body.get("note"),
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         valid_by, invalid_by = self.plan.votes.setdefault(body["receipt"], ([], []))
@@ -446,7 +452,7 @@ class Resolver:
                 "claim": key,
                 "reason": body["reason"],
                 "record": stored_record(record),
-                "leaf": self.plan.log(record.id, record_leaf_hash(record.body)),
+                "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         return False

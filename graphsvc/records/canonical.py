@@ -24,24 +24,32 @@ _ENCODER = json.JSONEncoder(
 )
 
 
-def _plain(value: object) -> bool:
+def is_plain(value: object) -> bool:
+    """Whether ``value`` is JSON the C encoder writes exactly as RFC 8785 does (above)."""
     # Exact types: a subclass (an enum member, say) may print otherwise; rfc8785 decides.
     if type(value) is str or type(value) is bool or value is None:
         return True
     if type(value) is int:
         return -_MAX_EXACT_INT <= value <= _MAX_EXACT_INT
     if type(value) is dict:
-        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
+        return all(type(k) is str and k.isascii() and is_plain(v) for k, v in value.items())
     if type(value) is list:
-        return all(_plain(item) for item in value)
+        return all(is_plain(item) for item in value)
     return False
 
 
-def canonical_bytes(record: Mapping[str, Any], *, without: Collection[str] = SIG_FIELDS) -> bytes:
-    """RFC 8785 (JCS) serialisation of ``record`` minus the top-level fields ``without``."""
+def canonical_bytes(
+    record: Mapping[str, Any],
+    *,
+    without: Collection[str] = SIG_FIELDS,
+    plain: bool | None = None,
+) -> bytes:
+    """RFC 8785 (JCS) serialisation of ``record`` minus the top-level fields ``without``.
+    ``plain``: ``is_plain(record)`` when the caller knows it (a record canonicalised in
+    several forms is checked once: leaving fields out keeps it plain)."""
     # rfc8785 accepts only real dicts, and a fresh one leaves the caller's record alone.
     body = {k: v for k, v in record.items() if k not in without}
-    if _plain(body):
+    if plain if plain is not None else is_plain(body):
         try:
             return _ENCODER.encode(body).encode("utf-8")
         except UnicodeEncodeError:

@@ -7,6 +7,7 @@ and never overwritten, so a slip of ``keygen`` cannot destroy an identity.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from nacl.signing import SigningKey, VerifyKey
@@ -26,6 +27,7 @@ def signer_id(key: SigningKey | VerifyKey) -> str:
     return SIGNER_PREFIX + b64url_encode(bytes(verify_key))
 
 
+@lru_cache(maxsize=65_536)  # the same signers sign over and over; a key is 32 bytes
 def verify_key_from_signer(signer: str) -> VerifyKey:
     if not signer.startswith(SIGNER_PREFIX):
         raise ValueError(f"signer must start with {SIGNER_PREFIX!r}")

@@ -8,7 +8,7 @@ it refers to exists is the store's business.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nacl.exceptions import BadSignatureError
@@ -16,7 +16,7 @@ from nacl.signing import VerifyKey
 
 from graphsvc.domain import RecordType
 from graphsvc.proofs import TrustedRoots
-from graphsvc.records.canonical import canonical_bytes, id_of_canonical
+from graphsvc.records.canonical import canonical_bytes, id_of_canonical, is_plain
 from graphsvc.records.enclaves import (
     CheckFailed,
     EnclaveFacts,
@@ -52,6 +52,9 @@ class Record:
     body: Mapping[str, Any]
     # What the stateless checks established about a proof-carrying record.
     facts: EnclaveFacts | GatewayFacts | None = None
+    # The RFC 8785 bytes of ``body``, signatures included: its leaf in the evidence log
+    # is their hash, and it is stored as them (computed once, with the other forms).
+    signed: bytes = field(default=b"", compare=False, repr=False)
 
 
 class RecordError(ValueError):
@@ -80,15 +83,15 @@ def validate_record(raw: object, *, now_ms: int, roots: TrustedRoots | None = No
 
     signer: str = raw["signer"]
     # One canonicalisation serves the node's signature and the record id.
+    plain = is_plain(raw)  # checked once for every form below
     try:
-        canonical = canonical_bytes(raw)
+        canonical = canonical_bytes(raw, plain=plain)
     except ValueError as exc:  # e.g. a lone surrogate in a string passes the schema
         raise RecordError(None, f"cannot be canonicalised (RFC 8785): {exc}") from None
     _check_signature(raw, "signer", "sig", canonical)
     if "requester_sig" in raw:
-        _check_signature(
-            raw, "requester", "requester_sig", canonical_bytes(raw, without=REQUESTER_UNSIGNED)
-        )
+        cosigned = canonical_bytes(raw, without=REQUESTER_UNSIGNED, plain=plain)
+        _check_signature(raw, "requester", "requester_sig", cosigned)
 
     # JSON Schema counts 1.0 as an integer and JCS writes it as 1, so int() loses nothing.
     ts = int(raw["ts"])
@@ -107,6 +110,7 @@ def validate_record(raw: object, *, now_ms: int, roots: TrustedRoots | None = No
         ts=ts,
         body=raw,
         facts=facts,
+        signed=canonical_bytes(raw, without=(), plain=plain),
     )
 
 
@@ -146,6 +150,7 @@ def _gateway_record(raw: Mapping[str, Any], now_ms: int) -> Record:
         ts=ts,
         body=body,
         facts=facts,
+        signed=canonical_bytes(body, without=()),
     )
 
 

@@ -363,6 +363,11 @@ class ReputationService:
             return True, self._current
         return False, None
 
+    def served_view(self) -> SnapshotView | None:
+        """The view reads are answered from now, without asking the store for a newer
+        one (the answer cache checks an answer was computed from one view only)."""
+        return self._current
+
     def history(self, entity: str, from_ms: int, to_ms: int, limit: int) -> list[ScoreRow]:
         """The entity's figures in the retained snapshots from ``from_ms`` to ``to_ms``,
         oldest first, at most ``limit`` of them (the next page starts after the last)."""

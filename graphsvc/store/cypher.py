@@ -374,8 +374,10 @@ MERGE (m:Meta {id: 'store'}) ON CREATE SET m.value = $new_id RETURN m.value AS i
 
 # ---------------------------------------------------------------- attribution trail
 
+# Through the Output's FOR_OUTPUT edges (every receipt has one, to its output): an
+# index on Receipt.output_hash would cost every ingested receipt an entry (issue 23).
 RECEIPTS_FOR_OUTPUT = """
-MATCH (r:Receipt {output_hash: $hash})
+MATCH (:Output {id: $hash})<-[:FOR_OUTPUT]-(r:Receipt)
 RETURN r.id AS id ORDER BY r.ts, r.id LIMIT $limit
 """
 

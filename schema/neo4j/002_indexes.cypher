@@ -1,6 +1,5 @@
 // Lookups the API and the scorer make by something other than id.
 CREATE INDEX entity_id IF NOT EXISTS FOR (n:Entity) ON (n.id);
-CREATE INDEX receipt_output IF NOT EXISTS FOR (n:Receipt) ON (n.output_hash);
 CREATE INDEX receipt_contested IF NOT EXISTS FOR (n:Receipt) ON (n.contested);
 CREATE INDEX attestation_receipt IF NOT EXISTS FOR (n:Attestation) ON (n.receipt);
 CREATE INDEX attestation_party IF NOT EXISTS FOR (n:Attestation) ON (n.party);

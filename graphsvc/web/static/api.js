@@ -38,14 +38,33 @@ async function explain(fallback) {
   return fallback;
 }
 
+// Queries go as GET when the URL stays short, so the browser's HTTP cache keeps them:
+// answers fixed by a snapshot carry an ETag (with no-cache), and the browser revalidates
+// with If-None-Match, getting 304 and no body until a newer snapshot is served.
+// Mutations, and queries too long for a URL, are POSTed.
+const MAX_GET_URL = 4000;
+
+function request(query, variables) {
+  const headers = { accept: "application/json" };
+  if (!/^\s*mutation\b/.test(query)) {
+    const url = new URL(ENDPOINT);
+    url.searchParams.set("query", query);
+    url.searchParams.set("variables", JSON.stringify(variables));
+    if (url.toString().length <= MAX_GET_URL) {
+      return fetch(url, { method: "GET", headers, cache: "no-cache" });
+    }
+  }
+  return fetch(ENDPOINT, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+}
+
 export async function gql(query, variables = {}) {
   let response;
   try {
-    response = await fetch(ENDPOINT, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ query, variables }),
-    });
+    response = await request(query, variables);
   } catch {
     throw SERVER_GONE;
   }
