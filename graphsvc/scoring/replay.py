@@ -402,7 +402,8 @@ def _figures(
         pairs_total += pairs
     brier = log_loss = None
     if probability and len(v):
-        brier = float(np.mean((v - labels) ** 2))
+        p = np.clip(v, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+        brier = float(np.mean((p - labels) ** 2))
         log_loss = _log_loss(v, labels)
     return MethodFigures(
         auc=_auc_or_nan(v, labels),
