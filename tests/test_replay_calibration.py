@@ -58,6 +58,7 @@ def test_reliability_table_bins_predictions_and_outcomes() -> None:
 def test_a_neutral_rating_is_one_event_half_fault() -> None:
     """-1, 0, +1 from one rater on one ratee: three events, 1.5 of them faults, and the
     zero rating is half a positive edge and half a fault at its own instant."""
+    # Exact: the shares are the constants 1, 1/2 and 0, and 1 - 1/2 is exact in binary.
     assert rating_fault_share(np.array([-3, 0, 2])).tolist() == [1.0, 0.5, 0.0]
     ratings = Ratings(
         ids=("a", "b", "c"),
@@ -68,7 +69,9 @@ def test_a_neutral_rating_is_one_event_half_fault() -> None:
     )
     t_s = 50 * DAY_S
     evidence = evidence_before(ratings, t_s)
+    # Exact: 1 - 0, 1 - 1/2 and the shares themselves are exact in binary.
     assert evidence.edge_amount.tolist() == [0.5, 1.0, 1.0]
+    # Exact, as above.
     assert evidence.fault_amount.tolist() == [1.0, 0.5]
     assert evidence.seeds.tolist() == [0, 2]
     params = ScoringParams(half_life_days=1e9)  # no decay, so events are plain counts
