@@ -93,7 +93,7 @@ def run_replay(
             file=out,
         )
         print(
-            f"{'method':<18} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
+            f"{'method':<21} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
             "   (AUC 1st / 2nd half)",
             file=out,
         )
@@ -102,7 +102,7 @@ def run_replay(
             brier = "-" if m.brier is None else f"{m.brier:.4f}"
             loss = "-" if m.log_loss is None else f"{m.log_loss:.4f}"
             print(
-                f"{name:<18} {m.auc:6.4f} {m.seen_auc:6.4f} {m.within_auc:6.4f} {brier:>7} "
+                f"{name:<21} {m.auc:6.4f} {m.seen_auc:6.4f} {m.within_auc:6.4f} {brier:>7} "
                 f"{loss:>8}   ({first.auc:.4f} / {second.auc:.4f})",
                 file=out,
             )
