@@ -129,9 +129,7 @@ def _scores_cache(ratings: Ratings) -> Callable[[int], Scores]:
 
     @cache
     def scores(t_s: int) -> Scores:
-        return compute_scores(
-            evidence_before(ratings, t_s, params.half_life_ms), params, t_s * 1000
-        )
+        return compute_scores(evidence_before(ratings, t_s), params, t_s * 1000)
 
     return scores
 
@@ -183,7 +181,7 @@ def _one_round() -> Iterator[None]:
 def _credibility_only(ratings: Ratings, t_s: int) -> FloatArray:
     params = ScoringParams()
     with _one_round():
-        evidence = evidence_before(ratings, t_s, params.half_life_ms)
+        evidence = evidence_before(ratings, t_s)
         return compute_scores(evidence, params, t_s * 1000).risk
 
 

@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,12 @@ import pytest
 
 from graphsvc.cli import main as cli_main
 from graphsvc.scoring.cli_support import add_replay_arguments, params_from_args, run_replay
+from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.replay import (
     Ratings,
     RatingsFormatError,
+    evidence_before,
     load_ratings,
     replay_ratings,
     roc_auc,
@@ -126,6 +129,7 @@ def test_all_methods_side_by_side_with_calibration_on_a_synthetic_network() -> N
     printed = result.as_dict()
     assert {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"} <= set(printed)
     assert set(printed["methods"]) == {"model", *BASELINES}
+    assert set(printed["calibration"]) == {"model", *PROBABILITY_BASELINES}
     assert set(printed["first_half"]["model"]) == {
         "auc",
         "seen_auc",
@@ -241,3 +245,45 @@ def test_cli_replay_reports_its_progress_on_standard_error(
     assert steps and all(total == steps[0][1] for _, total in steps)
     assert [int(done) for done, _ in steps] == list(range(1, int(steps[0][1]) + 1))
     assert json.loads(captured.out)["ratings_evaluated"] > 0
+
+
+# Figures of every method on a small planted network, taken from the replay before it
+# was made fast (issue 21: networkx's PageRank replaced by the same iteration on a
+# sparse matrix): auc, seen_auc, within_auc, brier, log_loss.
+FIGURES_BEFORE_THE_FAST_REPLAY = {
+    "model": (0.642965, 0.656505, 0.624508, 0.020829, 0.099326),
+    "mean_past_rating": (0.417473, 0.436488, 0.438905, None, None),
+    "pagerank_plain": (0.42118, 0.441855, 0.448615, None, None),
+    "beta_forgetting": (0.566757, 0.599697, 0.564661, 0.08647, 0.314572),
+    "decayed_beta": (0.597307, 0.608922, 0.599542, 0.021471, 0.113499),
+    "fairness_goodness": (0.432283, 0.453629, 0.450921, None, None),
+    "eigentrust": (0.426461, 0.447964, 0.453091, None, None),
+}
+
+
+def _model_before_issue_21(ratings: Ratings, t_s: int) -> np.ndarray:
+    """The model as the slow replay ran it: seeds were the raters of the last half-life
+    (the network has no zero rating, so grading changes nothing else)."""
+    params = ScoringParams()
+    evidence = evidence_before(ratings, t_s)
+    past = ratings.time_s < t_s
+    recent = past & (ratings.rating > 0)
+    recent &= ratings.time_s * 1000 >= t_s * 1000 - params.half_life_ms
+    seeds = np.unique(ratings.src[recent])
+    evidence = replace(evidence, seeds=seeds if len(seeds) else evidence.seeds)
+    return compute_scores(evidence, params, t_s * 1000).risk
+
+
+def test_the_fast_replay_gives_the_figures_of_the_slow_one() -> None:
+    ratings = synthetic_trust_network(seed=1, days=400)
+    assert not (ratings.rating == 0).any()
+    result = replay_ratings(ratings, variants={"before": _model_before_issue_21})
+    assert (result.ratings_evaluated, result.checkpoints) == (4035, 10)
+    for name, expected in FIGURES_BEFORE_THE_FAST_REPLAY.items():
+        m = result.methods["before" if name == "model" else name]
+        got = (m.auc, m.seen_auc, m.within_auc, m.brier, m.log_loss)
+        for value, want in zip(got, expected, strict=True):
+            if want is None:
+                assert value is None, name
+            else:
+                assert value == pytest.approx(want, abs=2e-6), name

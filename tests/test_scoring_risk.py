@@ -314,7 +314,7 @@ def test_on_a_trust_network_the_reliabilities_are_a_fixed_point(seed: int) -> No
     ratings = synthetic_trust_network(seed=seed)
     t_s = int(np.quantile(ratings.time_s, 0.8))
     params = ScoringParams()
-    scores = compute_scores(evidence_before(ratings, t_s, params.half_life_ms), params, t_s * 1000)
+    scores = compute_scores(evidence_before(ratings, t_s), params, t_s * 1000)
     past = (ratings.time_s < t_s) & (ratings.rating != 0)
     src, dst = ratings.src[past], ratings.dst[past]
     ref_ms, fault = ratings.time_s[past] * 1000, ratings.rating[past] < 0
@@ -340,7 +340,7 @@ def test_rounds_that_do_not_settle_are_logged(
     t_s = int(np.quantile(ratings.time_s, 0.8))
     monkeypatch.setattr(risk, "MAX_RELIABILITY_ROUNDS", 2)
     with caplog.at_level(logging.WARNING, logger=risk.__name__):
-        compute_scores(evidence_before(ratings, t_s, PARAMS.half_life_ms), PARAMS, t_s * 1000)
+        compute_scores(evidence_before(ratings, t_s), PARAMS, t_s * 1000)
     assert "still moved" in caplog.text and "after 2 rounds" in caplog.text
 
 

@@ -55,6 +55,12 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
         "file", help="CSV of source,target,rating,time (header optional, any column order)"
     )
     parser.add_argument("--json", action="store_true", help="print the AUCs as one JSON object")
+    parser.add_argument(
+        "--self-calibrate",
+        action="store_true",
+        help="also score model_self_calibrated: half-life chosen and probabilities "
+        "recalibrated on earlier checkpoints only (three scorings a checkpoint)",
+    )
     add_params_arguments(parser)
 
 
@@ -69,7 +75,12 @@ def run_replay(
     error by default: looked up per call, so a redirected stream is the one used)."""
     out = out or sys.stdout
     try:
-        result = replay(args.file, params_from_args(args, base), on_step=on_step)
+        result = replay(
+            args.file,
+            params_from_args(args, base),
+            on_step=on_step,
+            self_calibrate=bool(getattr(args, "self_calibrate", False)),
+        )
     except (RatingsFormatError, ValueError, OSError) as exc:
         print(f"graphsvc: replay: {exc}", file=err or sys.stderr)
         return 2
@@ -82,7 +93,7 @@ def run_replay(
             file=out,
         )
         print(
-            f"{'method':<18} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
+            f"{'method':<21} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
             "   (AUC 1st / 2nd half)",
             file=out,
         )
@@ -91,8 +102,19 @@ def run_replay(
             brier = "-" if m.brier is None else f"{m.brier:.4f}"
             loss = "-" if m.log_loss is None else f"{m.log_loss:.4f}"
             print(
-                f"{name:<18} {m.auc:6.4f} {m.seen_auc:6.4f} {m.within_auc:6.4f} {brier:>7} "
+                f"{name:<21} {m.auc:6.4f} {m.seen_auc:6.4f} {m.within_auc:6.4f} {brier:>7} "
                 f"{loss:>8}   ({first.auc:.4f} / {second.auc:.4f})",
                 file=out,
             )
+        for name, bins in result.calibration.items():
+            if not name.startswith("model"):
+                continue
+            print(f"calibration of {name} (bin: ratings, mean predicted, observed)", file=out)
+            for b in bins:
+                if b.count:
+                    print(
+                        f"  [{b.low:.1f}, {b.high:.1f}): {b.count:>7}  "
+                        f"{b.mean_predicted:.4f}  {b.observed:.4f}",
+                        file=out,
+                    )
     return 0
