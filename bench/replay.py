@@ -36,11 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.report import table
 
-from graphsvc.scoring import risk
-from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.evidence import FloatArray
-from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import (
+from graphsvc.evaluation.replay import (
     MethodFigures,
     Ratings,
     ReplayResult,
@@ -48,6 +44,10 @@ from graphsvc.scoring.replay import (
     load_ratings,
     replay_ratings,
 )
+from graphsvc.scoring import risk
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.evidence import FloatArray
+from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from tests.test_replay import synthetic_trust_network
 

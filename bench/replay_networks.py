@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.report import table
 
-from graphsvc.scoring.ratings import Ratings, load_ratings
-from graphsvc.scoring.replay import SELF_CALIBRATED, MethodFigures, ReplayResult, replay_ratings
+from graphsvc.evaluation.ratings import Ratings, load_ratings
+from graphsvc.evaluation.replay import SELF_CALIBRATED, MethodFigures, ReplayResult, replay_ratings
 from tests.replay_networks import product_network, voting_network
 
 OTC = Path(__file__).resolve().parents[1] / "tests" / "data" / "bitcoin-otc.csv.gz"

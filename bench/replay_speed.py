@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graphsvc.scoring.replay import replay_ratings
+from graphsvc.evaluation.replay import replay_ratings
 from tests.replay_networks import product_network
 
 # 100 checkpoints of 30 days after the first quarter of the span: 4,000 days.

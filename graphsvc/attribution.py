@@ -57,10 +57,6 @@ class AttributionService:
         self._trusted = trusted
         self._entities = entity_cache or EntityCache()
 
-    def store_unavailable(self, timeout: float) -> str | None:
-        """None when the store answers within ``timeout`` s; otherwise why not."""
-        return self._store.unavailable(timeout)
-
     def ingest_counter(self) -> IngestCounter:
         return stats.ingest_counter(self._store)
 

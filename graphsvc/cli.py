@@ -257,7 +257,7 @@ def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.scoring.cli_support import run_replay
+    from graphsvc.evaluation.cli_support import run_replay
 
     def report(done: int, total: int) -> None:
         # On standard error: standard output stays the result (JSON with --json).
@@ -334,7 +334,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from graphsvc.scoring.cli_support import add_replay_arguments
+    from graphsvc.evaluation.cli_support import add_replay_arguments
 
     parser = argparse.ArgumentParser(
         prog="graphsvc", description="Reputation and attribution graph for AI inference."

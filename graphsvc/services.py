@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,9 @@ class Services:
     """Long-lived objects shared by every request of one process."""
 
     settings: Settings
+    # None when the store answers within the given seconds, else why not (/readyz): the
+    # service's health, without handing the store itself to the API.
+    store_unavailable: Callable[[float], str | None]
     ingestor: Ingestor
     attribution: AttributionService
     reputation: ReputationService
@@ -124,6 +127,7 @@ def running_services(
             )
         yield Services(
             settings=settings,
+            store_unavailable=store.unavailable,
             ingestor=ingestor,
             attribution=AttributionService(store, trusted=reputation.trusted),
             reputation=reputation,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphsvc.scoring.ratings import Ratings
+from graphsvc.evaluation.ratings import Ratings
 
 DAY_S = 86_400
 

@@ -14,10 +14,8 @@ import numpy as np
 import pytest
 
 from graphsvc.cli import main as cli_main
-from graphsvc.scoring.cli_support import add_replay_arguments, params_from_args, run_replay
-from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import (
+from graphsvc.evaluation.cli_support import add_replay_arguments, params_from_args, run_replay
+from graphsvc.evaluation.replay import (
     Ratings,
     RatingsFormatError,
     evidence_before,
@@ -25,6 +23,8 @@ from graphsvc.scoring.replay import (
     replay_ratings,
     roc_auc,
 )
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.params import ScoringParams
 
 DAY_S = 86_400
 

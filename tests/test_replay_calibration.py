@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphsvc.scoring.calibration import Platt, reliability_table
-from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.ratings import Ratings
-from graphsvc.scoring.replay import (
+from graphsvc.evaluation.calibration import Platt, reliability_table
+from graphsvc.evaluation.ratings import Ratings
+from graphsvc.evaluation.replay import (
     SELF_CALIBRATED,
     evidence_before,
     rating_fault_share,
     replay_ratings,
 )
+from graphsvc.scoring.engine import compute_scores
+from graphsvc.scoring.params import ScoringParams
 from tests.replay_networks import product_network, voting_network
 
 DAY_S = 86_400

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
+from graphsvc.evaluation.replay import evidence_before
 from graphsvc.scoring import risk, risk_prior
 from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import evidence_before
 from graphsvc.scoring.risk import credibility, credible_interval
 from graphsvc.scoring.risk_prior import DirectEvents, fit_prior, records_before
 from graphsvc.scoring.scores import Scores

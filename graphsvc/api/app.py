@@ -310,7 +310,7 @@ def _readiness(services: Services) -> Response:
             },
             503,
         )
-    cause = services.attribution.store_unavailable(READY_PING_SECONDS)
+    cause = services.store_unavailable(READY_PING_SECONDS)
     if cause is not None:
         return JSONResponse(
             {"status": "unavailable", "cause": cause}, 503, headers={"Retry-After": "5"}

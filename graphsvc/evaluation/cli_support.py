@@ -20,8 +20,8 @@ import sys
 from dataclasses import fields, replace
 from typing import TextIO
 
+from graphsvc.evaluation.replay import RatingsFormatError, StepReport, replay
 from graphsvc.scoring.params import ScoringParams
-from graphsvc.scoring.replay import RatingsFormatError, StepReport, replay
 
 
 def add_params_arguments(parser: argparse.ArgumentParser) -> None:

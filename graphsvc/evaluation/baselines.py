@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from graphsvc.evaluation.ratings import Ratings
 from graphsvc.scoring.evidence import FloatArray, weighted_counts
-from graphsvc.scoring.ratings import Ratings
 
 DAY_S = 86_400
 DECAYED_BETA_HALF_LIFE_DAYS = 90.0

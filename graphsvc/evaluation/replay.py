@@ -1,6 +1,6 @@
 """Replay a signed, time-stamped trust network and measure how well risk predicts.
 
-Input: ``scoring/ratings.py``. Mapping onto the evidence model, each rating one event,
+Input: ``evaluation/ratings.py``. Mapping onto the evidence model, each rating one event,
 a graded outcome (:func:`rating_fault_share`):
 
 - a positive rating is a RATING edge rater -> ratee of 1;
@@ -17,7 +17,7 @@ which on a product network, where most users rate once, lost most of the evidenc
 Evaluation: from the end of the first quarter of the time span, at every 30-day
 checkpoint ``T``, score everyone from ratings before ``T`` only, then predict for each
 rating in ``[T, T + 30 days)`` whether it is negative from the ratee's figures at ``T``:
-the model by its published ``risk``, the baselines of ``scoring/baselines.py`` by
+the model by its published ``risk``, the baselines of ``evaluation/baselines.py`` by
 theirs; with ``self_calibrate``, also ``model_self_calibrated``, the model as the
 network's own past tunes it (:class:`SelfCalibrated`: half-life chosen and
 probabilities Platt-recalibrated on earlier checkpoints only; three scorings a
@@ -27,7 +27,7 @@ on ratees seen before their checkpoint, and within checkpoints (each rating comp
 only with ratings of its own window: summed Mann-Whitney counts over summed pairs); for
 probabilities, the Brier score and log loss. Each again over the first and the second
 half of the checkpoints, so that parameters chosen on the first can be checked on the
-second; and for probabilities a reliability table (``scoring/calibration.py``).
+second; and for probabilities a reliability table (``evaluation/calibration.py``).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring import baselines
-from graphsvc.scoring.calibration import CalibrationBin, Platt, reliability_table
+from graphsvc.evaluation import baselines
+from graphsvc.evaluation.calibration import CalibrationBin, Platt, reliability_table
+from graphsvc.evaluation.ratings import Ratings, RatingsFormatError, load_ratings
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import (
     KIND_CODES,
@@ -52,7 +53,6 @@ from graphsvc.scoring.evidence import (
     IntArray,
 )
 from graphsvc.scoring.params import MS_PER_DAY, ScoringParams
-from graphsvc.scoring.ratings import Ratings, RatingsFormatError, load_ratings
 
 __all__ = [
     "MethodFigures",
