@@ -34,10 +34,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.replay_rows import METHOD_COLUMNS, method_row
+from harness.replay_rows import figure as _f
 from harness.report import table
 
 from graphsvc.evaluation.replay import (
-    MethodFigures,
     Ratings,
     ReplayResult,
     evidence_before,
@@ -85,14 +86,10 @@ def main() -> None:
         f"{seconds:.1f} s with the prior variants."
     )
     print()
-    columns = [
-        "method", "AUC", "seen AUC", "within AUC", "Brier", "log loss",
-        "AUC 1st / 2nd half", "Brier 1st / 2nd half",
-    ]  # fmt: skip
     table(
-        columns,
+        METHOD_COLUMNS,
         (
-            _method_row(name, m, result.first_half[name], result.second_half[name])
+            method_row(name, m, result.first_half[name], result.second_half[name])
             for name, m in result.methods.items()
             if name not in variants
         ),
@@ -183,19 +180,6 @@ def _credibility_only(ratings: Ratings, t_s: int) -> FloatArray:
     with _one_round():
         evidence = evidence_before(ratings, t_s)
         return compute_scores(evidence, params, t_s * 1000).risk
-
-
-def _f(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _method_row(
-    name: str, m: MethodFigures, first: MethodFigures, second: MethodFigures
-) -> list[str]:
-    return [
-        name, _f(m.auc), _f(m.seen_auc), _f(m.within_auc), _f(m.brier), _f(m.log_loss),
-        f"{_f(first.auc)} / {_f(second.auc)}", f"{_f(first.brier)} / {_f(second.brier)}",
-    ]  # fmt: skip
 
 
 def _figure_row(label: str, r: ReplayResult, name: str) -> list[str]:

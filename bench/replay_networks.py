@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.replay_rows import METHOD_COLUMNS, figure, method_row
 from harness.report import table
 
 from graphsvc.evaluation.ratings import Ratings, load_ratings
-from graphsvc.evaluation.replay import SELF_CALIBRATED, MethodFigures, ReplayResult, replay_ratings
+from graphsvc.evaluation.replay import SELF_CALIBRATED, ReplayResult, replay_ratings
 from tests.replay_networks import product_network, voting_network
 
 OTC = Path(__file__).resolve().parents[1] / "tests" / "data" / "bitcoin-otc.csv.gz"
@@ -42,8 +43,7 @@ def network(spec: str) -> Ratings:
     return load_ratings(spec)
 
 
-def _f(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+_f = figure
 
 
 def targets(result: ReplayResult, name: str) -> list[str]:
@@ -71,13 +71,6 @@ def targets(result: ReplayResult, name: str) -> list[str]:
     ]
 
 
-def _row(name: str, m: MethodFigures, first: MethodFigures, second: MethodFigures) -> list[str]:
-    return [
-        name, _f(m.auc), _f(m.seen_auc), _f(m.within_auc), _f(m.brier), _f(m.log_loss),
-        f"{_f(first.auc)} / {_f(second.auc)}", f"{_f(first.brier)} / {_f(second.brier)}",
-    ]  # fmt: skip
-
-
 def main() -> None:
     specs = sys.argv[1:] or ["otc", "voting:1", "voting:2", "product:1"]
     for spec in specs:
@@ -91,9 +84,8 @@ def main() -> None:
         )
         print()
         table(
-            ["method", "AUC", "seen AUC", "within AUC", "Brier", "log loss",
-             "AUC 1st / 2nd half", "Brier 1st / 2nd half"],
-            (_row(n, m, result.first_half[n], result.second_half[n])
+            METHOD_COLUMNS,
+            (method_row(n, m, result.first_half[n], result.second_half[n])
              for n, m in result.methods.items()),
         )  # fmt: skip
         print()
