@@ -431,8 +431,7 @@ def test_without_seeds_nobody_has_standing_and_the_start_warns(
         recompute(client)
         board = gql(client, "{ leaderboard(kind: NODE) { items { score mass } } }")
         items = board["data"]["leaderboard"]["items"]
-        # Exact: with no seeds no mass enters at all, not one bit.
-        # exact: with nobody trusted no mass enters, so every figure is a structural zero
+        # Exact: with nobody trusted no mass enters, so every figure is a structural zero.
         assert items and all(row["mass"] == 0.0 and row["score"] == 0.0 for row in items)
 
 
