@@ -36,7 +36,10 @@ The in-process cases run on the services of ``running_services`` (the server's w
 with the clock set just after the network's end. Receipts/s counts receipts only; the
 attestations and disputes of a slice are ingested in the same time. CPU columns are per
 receipt: this process (graphsvc itself, or the HTTP client), the server process and the
-JVM. The machine has 2 cores, so their sum bounds the rate whatever the overlap.
+JVM. The machine has 2 cores, so their sum bounds the rate whatever the overlap. The
+JVM's JIT compiler threads are also shown apart: they keep compiling for minutes after
+the start (longer than any warm-up here), so "Python + JVM without JIT" (graphsvc's
+process and the JVM's other threads) is the steady cost of a receipt.
 
 Then a breakdown of a further ``submit`` run: validation cost per record, and each
 statement and transaction as the production write path runs it, timed through the
@@ -452,7 +455,7 @@ def print_results(outcomes: list[Outcome]) -> None:
     columns = [
         "case", "receipts", "records", "seconds", "receipts/s", "records/s", "vs naive",
         "this process CPU µs/receipt", "server CPU µs/receipt", "JVM CPU µs/receipt",
-        "other jobs % of a core",
+        "of which JIT", "Python + JVM without JIT", "other jobs % of a core",
     ]  # fmt: skip
     rows = []
     for o in outcomes:
@@ -470,6 +473,8 @@ def print_results(outcomes: list[Outcome]) -> None:
                 f"{u.client / o.receipts * 1e6:.0f}",
                 f"{u.server / o.receipts * 1e6:.0f}" if u.server else "-",
                 f"{u.jvm / o.receipts * 1e6:.0f}",
+                f"{u.jit / o.receipts * 1e6:.0f}",
+                f"{((u.server or u.client) + u.jvm - u.jit) / o.receipts * 1e6:.0f}",
                 f"{u.percent(u.others):.0f}",
             ]
         )
