@@ -9,6 +9,7 @@ document refused for its cost or its shape is refused every time.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -78,13 +79,8 @@ class HTTPAnswers:
         accept = request.headers.get("accept", "")
         if any(kind in accept for kind in STREAMING):
             return None
-        found = await _request_data(request)
-        if found is None:
-            return None
-        text, variables, operation = found
-        document = self.documents.normalised(text)
-        if document is None:
-            return None
+        # The snapshot first: without one nothing is kept, and the body is left to
+        # strawberry alone (the floor of a computed request, issue 23).
         known, view = self._reputation.known_current_view()
         if not known:
             try:
@@ -92,6 +88,13 @@ class HTTPAnswers:
             except StoreUnavailable:
                 return None  # the execution answers with the cause
         if view is None:
+            return None
+        found = await _request_data(request)
+        if found is None:
+            return None
+        text, variables, operation = found
+        document = self.documents.normalised(text)
+        if document is None:
             return None
         return AnswerKey.of(view.info.id, document, variables, operation)
 
@@ -101,6 +104,21 @@ class HTTPAnswers:
 
 
 RequestData = tuple[str, dict[str, object] | None, str | None]
+
+# The request body this request's lookup parsed, and what it holds. A context variable:
+# each request runs in its own task, so no request sees another's.
+_parsed_body: contextvars.ContextVar[tuple[bytes, object]] = contextvars.ContextVar(
+    "graphsvc_parsed_body"
+)
+
+
+def parsed_body(body: str | bytes) -> object:
+    """What ``body`` holds, parsed strictly: the parse this request's lookup made of this
+    very body if it made one, else a new one (``JSONInputError`` when not acceptable)."""
+    found = _parsed_body.get(None)
+    if found is not None and found[0] is body:
+        return found[1]
+    return parse_json(body)
 
 
 async def _request_data(request: Request) -> RequestData | None:
@@ -120,6 +138,8 @@ async def _request_data(request: Request) -> RequestData | None:
             if len(body) > MAX_BODY_BYTES:
                 return None  # a batch of records, not a dashboard's question: parsed once
             data = parse_json(body)
+            # Strawberry reads the same body next (a miss): it takes this parse.
+            _parsed_body.set((body, data))
         else:
             return None
     except JSONInputError:
