@@ -79,15 +79,10 @@ class HTTPAnswers:
         accept = request.headers.get("accept", "")
         if any(kind in accept for kind in STREAMING):
             return None
-        # The snapshot first: without one nothing is kept, and the body is left to
-        # strawberry alone (the floor of a computed request, issue 23).
         known, view = self._reputation.known_current_view()
-        if not known:
-            try:
-                view = await run_in_threadpool(self._reputation.view)
-            except StoreUnavailable:
-                return None  # the execution answers with the cause
-        if view is None:
+        if known and view is None:
+            # No snapshot: nothing is kept, and the body is left to strawberry alone (the
+            # floor of a computed request, issue 23).
             return None
         found = await _request_data(request)
         if found is None:
@@ -95,6 +90,13 @@ class HTTPAnswers:
         text, variables, operation = found
         document = self.documents.normalised(text)
         if document is None:
+            return None
+        if not known:
+            try:
+                view = await run_in_threadpool(self._reputation.view)
+            except StoreUnavailable:
+                return None  # the execution answers with the cause
+        if view is None:
             return None
         return AnswerKey.of(view.info.id, document, variables, operation)
 
