@@ -120,8 +120,8 @@ def test_the_readme_links_every_document_by_reader() -> None:
 
 
 def test_the_readme_stays_one_short_page() -> None:
-    # Issue 22: what it is, the two commands, the demo in a minute, links; the rest is
-    # in the documents by reader.
+    # What it is, the two commands, the demo in a minute, links; the rest is in the
+    # documents by reader (docs/decisions/0085-documents-by-reader.md).
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert 50 < lines < README_MAX_LINES
 
