@@ -1,4 +1,4 @@
-"""API benchmark (docs/design.md §6): GraphQL read latency at a fixed request rate.
+"""API benchmark (bench/RESULTS.md#targets): GraphQL read latency at a fixed request rate.
 
 Usage::
 

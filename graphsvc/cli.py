@@ -1,4 +1,4 @@
-"""The `graphsvc` command line (docs/design.md §5)."""
+"""The `graphsvc` command line (docs/operators.md#command-line)."""
 
 from __future__ import annotations
 

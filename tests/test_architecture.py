@@ -1,5 +1,5 @@
 """The architecture and the documents, checked: Cypher lives only in the store, and every
-document, link and design section the docs and code name exists (docs/architecture.md).
+document, link, anchor and path the docs and code name exists (docs/architecture.md).
 The import rules themselves are import-linter contracts (pyproject.toml, scripts/test)."""
 
 from __future__ import annotations
@@ -25,13 +25,18 @@ DOCUMENTS = [
 # A clause keyword followed by a pattern or parameter: Cypher, not prose.
 CYPHER = re.compile(r"\b(MATCH|MERGE|OPTIONAL MATCH|UNWIND|DETACH DELETE)\s*[($]")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
-SECTION_REFERENCE = re.compile(r"docs/design\.md §(\d+)")
+# A document cited in plain text with the heading it means: docs/reference.md#risk.
+ANCHOR_REFERENCE = re.compile(r"\b((?:docs/[\w/-]+|bench/RESULTS)\.md)#([\w-]+)")
+# The contract before issue 22 split it by reader (built, so that this file does not match).
+OLD_DESIGN = re.compile(r"design\.md|\bdesign " + "§")
+READER_DOCUMENTS = ("operators", "api", "auditors", "reference", "architecture", "integrate")
+README_MAX_LINES = 200
 OLD_BRIEF_SECTION = re.compile(r"\bDESIGN" + " §")  # split, so this file does not match
 TOP_LEVEL = ("graphsvc/", "schema/", "seed_data/", "tests/", "docs/", "bench/", "scripts/")
 CODE_PATH = re.compile(r"`((?:" + "|".join(TOP_LEVEL) + r")[\w./-]*)`")
 DECISIONS = ROOT / "docs" / "decisions"
 # Decisions are cited by their file (docs/decisions/<number>-<title>.md), never by the
-# numbers they had in section 8 of docs/design.md before they were files ("D" and one or
+# numbers they had in section 8 of the old design document before they were files ("D" and one or
 # two digits).
 BARE_DECISION = re.compile(r"\bD\d{1,2}\b")
 DECISION_PATH = re.compile(r"docs/decisions/[\w.-]+\.md")
@@ -108,23 +113,53 @@ def test_every_link_and_path_a_document_names_exists(document: Path) -> None:
     assert missing == []
 
 
-def test_the_readme_links_the_design_and_the_architecture() -> None:
-    links = LINK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert "docs/design.md" in links and "docs/architecture.md" in links
+def test_the_readme_links_every_document_by_reader() -> None:
+    links = set(LINK.findall((ROOT / "README.md").read_text(encoding="utf-8")))
+    wanted = {f"docs/{name}.md" for name in READER_DOCUMENTS} | {"docs/decisions/README.md"}
+    assert sorted(wanted - links) == []
 
 
-def test_every_design_section_the_code_cites_exists() -> None:
-    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
-    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", design, re.M)}
-    cited: dict[int, list[str]] = {}
-    for path in [*package_modules(), *sorted((ROOT / "tests").glob("*.py"))]:
-        for number in SECTION_REFERENCE.findall(path.read_text(encoding="utf-8")):
-            cited.setdefault(int(number), []).append(str(path.relative_to(ROOT)))
-    assert cited, "the code cites no design section: the check would pass vacuously"
-    assert {n: where for n, where in cited.items() if n not in sections} == {}
+def test_the_readme_stays_one_short_page() -> None:
+    # What it is, the two commands, the demo in a minute, links; the rest is in the
+    # documents by reader (docs/decisions/0085-documents-by-reader.md).
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert 50 < lines < README_MAX_LINES
 
 
-def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
+def test_every_document_heading_the_code_and_docs_cite_exists() -> None:
+    citing = [*source_files("graphsvc", "tests", "bench", "scripts", "schema"), *DOCUMENTS]
+    cited = {
+        (document, anchor, str(path.relative_to(ROOT)))
+        for path in citing
+        for document, anchor in ANCHOR_REFERENCE.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(cited) > 50, "nothing cites a heading: the check would pass vacuously"
+    assert ("docs/reference.md", "risk") in {c[:2] for c in cited}
+    missing = [
+        c for c in sorted(cited) if not (ROOT / c[0]).exists() or c[1] not in anchors(ROOT / c[0])
+    ]
+    assert missing == []
+
+
+def test_nothing_cites_the_design_document_the_readers_documents_replaced() -> None:
+    assert OLD_DESIGN.search("docs/design" + ".md §3") and not OLD_DESIGN.search("designed")
+    citing = [
+        *source_files("graphsvc", "tests", "bench", "scripts", "schema", "docs", "seed_data"),
+        *DOCUMENTS,
+        ROOT / "pyproject.toml",
+    ]
+    stale = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in citing
+        if path.name != "CHANGELOG.md"  # history may name it
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OLD_DESIGN.search(line)
+    ]
+    assert list((ROOT / "docs").glob("design.*")) == []
+    assert stale == []
+
+
+def test_sections_are_cited_in_the_documents_not_the_old_brief() -> None:
     stale = [
         str(path.relative_to(ROOT))
         for path in [*package_modules(), *sorted((ROOT / "tests").glob("*.py")), *DOCUMENTS]
@@ -134,7 +169,7 @@ def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
 
 
 def test_no_code_cites_a_decision_by_its_old_number() -> None:
-    old = "docs/design.md " + "§8 D" + "53"  # built, so that this file does not match
+    old = "docs/design" + ".md " + "§8 D" + "53"  # built, so that this file does not match
     assert BARE_DECISION.search(old) and BARE_DECISION.search("(D" + "48)")
     assert not BARE_DECISION.search("D123 ID5 3D8 sha256D9")
     files = source_files("graphsvc", "tests", "bench")
@@ -187,11 +222,11 @@ def test_every_decision_gives_its_status_context_decision_and_consequences() -> 
     assert shapeless == []
 
 
-def test_every_setting_is_in_the_readme_configuration_table() -> None:
+def test_every_setting_is_in_the_operators_configuration_table() -> None:
     from graphsvc.settings import Settings
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    guide = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    table = guide.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in Settings.model_fields if f"`GRAPHSVC_{name.upper()}" not in table]
     assert missing == []
 

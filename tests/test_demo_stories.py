@@ -181,11 +181,14 @@ def test_graphql_shows_the_stories(demo: Demo) -> None:
         assert np.argmax([p["score"] for p in history]) >= len(history) - 3
 
 
-def test_the_readme_demo_queries_answer(demo: Demo) -> None:
-    from tests.readme import readme_demo_queries
+def test_the_documented_demo_queries_answer(demo: Demo) -> None:
+    from tests.doc_blocks import README, demo_queries, graphql_blocks
 
-    queries = readme_demo_queries()
+    queries = demo_queries()
     assert len(queries) == 9
+    # The README shows some of them: those are checked here too, as written there.
+    shown = graphql_blocks(README.read_text(encoding="utf-8"))
+    assert shown and [q for q in shown if q not in queries] == []
     with TestClient(create_app(demo.services)) as client:
         for query in queries:
             body = client.post("/graphql", json={"query": query}).json()
@@ -206,13 +209,9 @@ def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> No
         assert row.risk_events == 0.0 and row.risk == pytest.approx(prior[row.kind], rel=1e-12)
     witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
     assert witnesses[-1].entity == cast.dishonest_witness
-    import re
+    from tests.doc_blocks import API_DOC, graphql_blocks, section
 
-    from tests.readme import README
-
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Risk") : text.index("### Snapshots and reproducibility")]
-    (query,) = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    (query,) = graphql_blocks(section(API_DOC, "Reading risk"))
     with TestClient(create_app(demo.services)) as client:
         body = client.post("/graphql", json={"query": query}).json()
         assert "errors" not in body, body

@@ -1,5 +1,6 @@
 """Enclaves as attested parties and receipts with checked proofs, through the real
-ingest path into the embedded store (docs/design.md §1.7, §1.8)."""
+ingest path into the embedded store (docs/reference.md#checked-proofs-enclaves-and-images,
+docs/reference.md#opengradient-gateway-responses)."""
 
 from __future__ import annotations
 

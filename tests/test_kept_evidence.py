@@ -1,6 +1,7 @@
 """The evidence a process keeps between recomputes, against the embedded store: each
 recompute reads only the batches since the last, a restart loads the saved file and
-catches up, and the check against a full re-read passes (docs/design.md §3.6)."""
+catches up, and the check against a full re-read passes
+(docs/reference.md#snapshots-and-reproduction)."""
 
 from __future__ import annotations
 

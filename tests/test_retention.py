@@ -1,4 +1,5 @@
-"""Snapshot retention (docs/design.md §3.6): every snapshot for 48 hours, the newest of
+"""Snapshot retention (docs/reference.md#snapshots-and-reproduction): every snapshot for 48 hours,
+the newest of
 each hour for 30 days, the newest of each day after; what is kept still reproduces bit
 for bit, and history pages over what is kept."""
 

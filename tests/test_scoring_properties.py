@@ -1,4 +1,5 @@
-"""Properties 2, 3, 5 and 6 of docs/design.md §3: isolation, decay, determinism, accountability."""
+"""Properties 2, 3, 5 and 6 of docs/reference.md#reputation: isolation, decay, determinism,
+accountability."""
 
 from __future__ import annotations
 

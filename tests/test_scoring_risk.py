@@ -1,4 +1,4 @@
-"""Risk (docs/design.md §3.8): a Beta-Binomial posterior per entity from its decayed
+"""Risk (docs/reference.md#risk): a Beta-Binomial posterior per entity from its decayed
 events, each report weighed by its signer's credibility and reliability, with a prior
 fitted to how its kind's parties fared."""
 

@@ -1,4 +1,5 @@
-"""GraphQL types of attested enclaves and the images they run (docs/design.md §1.7)."""
+"""GraphQL types of attested enclaves and the images they run
+(docs/reference.md#checked-proofs-enclaves-and-images)."""
 
 from __future__ import annotations
 

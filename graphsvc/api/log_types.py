@@ -1,5 +1,5 @@
 """GraphQL types of the evidence log: its latest checkpoint and proofs against it
-(docs/design.md §9). Hashes are standard base64, as in the C2SP formats."""
+(docs/auditors.md). Hashes are standard base64, as in the C2SP formats."""
 
 from __future__ import annotations
 

@@ -146,7 +146,7 @@ class Reputation:
         return self._interval()[1]
 
     def _interval(self) -> tuple[float, float]:
-        row = self.row  # the prior's strength is fitted per kind (docs/design.md §3.8)
+        row = self.row  # the prior's strength is fitted per kind (docs/reference.md#risk)
         return credible_interval(
             row.risk_fault_events, row.risk_events, row.risk_prior, row.risk_prior_strength
         )

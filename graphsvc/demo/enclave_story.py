@@ -1,4 +1,5 @@
-"""The demo's eighth story: enclaves whose proofs are checked (docs/design.md §1.7).
+"""The demo's eighth story: enclaves whose proofs are checked
+(docs/reference.md#checked-proofs-enclaves-and-images).
 
 A gateway provider publishes its image's measurements and the gateway's models; three
 nodes run its image in enclaves under the demo's own root, register them, and sign

@@ -27,7 +27,8 @@ from graphsvc.records.builder import Actor, record_id, sha256_hex
 
 Record = dict[str, Any]
 
-# Ties in ts sort receipts before what refers to them (the dependency order of docs/design.md §1).
+# Ties in ts sort receipts before what refers to them (the dependency order of
+# docs/reference.md#records).
 _RANK = {"register": 0, "model": 1, "receipt": 2, "attestation": 3, "dispute": 3}
 
 _NOTES = {

@@ -1,4 +1,4 @@
-"""The evidence a process keeps between recomputes (docs/design.md §3.6).
+"""The evidence a process keeps between recomputes (docs/reference.md#snapshots-and-reproduction).
 
 Each recompute brings the kept evidence up to the store's newest ingest batch by reading
 only the batches since the last one, and saves it beside the store (one file, replaced

@@ -1,5 +1,6 @@
 """Recompute in the background while serving, visibly: failures are logged with their
-cause, counted, retried with backoff and reported by /readyz (docs/design.md §3.6)."""
+cause, counted, retried with backoff and reported by /readyz
+(docs/reference.md#snapshots-and-reproduction)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Which snapshots to keep (docs/design.md §3.6): every one for a while, then one an hour,
+"""Which snapshots to keep (docs/reference.md#snapshots-and-reproduction): every one for a while,
+then one an hour,
 then one a day, so storage per day stays bounded whatever the recompute interval."""
 
 from __future__ import annotations

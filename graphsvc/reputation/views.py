@@ -19,7 +19,7 @@ from graphsvc.scoring.table import ScoreTable
 class Order(StrEnum):
     BEST_FIRST = "best_first"
     WORST_FIRST = "worst_first"
-    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/design.md §3.8)
+    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/reference.md#risk)
     HIGHEST_RISK = "highest_risk"
 
 

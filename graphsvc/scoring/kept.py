@@ -1,4 +1,5 @@
-"""The scorer's evidence kept current between recomputes (docs/design.md §3.6).
+"""The scorer's evidence kept current between recomputes
+(docs/reference.md#snapshots-and-reproduction).
 
 A recompute used to read every evidence row of the store. :class:`KeptEvidence` holds
 what it read instead and applies only what changed since: the entities, evidence sums,

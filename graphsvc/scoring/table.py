@@ -32,7 +32,7 @@ UNSET_PRIOR = 0.5  # the derivation's prior of a kind the table has no entity of
 
 # ScoreRow's figures, in its field order: (entity, kind, *core, breakdown, as_of_ms,
 # *RISK_FIGURES). Each is named like the Scores array it comes from; ``rank`` is an
-# integer column. The risk figures came later (docs/design.md §3.8): a snapshot stored
+# integer column. The risk figures came later (docs/reference.md#risk): a snapshot stored
 # before them has NaN columns, and its rows None.
 _NAMES = tuple(field.name for field in fields(ScoreRow))
 RISK_FIGURES: tuple[str, ...] = _NAMES[_NAMES.index("as_of_ms") + 1 :]
