@@ -88,7 +88,7 @@ class Clocked:
         """A small network ingested (its basics and one receipt) and scored once."""
         net = Network()
         self.services.ingestor.submit([*net.basics(), net.receipt(0)])
-        return net, self.services.reputation.recompute()
+        return net, self.services.scorer.recompute()
 
 
 @pytest.fixture

@@ -19,10 +19,11 @@ from graphsvc.scoring.evidence import (
     Evidence,
     FaultCause,
 )
-from graphsvc.scoring.explain import breakdown, breakdowns, internals_of
+from graphsvc.scoring.explain import breakdown, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import rank_within_kind
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
+from tests.explained import breakdowns
 from tests.scoring_factories import DAY_MS, T0, product
 
 PARAMS = ScoringParams()

@@ -18,7 +18,7 @@ import strawberry
 from graphsvc import domain
 from graphsvc.domain.outcomes import RecordStatus as DomainRecordStatus
 from graphsvc.domain.votes import ClaimStatus
-from graphsvc.reputation.service import SeedSource as DomainSeedSource
+from graphsvc.reputation.maker import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import Order
 
 E = TypeVar("E", bound=type[Enum])

@@ -20,13 +20,12 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc import domain
+from graphsvc.api.accountability_reads import incident_feed, recommendations
 from graphsvc.api.accountability_types import (
     Incident,
     ProviderPolicy,
     ProviderRecommendation,
     decode_feed_cursor,
-    incident_feed,
-    recommendations,
 )
 from graphsvc.api.context import Context
 from graphsvc.api.document_limits import (
@@ -35,18 +34,12 @@ from graphsvc.api.document_limits import (
     bound_field_comparisons,
     document_limit_rule,
 )
-from graphsvc.api.enclave_types import Enclave, load_enclave
+from graphsvc.api.enclave_types import Enclave
 from graphsvc.api.errors import ErrorPolicy
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
-from graphsvc.api.log_types import (
-    ConsistencyProof,
-    InclusionProof,
-    LogCheckpoint,
-    checkpoint,
-    consistency_proof,
-    inclusion_proof,
-)
+from graphsvc.api.log_reads import checkpoint, consistency_proof, inclusion_proof
+from graphsvc.api.log_types import ConsistencyProof, InclusionProof, LogCheckpoint
 from graphsvc.api.operation_metrics import OperationMetrics
 from graphsvc.api.pages import (
     After,
@@ -59,6 +52,15 @@ from graphsvc.api.pages import (
     size_of,
 )
 from graphsvc.api.query_cost import CostLimit
+from graphsvc.api.reputation_reads import (
+    end_cursor,
+    history_of,
+    position_of,
+    reputation_of,
+    reputations,
+    reputations_of,
+    snapshot_view,
+)
 from graphsvc.api.reputation_types import (
     KindCount,
     NetworkStats,
@@ -68,13 +70,6 @@ from graphsvc.api.reputation_types import (
     ScorePoint,
     SeedSet,
     Snapshot,
-    decode_cursor,
-    encode_cursor,
-    history_of,
-    reputation_of,
-    reputations,
-    reputations_of,
-    snapshot_view,
 )
 from graphsvc.api.scalars import (
     AsOf,
@@ -89,8 +84,8 @@ from graphsvc.api.scalars import (
     to_ms,
 )
 from graphsvc.api.transport import HTTPSchema
-from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
-from graphsvc.reputation.service import ScoringError
+from graphsvc.api.types import Entity, Output, Receipt, RecordResult
+from graphsvc.reputation.maker import ScoringError
 from graphsvc.reputation.views import Order, score_changes
 from graphsvc.settings import Settings
 
@@ -99,7 +94,7 @@ from graphsvc.settings import Settings
 class Query:
     @strawberry.field(description="A registered party or a published model, by id.")
     async def entity(self, info: Info[Context, None], id: EntityId) -> Entity | None:
-        return await load_entity(info, str(id))
+        return await Entity.load(info, str(id))
 
     @strawberry.field(description="An output hash with the receipts that produced it.")
     async def output(
@@ -130,7 +125,7 @@ class Query:
         info: Info[Context, None],
         id: Annotated[str, strawberry.argument(description="Its id, 0x + 64 hex digits.")],
     ) -> Enclave | None:
-        return await load_enclave(info, id)
+        return await Enclave.load(info, id)
 
     @strawberry.field(
         description="An entity's reputation now, or in the snapshot in force at asOf."
@@ -190,23 +185,15 @@ class Query:
         view = await snapshot_view(info, as_of)
         if view is None:
             return empty_page()
-        try:
-            start = decode_cursor(after) + 1 if after else 0
-        except ValueError as error:
-            raise ClientError(str(error)) from None
         page = view.leaderboard(
             domain.EntityKind(kind),
-            start=start,
+            after=position_of(after),
             size=size,
             order=Order(order_by),
             where=None if filter is None else filter.to_filter(),
         )
-        return page_of(
-            await reputations(info, page.rows, view.info),
-            None if page.end is None else encode_cursor(page.end),
-            page.has_next,
-            known_count(page.total),
-        )
+        found = await reputations(info, page.rows, view.info)
+        return page_of(found, end_cursor(page), page.has_next, known_count(page.total))
 
     @strawberry.field(
         description="Providers meeting an accountability policy, best first, each with its "
@@ -269,7 +256,7 @@ class Query:
 
     @strawberry.field(description="The trusted seeds the next recompute uses.")
     async def seeds(self, info: Info[Context, None]) -> SeedSet:
-        return SeedSet.of(await run_in_threadpool(info.context.services.reputation.seeds))
+        return SeedSet.of(await run_in_threadpool(info.context.services.scorer.seeds))
 
     @strawberry.field(description="The evidence log's latest signed checkpoint.")
     async def checkpoint(self, info: Info[Context, None]) -> LogCheckpoint:
@@ -364,9 +351,9 @@ class Mutation:
     async def set_seeds(self, info: Info[Context, None], ids: EntityIds) -> SeedSet:
         require_admin(info)
         page_size(info, len(ids))
-        reputation = info.context.services.reputation
+        scorer = info.context.services.scorer
         try:
-            seeds = await run_in_threadpool(reputation.set_seeds, [str(i) for i in ids])
+            seeds = await run_in_threadpool(scorer.set_seeds, [str(i) for i in ids])
         except ScoringError as error:
             raise ClientError(str(error)) from None
         return SeedSet.of(seeds)
@@ -380,10 +367,10 @@ class Mutation:
         ] = None,
     ) -> Snapshot:
         require_admin(info)
-        reputation = info.context.services.reputation
+        scorer = info.context.services.scorer
         try:
             snapshot = await run_in_threadpool(
-                reputation.recompute, None if as_of is None else to_ms(as_of)
+                scorer.recompute, None if as_of is None else to_ms(as_of)
             )
         except ScoringError as error:
             raise ClientError(str(error)) from None
