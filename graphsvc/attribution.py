@@ -1,6 +1,6 @@
-"""The attribution graph as the API reads it: entities, receipt trails, outputs,
-incidents and counts. The API's one door to the stored evidence; reputation has its own
-(``graphsvc.reputation``)."""
+"""The attribution graph as the API reads it: entities, receipt trails, outputs, the
+incident feed and counts. An entity's paged activity is :mod:`graphsvc.activity`'s;
+reputation has its own door (``graphsvc.reputation``)."""
 
 from __future__ import annotations
 

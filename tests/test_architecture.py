@@ -218,12 +218,8 @@ def test_pre_commit_runs_the_checks_scripts_test_runs() -> None:
 
 # A class is a room for one job: past this many public methods it does several.
 MAX_PUBLIC_METHODS = 15
-# Classes allowed more, each with its reason.
-MANY_METHODS = {
-    # The GraphQL root type: each method is a field of the published schema, in the order
-    # clients see it; its resolvers are a line or two over the services each.
-    "graphsvc/api/schema.py:Query": 16,
-}
+# Classes allowed more, each with its reason (none so far).
+MANY_METHODS: dict[str, int] = {}
 
 
 def public_methods(node: ast.ClassDef) -> list[str]:
