@@ -4,7 +4,6 @@ apart, as strawberry's example apps keep them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -57,7 +56,9 @@ from graphsvc.api.scalars import (
     EntityIds,
     EntityKind,
     EntityOrder,
+    HistoryFrom,
     HistoryPageSize,
+    HistoryTo,
     LeaderboardOrder,
     SnapshotOrder,
     to_datetime,
@@ -174,13 +175,8 @@ async def recommend_providers(
 async def score_history(
     info: Info[Context, None],
     id: EntityId,
-    from_: Annotated[
-        datetime | None,
-        strawberry.argument(name="from", description="Earliest asOf (included)."),
-    ] = None,
-    to: Annotated[
-        datetime | None, strawberry.argument(description="Latest asOf (included).")
-    ] = None,
+    from_: HistoryFrom = None,
+    to: HistoryTo = None,
     first: HistoryPageSize = None,
 ) -> list[ScorePoint]:
     return await history_of(info, str(id), from_, to, first)

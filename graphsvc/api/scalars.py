@@ -202,7 +202,11 @@ described(
 )
 
 
-# scoreHistory's page size, on Query and on Entity alike.
+# scoreHistory's arguments, on Query and on Entity alike.
+HistoryFrom = Annotated[
+    datetime | None, strawberry.argument(name="from", description="Earliest asOf (included).")
+]
+HistoryTo = Annotated[datetime | None, strawberry.argument(description="Latest asOf (included).")]
 HistoryPageSize = Annotated[
     int | None,
     strawberry.argument(

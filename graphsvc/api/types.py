@@ -30,7 +30,9 @@ from graphsvc.api.pages import (
 from graphsvc.api.scalars import (
     EntityKind,
     FaultParty,
+    HistoryFrom,
     HistoryPageSize,
+    HistoryTo,
     ProofStatus,
     ProofType,
     ReceiptVerdict,
@@ -147,13 +149,8 @@ class Entity:
     async def score_history(
         self,
         info: Info[Context, None],
-        from_: Annotated[
-            datetime | None,
-            strawberry.argument(name="from", description="Earliest asOf (included)."),
-        ] = None,
-        to: Annotated[
-            datetime | None, strawberry.argument(description="Latest asOf (included).")
-        ] = None,
+        from_: HistoryFrom = None,
+        to: HistoryTo = None,
         first: HistoryPageSize = None,
     ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
         from graphsvc.api.reputation_reads import history_of
