@@ -62,7 +62,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
 from graphsvc.demo import NetworkParams, ensure_ndjson
 from graphsvc.demo.load import registered_witnesses
-from graphsvc.demo.params import Population
+from graphsvc.demo.network_params import Population
 from graphsvc.domain import EntityKind
 from graphsvc.domain.outcomes import RecordStatus
 from graphsvc.reputation.kept_evidence import KEPT_FILE

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection
 from graphsvc.domain import EntityKind
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.paging import Slice, TimePage, TimeWindow
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo, Incident
+from graphsvc.domain.receipt_trail import AttestationInfo, DisputeInfo, Incident
 from graphsvc.store import incidents, listings, stats
 from graphsvc.store.graph_store import GraphStore
 

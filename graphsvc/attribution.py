@@ -15,8 +15,8 @@ from graphsvc.domain.entities import (
     ProofMix,
 )
 from graphsvc.domain.paging import Slice
-from graphsvc.domain.trail import Incident, ReceiptTrail
-from graphsvc.store import enclaves, incidents, stats, trail
+from graphsvc.domain.receipt_trail import Incident, ReceiptTrail
+from graphsvc.store import enclave_reads, incidents, stats, trail
 from graphsvc.store.graph_store import GraphStore
 
 
@@ -67,12 +67,12 @@ class AttributionService:
 
     def enclaves(self, ids: list[str]) -> dict[str, EnclaveInfo]:
         """Registered enclaves by id, with the image their measurements match."""
-        return enclaves.enclaves(self._store, ids)
+        return enclave_reads.enclaves(self._store, ids)
 
     def node_enclaves(self, node: str, limit: int) -> list[EnclaveInfo]:
         """The enclaves a node registered, newest first."""
-        ids = enclaves.enclave_ids_of_node(self._store, node, limit)
-        found = enclaves.enclaves(self._store, ids)
+        ids = enclave_reads.enclave_ids_of_node(self._store, node, limit)
+        found = enclave_reads.enclaves(self._store, ids)
         return [found[i] for i in ids if i in found]
 
     # ------------------------------------------------------------------ entities

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import Browser, Page, Request, Route
 
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB

@@ -327,3 +327,15 @@ def test_api_type_modules_hold_types_and_refer_up_only_in_fields(path: Path) -> 
         ]
         is_field = any("strawberry.field" in ast.unparse(d) for d in node.decorator_list)
         assert not lazy or is_field, f"{path.name}:{node.name} imports {lazy} lazily"
+
+
+def test_every_module_name_has_one_meaning() -> None:
+    """A module's file name says what it holds: no two modules share one (packages'
+    ``__init__`` and ``__main__`` aside)."""
+    by_name: dict[str, list[str]] = {}
+    for path in package_modules():
+        if path.name not in ("__init__.py", "__main__.py"):
+            by_name.setdefault(path.name, []).append(path.relative_to(ROOT).as_posix())
+    assert len(by_name) > 100, "no modules found: the check would pass vacuously"
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not shared, f"module names used twice (rename one): {shared}"

@@ -21,7 +21,7 @@ import pytest
 
 from graphsvc.demo import generate
 from graphsvc.demo.load import replay_history
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.world import build_world
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
 from graphsvc.domain.paging import TimePage, TimeWindow

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from graphsvc.api.app import create_app
 from graphsvc.demo import generate
 from graphsvc.demo.load import replay_history, store_is_empty
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.stories import StoryCast
 from graphsvc.domain import EntityKind
 from graphsvc.reputation.maker import SnapshotMaker

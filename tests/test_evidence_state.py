@@ -10,8 +10,8 @@ import pytest
 
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.archive import evidence_to_bytes
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.evidence import Channel, Evidence
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.evidence_state import EvidenceChanges, EvidenceState, EvidenceStateMismatch
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import attested_faults, vote_faults

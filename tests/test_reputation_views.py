@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Order, ScoreFilter, SnapshotView, score_changes
 from graphsvc.scoring.evidence import KIND_CODES
 from graphsvc.scoring.table import FIGURES, ScoreTable, figure_dtype

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 from graphsvc.reputation import snapshot_lineage
 from graphsvc.reputation.retention import DAY_MS, HOUR_MS, RetentionPolicy
 from graphsvc.store import snapshots

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores, decayed_weights
 from graphsvc.scoring.evidence import Channel, Evidence, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.explain import _stable_sort, breakdown, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores

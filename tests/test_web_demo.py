@@ -21,7 +21,7 @@ from playwright.sync_api import Page
 
 from graphsvc.api.app import create_app
 from graphsvc.demo.load import load_demo
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.world import build_world
 from graphsvc.domain import EntityKind, FaultParty, Verdict
 from graphsvc.records.builder import Actor, attestation, register

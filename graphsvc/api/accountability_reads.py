@@ -20,7 +20,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.pages import Page, TimeFilter, page_of, time_cursor, time_page, window_of
 from graphsvc.api.reputation_reads import reputations, snapshot_view
 from graphsvc.api.scalars import TimeOrder
-from graphsvc.domain import trail
+from graphsvc.domain import receipt_trail
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.policy import Policy, recommend
 
@@ -76,7 +76,9 @@ async def incident_feed(
             await asyncio.sleep(info.context.services.settings.subscription_poll)
 
 
-async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted: set[str]) -> bool:
+async def _concerns(
+    info: Info[Context, None], incident: receipt_trail.Incident, wanted: set[str]
+) -> bool:
     if incident.party in wanted:
         return True
     party = await info.context.entities.load(incident.party)

@@ -19,13 +19,13 @@ from graphsvc.api.scalars import (
     to_datetime,
 )
 from graphsvc.api.types import Entity, Receipt
-from graphsvc.domain import trail
+from graphsvc.domain import receipt_trail
 from graphsvc.policy import Policy
 
 
 @strawberry.type(description="An invalid attestation: a witness blamed a node or a model.")
 class Incident:
-    found: strawberry.Private[trail.Incident]
+    found: strawberry.Private[receipt_trail.Incident]
 
     @strawberry.field(description="The invalid attestation's record id.")
     def id(self) -> strawberry.ID:

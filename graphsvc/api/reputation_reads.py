@@ -14,7 +14,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.reputation_types import Reputation, ScorePoint
 from graphsvc.api.scalars import to_ms
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Page as ViewPage
 from graphsvc.reputation.views import SnapshotView
 

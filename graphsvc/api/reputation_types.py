@@ -16,7 +16,7 @@ from graphsvc.api.pages import Page
 from graphsvc.api.scalars import EntityKind, SeedSource, to_datetime, to_ms
 from graphsvc.api.types import Entity
 from graphsvc.domain.entities import EntityInfo
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.maker import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import ScoreFilter, risk_interval
 

@@ -33,7 +33,7 @@ from graphsvc.api.document_limits import (
     bound_field_comparisons,
     document_limit_rule,
 )
-from graphsvc.api.errors import ErrorPolicy
+from graphsvc.api.error_policy import ErrorPolicy
 from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.operation_metrics import OperationMetrics
 from graphsvc.api.query_cost import CostLimit

@@ -43,7 +43,7 @@ from graphsvc.api.scalars import (
 )
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.paging import TimePage, page_in_memory
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
+from graphsvc.domain.receipt_trail import AttestationInfo, DisputeInfo, ReceiptTrail
 
 if TYPE_CHECKING:
     from graphsvc.api.accountability_types import Incident

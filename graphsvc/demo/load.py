@@ -14,7 +14,7 @@ from typing import Any
 
 from graphsvc.demo.cache import ensure_ndjson
 from graphsvc.demo.enclave_story import EnclaveStory, enclave_story
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.progress import Progress
 from graphsvc.proofs import TrustedRoots, read_pem_roots
 from graphsvc.reputation.maker import SeedSource

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from graphsvc.clock import Clock
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 from graphsvc.metrics import Metrics
 from graphsvc.reputation.kept_evidence import EvidenceCheck, KeptEvidence
 from graphsvc.reputation.reader import SnapshotReader, rescored

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Collection
 
 from graphsvc.clock import Clock
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.snapshot_lineage import evidence_of
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.engine import compute_scores

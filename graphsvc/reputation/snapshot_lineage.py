@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from graphsvc.domain.snapshots import SnapshotEvidence
+from graphsvc.domain.score_snapshots import SnapshotEvidence
 from graphsvc.scoring.evidence import Evidence
 from graphsvc.scoring.evidence_state import EvidenceChanges, EvidenceState
 from graphsvc.scoring.params import ScoringParams

@@ -11,7 +11,7 @@ from typing import overload
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.scoring.evidence import KIND_CODES, BoolArray, IntArray
 from graphsvc.scoring.risk import credible_interval
 from graphsvc.scoring.table import ScoreTable
