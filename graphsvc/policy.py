@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.domain.entities import ProofMix
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 
 
 @dataclass(frozen=True)

@@ -249,3 +249,128 @@ def test_pre_commit_runs_the_checks_scripts_test_runs() -> None:
     assert all(hook["language"] == "system" for hook in hooks)
     in_hooks = {check(h["entry"]) if "/bin/" in h["entry"] else h["entry"] for h in hooks}
     assert in_ci == in_hooks and len(in_hooks) == 5
+
+
+# A class is a room for one job: past this many public methods it does several.
+MAX_PUBLIC_METHODS = 15
+# Classes allowed more, each with its reason (none so far).
+MANY_METHODS: dict[str, int] = {}
+
+
+def public_methods(node: ast.ClassDef) -> list[str]:
+    """The public methods of a class as callers see them: properties are attributes."""
+
+    def is_property(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return any(
+            (isinstance(d, ast.Name) and d.id == "property")
+            or (isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter"))
+            for d in function.decorator_list
+        )
+
+    return [
+        item.name
+        for item in node.body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not item.name.startswith("_")
+        and not is_property(item)
+    ]
+
+
+def test_no_class_has_more_than_fifteen_public_methods() -> None:
+    counts = {
+        f"{path.relative_to(ROOT).as_posix()}:{node.name}": len(public_methods(node))
+        for path in package_modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+    }
+    too_many = {
+        name: count
+        for name, count in counts.items()
+        if count > MANY_METHODS.get(name, MAX_PUBLIC_METHODS)
+    }
+    assert not too_many, f"classes doing several jobs (split them): {too_many}"
+    stale = {name for name in MANY_METHODS if counts.get(name, 0) <= MAX_PUBLIC_METHODS}
+    assert not stale, f"no longer needs an exception: {stale}"
+
+
+def test_the_method_count_sees_methods_and_not_properties() -> None:
+    source = "class A:\n    def a(self): ...\n    async def b(self): ...\n"
+    source += "    def _c(self): ...\n    @property\n    def d(self): ...\n"
+    (node,) = ast.parse(source).body
+    assert isinstance(node, ast.ClassDef)
+    assert public_methods(node) == ["a", "b"]
+
+
+API = PACKAGE / "api"
+
+
+def api_imports(tree: ast.Module) -> set[str]:
+    """The ``graphsvc.api`` modules a module imports when it loads: its top-level
+    imports, not those under ``if TYPE_CHECKING`` or inside functions."""
+    found: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module:
+            if statement.module == "graphsvc.api":
+                found.update(f"graphsvc.api.{alias.name}" for alias in statement.names)
+            elif statement.module.startswith("graphsvc.api."):
+                found.add(statement.module)
+        elif isinstance(statement, ast.Import):
+            found.update(a.name for a in statement.names if a.name.startswith("graphsvc.api."))
+    return found
+
+
+def is_type_module(path: Path) -> bool:
+    return path.name == "types.py" or path.name.endswith("_types.py")
+
+
+def test_the_api_modules_import_each_other_without_a_circle() -> None:
+    graph = {
+        f"graphsvc.api.{path.stem}": api_imports(ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(API.glob("*.py"))
+    }
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            raise AssertionError(" -> ".join([*trail[trail.index(module) :], module]))
+        if module in done:
+            return
+        for imported in sorted(graph.get(module, ())):
+            visit(imported, [*trail, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(API.glob("*.py")) if is_type_module(p)])
+def test_api_type_modules_hold_types_and_refer_up_only_in_fields(path: Path) -> None:
+    """Resolver helpers (reads through the services) live in the ``*_reads`` modules and
+    ``schema.py``; a type module imports a sibling lazily only in a field that must refer
+    up (to a type, or the reads, of a module that imports it)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    helpers = [node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)]
+    assert not helpers, f"{path.name}: resolver helpers belong in a *_reads module: {helpers}"
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        lazy = [
+            statement.module
+            for statement in ast.walk(node)
+            if isinstance(statement, ast.ImportFrom)
+            and (statement.module or "").startswith("graphsvc.api")
+        ]
+        is_field = any("strawberry.field" in ast.unparse(d) for d in node.decorator_list)
+        assert not lazy or is_field, f"{path.name}:{node.name} imports {lazy} lazily"
+
+
+def test_every_module_name_has_one_meaning() -> None:
+    """A module's file name says what it holds: no two modules share one (packages'
+    ``__init__`` and ``__main__`` aside)."""
+    by_name: dict[str, list[str]] = {}
+    for path in package_modules():
+        if path.name not in ("__init__.py", "__main__.py"):
+            by_name.setdefault(path.name, []).append(path.relative_to(ROOT).as_posix())
+    assert len(by_name) > 100, "no modules found: the check would pass vacuously"
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not shared, f"module names used twice (rename one): {shared}"

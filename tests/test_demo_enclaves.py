@@ -41,7 +41,7 @@ def test_the_story_loads_as_verified_receipts_of_its_nodes(
         story = trusted_enclave_story(services, END)
         assert (tmp_path / "demo" / "demo-tee-root.pem").is_file()
         assert all(r.reason is None for r in services.ingestor.submit(story.records))
-        services.reputation.recompute()
+        services.scorer.recompute()
         mixes = {m.model: m for m in services.attribution.proof_mixes()}
         gateway = [m for name, m in mixes.items() if name.startswith("opengradient/")]
         assert sum(m.tee_verified for m in gateway) == 3 * 60

@@ -14,10 +14,11 @@ from starlette.testclient import TestClient
 from graphsvc.api.app import create_app
 from graphsvc.demo import generate
 from graphsvc.demo.load import replay_history, store_is_empty
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.stories import StoryCast
 from graphsvc.domain import EntityKind
-from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.maker import SnapshotMaker
+from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
@@ -39,8 +40,12 @@ class Demo:
     checkpoints: list[int]
 
     @property
-    def reputation(self) -> ReputationService:
+    def reputation(self) -> SnapshotReader:
         return self.services.reputation
+
+    @property
+    def scorer(self) -> SnapshotMaker:
+        return self.services.scorer
 
     def view(self, as_of_ms: int | None = None) -> SnapshotView:
         view = self.reputation.view(as_of_ms)
@@ -84,7 +89,7 @@ def test_faulty_nodes_rank_in_the_bottom_decile_of_honest_nodes(demo: Demo) -> N
 
 def test_a_bad_model_costs_its_provider_far_less_and_its_nodes_nothing(demo: Demo) -> None:
     cast = demo.cast
-    evidence, _ = demo.reputation.evidence()
+    evidence, _ = demo.scorer.evidence()
     index = {entity: i for i, entity in enumerate(evidence.entity_ids)}
     model_faults = (evidence.fault_party == index[cast.faulty_model]) & (
         evidence.fault_cause == FaultCause.ATTESTED_INVALID
@@ -104,7 +109,7 @@ def test_a_bad_model_costs_its_provider_far_less_and_its_nodes_nothing(demo: Dem
             )
         },
     )
-    params = demo.reputation.params
+    params = demo.scorer.params
     with_faults = compute_scores(evidence, params, cast.end_ms)
     clean = compute_scores(without, params, cast.end_ms)
 

@@ -86,7 +86,7 @@ def served(clean_graph: BoltEndpoint) -> Iterator[tuple[TestClient, Services]]:
         TestClient(create_app(services)) as client,
     ):
         services.ingestor.submit(Network().basics())
-        services.reputation.recompute()
+        services.scorer.recompute()
         yield client, services
 
 

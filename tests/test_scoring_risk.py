@@ -12,9 +12,9 @@ import pytest
 from graphsvc.domain import EntityKind
 from graphsvc.evaluation.replay import evidence_before
 from graphsvc.scoring import risk, risk_prior
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.risk import credibility, credible_interval

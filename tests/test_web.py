@@ -283,7 +283,7 @@ def test_live_feed_shows_incidents_and_score_changes_as_they_arrive(
 
     # A new snapshot: the page subscribed after the one it was opened on, so it sees it.
     attest(honest[0], Verdict.VALID, None)
-    served.services.reputation.recompute()
+    served.services.scorer.recompute()
     changes = page.locator("ol[aria-label='Score changes'] li")
     changes.first.wait_for(timeout=WAIT_MS)
     assert "\N{RIGHTWARDS ARROW}" in changes.first.inner_text()

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from graphsvc.demo.enclaves import DemoEnclave, EnclavePki, chat_request, nitriding_user_data
+from graphsvc.demo.enclave_pki import DemoEnclave, EnclavePki, chat_request, nitriding_user_data
 from graphsvc.domain import EntityKind
 from graphsvc.records import builder
 from graphsvc.records.builder import Actor

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphsvc.demo.params import MS_PER_DAY, NetworkParams
+from graphsvc.demo.network_params import MS_PER_DAY, NetworkParams
 from graphsvc.demo.stories import StoryCast
 from graphsvc.demo.traffic import NO_REQUESTER, Plan, plan_traffic
-from graphsvc.demo.verdicts import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
+from graphsvc.demo.verdict_story import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
 from graphsvc.demo.world import PROOFS, TEE, ZK, World, build_world
 from graphsvc.domain import EntityKind, Verdict
 from graphsvc.records import builder

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

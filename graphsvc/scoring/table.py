@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 from graphsvc.scoring import columns
 from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE, IntArray
 from graphsvc.scoring.explain import Explanations, explanations, header_of, kind_names

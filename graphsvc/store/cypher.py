@@ -597,7 +597,7 @@ CREATE (s:Snapshot {
 })
 """
 
-# How a snapshot keeps its evidence (see domain/snapshots.py SnapshotEvidence).
+# How a snapshot keeps its evidence (see domain/score_snapshots.py SnapshotEvidence).
 SNAPSHOT_EVIDENCE_FORM = """
 MATCH (s:Snapshot {id: $id})
 RETURN s.evidence_form AS form, s.parent AS parent, s.seeds AS seeds
