@@ -244,7 +244,7 @@ def predictors(params: ScoringParams) -> dict[str, Predictor]:
 
 
 class SelfCalibrated:
-    """The replayed model as the network's own past tunes it (docs/design.md §3.8,
+    """The replayed model as the network's own past tunes it (docs/reference.md#risk,
     docs/decisions/0084-transferable-risk.md).
 
     At every checkpoint the parameters' own half-life and each of ``half_lives`` score
