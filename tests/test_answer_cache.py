@@ -12,6 +12,8 @@ import pytest
 from graphql import parse
 from starlette.testclient import TestClient
 
+from graphsvc.api import app as app_module
+from graphsvc.api import http_answers
 from graphsvc.api.answer_cache import (
     MAX_DOCUMENT_CHARS,
     AnswerCache,
@@ -297,3 +299,47 @@ def test_a_kept_answer_is_compressed_once_for_clients_that_accept_gzip(
             raw = b"".join(response.iter_raw())
         assert gzip.decompress(raw) == plain.content
         assert cache.bytes == before + len(raw)  # made once, counted in the budget
+
+
+@pytest.fixture
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes | str]:
+    """The bodies parsed strictly on the /graphql path."""
+    calls: list[bytes | str] = []
+    original = http_answers.parse_json
+
+    def counting(data: bytes | str, **kwargs: Any) -> Any:
+        calls.append(data)
+        return original(data, **kwargs)
+
+    monkeypatch.setattr(http_answers, "parse_json", counting)
+    # Wherever else the path might parse (the app's strawberry view did, once).
+    monkeypatch.setattr(app_module, "parse_json", counting, raising=False)
+    return calls
+
+
+def test_a_miss_parses_its_body_once(client: TestClient, counted_parses: list[bytes | str]) -> None:
+    """The lookup's strict parse of the body is the one strawberry uses (issue 23)."""
+    missed = _post(client, STATS)
+    assert missed.status_code == 200 and "networkStats" in missed.json()["data"]
+    assert len(counted_parses) == 1
+
+
+def test_without_a_snapshot_the_body_is_parsed_for_strawberry_only(
+    embedded_endpoint: BoltEndpoint, clean_graph: None, counted_parses: list[bytes | str]
+) -> None:
+    """No snapshot (as known from the last look, under a minute ago), nothing kept: the
+    cache does not look at the body (issue 23)."""
+    with (
+        GraphStore(embedded_endpoint) as store,
+        running_services(Settings(snapshot_refresh=60), store=store) as services,
+        TestClient(create_app(services)) as bare,
+    ):
+        answer = bare.post("/graphql", json={"query": "{ __typename }"})
+        bad = bare.post(
+            "/graphql",
+            content=b'{"query": 1, "query": 2}',
+            headers={"content-type": "application/json"},
+        )
+    assert answer.json() == {"data": {"__typename": "Query"}}
+    assert bad.status_code == 400 and "duplicate key" in bad.text
+    assert len(counted_parses) == 2  # strawberry's own, once per request

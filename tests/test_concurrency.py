@@ -48,12 +48,13 @@ def _state(store: GraphStore) -> dict[str, Any]:
     rows = {name: store.read(query) for name, query in STATE.items()}
     ids = [r["id"] for r in rows["ids"]]
     return {
-        # What records make; not the evidence log's nodes (one per batch: batches differ
-        # by design) nor the Meta nodes other parts create on first use.
+        # What records make; not the nodes written once per batch (the evidence log's,
+        # the evidence changed: batches differ by design) nor the Meta nodes other parts
+        # create on first use.
         "labels": sorted(
             (tuple(sorted(r["labels"])), r["n"])
             for r in rows["labels"]
-            if not {"LogEntries", "Meta"} & set(r["labels"])
+            if not {"LogEntries", "ChangedEvidence", "Meta"} & set(r["labels"])
         ),
         "edges": sorted((r["type"], r["n"]) for r in rows["edges"]),
         "evidence": {r["id"]: (r["ref"], r["count"], r["amount"]) for r in rows["evidence"]},

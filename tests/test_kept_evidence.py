@@ -19,8 +19,9 @@ from graphsvc.reputation.kept_evidence import KEPT_FILE
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.evidence_loader import read_all
+from graphsvc.store.evidence_loader import read_all, read_changes
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.stats import ingest_counter
 from tests.network import T0, Network
 
 NOW = T0 + 86_400_000
@@ -181,3 +182,36 @@ def test_check_evidence_command(
     assert main(["check-evidence"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("kept evidence matches the store at batch 3:") and "2 faults" in out
+
+
+def test_a_sum_changed_by_several_batches_is_read_once_as_it_stands(store: GraphStore) -> None:
+    """Each batch lists the evidence sums it changed (no batch number on the sum:
+    docs/decisions/0100-evidence-changes-listed-per-batch.md): a sum two batches changed
+    is read for each of them, at its latest value, and once when both are read."""
+    net = Network()
+    with serving(store) as services:
+        services.ingestor.submit(net.basics())
+        first_batch = ingest_counter(store).batches + 1
+        services.ingestor.submit([net.receipt(0)])
+        services.ingestor.submit([net.receipt(1)])
+    largest = ingest_counter(store).largest_batch or 1
+
+    def sums(after: int, to: int) -> dict[str, float]:
+        changes = read_changes(store, after, to, largest_batch=largest)
+        keys = [
+            f"{c}|{s}|{d}"
+            for c, s, d in zip(
+                changes.edge_channel, changes.edge_src, changes.edge_dst, strict=True
+            )
+        ]
+        assert len(keys) == len(set(keys)), "a sum read twice in one read"
+        return dict(zip(keys, changes.edge_amount, strict=True))
+
+    first = sums(first_batch - 1, first_batch)
+    second = sums(first_batch, first_batch + 1)
+    both = sums(first_batch - 1, first_batch + 1)
+    assert first and set(first) == set(second) == set(both)
+    # Read after both batches committed, the first batch's read sees the sums as they
+    # stand now: the same values as the second's (exact: the same stored floats).
+    assert first == second == both
+    assert all(amount > 0 for amount in both.values())

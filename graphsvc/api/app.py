@@ -32,11 +32,11 @@ from graphsvc.api.bulk_ingest import BulkRecords
 from graphsvc.api.client_limits import ClientConcurrency
 from graphsvc.api.context import Context, shared_incident_reads
 from graphsvc.api.graphql_media import GraphQLResponseMedia
-from graphsvc.api.http_answers import FAILED, HTTPAnswers
+from graphsvc.api.http_answers import FAILED, HTTPAnswers, parsed_body
 from graphsvc.api.log_routes import log_routes
 from graphsvc.api.schema import build_schema
 from graphsvc.api.transport import StrictWebSocket, transport_handler
-from graphsvc.records.json_input import JSONInputError, parse_json
+from graphsvc.records.json_input import JSONInputError
 from graphsvc.services import Services
 from graphsvc.web import site
 
@@ -94,7 +94,7 @@ class _GraphQL(GraphQL[Context, None]):
         # Strict (UTF-8, bounded nesting and integers, no duplicate keys): a 400 that
         # names what is wrong, never a 500 (docs/decisions/0053-strict-json-input.md).
         try:
-            return parse_json(data)
+            return parsed_body(data)
         except JSONInputError as error:
             raise HTTPException(400, f"request body {error}") from None
 

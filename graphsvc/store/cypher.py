@@ -71,8 +71,9 @@ UNWIND $keys AS key MATCH (d:Dispute {claim: key}) RETURN collect({key: d.claim,
 
 # ---------------------------------------------------------------- ingest writes
 
-# What every accepting write transaction stamps on what it creates or changes: the
-# ingest counter's batch number, bumped by its first statement (BUMP_INGEST_COUNTER).
+# What every accepting write transaction stamps on the records and entities it creates:
+# the ingest counter's batch number, bumped by its first statement (BUMP_INGEST_COUNTER);
+# the evidence sums it changes are listed once instead (CREATE_CHANGED_EVIDENCE).
 # Batches are numbered in commit order, so "what changed after batch b" is a lookup of
 # the batches after b (one index lookup each: ArcadeDB does not use an index for `>`).
 # Each record also gets its leaf index in the evidence log: the batch's first index
@@ -233,19 +234,27 @@ CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
 # Running decayed sums, rebased to the newest event so every exponent is <= 0:
 #   amount(ref) = sum(q * 2^((t - ref) / H)).
 # Merging a batch sum (ref b, amount x) into a stored one (ref s, amount y) keeps the
-# later reference and decays the other side to it.
-MERGE_EVIDENCE = f"""
-{_THIS_BATCH}
+# later reference and decays the other side to it. The rows carry no batch number: the
+# batch lists the ids it changed once (CREATE_CHANGED_EVIDENCE), so changing a sum costs
+# no index entry (docs/decisions/0100-evidence-changes-listed-per-batch.md).
+MERGE_EVIDENCE = """
 UNWIND $rows AS row
-MERGE (e:Evidence {{id: row.id}})
+MERGE (e:Evidence {id: row.id})
 ON CREATE SET e.src = row.src, e.dst = row.dst, e.channel = row.channel,
-  e.ref_ms = row.ref_ms, e.amount = row.amount, e.count = row.count, e.batch = batch
+  e.ref_ms = row.ref_ms, e.amount = row.amount, e.count = row.count
 ON MATCH SET
   e.amount = CASE WHEN row.ref_ms >= e.ref_ms
     THEN e.amount * 2.0 ^ (toFloat(e.ref_ms - row.ref_ms) / $half_life_ms) + row.amount
     ELSE e.amount + row.amount * 2.0 ^ (toFloat(row.ref_ms - e.ref_ms) / $half_life_ms) END,
   e.ref_ms = CASE WHEN row.ref_ms >= e.ref_ms THEN row.ref_ms ELSE e.ref_ms END,
-  e.count = e.count + row.count, e.batch = batch
+  e.count = e.count + row.count
+"""
+
+# The ids of the evidence sums one ingest batch created or changed, one node per batch
+# (unique `batch`), in the batch's transaction: what the scorer reads as changed.
+CREATE_CHANGED_EVIDENCE = """
+MATCH (meta:Meta {id: 'ingest'})
+CREATE (:ChangedEvidence {batch: meta.batches, ids: $ids})
 """
 
 # Receipts per proof type on each model, for accountability policies.
@@ -516,8 +525,12 @@ UNWIND $batches AS b MATCH (e:Entity {batch: b})
 RETURN collect(e.id) AS id, collect(e.kind) AS kind, collect(coalesce(e.provider, '')) AS provider
 """
 
+# A sum changed by several of the batches is read once, as it stands now: the scorer
+# replaces a kept sum by its latest reading.
 EVIDENCE_IN_BATCHES = """
-UNWIND $batches AS b MATCH (e:Evidence {batch: b})
+UNWIND $batches AS b MATCH (c:ChangedEvidence {batch: b})
+UNWIND c.ids AS changed WITH DISTINCT changed
+MATCH (e:Evidence {id: changed})
 RETURN collect(e.id) AS id, collect(e.src) AS src, collect(e.dst) AS dst,
        collect(e.channel) AS channel, collect(e.ref_ms) AS ref_ms, collect(e.amount) AS amount
 """

@@ -1,6 +1,7 @@
-"""Read what the scorer needs from the store, by ingest batch: every entity, evidence
-sum, invalid verdict and dispute stamped with a batch after the one the scorer's kept
-evidence is current to, and every vote on the receipts those concern.
+"""Read what the scorer needs from the store, by ingest batch: every entity, invalid
+verdict and dispute stamped with a batch after the one the scorer's kept evidence is
+current to, every evidence sum those batches list as changed (as it stands now), and
+every vote on the receipts those concern.
 
 Never the receipts themselves, and never one list that grows with the store: a read asks
 for as many batches as keep its lists well under ArcadeDB's cap on one ``collect()``.

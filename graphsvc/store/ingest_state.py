@@ -137,6 +137,7 @@ def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[State
         for kind, rows in sorted(plan.entities.items())
     ]
     half_life = {"half_life_ms": float(half_life_ms)}
+    evidence = plan.evidence_rows()
     statements += [
         Statement(cypher.CREATE_MODELS, {"rows": plan.models}),
         Statement(cypher.CREATE_IMAGES, {"rows": plan.images}),
@@ -166,9 +167,12 @@ def _statements(plan: WritePlan, now_ms: int, half_life_ms: float) -> list[State
             },
         ),
         Statement(cypher.CREATE_DISPUTES, {"rows": plan.disputes}),
-        Statement(cypher.MERGE_EVIDENCE, {"rows": plan.evidence_rows(), **half_life}),
+        Statement(cypher.MERGE_EVIDENCE, {"rows": evidence, **half_life}),
         Statement(cypher.COUNT_PROOFS, {"rows": plan.proof_rows()}),
     ]
+    if evidence:
+        changed = [row["id"] for row in evidence]
+        statements.append(Statement(cypher.CREATE_CHANGED_EVIDENCE, {"ids": changed}))
     if plan.accepted:
         # First, so later statements see this batch's number (attestations keep it) and
         # its first leaf index (every record keeps its own).

@@ -13,6 +13,8 @@ CREATE CONSTRAINT attestation_vote IF NOT EXISTS FOR (n:Attestation) REQUIRE n.v
 CREATE CONSTRAINT dispute_id IF NOT EXISTS FOR (n:Dispute) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT dispute_claim IF NOT EXISTS FOR (n:Dispute) REQUIRE n.claim IS UNIQUE;
 CREATE CONSTRAINT evidence_id IF NOT EXISTS FOR (n:Evidence) REQUIRE n.id IS UNIQUE;
+// The evidence sums each ingest batch changed, one list per batch.
+CREATE CONSTRAINT changed_evidence_batch IF NOT EXISTS FOR (n:ChangedEvidence) REQUIRE n.batch IS UNIQUE;
 CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (n:Meta) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT snapshot_id IF NOT EXISTS FOR (n:Snapshot) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT snapshot_part_id IF NOT EXISTS FOR (n:SnapshotPart) REQUIRE n.id IS UNIQUE;

@@ -1,6 +1,5 @@
 // Lookups the API and the scorer make by something other than id.
 CREATE INDEX entity_id IF NOT EXISTS FOR (n:Entity) ON (n.id);
-CREATE INDEX receipt_contested IF NOT EXISTS FOR (n:Receipt) ON (n.contested);
 CREATE INDEX attestation_receipt IF NOT EXISTS FOR (n:Attestation) ON (n.receipt);
 CREATE INDEX attestation_party IF NOT EXISTS FOR (n:Attestation) ON (n.party);
 CREATE INDEX attestation_verdict IF NOT EXISTS FOR (n:Attestation) ON (n.verdict);
@@ -8,7 +7,6 @@ CREATE INDEX dispute_receipt IF NOT EXISTS FOR (n:Dispute) ON (n.receipt);
 CREATE INDEX snapshot_as_of IF NOT EXISTS FOR (n:Snapshot) ON (n.as_of_ms);
 // What changed in an ingest batch, for the scorer's kept evidence (docs/reference.md#snapshots-and-reproduction).
 CREATE INDEX entity_batch IF NOT EXISTS FOR (n:Entity) ON (n.batch);
-CREATE INDEX evidence_batch IF NOT EXISTS FOR (n:Evidence) ON (n.batch);
 CREATE INDEX attestation_batch IF NOT EXISTS FOR (n:Attestation) ON (n.batch);
 CREATE INDEX dispute_batch IF NOT EXISTS FOR (n:Dispute) ON (n.batch);
 CREATE INDEX snapshot_part_snapshot IF NOT EXISTS FOR (n:SnapshotPart) ON (n.snapshot);
