@@ -186,7 +186,7 @@ def test_check_evidence_command(
 
 def test_a_sum_changed_by_several_batches_is_read_once_as_it_stands(store: GraphStore) -> None:
     """Each batch lists the evidence sums it changed (no batch number on the sum:
-    docs/decisions/0100-evidence-changes-listed-per-batch.md): a sum two batches changed
+    docs/decisions/0086-evidence-changes-listed-per-batch.md): a sum two batches changed
     is read for each of them, at its latest value, and once when both are read."""
     net = Network()
     with serving(store) as services:

@@ -236,7 +236,7 @@ CREATE (q)-[:FILED]->(d)-[:DISPUTES]->(r)
 # Merging a batch sum (ref b, amount x) into a stored one (ref s, amount y) keeps the
 # later reference and decays the other side to it. The rows carry no batch number: the
 # batch lists the ids it changed once (CREATE_CHANGED_EVIDENCE), so changing a sum costs
-# no index entry (docs/decisions/0100-evidence-changes-listed-per-batch.md).
+# no index entry (docs/decisions/0086-evidence-changes-listed-per-batch.md).
 MERGE_EVIDENCE = """
 UNWIND $rows AS row
 MERGE (e:Evidence {id: row.id})
