@@ -51,6 +51,7 @@ from graphsvc.scoring.evidence import (
     FaultCause,
     FloatArray,
     IntArray,
+    distinct,
 )
 from graphsvc.scoring.params import MS_PER_DAY, ScoringParams
 
@@ -149,7 +150,7 @@ def evidence_before(ratings: Ratings, t_s: int) -> Evidence:
     """Evidence of every rating strictly before ``t_s``, with the replay's seeds. A
     rating of fault share ``y`` is a RATING edge of ``1 - y`` and a NEGATIVE_RATING
     fault of ``y`` at the same instant, signed by its rater: one event in all."""
-    past = ratings.time_s < t_s
+    past = _before(ratings, t_s)
     src, dst = ratings.src[past], ratings.dst[past]
     ref_ms = ratings.time_s[past] * 1000
     fault = rating_fault_share(ratings.rating[past])
@@ -168,8 +169,13 @@ def evidence_before(ratings: Ratings, t_s: int) -> Evidence:
         fault_cause=np.full(int(neg.sum()), FaultCause.NEGATIVE_RATING, dtype=np.int64),
         fault_ref_ms=ref_ms[neg],
         fault_amount=fault[neg],
-        seeds=np.unique(src).astype(np.int64),
+        seeds=distinct(src, n),
     )
+
+
+def _before(ratings: Ratings, t_s: int) -> slice:
+    """The ratings strictly before ``t_s``: a prefix, as they are sorted by time."""
+    return slice(0, int(np.searchsorted(ratings.time_s, t_s, side="left")))
 
 
 def model_risk(ratings: Ratings, t_s: int, params: ScoringParams) -> FloatArray:
