@@ -41,9 +41,10 @@ def _flatten(value: Any, path: str = "") -> dict[str, Any]:
 @pytest.mark.parametrize("name", sorted(NETWORKS))
 def test_the_faster_replay_gives_the_figures_of_before(name: str) -> None:
     ratings: Ratings = NETWORKS[name]()
-    now = _flatten(replay_ratings(ratings, self_calibrate=True).as_dict())
+    now = _flatten(replay_ratings(ratings, self_calibrate=True, choose=False).as_dict())
     before = _flatten(BEFORE[name])
-    assert sorted(now) == sorted(before)
+    # Keys added since (model_published, model_choice) are not compared.
+    assert set(before) <= set(now)
     for key, old in before.items():
         if isinstance(old, float):
             assert now[key] == pytest.approx(old, rel=TOLERANCE, abs=TOLERANCE), key
