@@ -154,10 +154,12 @@ def eigentrust(ratings: Ratings, t_s: int) -> FloatArray:
     np.divide(1.0, row, out=scale, where=row > 0)
     c_t = (sp.diags_array(scale) @ local).T.tocsr()
     p = seen / seen.sum()
-    no_trust = (row == 0) & seen  # their trust goes to the pre-trusted distribution
+    teleport = TELEPORT * p
+    # Their trust goes to the pre-trusted distribution (indices: a gather, not a mask).
+    no_trust = np.flatnonzero((row == 0) & seen)
     t = p.copy()
     for _ in range(ITERATIONS):
-        nxt = (1.0 - TELEPORT) * (c_t @ t + float(t[no_trust].sum()) * p) + TELEPORT * p
+        nxt = (1.0 - TELEPORT) * (c_t @ t + float(t[no_trust].sum()) * p) + teleport
         done = float(np.abs(nxt - t).sum()) < TOLERANCE
         t = nxt
         if done:
