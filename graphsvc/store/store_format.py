@@ -9,7 +9,9 @@ from graphsvc.store.meta import get_meta, set_meta
 
 # Bump on any change to what is stored (nodes, properties, shards, the kept evidence):
 # before the first release no upgrade code is written, so another version is refused.
-STORE_FORMAT = 2  # 2: stored ranks are competition ranks (docs/decisions/0082-tied-ranks.md)
+# 2: stored ranks are competition ranks (docs/decisions/0082-tied-ranks.md); 3: an
+# attestation keeps its score (docs/decisions/0097-graded-verdicts.md).
+STORE_FORMAT = 3
 STORE_FORMAT_META = "store_format"
 
 
