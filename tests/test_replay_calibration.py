@@ -133,6 +133,7 @@ def test_the_warmup_choice_reads_only_the_warmup() -> None:
     assert choice.warmup_ratings == int((ratings.time_s < start).sum()) - int(
         (ratings.time_s < int(ratings.time_s[0]) + step).sum()
     )
+    # exact: the candidate half-lives are the keys, as given
     assert set(choice.warmup_log_loss) == {30.0, 90.0, 180.0}
     best = min(choice.warmup_log_loss.values())
     assert choice.warmup_log_loss[choice.half_life_days] == best  # exact: the one chosen
