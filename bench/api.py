@@ -1,4 +1,4 @@
-"""API benchmark (docs/design.md §6): GraphQL read latency at a fixed request rate.
+"""API benchmark (bench/RESULTS.md#targets): GraphQL read latency at a fixed request rate.
 
 Usage::
 
@@ -320,7 +320,7 @@ def store_phase(
     view = services.reputation.view()
     assert view is not None
     rng = random.Random(args.rng_seed)
-    page = [row.entity for row in view.leaderboard(EntityKind.NODE, start=0, size=100).rows]
+    page = [row.entity for row in view.leaderboard(EntityKind.NODE, size=100).rows]
     picks = [rng.randrange(len(ids)) for _ in range(round(args.rate * (args.seconds + 5)) + 1)]
     entities = services.attribution.entities  # reads the store every time (fills the cache)
     cases: list[tuple[str, Callable[[int], object]]] = [
@@ -425,7 +425,7 @@ CATEGORIES: list[tuple[str, str]] = [
     ("run_in_threadpool (", "thread-pool hand-off (anyio)"),
     ("Logger.", "logging (uvicorn access log)"),
     ("WorkerThread.run (", "worker thread: other"),
-    ("ReputationService.view (", "worker thread: reputation.view"),
+    ("SnapshotReader.view (", "worker thread: reputation.view"),
     ("GraphStore.read (", "worker thread: Bolt read (neo4j driver, record.data())"),
 ]
 IDLE_LEAVES = ("Condition.wait ", "Event.wait ", "Queue.get ", "select ", "epoll")

@@ -1,4 +1,4 @@
-"""Ingest benchmark (docs/design.md §6): signed receipts per second into the embedded store.
+"""Ingest benchmark (bench/RESULTS.md#targets): signed receipts per second into the embedded store.
 
 Usage::
 

@@ -1,4 +1,4 @@
-"""Evidence-log benchmark (docs/design.md §9): ingest with and without the log, side by
+"""Evidence-log benchmark (docs/auditors.md): ingest with and without the log, side by
 side, and proof latency at a log of 1M leaves.
 
 Usage::

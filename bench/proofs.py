@@ -43,7 +43,7 @@ from harness.accounting import Usage
 from harness.processes import find_jvm, settle
 from harness.report import progress, table
 
-from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
+from graphsvc.demo.enclave_pki import EnclavePki, nitriding_user_data
 from graphsvc.records import builder, validate_record
 from graphsvc.records.builder import sha256_hex
 from graphsvc.services import running_services

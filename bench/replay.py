@@ -8,7 +8,7 @@ Usage::
 Prints four markdown tables: every method with the default parameters (AUC overall, on
 ratees seen before their checkpoint, within checkpoints; Brier and log loss for
 probabilities; the AUC over the first and the second half of the checkpoints); the model's
-prior (fitted, the default, docs/design.md §3.8) against the priors it replaced, from the
+prior (fitted, the default, docs/reference.md#risk) against the priors it replaced, from the
 same posterior counts, and the model before reports were weighed by their signer's
 reliability (docs/decisions/0063-reports-weigh-reliability.md), over both halves, so a
 choice made on the first half can be checked on the second; the model over other half-lives;

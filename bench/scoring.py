@@ -1,4 +1,4 @@
-"""Scoring benchmark (docs/design.md §6): engine vs networkx vs a raw scipy power iteration.
+"""Scoring benchmark (bench/RESULTS.md#targets): engine vs networkx vs a raw scipy power iteration.
 
 Usage::
 

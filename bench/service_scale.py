@@ -62,7 +62,7 @@ from graphsvc.api.context import Context
 from graphsvc.api.schema import build_schema
 from graphsvc.demo import NetworkParams, ensure_ndjson
 from graphsvc.demo.load import registered_witnesses
-from graphsvc.demo.params import Population
+from graphsvc.demo.network_params import Population
 from graphsvc.domain import EntityKind
 from graphsvc.domain.outcomes import RecordStatus
 from graphsvc.reputation.kept_evidence import KEPT_FILE
@@ -173,14 +173,14 @@ def timed_recompute(
     if peak:
         reset_peak_rss()
     before, started = Usage.now(None, jvm), time.perf_counter()
-    info = services.reputation.recompute(as_of)
+    info = services.scorer.recompute(as_of)
     total = time.perf_counter() - started
     usage, top = Usage.now(None, jvm).since(before), peak_rss_bytes() if peak else 0
-    report = services.reputation.last_report
+    report = services.scorer.last_report
     assert report is not None and report.snapshot.id == info.id
-    evidence, _ = services.reputation.evidence()
+    evidence, _ = services.scorer.evidence()
     started = time.perf_counter()
-    compute_scores(evidence, services.reputation.params, as_of)
+    compute_scores(evidence, services.scorer.params, as_of)
     kernel = time.perf_counter() - started
     progress(f"{label}: {report.line()} (kernel {kernel:.3f} s)")
     return Recompute(
@@ -387,10 +387,10 @@ def measure_demo(
             pages = [{**e, "n": 10} for e in entities]
             run.reads["scoreHistory(first: 10)"] = reader.run(HISTORY, pages)
             started = time.perf_counter()
-            run.notes["check"] = primary.reputation.check_evidence()
+            run.notes["check"] = primary.scorer.check_evidence()
             run.notes["check s"] = time.perf_counter() - started
             started = time.perf_counter()
-            run.notes["reproduce"] = primary.reputation.reproduce(now[0])
+            run.notes["reproduce"] = primary.scorer.reproduce(now[0])
             run.notes["reproduce s"] = time.perf_counter() - started
             run.disk["kept file"] = (folder / KEPT_FILE).stat().st_blocks * 512
         run.disk["final"] = disk_bytes(data)
@@ -534,10 +534,10 @@ def synthetic_case(args: argparse.Namespace, name: str, edges: int) -> list[list
                         rate = written / (time.perf_counter() - started)
                         progress(f"{name}: batch {number}: {written:,} rows ({rate:,.0f}/s)")
                 notes["write s"], notes["store"] = time.perf_counter() - started, disk_bytes(data)
-                primary.reputation.set_seeds(witnesses)  # every witness is trusted
+                primary.scorer.set_seeds(witnesses)  # every witness is trusted
                 for label in ("1: first (full read)", "2: incremental (5 min)"):
                     if recomputes:
-                        kept_now, _ = primary.reputation.evidence()
+                        kept_now, _ = primary.scorer.evidence()
                         plan = synthetic.update(kept_now, rng, now[0], INTERVAL_MS)
                         write_plan(store, plan, now_ms=now[0], half_life_ms=half_life)
                         now[0] += INTERVAL_MS
@@ -566,7 +566,7 @@ def synthetic_case(args: argparse.Namespace, name: str, edges: int) -> list[list
                 notes["view"] = (view.info.id, len(table), explained)
                 del view
                 started = time.perf_counter()
-                notes["reproduce"] = replica.reputation.reproduce(now[0])
+                notes["reproduce"] = replica.scorer.reproduce(now[0])
                 notes["reproduce s"] = time.perf_counter() - started
             notes["replica peak"], notes["store end"] = peak_rss_bytes(), disk_bytes(data)
     finally:

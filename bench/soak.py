@@ -1,4 +1,4 @@
-"""Soak (issue 13, docs/design.md §6): mixed reads and writes for minutes against the
+"""Soak (issue 13, bench/RESULTS.md#targets): mixed reads and writes for minutes against the
 real ``graphsvc serve`` over its own supervised embedded store, with 0 errors expected
 and the memory of the Python process and of the JVM sampled over time.
 

@@ -1,6 +1,6 @@
-"""The attribution graph as the API reads it: entities, receipt trails, outputs,
-incidents and counts. The API's one door to the stored evidence; reputation has its own
-(``graphsvc.reputation``)."""
+"""The attribution graph as the API reads it: entities, receipt trails, outputs, the
+incident feed and counts. An entity's paged activity is :mod:`graphsvc.activity`'s;
+reputation has its own door (``graphsvc.reputation``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from graphsvc.domain.entities import (
     NetworkCounts,
     ProofMix,
 )
-from graphsvc.domain.paging import Slice, TimePage, TimeWindow
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo, Incident, ReceiptTrail
-from graphsvc.store import enclaves, incidents, listings, stats, trail
+from graphsvc.domain.paging import Slice
+from graphsvc.domain.receipt_trail import Incident, ReceiptTrail
+from graphsvc.store import enclave_reads, incidents, stats, trail
 from graphsvc.store.graph_store import GraphStore
 
 
@@ -67,12 +67,12 @@ class AttributionService:
 
     def enclaves(self, ids: list[str]) -> dict[str, EnclaveInfo]:
         """Registered enclaves by id, with the image their measurements match."""
-        return enclaves.enclaves(self._store, ids)
+        return enclave_reads.enclaves(self._store, ids)
 
     def node_enclaves(self, node: str, limit: int) -> list[EnclaveInfo]:
         """The enclaves a node registered, newest first."""
-        ids = enclaves.enclave_ids_of_node(self._store, node, limit)
-        found = enclaves.enclaves(self._store, ids)
+        ids = enclave_reads.enclave_ids_of_node(self._store, node, limit)
+        found = enclave_reads.enclaves(self._store, ids)
         return [found[i] for i in ids if i in found]
 
     # ------------------------------------------------------------------ entities
@@ -106,79 +106,12 @@ class AttributionService:
     def receipt_trails(self, ids: list[str]) -> dict[str, ReceiptTrail]:
         return trail.receipt_trails(self._store, ids, self._trusted())
 
-    def receipts_of(
-        self, entity: EntityInfo, page: TimePage, verdicts: Collection[str] | None = None
-    ) -> Slice[str]:
-        """Ids of a page of ``entity``'s receipts (see ``receipt_parties``)."""
-        party, ids = self.receipt_parties(entity)
-        return listings.receipt_ids(self._store, party, ids, page, verdicts, self._trusted())
-
-    def count_receipts_of(
-        self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
-    ) -> int:
-        party, ids = self.receipt_parties(entity)
-        return listings.count_receipts(self._store, party, ids, window, verdicts, self._trusted())
-
-    def receipt_parties(self, entity: EntityInfo) -> tuple[str, list[str]]:
-        """Whose receipts ``entity``'s are, as (receipt field, ids): those a node signed,
-        a model ran, a requester co-signed, or a provider's models ran; none of a
-        witness's (its attestations are listed instead)."""
-        if entity.kind is EntityKind.PROVIDER:
-            return "model", [m.model for m in self.proof_mixes(entity.id)]
-        if entity.kind is EntityKind.WITNESS:
-            return "node", []
-        return str(entity.kind), [entity.id]
-
-    def attestations_by(
-        self, entity: EntityInfo, page: TimePage, verdicts: Collection[str] | None = None
-    ) -> Slice[AttestationInfo]:
-        """A page of the attestations ``entity`` signed (none unless a witness)."""
-        if entity.kind is not EntityKind.WITNESS:
-            return Slice([], False)
-        return listings.attestations_by(self._store, entity.id, page, verdicts)
-
-    def count_attestations_by(
-        self, entity: EntityInfo, window: TimeWindow, verdicts: Collection[str] | None = None
-    ) -> int:
-        if entity.kind is not EntityKind.WITNESS:
-            return 0
-        return listings.count_attestations_by(self._store, entity.id, window, verdicts)
-
-    def disputes_by(self, entity: EntityInfo, page: TimePage) -> Slice[DisputeInfo]:
-        """A page of the disputes ``entity`` filed (none unless a requester)."""
-        if entity.kind is not EntityKind.REQUESTER:
-            return Slice([], False)
-        return listings.disputes_by(self._store, entity.id, page)
-
-    def count_disputes_by(self, entity: EntityInfo, window: TimeWindow) -> int:
-        if entity.kind is not EntityKind.REQUESTER:
-            return 0
-        return listings.count_disputes_by(self._store, entity.id, window)
-
     def receipt_ids_for_output(self, output_hash: str, limit: int) -> list[str]:
         return trail.receipt_ids_for_output(self._store, output_hash, limit)
 
     def proof_mixes(self, provider: str | None = None) -> list[ProofMix]:
         """Every model's (or one provider's models') receipts by proof type."""
         return stats.proof_mixes(self._store, provider)
-
-    # ------------------------------------------------------------------ incidents
-
-    def blamed_parties(self, entity: EntityInfo) -> list[str]:
-        """What incidents of ``entity`` name: itself, or for a provider its models."""
-        if entity.kind is EntityKind.PROVIDER:
-            return [m.model for m in self.proof_mixes(entity.id)]
-        if entity.kind in (EntityKind.NODE, EntityKind.MODEL):
-            return [entity.id]
-        return []
-
-    def incidents_of(self, entity: EntityInfo, page: TimePage) -> Slice[Incident]:
-        """A page of the incidents blaming ``entity`` (for a provider, its models)."""
-        parties = self.blamed_parties(entity)
-        return incidents.incidents(self._store, parties, page, self._trusted())
-
-    def count_incidents_of(self, entity: EntityInfo, window: TimeWindow) -> int:
-        return incidents.count_incidents(self._store, self.blamed_parties(entity), window)
 
     def incidents_after(self, position: tuple[int, str], limit: int) -> list[Incident]:
         """Incidents committed after ``position`` (ingest batch, id), in commit order."""

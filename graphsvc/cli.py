@@ -1,4 +1,4 @@
-"""The `graphsvc` command line (docs/design.md §5)."""
+"""The `graphsvc` command line (docs/operators.md#command-line)."""
 
 from __future__ import annotations
 
@@ -176,14 +176,14 @@ def parse_time(text: str) -> int:
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.reputation.service import ScoringError
+    from graphsvc.reputation.maker import ScoringError
     from graphsvc.services import running_services
 
     with running_services(settings) as services:
-        reputation = services.reputation
+        reputation, scorer = services.reputation, services.scorer
         try:
             if args.as_of is not None and reputation.has_snapshot(args.as_of):
-                report = reputation.reproduce(args.as_of)
+                report = scorer.reproduce(args.as_of)
                 if not report.identical:
                     print(
                         f"snapshot {report.snapshot.id} NOT reproduced: "
@@ -203,7 +203,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
                         file=sys.stderr,
                     )
                 return 0
-            info = reputation.recompute(args.as_of)
+            info = scorer.recompute(args.as_of)
         except ScoringError as error:
             raise CliError(str(error)) from error
         print(
@@ -224,7 +224,7 @@ def cmd_check_evidence(args: argparse.Namespace, settings: Settings) -> int:
     from graphsvc.services import running_services
 
     with running_services(settings) as services:
-        check = services.reputation.check_evidence()
+        check = services.scorer.check_evidence()
     figures = (
         f"batch {check.batch}: {check.entities} entities, {check.edges} edges, "
         f"{check.faults} faults"
@@ -241,13 +241,13 @@ def cmd_check_evidence(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export_evidence(args: argparse.Namespace, settings: Settings) -> int:
-    from graphsvc.reputation.service import ScoringError
+    from graphsvc.reputation.maker import ScoringError
     from graphsvc.scoring.export import write_evidence_export
     from graphsvc.services import running_services
 
     with running_services(settings) as services:
         try:
-            scores = services.reputation.scores_as_of(args.as_of)
+            scores = services.scorer.scores_as_of(args.as_of)
         except ScoringError as error:
             raise CliError(str(error)) from error
     paths = write_evidence_export(args.out, scores)

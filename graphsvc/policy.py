@@ -1,5 +1,5 @@
 """Accountability policies: which providers, and which of their models, meet a
-developer's requirements on proof, score, faults and evidence (docs/design.md §4)."""
+developer's requirements on proof, score, faults and evidence (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.domain.entities import ProofMix
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphsvc.activity import EntityActivity
 from graphsvc.attribution import AttributionService
 from graphsvc.clock import Clock, now_ms
 from graphsvc.evidence_log.log import EvidenceLog
@@ -19,9 +20,10 @@ from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics, StoreCallMetrics
 from graphsvc.progress import Progress
 from graphsvc.reputation.kept_evidence import KEPT_FILE
+from graphsvc.reputation.maker import SeedSource, SnapshotMaker
 from graphsvc.reputation.periodic import PeriodicRecompute
+from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.reputation.retention import RetentionPolicy
-from graphsvc.reputation.service import ReputationService, SeedSource
 from graphsvc.settings import Settings
 from graphsvc.store.connect import open_store
 from graphsvc.store.graph_store import GraphStore
@@ -41,7 +43,9 @@ class Services:
     store_unavailable: Callable[[float], str | None]
     ingestor: Ingestor
     attribution: AttributionService
-    reputation: ReputationService
+    activity: EntityActivity  # what one entity did and was blamed for, paged
+    reputation: SnapshotReader  # the snapshots reads are answered from
+    scorer: SnapshotMaker  # seeds, recompute, reproduce, prune
     # Started by `serve` (`with services.background:`); idle in commands and tests.
     background: PeriodicRecompute
     metrics: Metrics  # the one registry every part counts in
@@ -81,10 +85,10 @@ def running_services(
                 log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         ensure_store_format(store)
         metrics = Metrics()
-        store.on_failure = metrics.store_failures.inc
+        store.hooks.on_failure = metrics.store_failures.inc
         store_metrics = StoreCallMetrics(metrics)
-        store.observers.append(store_metrics)
-        stack.callback(store.observers.remove, store_metrics)
+        store.hooks.observers.append(store_metrics)
+        stack.callback(store.hooks.observers.remove, store_metrics)
         ingestor = Ingestor(
             store,
             EvidenceRules.of(settings.scoring),
@@ -103,12 +107,15 @@ def running_services(
             on_rebuild=metrics.log_rebuilds.inc,
         )
         stack.callback(evidence_log.close)
-        reputation = ReputationService(
+        reputation = SnapshotReader(
+            store, seeds=settings.seeds, clock=clock, refresh_seconds=settings.snapshot_refresh
+        )
+        scorer = SnapshotMaker(
             store,
             settings.scoring,
+            reputation,
             seeds=settings.seeds,
             clock=clock,
-            refresh_seconds=settings.snapshot_refresh,
             kept_file=kept_file,
             metrics=metrics,
             retention=RetentionPolicy(
@@ -118,8 +125,8 @@ def running_services(
             ),
             log_checkpoint=evidence_log.checkpoint_after_batch,
         )
-        stack.callback(reputation.close)
-        if reputation.seeds()[1] is SeedSource.NONE:
+        stack.callback(scorer.close)
+        if scorer.seeds()[1] is SeedSource.NONE:
             log.warning(
                 "no trusted seeds: no witness has standing, so no attestation counts and "
                 "every mass is 0; name the witnesses you trust in GRAPHSVC_SEEDS or with "
@@ -130,8 +137,10 @@ def running_services(
             store_unavailable=store.unavailable,
             ingestor=ingestor,
             attribution=AttributionService(store, trusted=reputation.trusted),
+            activity=EntityActivity(store, trusted=reputation.trusted),
             reputation=reputation,
-            background=PeriodicRecompute(reputation, settings.score_interval),
+            scorer=scorer,
+            background=PeriodicRecompute(scorer, settings.score_interval),
             metrics=metrics,
             log=evidence_log,
             publisher=CheckpointPublisher(evidence_log, settings.log_interval, metrics),

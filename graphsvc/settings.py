@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     # connection that asks for one more is closed with 4503.
     max_subscriptions: int = Field(default=1_000, gt=0)
 
-    # The evidence log (docs/design.md §9): the origin line of its checkpoints (also its
+    # The evidence log (docs/auditors.md): the origin line of its checkpoints (also its
     # key's name: no spaces, no '+'), and seconds between checkpoint publications.
     log_origin: str = Field(default="graphsvc.local/evidence", pattern=r"^[^\s+]+$")
     log_interval: float = Field(default=1.0, ge=0)

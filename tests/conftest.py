@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import Browser, Page, Request, Route
 
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
@@ -88,7 +88,7 @@ class Clocked:
         """A small network ingested (its basics and one receipt) and scored once."""
         net = Network()
         self.services.ingestor.submit([*net.basics(), net.receipt(0)])
-        return net, self.services.reputation.recompute()
+        return net, self.services.scorer.recompute()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A second, independent implementation of the OpenGradient TEE gateway's signing rule
-(docs/design.md §1.8), written from the rule as the issue and OpenGradient/tee-gateway
+(docs/reference.md#opengradient-gateway-responses), written from the rule as the issue and
+OpenGradient/tee-gateway
 state it, sharing no code with graphsvc.proofs: keccak256 from eth-hash, RSA-PSS from
 cryptography directly. Tests make gateway responses with it."""
 

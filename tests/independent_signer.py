@@ -1,4 +1,4 @@
-"""A second, independent implementation of docs/design.md §1 signing, for cross-checking.
+"""A second, independent implementation of docs/reference.md#records signing, for cross-checking.
 
 It shares no code with ``graphsvc.records``: Ed25519 comes from ``cryptography``
 (OpenSSL) instead of PyNaCl, base64url from the standard library, and canonical bytes

@@ -8,7 +8,7 @@ keys they give can be checked against the RFC's published ones (``RFC_8032_PUBLI
 The ``enclave`` and ``opengradient`` records carry an attestation document and a gateway
 response whose ECDSA and RSA-PSS signatures are salted, so they cannot be made again
 byte for byte: they were made once by ``python -m tests.integrate_vectors`` (a Nitro-shaped
-document under a private root, by graphsvc.demo.enclaves, and a response signed by
+document under a private root, by graphsvc.demo.enclave_pki, and a response signed by
 tests/independent_gateway.py) and are kept in ``ENCLAVE_FILE``, root included.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from graphsvc.demo.enclaves import EnclavePki, chat_request
+from graphsvc.demo.enclave_pki import EnclavePki, chat_request
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
 from graphsvc.proofs import gateway_message, keccak256, request_hash
 from graphsvc.records.builder import (

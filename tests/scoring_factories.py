@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.evidence import Channel, Evidence, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.scores import Scores
 
 DAY_MS = 86_400_000

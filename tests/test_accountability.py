@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
 from graphsvc.domain.entities import ProofMix
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 from graphsvc.domain.votes import ClaimStatus, InvalidClaim, claim_status
 from graphsvc.policy import Policy, recommend
 from graphsvc.records import builder, record_id

@@ -1,5 +1,5 @@
 """The architecture and the documents, checked: Cypher lives only in the store, and every
-document, link and design section the docs and code name exists (docs/architecture.md).
+document, link, anchor and path the docs and code name exists (docs/architecture.md).
 The import rules themselves are import-linter contracts (pyproject.toml, scripts/test)."""
 
 from __future__ import annotations
@@ -25,13 +25,18 @@ DOCUMENTS = [
 # A clause keyword followed by a pattern or parameter: Cypher, not prose.
 CYPHER = re.compile(r"\b(MATCH|MERGE|OPTIONAL MATCH|UNWIND|DETACH DELETE)\s*[($]")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
-SECTION_REFERENCE = re.compile(r"docs/design\.md §(\d+)")
+# A document cited in plain text with the heading it means: docs/reference.md#risk.
+ANCHOR_REFERENCE = re.compile(r"\b((?:docs/[\w/-]+|bench/RESULTS)\.md)#([\w-]+)")
+# The contract before issue 22 split it by reader (built, so that this file does not match).
+OLD_DESIGN = re.compile(r"design\.md|\bdesign " + "§")
+READER_DOCUMENTS = ("operators", "api", "auditors", "reference", "architecture", "integrate")
+README_MAX_LINES = 200
 OLD_BRIEF_SECTION = re.compile(r"\bDESIGN" + " §")  # split, so this file does not match
 TOP_LEVEL = ("graphsvc/", "schema/", "seed_data/", "tests/", "docs/", "bench/", "scripts/")
 CODE_PATH = re.compile(r"`((?:" + "|".join(TOP_LEVEL) + r")[\w./-]*)`")
 DECISIONS = ROOT / "docs" / "decisions"
 # Decisions are cited by their file (docs/decisions/<number>-<title>.md), never by the
-# numbers they had in section 8 of docs/design.md before they were files ("D" and one or
+# numbers they had in section 8 of the old design document before they were files ("D" and one or
 # two digits).
 BARE_DECISION = re.compile(r"\bD\d{1,2}\b")
 DECISION_PATH = re.compile(r"docs/decisions/[\w.-]+\.md")
@@ -108,23 +113,53 @@ def test_every_link_and_path_a_document_names_exists(document: Path) -> None:
     assert missing == []
 
 
-def test_the_readme_links_the_design_and_the_architecture() -> None:
-    links = LINK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert "docs/design.md" in links and "docs/architecture.md" in links
+def test_the_readme_links_every_document_by_reader() -> None:
+    links = set(LINK.findall((ROOT / "README.md").read_text(encoding="utf-8")))
+    wanted = {f"docs/{name}.md" for name in READER_DOCUMENTS} | {"docs/decisions/README.md"}
+    assert sorted(wanted - links) == []
 
 
-def test_every_design_section_the_code_cites_exists() -> None:
-    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
-    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", design, re.M)}
-    cited: dict[int, list[str]] = {}
-    for path in [*package_modules(), *sorted((ROOT / "tests").glob("*.py"))]:
-        for number in SECTION_REFERENCE.findall(path.read_text(encoding="utf-8")):
-            cited.setdefault(int(number), []).append(str(path.relative_to(ROOT)))
-    assert cited, "the code cites no design section: the check would pass vacuously"
-    assert {n: where for n, where in cited.items() if n not in sections} == {}
+def test_the_readme_stays_one_short_page() -> None:
+    # What it is, the two commands, the demo in a minute, links; the rest is in the
+    # documents by reader (docs/decisions/0085-documents-by-reader.md).
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert 50 < lines < README_MAX_LINES
 
 
-def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
+def test_every_document_heading_the_code_and_docs_cite_exists() -> None:
+    citing = [*source_files("graphsvc", "tests", "bench", "scripts", "schema"), *DOCUMENTS]
+    cited = {
+        (document, anchor, str(path.relative_to(ROOT)))
+        for path in citing
+        for document, anchor in ANCHOR_REFERENCE.findall(path.read_text(encoding="utf-8"))
+    }
+    assert len(cited) > 50, "nothing cites a heading: the check would pass vacuously"
+    assert ("docs/reference.md", "risk") in {c[:2] for c in cited}
+    missing = [
+        c for c in sorted(cited) if not (ROOT / c[0]).exists() or c[1] not in anchors(ROOT / c[0])
+    ]
+    assert missing == []
+
+
+def test_nothing_cites_the_design_document_the_readers_documents_replaced() -> None:
+    assert OLD_DESIGN.search("docs/design" + ".md §3") and not OLD_DESIGN.search("designed")
+    citing = [
+        *source_files("graphsvc", "tests", "bench", "scripts", "schema", "docs", "seed_data"),
+        *DOCUMENTS,
+        ROOT / "pyproject.toml",
+    ]
+    stale = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in citing
+        if path.name != "CHANGELOG.md"  # history may name it
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OLD_DESIGN.search(line)
+    ]
+    assert list((ROOT / "docs").glob("design.*")) == []
+    assert stale == []
+
+
+def test_sections_are_cited_in_the_documents_not_the_old_brief() -> None:
     stale = [
         str(path.relative_to(ROOT))
         for path in [*package_modules(), *sorted((ROOT / "tests").glob("*.py")), *DOCUMENTS]
@@ -134,7 +169,7 @@ def test_sections_are_cited_in_the_design_doc_not_the_old_brief() -> None:
 
 
 def test_no_code_cites_a_decision_by_its_old_number() -> None:
-    old = "docs/design.md " + "§8 D" + "53"  # built, so that this file does not match
+    old = "docs/design" + ".md " + "§8 D" + "53"  # built, so that this file does not match
     assert BARE_DECISION.search(old) and BARE_DECISION.search("(D" + "48)")
     assert not BARE_DECISION.search("D123 ID5 3D8 sha256D9")
     files = source_files("graphsvc", "tests", "bench")
@@ -187,11 +222,11 @@ def test_every_decision_gives_its_status_context_decision_and_consequences() -> 
     assert shapeless == []
 
 
-def test_every_setting_is_in_the_readme_configuration_table() -> None:
+def test_every_setting_is_in_the_operators_configuration_table() -> None:
     from graphsvc.settings import Settings
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    guide = (ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
+    table = guide.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in Settings.model_fields if f"`GRAPHSVC_{name.upper()}" not in table]
     assert missing == []
 
@@ -214,3 +249,128 @@ def test_pre_commit_runs_the_checks_scripts_test_runs() -> None:
     assert all(hook["language"] == "system" for hook in hooks)
     in_hooks = {check(h["entry"]) if "/bin/" in h["entry"] else h["entry"] for h in hooks}
     assert in_ci == in_hooks and len(in_hooks) == 5
+
+
+# A class is a room for one job: past this many public methods it does several.
+MAX_PUBLIC_METHODS = 15
+# Classes allowed more, each with its reason (none so far).
+MANY_METHODS: dict[str, int] = {}
+
+
+def public_methods(node: ast.ClassDef) -> list[str]:
+    """The public methods of a class as callers see them: properties are attributes."""
+
+    def is_property(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return any(
+            (isinstance(d, ast.Name) and d.id == "property")
+            or (isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter"))
+            for d in function.decorator_list
+        )
+
+    return [
+        item.name
+        for item in node.body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not item.name.startswith("_")
+        and not is_property(item)
+    ]
+
+
+def test_no_class_has_more_than_fifteen_public_methods() -> None:
+    counts = {
+        f"{path.relative_to(ROOT).as_posix()}:{node.name}": len(public_methods(node))
+        for path in package_modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+    }
+    too_many = {
+        name: count
+        for name, count in counts.items()
+        if count > MANY_METHODS.get(name, MAX_PUBLIC_METHODS)
+    }
+    assert not too_many, f"classes doing several jobs (split them): {too_many}"
+    stale = {name for name in MANY_METHODS if counts.get(name, 0) <= MAX_PUBLIC_METHODS}
+    assert not stale, f"no longer needs an exception: {stale}"
+
+
+def test_the_method_count_sees_methods_and_not_properties() -> None:
+    source = "class A:\n    def a(self): ...\n    async def b(self): ...\n"
+    source += "    def _c(self): ...\n    @property\n    def d(self): ...\n"
+    (node,) = ast.parse(source).body
+    assert isinstance(node, ast.ClassDef)
+    assert public_methods(node) == ["a", "b"]
+
+
+API = PACKAGE / "api"
+
+
+def api_imports(tree: ast.Module) -> set[str]:
+    """The ``graphsvc.api`` modules a module imports when it loads: its top-level
+    imports, not those under ``if TYPE_CHECKING`` or inside functions."""
+    found: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module:
+            if statement.module == "graphsvc.api":
+                found.update(f"graphsvc.api.{alias.name}" for alias in statement.names)
+            elif statement.module.startswith("graphsvc.api."):
+                found.add(statement.module)
+        elif isinstance(statement, ast.Import):
+            found.update(a.name for a in statement.names if a.name.startswith("graphsvc.api."))
+    return found
+
+
+def is_type_module(path: Path) -> bool:
+    return path.name == "types.py" or path.name.endswith("_types.py")
+
+
+def test_the_api_modules_import_each_other_without_a_circle() -> None:
+    graph = {
+        f"graphsvc.api.{path.stem}": api_imports(ast.parse(path.read_text(encoding="utf-8")))
+        for path in sorted(API.glob("*.py"))
+    }
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            raise AssertionError(" -> ".join([*trail[trail.index(module) :], module]))
+        if module in done:
+            return
+        for imported in sorted(graph.get(module, ())):
+            visit(imported, [*trail, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(API.glob("*.py")) if is_type_module(p)])
+def test_api_type_modules_hold_types_and_refer_up_only_in_fields(path: Path) -> None:
+    """Resolver helpers (reads through the services) live in the ``*_reads`` modules and
+    ``schema.py``; a type module imports a sibling lazily only in a field that must refer
+    up (to a type, or the reads, of a module that imports it)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    helpers = [node.name for node in tree.body if isinstance(node, ast.AsyncFunctionDef)]
+    assert not helpers, f"{path.name}: resolver helpers belong in a *_reads module: {helpers}"
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        lazy = [
+            statement.module
+            for statement in ast.walk(node)
+            if isinstance(statement, ast.ImportFrom)
+            and (statement.module or "").startswith("graphsvc.api")
+        ]
+        is_field = any("strawberry.field" in ast.unparse(d) for d in node.decorator_list)
+        assert not lazy or is_field, f"{path.name}:{node.name} imports {lazy} lazily"
+
+
+def test_every_module_name_has_one_meaning() -> None:
+    """A module's file name says what it holds: no two modules share one (packages'
+    ``__init__`` and ``__main__`` aside)."""
+    by_name: dict[str, list[str]] = {}
+    for path in package_modules():
+        if path.name not in ("__init__.py", "__main__.py"):
+            by_name.setdefault(path.name, []).append(path.relative_to(ROOT).as_posix())
+    assert len(by_name) > 100, "no modules found: the check would pass vacuously"
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not shared, f"module names used twice (rename one): {shared}"

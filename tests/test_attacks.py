@@ -183,8 +183,8 @@ def test_a_record_stamped_ahead_never_moves_the_snapshot_time_ahead(clocked: Clo
     ahead = net.receipt(0, ts=now + 295_000)
     results = services.ingestor.submit([*net.basics(), ahead])
     assert {str(r.status) for r in results} == {"accepted"}
-    snapshot = services.reputation.recompute()
+    snapshot = services.scorer.recompute()
     assert snapshot.as_of_ms == now
-    assert services.reputation.recompute(now).as_of_ms == now  # the administrator's now
-    reproduced = services.reputation.reproduce(now)
+    assert services.scorer.recompute(now).as_of_ms == now  # the administrator's now
+    reproduced = services.scorer.reproduce(now)
     assert reproduced.identical and reproduced.store_evidence_unchanged

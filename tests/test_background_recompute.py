@@ -56,7 +56,7 @@ def metric(services: Services, name: str, **labels: str) -> float:
 def test_a_failing_recompute_is_logged_counted_backed_off_and_recovered(
     services: Services, store: RefusingStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    background = PeriodicRecompute(services.reputation, interval=300)
+    background = PeriodicRecompute(services.scorer, interval=300)
     store.refusing = True
     with caplog.at_level(logging.INFO):
         for attempt in range(1, 4):
@@ -81,7 +81,7 @@ def test_a_failing_recompute_is_logged_counted_backed_off_and_recovered(
 
 
 def test_backoff_never_waits_longer_than_the_interval(services: Services) -> None:
-    background = PeriodicRecompute(services.reputation, interval=12)
+    background = PeriodicRecompute(services.scorer, interval=12)
     background._failures = 10  # as after ten failures in a row
     assert background.delay() == 12
 
@@ -89,7 +89,7 @@ def test_backoff_never_waits_longer_than_the_interval(services: Services) -> Non
 def test_readyz_reports_a_failing_background_recompute_and_an_unreachable_store(
     services: Services, store: RefusingStore
 ) -> None:
-    services.reputation.recompute()
+    services.scorer.recompute()
     with services.background, TestClient(create_app(services)) as client:
         ready = client.get("/readyz").json()
         assert ready["status"] == "ready" and ready["snapshot"]["age_seconds"] == 0
@@ -112,8 +112,8 @@ def test_readyz_reports_a_failing_background_recompute_and_an_unreachable_store(
 
 def test_a_recompute_through_the_api_is_counted(services: Services) -> None:
     before = metric(services, "graphsvc_recomputes_total", outcome="ok")
-    services.reputation.recompute()
+    services.scorer.recompute()
     assert metric(services, "graphsvc_recomputes_total", outcome="ok") == before + 1
-    report = services.reputation.last_report
+    report = services.scorer.last_report
     assert report is not None and set(report.seconds) == {"load", "compute", "explain", "persist"}
     assert b"graphsvc_snapshot_edges 2.0" in generate_latest(services.metrics.registry)

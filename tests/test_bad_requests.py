@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from graphsvc.api.app import create_app
-from graphsvc.api.bulk import BULK_CHUNK
+from graphsvc.api.bulk_ingest import BULK_CHUNK
 from graphsvc.services import running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint

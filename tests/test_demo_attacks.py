@@ -21,7 +21,7 @@ import pytest
 
 from graphsvc.demo import generate
 from graphsvc.demo.load import replay_history
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.world import build_world
 from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
 from graphsvc.domain.paging import TimePage, TimeWindow
@@ -61,7 +61,7 @@ def _submit(services: Services, records: list[dict[str, Any]]) -> None:
 def _receipts(services: Services, node: str, count: int) -> list[str]:
     """``count`` of the node's receipts, the newest first."""
     entity = services.attribution.entities([node])[node]
-    found = services.attribution.receipts_of(entity, TimePage(size=count)).items
+    found = services.activity.receipts_of(entity, TimePage(size=count)).items
     assert len(found) == count
     return list(found)
 
@@ -158,7 +158,7 @@ def attacked(embedded_endpoint: BoltEndpoint, _embedded_driver: Any) -> Iterator
                 for r in shielded_receipts
             ],
         )
-        services.reputation.recompute(now[0])
+        services.scorer.recompute(now[0])
         yield Attacked(
             services,
             before,
@@ -196,7 +196,7 @@ def test_a_fresh_keys_100_accusations_move_the_top_node_by_at_most_5_percent(
     # The accusations are stored and shown, but weigh nothing.
     attribution = attacked.services.attribution
     entity = attribution.entities([attacked.top_node])[attacked.top_node]
-    assert attribution.count_incidents_of(entity, TimeWindow()) >= 100
+    assert attacked.services.activity.count_incidents_of(entity, TimeWindow()) >= 100
 
 
 def test_two_fresh_keys_cannot_outvote_a_seeded_witness(attacked: Attacked) -> None:

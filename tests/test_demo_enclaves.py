@@ -15,8 +15,8 @@ from graphsvc.services import running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.doc_blocks import API_DOC, section
 from tests.network import T0
-from tests.readme import README
 
 END = T0 + 90 * 86_400_000
 
@@ -41,7 +41,7 @@ def test_the_story_loads_as_verified_receipts_of_its_nodes(
         story = trusted_enclave_story(services, END)
         assert (tmp_path / "demo" / "demo-tee-root.pem").is_file()
         assert all(r.reason is None for r in services.ingestor.submit(story.records))
-        services.reputation.recompute()
+        services.scorer.recompute()
         mixes = {m.model: m for m in services.attribution.proof_mixes()}
         gateway = [m for name, m in mixes.items() if name.startswith("opengradient/")]
         assert sum(m.tee_verified for m in gateway) == 3 * 60
@@ -53,9 +53,9 @@ def test_the_story_loads_as_verified_receipts_of_its_nodes(
         assert len(enclaves) == 3
         assert {str(e.image_status) for e in enclaves} == {"known"}
 
-        # The README's query for the story answers with the verified gateway models.
+        # docs/api.md's query for the story answers with the verified gateway models.
         with TestClient(create_app(services)) as client:
-            body = client.post("/graphql", json={"query": readme_enclave_query()}).json()
+            body = client.post("/graphql", json={"query": documented_enclave_query()}).json()
         assert "errors" not in body, body
         [offer] = body["data"]["recommendProviders"]
         assert offer["reputation"]["entity"]["name"] == "OpenGradient gateway (demo)"
@@ -65,7 +65,6 @@ def test_the_story_loads_as_verified_receipts_of_its_nodes(
         assert node["receipts"]["items"][0]["proof"]["status"] == "VERIFIED"
 
 
-def readme_enclave_query() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("On the demo (`serve --demo`)") :]
-    return section.split("```\n", 2)[1]
+def documented_enclave_query() -> str:
+    text = section(API_DOC, "Checked proofs")
+    return text[text.index("On the demo (`serve --demo`)") :].split("```\n", 2)[1]

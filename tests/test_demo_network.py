@@ -25,7 +25,7 @@ from graphsvc.demo import (
     load_params,
 )
 from graphsvc.demo.__main__ import main
-from graphsvc.demo.params import MS_PER_DAY
+from graphsvc.demo.network_params import MS_PER_DAY
 from graphsvc.domain import EntityKind, ProofType
 from graphsvc.domain.batch import KnownState
 from graphsvc.domain.outcomes import RecordStatus
@@ -165,7 +165,7 @@ SMALL_DIGEST = (
 
 def test_output_changes_only_with_the_generator_version(small: DemoNetwork) -> None:
     assert (GENERATOR_VERSION, small.ndjson_digest()) == SMALL_DIGEST, (
-        "the generated network changed: bump graphsvc.demo.params.GENERATOR_VERSION "
+        "the generated network changed: bump graphsvc.demo.network_params.GENERATOR_VERSION "
         "and update SMALL_DIGEST"
     )
 

@@ -14,10 +14,11 @@ from starlette.testclient import TestClient
 from graphsvc.api.app import create_app
 from graphsvc.demo import generate
 from graphsvc.demo.load import replay_history, store_is_empty
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.stories import StoryCast
 from graphsvc.domain import EntityKind
-from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.maker import SnapshotMaker
+from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
@@ -39,8 +40,12 @@ class Demo:
     checkpoints: list[int]
 
     @property
-    def reputation(self) -> ReputationService:
+    def reputation(self) -> SnapshotReader:
         return self.services.reputation
+
+    @property
+    def scorer(self) -> SnapshotMaker:
+        return self.services.scorer
 
     def view(self, as_of_ms: int | None = None) -> SnapshotView:
         view = self.reputation.view(as_of_ms)
@@ -84,7 +89,7 @@ def test_faulty_nodes_rank_in_the_bottom_decile_of_honest_nodes(demo: Demo) -> N
 
 def test_a_bad_model_costs_its_provider_far_less_and_its_nodes_nothing(demo: Demo) -> None:
     cast = demo.cast
-    evidence, _ = demo.reputation.evidence()
+    evidence, _ = demo.scorer.evidence()
     index = {entity: i for i, entity in enumerate(evidence.entity_ids)}
     model_faults = (evidence.fault_party == index[cast.faulty_model]) & (
         evidence.fault_cause == FaultCause.ATTESTED_INVALID
@@ -104,7 +109,7 @@ def test_a_bad_model_costs_its_provider_far_less_and_its_nodes_nothing(demo: Dem
             )
         },
     )
-    params = demo.reputation.params
+    params = demo.scorer.params
     with_faults = compute_scores(evidence, params, cast.end_ms)
     clean = compute_scores(without, params, cast.end_ms)
 
@@ -181,11 +186,14 @@ def test_graphql_shows_the_stories(demo: Demo) -> None:
         assert np.argmax([p["score"] for p in history]) >= len(history) - 3
 
 
-def test_the_readme_demo_queries_answer(demo: Demo) -> None:
-    from tests.readme import readme_demo_queries
+def test_the_documented_demo_queries_answer(demo: Demo) -> None:
+    from tests.doc_blocks import README, demo_queries, graphql_blocks
 
-    queries = readme_demo_queries()
+    queries = demo_queries()
     assert len(queries) == 9
+    # The README shows some of them: those are checked here too, as written there.
+    shown = graphql_blocks(README.read_text(encoding="utf-8"))
+    assert shown and [q for q in shown if q not in queries] == []
     with TestClient(create_app(demo.services)) as client:
         for query in queries:
             body = client.post("/graphql", json={"query": query}).json()
@@ -206,13 +214,9 @@ def test_risk_is_served_for_every_entity_and_tells_the_stories(demo: Demo) -> No
         assert row.risk_events == 0.0 and row.risk == pytest.approx(prior[row.kind], rel=1e-12)
     witnesses = sorted(view.ranked[EntityKind.WITNESS], key=lambda r: r.risk or 0.0)
     assert witnesses[-1].entity == cast.dishonest_witness
-    import re
+    from tests.doc_blocks import API_DOC, graphql_blocks, section
 
-    from tests.readme import README
-
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Risk") : text.index("### Snapshots and reproducibility")]
-    (query,) = re.findall(r"```graphql\n(.*?)```", section, re.S)
+    (query,) = graphql_blocks(section(API_DOC, "Reading risk"))
     with TestClient(create_app(demo.services)) as client:
         body = client.post("/graphql", json={"query": query}).json()
         assert "errors" not in body, body

@@ -1,5 +1,6 @@
 """Enclaves as attested parties and receipts with checked proofs, through the real
-ingest path into the embedded store (docs/design.md §1.7, §1.8)."""
+ingest path into the embedded store (docs/reference.md#checked-proofs-enclaves-and-images,
+docs/reference.md#opengradient-gateway-responses)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_hash.auto import keccak
 
-from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
+from graphsvc.demo.enclave_pki import EnclavePki, nitriding_user_data
 from graphsvc.domain import EntityKind
 from graphsvc.evidence_log.audit import audit
 from graphsvc.evidence_log.log import EvidenceLog
@@ -24,7 +25,7 @@ from graphsvc.proofs import TrustedRoot, TrustedRoots, gateway_message, keccak25
 from graphsvc.records import builder, record_id
 from graphsvc.records.builder import Actor, sha256_hex
 from graphsvc.settings import Settings
-from graphsvc.store import enclaves, stats, trail
+from graphsvc.store import enclave_reads, stats, trail
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore, Statement
 from tests.independent_gateway import key_der, new_key, respond, sign_receipt, tee_id
@@ -236,7 +237,7 @@ def test_a_debug_enclave_registers_but_its_signatures_stay_claimed(
     assert (
         trail.receipt_trails(store, [result.id], frozenset())[result.id].proof_status == "claimed"
     )
-    [enclave] = enclaves.enclaves(store, [tee_id(enclave_key)]).values()
+    [enclave] = enclave_reads.enclaves(store, [tee_id(enclave_key)]).values()
     assert str(enclave.image_status) == "debug"
 
 

@@ -15,7 +15,8 @@ from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import builder
 from graphsvc.records.builder import Actor
-from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.maker import SnapshotMaker
+from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.scoring.scores import Scores
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
@@ -36,10 +37,9 @@ def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphS
 def _scores(store: GraphStore, records: list[dict[str, Any]]) -> Scores:
     settings = Settings()
     Ingestor(store, EvidenceRules.of(settings.scoring), clock=lambda: NOW).submit(records)
-    reputation = ReputationService(
-        store, settings.scoring, seeds=settings.seeds, clock=lambda: NOW, refresh_seconds=0
-    )
-    scores, _ = reputation.compute(NOW)
+    reader = SnapshotReader(store, seeds=settings.seeds, clock=lambda: NOW, refresh_seconds=0)
+    maker = SnapshotMaker(store, settings.scoring, reader, seeds=settings.seeds, clock=lambda: NOW)
+    scores, _ = maker.compute(NOW)
     return scores
 
 

@@ -117,10 +117,32 @@ def test_close_waits_for_a_call_in_flight_then_refuses_new_ones(
     slow = "UNWIND range(1, $n) AS x WITH x WHERE x % 7 = 0 RETURN count(x) AS c"
     reader = threading.Thread(target=lambda: answers.append(store.read(slow, n=3_000_000)))
     reader.start()
-    with store._calls:
-        assert store._calls.wait_for(lambda: store._active > 0, timeout=30)
+    calls = store._in_flight
+    with calls.changed:
+        assert calls.changed.wait_for(lambda: calls.active > 0, timeout=30)
     store.close(drain_seconds=60)
     assert answers == [[{"c": 3_000_000 // 7}]]  # finished before the driver closed
     reader.join()
     with pytest.raises(StoreUnavailable, match="closed"):
         store.read("RETURN 1 AS one")
+
+
+def test_a_patient_view_waits_up_to_the_transaction_timeout_and_shares_the_rest(
+    embedded_endpoint: BoltEndpoint, clean_graph: None
+) -> None:
+    """A recompute reads through ``patient()``: the same driver, calls and hooks (even
+    those set after the view was made), only a longer wait."""
+    store = GraphStore(embedded_endpoint, call_timeout=1e-9, transaction_timeout=60.0)
+    patient = store.patient()
+    failures: list[int] = []
+    store.hooks.on_failure = lambda: failures.append(1)
+    store.hooks.diagnose = lambda: "the test's cause"
+    # No store answers within a nanosecond: the caller stops waiting, with the cause.
+    with pytest.raises(StoreUnavailable, match="the test's cause"):
+        store.read("RETURN 1 AS one")
+    assert failures == [1]
+    assert patient.read("RETURN 1 AS one") == [{"one": 1}]
+    assert patient.hooks is store.hooks
+    store.close()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        patient.read("RETURN 1 AS one")

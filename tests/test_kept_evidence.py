@@ -1,6 +1,7 @@
 """The evidence a process keeps between recomputes, against the embedded store: each
 recompute reads only the batches since the last, a restart loads the saved file and
-catches up, and the check against a full re-read passes (docs/design.md §3.6)."""
+catches up, and the check against a full re-read passes
+(docs/reference.md#snapshots-and-reproduction)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def scored_once(store: GraphStore, kept_file: Path) -> Network:
     with serving(store, kept_file) as services:
         services.ingestor.submit(net.basics())
         grow(services, net, 0)
-        services.reputation.recompute()
+        services.scorer.recompute()
     return net
 
 
@@ -81,11 +82,11 @@ def test_each_recompute_reads_only_the_batches_since_the_last(
     net = Network()
     with serving(store) as services:
         services.ingestor.submit(net.basics())
-        services.reputation.recompute()
+        services.scorer.recompute()
         grow(services, net, 0)
-        services.reputation.recompute()
-        services.reputation.recompute()  # nothing new: nothing read
-        check = services.reputation.check_evidence()
+        services.scorer.recompute()
+        services.scorer.recompute()  # nothing new: nothing read
+        check = services.scorer.check_evidence()
     assert reads == [(-1, 1), (1, 3)]
     assert check.matches and check.differing == ()
     assert check.batch == 3 and check.edges > 0 and check.faults == 2
@@ -100,8 +101,8 @@ def test_a_restart_loads_the_saved_evidence_and_catches_up(
 
     with serving(store, kept) as services:  # another process, the same store and file
         grow(services, net, 10)
-        snapshot = services.reputation.recompute()
-        assert services.reputation.check_evidence().matches
+        snapshot = services.scorer.recompute()
+        assert services.scorer.check_evidence().matches
     assert reads[-1] == (3, 5)  # only the two batches it missed
     assert kept.read_bytes() != saved
     assert [p.name for p in tmp_path.iterdir()] == [KEPT_FILE]  # replaced, nothing left over
@@ -120,15 +121,15 @@ def test_the_file_is_saved_at_first_then_at_most_every_few_minutes_and_on_close(
     net = Network()
     with serving(store, kept) as services:
         services.ingestor.submit(net.basics())
-        services.reputation.recompute()
+        services.scorer.recompute()
         first = kept.read_bytes()
         grow(services, net, 0)
-        services.reputation.recompute()
+        services.scorer.recompute()
         assert kept.read_bytes() == first  # too soon to write again
     closed = kept.read_bytes()
     assert closed != first  # written when the services closed
     with serving(store, kept) as services:  # it is current: the next start reads nothing
-        assert services.reputation.check_evidence().matches
+        assert services.scorer.check_evidence().matches
 
 
 def test_a_damaged_file_is_ignored_and_the_store_read_afresh(
@@ -141,8 +142,8 @@ def test_a_damaged_file_is_ignored_and_the_store_read_afresh(
     kept.write_bytes(bytes(data))
     with serving(store, kept) as services:
         grow(services, net, 10)
-        services.reputation.recompute()
-        assert services.reputation.check_evidence().matches
+        services.scorer.recompute()
+        assert services.scorer.check_evidence().matches
     assert reads[-1] == (-1, 5)  # everything read again
 
 
@@ -157,8 +158,8 @@ def test_files_of_another_store_are_not_used(
     _embedded_driver.execute_query("MATCH (n) DETACH DELETE n")
     with serving(store, kept) as services:
         services.ingestor.submit(net.basics())
-        services.reputation.recompute()
-        assert services.reputation.check_evidence().matches
+        services.scorer.recompute()
+        assert services.scorer.check_evidence().matches
     assert reads[-1] == (-1, 1)  # read afresh: the file was of the wiped store
 
 

@@ -214,7 +214,7 @@ def test_snapshots_name_the_log_checkpoint_of_their_evidence(
     net = Network()
     records = [*net.basics(), net.receipt(1), net.receipt(2)]
     _ingest(services, records)
-    services.reputation.recompute()
+    services.scorer.recompute()
     _ingest(services, [net.receipt(3)])  # after the snapshot: not covered by it
     signed = services.log.publish()
     data = _data(

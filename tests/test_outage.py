@@ -126,7 +126,7 @@ def test_a_recompute_on_a_stopped_database_fails_in_bounded_time_and_frees_the_l
     settings = outage_settings(data, store_transaction_timeout=4.0, score_interval=3600.0)
     with own_service(settings) as (services, client), services.background:
         _store_first_records(client, net)
-        services.reputation.recompute()
+        services.scorer.recompute()
         pid = jvm_pid(data)
         os.kill(pid, signal.SIGSTOP)
         try:

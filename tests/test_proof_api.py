@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
 from graphsvc.cli import main
-from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
+from graphsvc.demo.enclave_pki import EnclavePki, nitriding_user_data
 from graphsvc.records import builder, record_id
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphsvc.cli import main
-from graphsvc.demo.enclaves import EnclavePki, nitriding_user_data
+from graphsvc.demo.enclave_pki import EnclavePki, nitriding_user_data
 from graphsvc.proofs import (
     KeyBinding,
     ProofFailure,

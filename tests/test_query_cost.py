@@ -1,6 +1,6 @@
 """The cost limit (issue 24): each operation's cost is estimated before it runs, counted
 in the metrics, and refused above GRAPHSVC_MAX_QUERY_COST with the cost and the budget
-named, unrun; the dashboard's and README's queries stay well under the default budget;
+named, unrun; the dashboard's and the documented demo queries stay well under the default budget;
 one client's requests run a few at a time."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from tests.doc_blocks import demo_queries
 from tests.network import T0, Network
-from tests.readme import readme_demo_queries
 from tests.test_fuzz_documents import doubling_chain
 from tests.test_schema_contract import dashboard_documents
 
@@ -67,10 +67,10 @@ def test_the_nested_lists_and_the_fragment_explosion_cost_what_they_would() -> N
     assert cost(doubling_chain(40, alias=False)) == 2**40  # seeds: one object per path
 
 
-def test_the_dashboards_and_readmes_queries_stay_well_under_the_budget() -> None:
+def test_the_dashboards_and_the_demo_queries_stay_well_under_the_budget() -> None:
     budget = Settings().max_query_cost
     documents = {**dashboard_documents()}
-    documents.update({f"README {i}": q for i, q in enumerate(readme_demo_queries())})
+    documents.update({f"docs/api.md demo {i}": q for i, q in enumerate(demo_queries())})
     assert len(documents) > 15
     # The largest page sizes the dashboard offers (its pickers stop at 100).
     largest = {"first": 100}
@@ -86,7 +86,7 @@ def served(clean_graph: BoltEndpoint) -> Iterator[tuple[TestClient, Services]]:
         TestClient(create_app(services)) as client,
     ):
         services.ingestor.submit(Network().basics())
-        services.reputation.recompute()
+        services.scorer.recompute()
         yield client, services
 
 

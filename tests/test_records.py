@@ -1,4 +1,4 @@
-"""Records: encoding, keys, canonical bytes, signing and validation (docs/design.md §1)."""
+"""Records: encoding, keys, canonical bytes, signing and validation (docs/reference.md#records)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""docs/design.md §1 cross-checked against an independent implementation
+"""docs/reference.md#records cross-checked against an independent implementation
 (tests/independent_signer.py).
 
 Records signed without graphsvc.records must validate and get the same id, and the two

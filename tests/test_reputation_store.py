@@ -13,7 +13,8 @@ from graphsvc.domain import FaultParty, Verdict
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import builder
-from graphsvc.reputation.service import ReputationService, ScoringError
+from graphsvc.reputation.maker import ScoringError, SnapshotMaker
+from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.export import write_evidence_export
 from graphsvc.settings import Settings
@@ -41,27 +42,27 @@ def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphS
         yield graph
 
 
-def services(store: GraphStore, clock: Clock) -> tuple[Ingestor, ReputationService]:
+def services(store: GraphStore, clock: Clock) -> tuple[Ingestor, SnapshotMaker, SnapshotReader]:
     settings = Settings()
+    reader = SnapshotReader(store, seeds=settings.seeds, clock=clock, refresh_seconds=0)
     return (
         Ingestor(store, EvidenceRules.of(settings.scoring), clock=clock),
-        ReputationService(
-            store, settings.scoring, seeds=settings.seeds, clock=clock, refresh_seconds=0
-        ),
+        SnapshotMaker(store, settings.scoring, reader, seeds=settings.seeds, clock=clock),
+        reader,
     )
 
 
 def test_snapshot_is_stored_served_and_reproduced_bit_for_bit(store: GraphStore) -> None:
     clock = Clock(NOW)
-    ingestor, reputation = services(store, clock)
+    ingestor, scorer, reader = services(store, clock)
     net = signed_network(1)
     ingestor.submit(net.records)
-    snapshot = reputation.recompute()
+    snapshot = scorer.recompute()
     assert snapshot.as_of_ms == NOW and snapshot.records == len(net.records)
 
-    view = reputation.view()
+    view = reader.view()
     assert view is not None and view.info.id == snapshot.id
-    scores, _ = reputation.compute(NOW)
+    scores, _ = scorer.compute(NOW)
     for i, entity in enumerate(scores.entity_ids):
         # Exact: the stored snapshot keeps the computed figures bit for bit.
         assert view.by_entity[entity].mass == float(scores.mass[i])
@@ -81,21 +82,21 @@ def test_snapshot_is_stored_served_and_reproduced_bit_for_bit(store: GraphStore)
         requester=net.requesters[0],
     )
     assert [str(r.status) for r in ingestor.submit([late])] == ["accepted"]
-    report = reputation.reproduce(NOW)
+    report = scorer.reproduce(NOW)
     assert report.identical and report.differing_entities == []
     assert not report.store_evidence_unchanged
     with pytest.raises(ScoringError, match="cannot be wound back"):
-        reputation.compute(NOW)
-    assert reputation.recompute().as_of_ms == NOW + 5 * DAY
-    assert reputation.view(NOW + DAY).info.id == snapshot.id  # type: ignore[union-attr]
+        scorer.compute(NOW)
+    assert scorer.recompute().as_of_ms == NOW + 5 * DAY
+    assert reader.view(NOW + DAY).info.id == snapshot.id  # type: ignore[union-attr]
     history = score_history(store, best_node.entity, 0, 2**62, limit=10)
     assert [h.as_of_ms for h in history] == [NOW, NOW + 5 * DAY]
 
 
 def scored(store: GraphStore, records: list) -> dict[str, float]:
-    ingestor, reputation = services(store, Clock(NOW))
+    ingestor, scorer, _ = services(store, Clock(NOW))
     ingestor.submit(records)
-    scores, _ = reputation.compute(NOW)
+    scores, _ = scorer.compute(NOW)
     return {e: float(s) for e, s in zip(scores.entity_ids, scores.score, strict=True)}
 
 
@@ -144,9 +145,9 @@ def _wipe(store: GraphStore) -> None:
 
 
 def test_exported_evidence_reproduces_mass_with_networkx(store: GraphStore, tmp_path: Path) -> None:
-    ingestor, reputation = services(store, Clock(NOW))
+    ingestor, scorer, _ = services(store, Clock(NOW))
     ingestor.submit(signed_network(4).records)
-    scores, _ = reputation.compute(NOW)
+    scores, _ = scorer.compute(NOW)
     write_evidence_export(tmp_path, scores)
     graph = nx.DiGraph()
     with (tmp_path / "personalization.csv").open() as f:
@@ -171,12 +172,12 @@ def test_exported_evidence_reproduces_mass_with_networkx(store: GraphStore, tmp_
 
 
 def test_decay_halves_stored_evidence_every_half_life(store: GraphStore) -> None:
-    ingestor, reputation = services(store, Clock(NOW))
+    ingestor, scorer, _ = services(store, Clock(NOW))
     ingestor.submit(signed_network(5).records)
-    evidence, newest = reputation.evidence()
-    half_life = reputation.params.half_life_ms
-    first = compute_scores(evidence, reputation.params, newest)
-    later = compute_scores(evidence, reputation.params, newest + half_life)
+    evidence, newest = scorer.evidence()
+    half_life = scorer.params.half_life_ms
+    first = compute_scores(evidence, scorer.params, newest)
+    later = compute_scores(evidence, scorer.params, newest + half_life)
     received = first.positive_evidence > 0
     assert received.sum() == 8  # the 4 models and 4 nodes
     ratio = later.positive_evidence[received] / first.positive_evidence[received]
@@ -185,8 +186,8 @@ def test_decay_halves_stored_evidence_every_half_life(store: GraphStore) -> None
 
 def test_a_replica_keeps_answering_while_it_loads_a_newer_snapshot(store: GraphStore) -> None:
     clock = Clock(NOW)
-    ingestor, writer = services(store, clock)
-    _, replica = services(store, clock)
+    ingestor, writer, _ = services(store, clock)
+    _, _, replica = services(store, clock)
     net = signed_network(1)
     ingestor.submit(net.records)
     first = writer.recompute()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.reputation.views import Order, ScoreFilter, SnapshotView, score_changes
 from graphsvc.scoring.evidence import KIND_CODES
 from graphsvc.scoring.table import FIGURES, ScoreTable, figure_dtype
@@ -64,25 +64,25 @@ def ids(rows: list[ScoreRow]) -> list[str]:
 
 
 def test_pages_follow_rank_and_say_whether_more_remain() -> None:
-    first = SCORED.leaderboard(EntityKind.NODE, start=0, size=2)
+    first = SCORED.leaderboard(EntityKind.NODE, size=2)
     assert ids(first.rows) == ["n1", "n2"]
     assert (first.end, first.total, first.has_next) == (1, 5, True)
-    last = SCORED.leaderboard(EntityKind.NODE, start=4, size=2)
+    last = SCORED.leaderboard(EntityKind.NODE, after=3, size=2)
     assert ids(last.rows) == ["n5"]
     assert (last.end, last.has_next) == (4, False)
-    past = SCORED.leaderboard(EntityKind.NODE, start=9, size=2)
+    past = SCORED.leaderboard(EntityKind.NODE, after=8, size=2)
     assert (past.rows, past.end, past.has_next, past.total) == ([], None, False, 5)
 
 
 def test_worst_first_reverses_and_a_filter_narrows_before_paging() -> None:
-    worst = SCORED.leaderboard(EntityKind.NODE, start=0, size=2, order=Order.WORST_FIRST)
+    worst = SCORED.leaderboard(EntityKind.NODE, size=2, order=Order.WORST_FIRST)
     assert ids(worst.rows) == ["n5", "n4"]
     # fault_rate is rank / 10 here: at least 0.3 leaves n3..n5.
     risky = SCORED.leaderboard(
-        EntityKind.NODE, start=1, size=5, where=ScoreFilter(min_fault_rate=0.3)
+        EntityKind.NODE, after=0, size=5, where=ScoreFilter(min_fault_rate=0.3)
     )
     assert ids(risky.rows) == ["n4", "n5"] and risky.total == 3
-    assert SCORED.leaderboard(EntityKind.WITNESS, start=0, size=5).total == 1
+    assert SCORED.leaderboard(EntityKind.WITNESS, size=5).total == 1
 
 
 def admits(where: ScoreFilter, row: ScoreRow) -> bool:
@@ -135,9 +135,9 @@ def test_without_a_previous_snapshot_every_entity_is_a_change() -> None:
 def test_risk_orders_and_filters_the_leaderboard() -> None:
     risks = {"n1": 0.3, "n2": 0.1, "n3": 0.2, "n4": 0.1, "n5": 1.0}
     scored = view([replace(r, risk=risks[r.entity], risk_events=1.0) for r in NODES])
-    safest = scored.leaderboard(EntityKind.NODE, start=0, size=5, order=Order.LOWEST_RISK)
+    safest = scored.leaderboard(EntityKind.NODE, size=5, order=Order.LOWEST_RISK)
     assert ids(safest.rows) == ["n2", "n4", "n3", "n1", "n5"]  # equal risks by rank
-    riskiest = scored.leaderboard(EntityKind.NODE, start=0, size=2, order=Order.HIGHEST_RISK)
+    riskiest = scored.leaderboard(EntityKind.NODE, size=2, order=Order.HIGHEST_RISK)
     assert ids(riskiest.rows) == ["n5", "n1"]
-    capped = scored.leaderboard(EntityKind.NODE, start=0, size=5, where=ScoreFilter(max_risk=0.2))
+    capped = scored.leaderboard(EntityKind.NODE, size=5, where=ScoreFilter(max_risk=0.2))
     assert ids(capped.rows) == ["n2", "n3", "n4"]

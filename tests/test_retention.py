@@ -1,4 +1,5 @@
-"""Snapshot retention (docs/design.md §3.6): every snapshot for 48 hours, the newest of
+"""Snapshot retention (docs/reference.md#snapshots-and-reproduction): every snapshot for 48 hours,
+the newest of
 each hour for 30 days, the newest of each day after; what is kept still reproduces bit
 for bit, and history pages over what is kept."""
 
@@ -6,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from graphsvc.domain.snapshots import SnapshotInfo
-from graphsvc.reputation import kept_evidence
+from graphsvc.domain.score_snapshots import SnapshotInfo
+from graphsvc.reputation import snapshot_lineage
 from graphsvc.reputation.retention import DAY_MS, HOUR_MS, RetentionPolicy
 from graphsvc.store import snapshots
 from tests.conftest import Clocked
@@ -62,7 +63,7 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
     for n, moment in enumerate(times):
         clock[0] = moment
         running.ingestor.submit([net.receipt(n, ts=moment - 1000)])
-        running.reputation.recompute()
+        running.scorer.recompute()
     node = net.node.id
     forms = [snapshots.snapshot_evidence(store, s.id) for s in running.reputation.snapshots(10)]
     # Oldest first: a base, then deltas each on the one before.
@@ -75,7 +76,7 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
     assert [p.as_of_ms for p in page] == times[2:4]
 
     clock[0] = times[-1] + 3 * DAY_MS  # now past the 48 hours: one per hour remains
-    pruned = running.reputation.prune()
+    pruned = running.scorer.prune()
     kept = {s.id for s in running.reputation.snapshots(100)}
     policy = RetentionPolicy()
     listed = [s for s in running.reputation.snapshots(100)]
@@ -84,12 +85,12 @@ def test_pruning_keeps_what_the_policy_keeps_and_it_still_reproduces(
     history = running.reputation.history(node, 0, 2**62, limit=100)
     assert {p.as_of_ms for p in history} == {s.as_of_ms for s in listed}
     for snapshot in listed:  # every retained snapshot reproduces bit for bit
-        assert running.reputation.reproduce(snapshot.as_of_ms).identical
+        assert running.scorer.reproduce(snapshot.as_of_ms).identical
     # The removed ones were folded into what follows them: one base, deltas after it.
     chain = [snapshots.snapshot_evidence(store, s.id) for s in reversed(listed)]
     assert [e.form for e in chain] == ["base"] + ["delta"] * (len(chain) - 1)
     assert [e.parent for e in chain] == [None, *[s.id for s in reversed(listed)][:-1]]
-    assert running.reputation.prune() == []  # nothing more to remove
+    assert running.scorer.prune() == []  # nothing more to remove
     for label, key in (("ScoreShard", "snapshot"), ("SnapshotPart", "snapshot")):
         left = store.read(f"MATCH (n:{label}) RETURN DISTINCT n.{key} AS s")
         assert {row["s"] for row in left} == kept  # nothing of a removed snapshot remains
@@ -99,18 +100,18 @@ def test_a_new_base_once_the_deltas_outweigh_the_last(
     clocked: Clocked, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     running, store, clock = clocked.services, clocked.store, clocked.now
-    monkeypatch.setattr(kept_evidence, "MIN_BASE_BYTES", 0)
+    monkeypatch.setattr(snapshot_lineage, "MIN_BASE_BYTES", 0)
     net = Network()
     running.ingestor.submit(net.basics())
     forms = []
     for n in range(8):
         clock[0] += HOUR_MS
         running.ingestor.submit([net.receipt(n, ts=clock[0] - 1000)])
-        snapshot = running.reputation.recompute()
+        snapshot = running.scorer.recompute()
         forms.append(snapshots.snapshot_evidence(store, snapshot.id).form)
     assert forms[0] == "base" and "delta" in forms and forms.count("base") >= 2
     for snapshot in running.reputation.snapshots(10):
-        assert running.reputation.reproduce(snapshot.as_of_ms).identical
+        assert running.scorer.reproduce(snapshot.as_of_ms).identical
 
 
 def test_a_recompute_with_nothing_new_stores_an_empty_delta(
@@ -119,7 +120,7 @@ def test_a_recompute_with_nothing_new_stores_an_empty_delta(
     running, store, clock = clocked.services, clocked.store, clocked.now
     _, first = clocked.scored_once()
     clock[0] += 2 * DAY_MS  # a day later, nothing ingested: scored again as it aged
-    second = running.reputation.recompute()
+    second = running.scorer.recompute()
     stored = snapshots.snapshot_evidence(store, second.id)
     assert (stored.form, stored.parent) == ("delta", first.id)
-    assert running.reputation.reproduce(second.as_of_ms).identical
+    assert running.scorer.reproduce(second.as_of_ms).identical

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind, Verdict
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Channel, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.explain import internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 
 from graphsvc.domain import EntityKind
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores, decayed_weights
 from graphsvc.scoring.evidence import Channel, Evidence, FaultCause
-from graphsvc.scoring.explain import _stable_sort, breakdown, breakdowns, internals_of
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
+from graphsvc.scoring.explain import _stable_sort, breakdown, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import (
@@ -22,6 +22,7 @@ from graphsvc.scoring.table import (
     table_from_bytes,
     table_to_bytes,
 )
+from tests.explained import breakdowns
 from tests.scoring_factories import DAY_MS, T0, product, random_evidence
 
 PARAMS = ScoringParams()

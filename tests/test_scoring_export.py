@@ -14,14 +14,14 @@ from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import FaultCause
 from graphsvc.scoring.export import FILES, write_evidence_export
 from graphsvc.scoring.params import ScoringParams
-from tests.readme import readme_block
+from tests.doc_blocks import AUDITORS_DOC, python_block
 from tests.scoring_factories import T0, product
 
 
 def reproduce_mass(folder: str | Path) -> dict[str, float]:
-    """The README's numpy reproducer ("Audit" section), run as written."""
+    """docs/auditors.md's numpy reproducer ("Recompute mass yourself"), run as written."""
     namespace: dict[str, Any] = {}
-    exec(readme_block("reproduce_mass"), namespace)
+    exec(python_block(AUDITORS_DOC, "reproduce_mass"), namespace)
     result: dict[str, float] = namespace["reproduce_mass"](folder)
     return result
 

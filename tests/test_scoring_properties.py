@@ -1,4 +1,5 @@
-"""Properties 2, 3, 5 and 6 of docs/design.md §3: isolation, decay, determinism, accountability."""
+"""Properties 2, 3, 5 and 6 of docs/reference.md#reputation: isolation, decay, determinism,
+accountability."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphsvc.domain import EntityKind, Verdict
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import Channel, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.verdicts import vote_faults

@@ -1,4 +1,4 @@
-"""Risk (docs/design.md §3.8): a Beta-Binomial posterior per entity from its decayed
+"""Risk (docs/reference.md#risk): a Beta-Binomial posterior per entity from its decayed
 events, each report weighed by its signer's credibility and reliability, with a prior
 fitted to how its kind's parties fared."""
 
@@ -12,9 +12,9 @@ import pytest
 from graphsvc.domain import EntityKind
 from graphsvc.evaluation.replay import evidence_before
 from graphsvc.scoring import risk, risk_prior
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.engine import compute_scores
 from graphsvc.scoring.evidence import KIND_CODES, Channel, FaultCause
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
 from graphsvc.scoring.explain import breakdown
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.risk import credibility, credible_interval

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from graphsvc.domain import EntityKind, Verdict
-from graphsvc.scoring.builder import EvidenceBuilder, canonicalize
 from graphsvc.scoring.engine import ConvergenceError, compute_scores
 from graphsvc.scoring.evidence import (
     AHEAD_TOLERANCE_MS,
@@ -19,10 +18,12 @@ from graphsvc.scoring.evidence import (
     Evidence,
     FaultCause,
 )
-from graphsvc.scoring.explain import breakdown, breakdowns, internals_of
+from graphsvc.scoring.evidence_builder import EvidenceBuilder, canonicalize
+from graphsvc.scoring.explain import breakdown, internals_of
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import rank_within_kind
 from graphsvc.scoring.verdicts import DisputeStatus, dispute_statuses, vote_faults
+from tests.explained import breakdowns
 from tests.scoring_factories import DAY_MS, T0, product
 
 PARAMS = ScoringParams()

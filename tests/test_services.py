@@ -28,7 +28,7 @@ def test_services_share_the_callers_store_and_clock(clean_graph: BoltEndpoint) -
                 RecordStatus.REJECTED,
             ]
             assert "future" in (results[-1].reason or "")
-            snapshot = services.reputation.recompute()
+            snapshot = services.scorer.recompute()
             assert snapshot.as_of_ms == NOW and snapshot.created_ms == NOW
             counter = services.attribution.ingest_counter()
             assert counter.records == len(results) - 1 and counter.batches == 1

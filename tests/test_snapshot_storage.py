@@ -48,7 +48,7 @@ def test_only_the_newest_snapshot_keeps_its_breakdowns_older_ones_are_explained_
     first_rows = dict(running.reputation.view().by_entity)  # type: ignore[union-attr]
     clock[0] += DAY
     running.ingestor.submit([net.receipt(1, ts=clock[0] - 1000)])
-    second = running.reputation.recompute()
+    second = running.scorer.recompute()
     assert snapshots.snapshot_table(store, first) is None  # dropped when superseded
     kept = snapshots.snapshot_table(store, second)
     assert kept is not None and kept.explained is not None

@@ -44,8 +44,8 @@ from tests.browser import (
     visit,
     walk,
 )
+from tests.doc_blocks import demo_queries
 from tests.live_server import http_server
-from tests.readme import readme_demo_queries
 from tests.test_demo_network import SMALL
 
 # Slow: drives chromium through every page. scripts/test --fast leaves it out.
@@ -283,7 +283,7 @@ def test_live_feed_shows_incidents_and_score_changes_as_they_arrive(
 
     # A new snapshot: the page subscribed after the one it was opened on, so it sees it.
     attest(honest[0], Verdict.VALID, None)
-    served.services.reputation.recompute()
+    served.services.scorer.recompute()
     changes = page.locator("ol[aria-label='Score changes'] li")
     changes.first.wait_for(timeout=WAIT_MS)
     assert "\N{RIGHTWARDS ARROW}" in changes.first.inner_text()
@@ -356,7 +356,7 @@ def test_phone_width_and_keyboard(page: Page, served: Served, traffic: Traffic) 
     assert traffic.errors == []
 
 
-def test_graphiql_works_offline_with_the_readme_examples(
+def test_graphiql_works_offline_with_the_demo_queries(
     page: Page, served: Served, traffic: Traffic
 ) -> None:
     page.goto(served.url + "graphql")
@@ -402,8 +402,8 @@ def test_static_files_have_their_content_types(served: Served) -> None:
     assert "https://" not in page
 
 
-def test_graphiql_examples_are_the_readme_demo_queries() -> None:
-    queries = readme_demo_queries()
+def test_graphiql_examples_are_the_documented_demo_queries() -> None:
+    queries = demo_queries()
     assert [e["query"] for e in json.loads(EXAMPLES.read_text())] == queries
     # Formatted as graphql-core prints them: one field a line, so each tab reads.
     assert queries and all(print_ast(parse(q)) + "\n" == q for q in queries)

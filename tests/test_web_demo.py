@@ -21,7 +21,7 @@ from playwright.sync_api import Page
 
 from graphsvc.api.app import create_app
 from graphsvc.demo.load import load_demo
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.demo.world import build_world
 from graphsvc.domain import EntityKind, FaultParty, Verdict
 from graphsvc.records.builder import Actor, attestation, register
@@ -207,7 +207,7 @@ def test_the_first_live_recompute_leaves_a_gap_and_gives_the_newcomer_one_snapsh
         assert [r.reason for r in demo.services.ingestor.submit([record])] == [None]
 
     attest(receipt[0]["id"], Verdict.VALID, None)
-    demo.services.reputation.recompute()
+    demo.services.scorer.recompute()
     page.locator("ol[aria-label='Score changes'] li").first.wait_for(timeout=WAIT_MS)
     attest(receipt[1]["id"], Verdict.INVALID, FaultParty.NODE)
     page.locator("ol[aria-label=Incidents] li").first.wait_for(timeout=WAIT_MS)

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from graphsvc.api.reputation_types import encode_cursor
+from graphsvc.api.reputation_reads import end_cursor
 from graphsvc.domain import EntityKind
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
@@ -39,7 +39,7 @@ def floor_app(services: Services) -> Starlette:
             view = await run_in_threadpool(reputation.view)
         if view is None:
             return JSONResponse({"data": None}, 503)
-        page = view.leaderboard(EntityKind.NODE, start=0, size=PAGE)
+        page = view.leaderboard(EntityKind.NODE, size=PAGE)
         ids = [row.entity for row in page.rows]
         if any(attribution.cached_entity(i) is None for i in ids):
             await run_in_threadpool(attribution.entities, ids)
@@ -50,7 +50,7 @@ def floor_app(services: Services) -> Starlette:
             items.append(
                 {"rank": row.rank, "score": row.score, "entity": {"id": row.entity, "name": name}}
             )
-        end = None if page.end is None else encode_cursor(page.end)
+        end = end_cursor(page)
         body = {"leaderboard": {"items": items, "pageInfo": {"endCursor": end}}}
         return JSONResponse({"data": body})
 

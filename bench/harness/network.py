@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from graphsvc.demo import NetworkParams
-from graphsvc.demo.params import Population
+from graphsvc.demo.network_params import Population
 from graphsvc.domain import RecordType
 
 Raw = dict[str, Any]

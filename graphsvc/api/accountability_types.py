@@ -3,38 +3,29 @@ meet a developer's policy."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api import cursors
 from graphsvc.api.context import Context
-from graphsvc.api.pages import Page, TimeFilter, page_of, time_cursor, time_page, window_of
-from graphsvc.api.reputation_types import Reputation, reputations, snapshot_view
+from graphsvc.api.reputation_types import Reputation
 from graphsvc.api.scalars import (
     FaultParty,
     IncidentStatus,
     ProofType,
-    TimeOrder,
     to_datetime,
 )
-from graphsvc.api.types import Entity, Receipt, load_entity
-from graphsvc.domain import trail
-from graphsvc.domain.entities import EntityInfo
-from graphsvc.policy import Policy, recommend
-
-FEED_BATCH = 500  # incidents read per round trip of the feed
-_LAST = "\uffff"  # sorts after every record id
+from graphsvc.api.types import Entity, Receipt
+from graphsvc.domain import receipt_trail
+from graphsvc.policy import Policy
 
 
 @strawberry.type(description="An invalid attestation: a witness blamed a node or a model.")
 class Incident:
-    found: strawberry.Private[trail.Incident]
+    found: strawberry.Private[receipt_trail.Incident]
 
     @strawberry.field(description="The invalid attestation's record id.")
     def id(self) -> strawberry.ID:
@@ -69,39 +60,16 @@ class Incident:
 
     @strawberry.field(description="The blamed node or model.")
     async def party(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.found.party)
+        return await Entity.load(info, self.found.party)
 
     @strawberry.field(description="The witness that signed it.")
     async def witness(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.found.witness)
+        return await Entity.load(info, self.found.witness)
 
     @strawberry.field(description="The receipt it judges invalid.")
     async def receipt(self, info: Info[Context, None]) -> Receipt | None:
         found = await info.context.receipts.load(self.found.receipt)
         return Receipt(trail=found) if found else None
-
-
-async def incidents_of(
-    info: Info[Context, None],
-    entity: EntityInfo,
-    first: int | None,
-    after: str | None,
-    filter: TimeFilter | None,
-    order: TimeOrder,
-) -> Page[Incident]:
-    """A page of the incidents blaming ``entity``."""
-    window = window_of(filter)
-    page = time_page(info, "incident", first, after, order, window)
-    attribution = info.context.services.attribution
-    found = await run_in_threadpool(attribution.incidents_of, entity, page)
-
-    async def count() -> int:
-        return await run_in_threadpool(attribution.count_incidents_of, entity, window)
-
-    items = [Incident(found=f) for f in found.items]
-    last = found.items[-1] if found.items else None
-    end = None if last is None else time_cursor("incident", last.ts, last.id)
-    return page_of(items, end, found.has_next, count)
 
 
 def encode_feed_cursor(batch: int, incident_id: str) -> str:
@@ -113,38 +81,6 @@ def decode_feed_cursor(cursor: str) -> tuple[int, str]:
     if not batch.isdigit() or not incident_id:
         raise ValueError(f"invalid cursor {cursor!r}")
     return int(batch), incident_id
-
-
-async def incident_feed(
-    info: Info[Context, None], wanted: set[str] | None, after: tuple[int, str] | None
-) -> AsyncGenerator[Incident, None]:
-    """Incidents as they are committed, blaming ``wanted`` ids (a provider id stands for
-    its models) or any party: those committed after the ``after`` position first, then
-    new ones. Positions are (ingest batch, id): batches are numbered in commit order and
-    commit whole, so nothing before a position can appear after a client has passed it.
-    """
-    attribution = info.context.services.attribution
-    if after is None:
-        counter = await run_in_threadpool(attribution.ingest_counter)
-        after = (counter.batches, _LAST)
-    position = after
-    while True:
-        reads = info.context.incident_reads
-        assert reads is not None  # set by the context
-        page = await reads.after(position, FEED_BATCH)
-        for incident in page:
-            position = (incident.batch, incident.id)
-            if wanted is None or await _concerns(info, incident, wanted):
-                yield Incident(found=incident)
-        if len(page) < FEED_BATCH:
-            await asyncio.sleep(info.context.services.settings.subscription_poll)
-
-
-async def _concerns(info: Info[Context, None], incident: trail.Incident, wanted: set[str]) -> bool:
-    if incident.party in wanted:
-        return True
-    party = await info.context.entities.load(incident.party)
-    return party is not None and party.provider in wanted
 
 
 @strawberry.input(
@@ -214,37 +150,3 @@ class ProviderRecommendation:
     models: list[ModelRecommendation] = strawberry.field(
         description="Its models that meet the policy, best first."
     )
-
-
-async def recommendations(
-    info: Info[Context, None], policy: Policy, first: int, as_of: datetime | None
-) -> list[ProviderRecommendation]:
-    view = await snapshot_view(info, as_of)
-    if view is None:
-        return []
-    mixes = await run_in_threadpool(info.context.services.attribution.proof_mixes)
-    offers = recommend(view.by_entity, mixes, policy)[:first]
-    rows = [row for offer in offers for row in (offer.row, *(m.row for m in offer.models))]
-    found = iter(await reputations(info, rows, view.info))
-    return [
-        ProviderRecommendation(
-            reputation=next(found),
-            models=[
-                ModelRecommendation(
-                    reputation=next(found),
-                    proofs=ProofCounts(
-                        tee=m.proofs.tee,
-                        zk=m.proofs.zk,
-                        none=m.proofs.none,
-                        tee_verified=m.proofs.tee_verified,
-                        zk_verified=m.proofs.zk_verified,
-                        share_at_least_min_proof=m.proofs.share_at_least(
-                            policy.min_proof, accept_claimed=policy.accept_claimed
-                        ),
-                    ),
-                )
-                for m in offer.models
-            ],
-        )
-        for offer in offers
-    ]

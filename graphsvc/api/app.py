@@ -28,7 +28,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from graphsvc.api.answer_cache import CacheableDocuments
-from graphsvc.api.bulk import BulkRecords
+from graphsvc.api.bulk_ingest import BulkRecords
 from graphsvc.api.client_limits import ClientConcurrency
 from graphsvc.api.context import Context, shared_incident_reads
 from graphsvc.api.graphql_media import GraphQLResponseMedia

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from graphsvc.api.context import Context
 from graphsvc.api.scalars import described
-from graphsvc.api.types import Entity, load_entity
+from graphsvc.api.types import Entity
 
 
 class EvidenceChannel(StrEnum):
@@ -66,7 +66,7 @@ class Contribution:
 
     @strawberry.field(description="The entity it comes from (null for TELEPORT).")
     async def entity(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.source_id)
+        return await Entity.load(info, self.source_id)
 
 
 @strawberry.type(description="Faults one source attributes to an entity.")
@@ -81,7 +81,7 @@ class Fault:
         "rejected dispute or a minority vote the entity itself."
     )
     async def entity(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.source_id)
+        return await Entity.load(info, self.source_id)
 
 
 @strawberry.type(description="Why an entity has its score: its top sources and its faults.")

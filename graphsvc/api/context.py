@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from graphsvc.api.shared_reads import SharedIncidentReads
 from graphsvc.domain.entities import EntityInfo
-from graphsvc.domain.trail import ReceiptTrail
+from graphsvc.domain.receipt_trail import ReceiptTrail
 from graphsvc.services import Services
 
 

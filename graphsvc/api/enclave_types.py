@@ -1,4 +1,5 @@
-"""GraphQL types of attested enclaves and the images they run (docs/design.md §1.7)."""
+"""GraphQL types of attested enclaves and the images they run
+(docs/reference.md#checked-proofs-enclaves-and-images)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ class EnclaveImage:
     async def provider(
         self, info: Info[Context, None]
     ) -> Annotated[Entity, strawberry.lazy("graphsvc.api.types")] | None:
-        from graphsvc.api.types import load_entity
+        from graphsvc.api.types import Entity
 
-        return await load_entity(info, self.provider_id)
+        return await Entity.load(info, self.provider_id)
 
     @classmethod
     def of(cls, found: ImageInfo) -> EnclaveImage:
@@ -68,9 +69,16 @@ class Enclave:
     async def node(
         self, info: Info[Context, None]
     ) -> Annotated[Entity, strawberry.lazy("graphsvc.api.types")] | None:
-        from graphsvc.api.types import load_entity
+        from graphsvc.api.types import Entity
 
-        return await load_entity(info, self.node_id)
+        return await Entity.load(info, self.node_id)
+
+    @classmethod
+    async def load(cls, info: Info[Context, None], enclave_id: str | None) -> Enclave | None:
+        if enclave_id is None:
+            return None
+        found = await run_in_threadpool(info.context.services.attribution.enclaves, [enclave_id])
+        return cls.of(found[enclave_id]) if enclave_id in found else None
 
     @classmethod
     def of(cls, found: EnclaveInfo) -> Enclave:
@@ -89,10 +97,3 @@ class Enclave:
             record_id=found.record_id,
             node_id=found.node,
         )
-
-
-async def load_enclave(info: Info[Context, None], enclave_id: str | None) -> Enclave | None:
-    if enclave_id is None:
-        return None
-    found = await run_in_threadpool(info.context.services.attribution.enclaves, [enclave_id])
-    return Enclave.of(found[enclave_id]) if enclave_id in found else None

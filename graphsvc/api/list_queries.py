@@ -24,7 +24,7 @@ from graphsvc.api.reputation_types import Snapshot
 from graphsvc.api.scalars import EntityKind
 from graphsvc.api.types import Entity
 from graphsvc.domain.paging import page_in_memory
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 
 MAX_SEARCH_TEXT = 200
 

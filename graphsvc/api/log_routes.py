@@ -1,4 +1,4 @@
-"""The evidence log over HTTP, in the C2SP formats (docs/design.md §9): the latest
+"""The evidence log over HTTP, in the C2SP formats (docs/auditors.md): the latest
 signed checkpoint (with witnesses' cosignatures), the log's verifier key, the
 ``tlog-tiles`` read paths, and where configured witnesses send their cosignatures."""
 

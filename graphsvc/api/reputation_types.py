@@ -2,66 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from graphsvc.api import cursors
 from graphsvc.api.breakdown_types import Breakdown
 from graphsvc.api.context import Context
-from graphsvc.api.limits import page_size
 from graphsvc.api.pages import Page
 from graphsvc.api.scalars import EntityKind, SeedSource, to_datetime, to_ms
 from graphsvc.api.types import Entity
 from graphsvc.domain.entities import EntityInfo
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
-from graphsvc.reputation.service import SeedSource as DomainSeedSource
-from graphsvc.reputation.views import ScoreFilter, SnapshotView
-from graphsvc.scoring.risk import credible_interval
-
-
-async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
-    reputation = info.context.services.reputation
-    if as_of is None:
-        known, view = reputation.known_current_view()
-        if known:
-            return view
-    return await run_in_threadpool(reputation.view, None if as_of is None else to_ms(as_of))
-
-
-async def reputations(
-    info: Info[Context, None], rows: Sequence[ScoreRow], snapshot: SnapshotInfo
-) -> list[Reputation]:
-    """Reputations of ``rows`` (of ``snapshot``) with their entities fetched in one batch
-    (usually from the process's cache), so no field of theirs waits on the store."""
-    found = await info.context.entity_infos([row.entity for row in rows])
-    return [
-        Reputation.of(row, snapshot.id, entity) for row, entity in zip(rows, found, strict=True)
-    ]
-
-
-async def reputation_of(
-    info: Info[Context, None], entity_id: str, as_of: datetime | None
-) -> Reputation | None:
-    (found,) = await reputations_of(info, [entity_id], as_of)
-    return found
-
-
-async def reputations_of(
-    info: Info[Context, None], entity_ids: Sequence[str], as_of: datetime | None
-) -> list[Reputation | None]:
-    """Each id's reputation in the snapshot in force at ``as_of`` (None if unscored)."""
-    view = await snapshot_view(info, as_of)
-    if view is None:
-        return [None] * len(entity_ids)
-    rows = [view.by_entity.get(i) for i in entity_ids]
-    found = iter(await reputations(info, [r for r in rows if r is not None], view.info))
-    return [None if row is None else next(found) for row in rows]
-
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
+from graphsvc.reputation.maker import SeedSource as DomainSeedSource
+from graphsvc.reputation.views import ScoreFilter, risk_interval
 
 LOG_CHECKPOINT_DESCRIPTION = (
     "The evidence log's tree size and root hash of the records its snapshot was computed "
@@ -139,17 +96,15 @@ class Reputation:
 
     @strawberry.field(description="Lower end of the 90 % credible interval of risk.")
     def risk_low(self) -> float:
-        return self._interval()[0]
+        return self._risk_interval[0]
 
     @strawberry.field(description="Upper end of the 90 % credible interval of risk.")
     def risk_high(self) -> float:
-        return self._interval()[1]
+        return self._risk_interval[1]
 
-    def _interval(self) -> tuple[float, float]:
-        row = self.row  # the prior's strength is fitted per kind (docs/design.md §3.8)
-        return credible_interval(
-            row.risk_fault_events, row.risk_events, row.risk_prior, row.risk_prior_strength
-        )
+    @cached_property
+    def _risk_interval(self) -> tuple[float, float]:
+        return risk_interval(self.row)  # once, if either end is asked for
 
     @strawberry.field(
         description="Why: its top contributors of incoming mass and the faults applied "
@@ -181,6 +136,17 @@ class ScorePoint:
     mass: float = strawberry.field(description="Propagated mass after the fault penalty.")
     fault_rate: float = strawberry.field(description="Decayed faults / (evidence + faults).")
     confidence: float = strawberry.field(description="0-1, from the volume of evidence.")
+
+    @classmethod
+    def of(cls, row: ScoreRow) -> ScorePoint:
+        return cls(
+            as_of=to_datetime(row.as_of_ms),
+            score=row.score,
+            rank=row.rank,
+            mass=row.mass,
+            fault_rate=row.fault_rate,
+            confidence=row.confidence,
+        )
 
     @strawberry.field(description=LOG_CHECKPOINT_DESCRIPTION)
     async def log_checkpoint(self, info: Info[Context, None]) -> SnapshotCheckpoint | None:
@@ -239,47 +205,7 @@ class ReputationFilter:
         )
 
 
-def encode_cursor(position: int) -> str:
-    return cursors.encode("pos", str(position))
-
-
-def decode_cursor(cursor: str) -> int:
-    payload = cursors.decode("pos", cursor)
-    if not payload.isdigit():
-        raise ValueError(f"invalid cursor {cursor!r}")
-    return int(payload)
-
-
 ReputationPage = Page[Reputation]
-
-
-async def history_of(
-    info: Info[Context, None],
-    entity_id: str,
-    start: datetime | None,
-    end: datetime | None,
-    first: int | None,
-) -> list[ScorePoint]:
-    limit = info.context.services.settings.max_page_size if first is None else first
-    rows = await run_in_threadpool(
-        info.context.services.reputation.history,
-        entity_id,
-        to_ms(start) if start else 0,
-        to_ms(end) if end else 2**62,
-        page_size(info, limit),
-    )
-    return [to_point(row) for row in rows]
-
-
-def to_point(row: ScoreRow) -> ScorePoint:
-    return ScorePoint(
-        as_of=to_datetime(row.as_of_ms),
-        score=row.score,
-        rank=row.rank,
-        mass=row.mass,
-        fault_rate=row.fault_rate,
-        confidence=row.confidence,
-    )
 
 
 @strawberry.type(description="How many entities of one kind the network holds.")

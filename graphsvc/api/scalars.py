@@ -18,7 +18,7 @@ import strawberry
 from graphsvc import domain
 from graphsvc.domain.outcomes import RecordStatus as DomainRecordStatus
 from graphsvc.domain.votes import ClaimStatus
-from graphsvc.reputation.service import SeedSource as DomainSeedSource
+from graphsvc.reputation.maker import SeedSource as DomainSeedSource
 from graphsvc.reputation.views import Order
 
 E = TypeVar("E", bound=type[Enum])
@@ -202,7 +202,11 @@ described(
 )
 
 
-# scoreHistory's page size, on Query and on Entity alike.
+# scoreHistory's arguments, on Query and on Entity alike.
+HistoryFrom = Annotated[
+    datetime | None, strawberry.argument(name="from", description="Earliest asOf (included).")
+]
+HistoryTo = Annotated[datetime | None, strawberry.argument(description="Latest asOf (included).")]
 HistoryPageSize = Annotated[
     int | None,
     strawberry.argument(

@@ -20,13 +20,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graphsvc import domain
+from graphsvc.api import queries
+from graphsvc.api.accountability_reads import incident_feed
 from graphsvc.api.accountability_types import (
     Incident,
-    ProviderPolicy,
-    ProviderRecommendation,
     decode_feed_cursor,
-    incident_feed,
-    recommendations,
 )
 from graphsvc.api.context import Context
 from graphsvc.api.document_limits import (
@@ -35,287 +33,93 @@ from graphsvc.api.document_limits import (
     bound_field_comparisons,
     document_limit_rule,
 )
-from graphsvc.api.enclave_types import Enclave, load_enclave
-from graphsvc.api.errors import ErrorPolicy
+from graphsvc.api.error_policy import ErrorPolicy
 from graphsvc.api.limits import ClientError, page_size
-from graphsvc.api.list_queries import EntityFilter, search_entities, snapshot_page
-from graphsvc.api.log_types import (
-    ConsistencyProof,
-    InclusionProof,
-    LogCheckpoint,
-    checkpoint,
-    consistency_proof,
-    inclusion_proof,
-)
 from graphsvc.api.operation_metrics import OperationMetrics
-from graphsvc.api.pages import (
-    After,
-    First,
-    Page,
-    TimeFilter,
-    empty_page,
-    known_count,
-    page_of,
-    size_of,
-)
 from graphsvc.api.query_cost import CostLimit
-from graphsvc.api.reputation_types import (
-    KindCount,
-    NetworkStats,
-    Reputation,
-    ReputationFilter,
-    ScoreChange,
-    ScorePoint,
-    SeedSet,
-    Snapshot,
-    decode_cursor,
-    encode_cursor,
-    history_of,
-    reputation_of,
+from graphsvc.api.reputation_reads import (
     reputations,
-    reputations_of,
     snapshot_view,
 )
+from graphsvc.api.reputation_types import (
+    ScoreChange,
+    SeedSet,
+    Snapshot,
+)
 from graphsvc.api.scalars import (
-    AsOf,
-    EntityId,
     EntityIds,
     EntityKind,
-    EntityOrder,
-    HistoryPageSize,
-    LeaderboardOrder,
-    SnapshotOrder,
-    to_datetime,
     to_ms,
 )
 from graphsvc.api.transport import HTTPSchema
-from graphsvc.api.types import Entity, Output, Receipt, RecordResult, load_entity
-from graphsvc.reputation.service import ScoringError
-from graphsvc.reputation.views import Order, score_changes
+from graphsvc.api.types import RecordResult
+from graphsvc.reputation.maker import ScoringError
+from graphsvc.reputation.views import score_changes
 from graphsvc.settings import Settings
 
 
 @strawberry.type(description="Reads: the attribution graph, reputation and the evidence log.")
 class Query:
-    @strawberry.field(description="A registered party or a published model, by id.")
-    async def entity(self, info: Info[Context, None], id: EntityId) -> Entity | None:
-        return await load_entity(info, str(id))
-
-    @strawberry.field(description="An output hash with the receipts that produced it.")
-    async def output(
-        self,
-        info: Info[Context, None],
-        hash: Annotated[str, strawberry.argument(description="The output hash.")],
-    ) -> Output | None:
-        ids = await run_in_threadpool(
-            info.context.services.attribution.receipt_ids_for_output, hash, 1
-        )
-        return Output(hash=hash) if ids else None
-
-    @strawberry.field(description="A receipt by record id, with its attribution trail.")
-    async def receipt(
-        self,
-        info: Info[Context, None],
-        id: Annotated[strawberry.ID, strawberry.argument(description="Its record id.")],
-    ) -> Receipt | None:
-        found = await info.context.receipts.load(str(id))
-        return Receipt(trail=found) if found else None
-
-    @strawberry.field(
+    entity = strawberry.field(
+        resolver=queries.entity, description="A registered party or a published model, by id."
+    )
+    output = strawberry.field(
+        resolver=queries.output, description="An output hash with the receipts that produced it."
+    )
+    receipt = strawberry.field(
+        resolver=queries.receipt, description="A receipt by record id, with its attribution trail."
+    )
+    enclave = strawberry.field(
+        resolver=queries.enclave,
         description="A registered enclave by id (0x + keccak256 of its key: the gateway's "
-        "tee_id), with its node, measurements and image status."
+        "tee_id), with its node, measurements and image status.",
     )
-    async def enclave(
-        self,
-        info: Info[Context, None],
-        id: Annotated[str, strawberry.argument(description="Its id, 0x + 64 hex digits.")],
-    ) -> Enclave | None:
-        return await load_enclave(info, id)
-
-    @strawberry.field(
-        description="An entity's reputation now, or in the snapshot in force at asOf."
+    reputation = strawberry.field(
+        resolver=queries.reputation,
+        description="An entity's reputation now, or in the snapshot in force at asOf.",
     )
-    async def reputation(
-        self, info: Info[Context, None], id: EntityId, as_of: AsOf = None
-    ) -> Reputation | None:
-        return await reputation_of(info, str(id), as_of)
-
-    @strawberry.field(description="Several entities' reputations side by side, in input order.")
-    async def compare(
-        self, info: Info[Context, None], ids: EntityIds, as_of: AsOf = None
-    ) -> list[Reputation | None]:
-        page_size(info, len(ids))
-        return await reputations_of(info, [str(i) for i in ids], as_of)
-
-    @strawberry.field(
+    compare = strawberry.field(
+        resolver=queries.compare,
+        description="Several entities' reputations side by side, in input order.",
+    )
+    search = strawberry.field(
+        resolver=queries.search,
         description="Registered entities whose name contains the text (case-insensitive), "
-        "by name then id."
+        "by name then id.",
     )
-    async def search(
-        self,
-        info: Info[Context, None],
-        text: Annotated[str, strawberry.argument(description="1 to 200 characters.")],
-        first: First = None,
-        after: After = None,
-        filter: Annotated[
-            EntityFilter | None, strawberry.argument(description="Only entities of a kind.")
-        ] = None,
-        order_by: Annotated[
-            EntityOrder, strawberry.argument(description="By name (the only order).")
-        ] = EntityOrder.NAME,
-    ) -> Page[Entity]:
-        return await search_entities(info, text, first, after, filter)
-
-    @strawberry.field(description="Entities of one kind in rank order, paged.")
-    async def leaderboard(
-        self,
-        info: Info[Context, None],
-        kind: Annotated[
-            EntityKind,  # type: ignore[valid-type]
-            strawberry.argument(description="Which kind to rank."),
-        ],
-        first: First = None,
-        after: After = None,
-        as_of: AsOf = None,
-        filter: Annotated[
-            ReputationFilter | None,
-            strawberry.argument(description="Only entities meeting all of these."),
-        ] = None,
-        order_by: Annotated[
-            LeaderboardOrder,  # type: ignore[valid-type]
-            strawberry.argument(description="Best first (the default), worst first, or by risk."),
-        ] = Order.BEST_FIRST,
-    ) -> Page[Reputation]:
-        size = size_of(info, first)
-        view = await snapshot_view(info, as_of)
-        if view is None:
-            return empty_page()
-        try:
-            start = decode_cursor(after) + 1 if after else 0
-        except ValueError as error:
-            raise ClientError(str(error)) from None
-        page = view.leaderboard(
-            domain.EntityKind(kind),
-            start=start,
-            size=size,
-            order=Order(order_by),
-            where=None if filter is None else filter.to_filter(),
-        )
-        return page_of(
-            await reputations(info, page.rows, view.info),
-            None if page.end is None else encode_cursor(page.end),
-            page.has_next,
-            known_count(page.total),
-        )
-
-    @strawberry.field(
+    leaderboard = strawberry.field(
+        resolver=queries.leaderboard, description="Entities of one kind in rank order, paged."
+    )
+    recommend_providers = strawberry.field(
+        resolver=queries.recommend_providers,
         description="Providers meeting an accountability policy, best first, each with its "
-        "qualifying models (scores from the snapshot in force at asOf)."
+        "qualifying models (scores from the snapshot in force at asOf).",
     )
-    async def recommend_providers(
-        self,
-        info: Info[Context, None],
-        policy: Annotated[
-            ProviderPolicy | None,
-            strawberry.argument(description="The policy (default: every provider)."),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="At most this many providers.")] = 20,
-        as_of: AsOf = None,
-    ) -> list[ProviderRecommendation]:
-        size = page_size(info, first)
-        try:
-            rules = (policy or ProviderPolicy()).to_policy()
-        except ValueError as error:
-            raise ClientError(str(error)) from None
-        return await recommendations(info, rules, size, as_of)
-
-    @strawberry.field(
-        description="An entity's score in every retained snapshot between from and to (paged)."
+    score_history = strawberry.field(
+        resolver=queries.score_history,
+        description="An entity's score in every retained snapshot between from and to (paged).",
     )
-    async def score_history(
-        self,
-        info: Info[Context, None],
-        id: EntityId,
-        from_: Annotated[
-            datetime | None,
-            strawberry.argument(name="from", description="Earliest asOf (included)."),
-        ] = None,
-        to: Annotated[
-            datetime | None, strawberry.argument(description="Latest asOf (included).")
-        ] = None,
-        first: HistoryPageSize = None,
-    ) -> list[ScorePoint]:
-        return await history_of(info, str(id), from_, to, first)
-
-    @strawberry.field(description="Counts of the network and the newest snapshot.")
-    async def network_stats(self, info: Info[Context, None]) -> NetworkStats:
-        counts = await run_in_threadpool(info.context.services.attribution.network_counts)
-        view = await snapshot_view(info, None)
-        mass = view.mass_by_kind() if view is not None else {}
-        total = sum(mass.values())
-        return NetworkStats(
-            entities=[
-                KindCount(kind=k, count=n, mass_share=mass.get(k, 0.0) / total if total else 0.0)
-                for k, n in counts.entities.items()
-            ],
-            receipts=counts.receipts,
-            outputs=counts.outputs,
-            attestations=counts.attestations,
-            disputes=counts.disputes,
-            records=counts.records,
-            last_ingest_at=to_datetime(counts.last_ingest_ms) if counts.last_ingest_ms else None,
-            snapshot=Snapshot.of(view.info) if view else None,
-        )
-
-    @strawberry.field(description="The trusted seeds the next recompute uses.")
-    async def seeds(self, info: Info[Context, None]) -> SeedSet:
-        return SeedSet.of(await run_in_threadpool(info.context.services.reputation.seeds))
-
-    @strawberry.field(description="The evidence log's latest signed checkpoint.")
-    async def checkpoint(self, info: Info[Context, None]) -> LogCheckpoint:
-        return await checkpoint(info)
-
-    @strawberry.field(
+    network_stats = strawberry.field(
+        resolver=queries.network_stats, description="Counts of the network and the newest snapshot."
+    )
+    seeds = strawberry.field(
+        resolver=queries.seeds, description="The trusted seeds the next recompute uses."
+    )
+    checkpoint = strawberry.field(
+        resolver=queries.checkpoint, description="The evidence log's latest signed checkpoint."
+    )
+    inclusion_proof = strawberry.field(
+        resolver=queries.inclusion_proof,
         description="That a record is in the evidence log: its leaf index and audit path in "
-        "the tree of treeSize leaves (default: the latest checkpoint's)."
+        "the tree of treeSize leaves (default: the latest checkpoint's).",
     )
-    async def inclusion_proof(
-        self,
-        info: Info[Context, None],
-        record_id: Annotated[str, strawberry.argument(description="The record's id.")],
-        tree_size: Annotated[
-            int | None,
-            strawberry.argument(description="The tree size (default: the latest checkpoint's)."),
-        ] = None,
-    ) -> InclusionProof:
-        return await inclusion_proof(info, record_id, tree_size)
-
-    @strawberry.field(
-        description="That the evidence log of fromSize leaves is a prefix of the one of toSize."
+    consistency_proof = strawberry.field(
+        resolver=queries.consistency_proof,
+        description="That the evidence log of fromSize leaves is a prefix of the one of toSize.",
     )
-    async def consistency_proof(
-        self,
-        info: Info[Context, None],
-        from_size: Annotated[int, strawberry.argument(description="The older tree size.")],
-        to_size: Annotated[int, strawberry.argument(description="The newer tree size.")],
-    ) -> ConsistencyProof:
-        return await consistency_proof(info, from_size, to_size)
-
-    @strawberry.field(description="Stored snapshots, newest first.")
-    async def snapshots(
-        self,
-        info: Info[Context, None],
-        first: First = None,
-        after: After = None,
-        filter: Annotated[
-            TimeFilter | None,
-            strawberry.argument(description="Only snapshots whose asOf is between from and to."),
-        ] = None,
-        order_by: Annotated[
-            SnapshotOrder, strawberry.argument(description="Newest first (the only order).")
-        ] = SnapshotOrder.NEWEST_FIRST,
-    ) -> Page[Snapshot]:
-        return await snapshot_page(info, first, after, filter)
+    snapshots = strawberry.field(
+        resolver=queries.snapshots, description="Stored snapshots, newest first."
+    )
 
 
 def require_admin(info: Info[Context, None]) -> None:
@@ -364,9 +168,9 @@ class Mutation:
     async def set_seeds(self, info: Info[Context, None], ids: EntityIds) -> SeedSet:
         require_admin(info)
         page_size(info, len(ids))
-        reputation = info.context.services.reputation
+        scorer = info.context.services.scorer
         try:
-            seeds = await run_in_threadpool(reputation.set_seeds, [str(i) for i in ids])
+            seeds = await run_in_threadpool(scorer.set_seeds, [str(i) for i in ids])
         except ScoringError as error:
             raise ClientError(str(error)) from None
         return SeedSet.of(seeds)
@@ -380,10 +184,10 @@ class Mutation:
         ] = None,
     ) -> Snapshot:
         require_admin(info)
-        reputation = info.context.services.reputation
+        scorer = info.context.services.scorer
         try:
             snapshot = await run_in_threadpool(
-                reputation.recompute, None if as_of is None else to_ms(as_of)
+                scorer.recompute, None if as_of is None else to_ms(as_of)
             )
         except ScoringError as error:
             raise ClientError(str(error)) from None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from graphsvc.domain.trail import Incident
+from graphsvc.domain.receipt_trail import Incident
 
 Position = tuple[int, str]
 

@@ -24,7 +24,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from graphsvc.api.errors import Schema
+from graphsvc.api.error_policy import Schema
 from graphsvc.records.json_input import JSONInputError, parse_json
 
 # The server's WebSocket operations are all in use: try again later (graphql-ws

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from graphsvc import domain
 from graphsvc.api.context import Context
-from graphsvc.api.enclave_types import Enclave, load_enclave
+from graphsvc.api.enclave_types import Enclave
 from graphsvc.api.pages import (
     TRAIL_PAGE,
     After,
@@ -30,7 +30,9 @@ from graphsvc.api.pages import (
 from graphsvc.api.scalars import (
     EntityKind,
     FaultParty,
+    HistoryFrom,
     HistoryPageSize,
+    HistoryTo,
     ProofStatus,
     ProofType,
     ReceiptVerdict,
@@ -41,7 +43,7 @@ from graphsvc.api.scalars import (
 )
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.paging import TimePage, page_in_memory
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
+from graphsvc.domain.receipt_trail import AttestationInfo, DisputeInfo, ReceiptTrail
 
 if TYPE_CHECKING:
     from graphsvc.api.accountability_types import Incident
@@ -120,6 +122,14 @@ class Entity:
             found=info,
         )
 
+    @classmethod
+    async def load(cls, info: Info[Context, None], entity_id: str | None) -> Entity | None:
+        """The registered entity ``entity_id`` (None: none, or not registered)."""
+        if entity_id is None:
+            return None
+        found = await info.context.entities.load(entity_id)
+        return cls.of(found) if found else None
+
     @strawberry.field(description="Its reputation now, or in the snapshot in force at asOf.")
     async def reputation(
         self,
@@ -129,7 +139,7 @@ class Entity:
             strawberry.argument(description="A past time (default: the newest snapshot)."),
         ] = None,
     ) -> Annotated[Reputation, strawberry.lazy("graphsvc.api.reputation_types")] | None:
-        from graphsvc.api.reputation_types import reputation_of
+        from graphsvc.api.reputation_reads import reputation_of
 
         return await reputation_of(info, str(self.id), as_of)
 
@@ -139,16 +149,11 @@ class Entity:
     async def score_history(
         self,
         info: Info[Context, None],
-        from_: Annotated[
-            datetime | None,
-            strawberry.argument(name="from", description="Earliest asOf (included)."),
-        ] = None,
-        to: Annotated[
-            datetime | None, strawberry.argument(description="Latest asOf (included).")
-        ] = None,
+        from_: HistoryFrom = None,
+        to: HistoryTo = None,
         first: HistoryPageSize = None,
     ) -> list[Annotated[ScorePoint, strawberry.lazy("graphsvc.api.reputation_types")]]:
-        from graphsvc.api.reputation_types import history_of
+        from graphsvc.api.reputation_reads import history_of
 
         return await history_of(info, str(self.id), from_, to, first)
 
@@ -165,7 +170,7 @@ class Entity:
         ] = None,
         order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Annotated[Incident, strawberry.lazy("graphsvc.api.accountability_types")]]:
-        from graphsvc.api.accountability_types import incidents_of
+        from graphsvc.api.accountability_reads import incidents_of
 
         return await incidents_of(info, self.found, first, after, filter, order_by)
 
@@ -202,18 +207,16 @@ class Entity:
         ] = None,
         order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Receipt]:
-        attribution = info.context.services.attribution
+        activity = info.context.services.activity
         window = window_of(filter)
         verdicts = None if filter is None else filter.verdict_values()
         page = time_page(info, "receipt", first, after, order_by, window)
-        found = await run_in_threadpool(attribution.receipts_of, self.found, page, verdicts)
+        found = await run_in_threadpool(activity.receipts_of, self.found, page, verdicts)
         trails = await info.context.receipts.load_many(found.items)
         items = [Receipt(trail=t) for t in trails if t is not None]
 
         async def count() -> int:
-            return await run_in_threadpool(
-                attribution.count_receipts_of, self.found, window, verdicts
-            )
+            return await run_in_threadpool(activity.count_receipts_of, self.found, window, verdicts)
 
         end = time_cursor("receipt", items[-1].trail.ts, items[-1].trail.id) if items else None
         return page_of(items, end, found.has_next, count)
@@ -227,15 +230,15 @@ class Entity:
         filter: AttestationsWanted = None,
         order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Attestation]:
-        attribution = info.context.services.attribution
+        activity = info.context.services.activity
         window = window_of(filter)
         verdicts = None if filter is None else filter.verdict_values()
         page = time_page(info, "attestation", first, after, order_by, window)
-        found = await run_in_threadpool(attribution.attestations_by, self.found, page, verdicts)
+        found = await run_in_threadpool(activity.attestations_by, self.found, page, verdicts)
 
         async def count() -> int:
             return await run_in_threadpool(
-                attribution.count_attestations_by, self.found, window, verdicts
+                activity.count_attestations_by, self.found, window, verdicts
             )
 
         items = [Attestation.of(a) for a in found.items]
@@ -250,13 +253,13 @@ class Entity:
         filter: DisputesWanted = None,
         order_by: NewestFirst = TimeOrder.NEWEST_FIRST,
     ) -> Page[Dispute]:
-        attribution = info.context.services.attribution
+        activity = info.context.services.activity
         window = window_of(filter)
         page = time_page(info, "dispute", first, after, order_by, window)
-        found = await run_in_threadpool(attribution.disputes_by, self.found, page)
+        found = await run_in_threadpool(activity.disputes_by, self.found, page)
 
         async def count() -> int:
-            return await run_in_threadpool(attribution.count_disputes_by, self.found, window)
+            return await run_in_threadpool(activity.count_disputes_by, self.found, window)
 
         items = [Dispute.of(d) for d in found.items]
         return page_of(items, _end("dispute", found.items), found.has_next, count)
@@ -279,13 +282,6 @@ def _in_memory(items: Sequence[Signed], page: TimePage) -> tuple[list[Signed], b
     return found.items, found.has_next, len(kept)
 
 
-async def load_entity(info: Info[Context, None], entity_id: str | None) -> Entity | None:
-    if entity_id is None:
-        return None
-    found = await info.context.entities.load(entity_id)
-    return Entity.of(found) if found else None
-
-
 @strawberry.type(description="A published model.")
 class Model:
     id: strawberry.ID = strawberry.field(description="Its name, as its provider published it.")
@@ -294,22 +290,22 @@ class Model:
     published_at: datetime = strawberry.field(description="When its model record was signed.")
     provider_id: strawberry.Private[str | None]
 
+    @classmethod
+    async def load(cls, info: Info[Context, None], model_id: str) -> Model | None:
+        found = await info.context.entities.load(model_id)
+        if found is None:
+            return None
+        return cls(
+            id=strawberry.ID(found.id),
+            name=found.name,
+            digest=found.digest,
+            published_at=to_datetime(found.ts),
+            provider_id=found.provider,
+        )
+
     @strawberry.field(description="The provider whose signed `model` record published it.")
     async def provider(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.provider_id)
-
-
-async def load_model(info: Info[Context, None], model_id: str) -> Model | None:
-    found = await info.context.entities.load(model_id)
-    if found is None:
-        return None
-    return Model(
-        id=strawberry.ID(found.id),
-        name=found.name,
-        digest=found.digest,
-        published_at=to_datetime(found.ts),
-        provider_id=found.provider,
-    )
+        return await Entity.load(info, self.provider_id)
 
 
 @strawberry.type(description="How a receipt proves its execution, and whether that was checked.")
@@ -326,7 +322,7 @@ class Proof:
 
     @strawberry.field(description="The enclave whose signature verified it (null if CLAIMED).")
     async def enclave(self, info: Info[Context, None]) -> Enclave | None:
-        return await load_enclave(info, self.enclave_id)
+        return await Enclave.load(info, self.enclave_id)
 
 
 @strawberry.type(description="A witness's signed verdict on a receipt.")
@@ -357,7 +353,7 @@ class Attestation:
 
     @strawberry.field(description="The witness that signed it.")
     async def witness(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.witness_id)
+        return await Entity.load(info, self.witness_id)
 
     @strawberry.field(description="The receipt it attests.")
     async def receipt(self, info: Info[Context, None]) -> Receipt | None:
@@ -387,7 +383,7 @@ class Dispute:
 
     @strawberry.field(description="The requester that filed it.")
     async def requester(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.requester_id)
+        return await Entity.load(info, self.requester_id)
 
     @strawberry.field(description="The receipt it disputes.")
     async def receipt(self, info: Info[Context, None]) -> Receipt | None:
@@ -417,15 +413,15 @@ class Receipt:
 
     @strawberry.field(description="The model it ran.")
     async def model(self, info: Info[Context, None]) -> Model | None:
-        return await load_model(info, self.trail.model)
+        return await Model.load(info, self.trail.model)
 
     @strawberry.field(description="The node that ran it and signed the receipt.")
     async def node(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.trail.node)
+        return await Entity.load(info, self.trail.node)
 
     @strawberry.field(description="The requester that co-signed it (null if none did).")
     async def requester(self, info: Info[Context, None]) -> Entity | None:
-        return await load_entity(info, self.trail.requester)
+        return await Entity.load(info, self.trail.requester)
 
     @strawberry.field(description="How it proves its execution.")
     def proof(self) -> Proof:

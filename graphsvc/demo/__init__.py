@@ -6,7 +6,7 @@ the data directory, keyed by the parameters' digest. See ``seed_data/README.md``
 
 from graphsvc.demo.cache import ensure_ndjson
 from graphsvc.demo.generator import DemoNetwork, generate
-from graphsvc.demo.params import GENERATOR_VERSION, NetworkParams, ParamsError, load_params
+from graphsvc.demo.network_params import GENERATOR_VERSION, NetworkParams, ParamsError, load_params
 from graphsvc.demo.stories import StoryCast
 
 __all__ = [

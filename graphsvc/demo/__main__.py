@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from graphsvc.demo.generator import generate
-from graphsvc.demo.params import ParamsError, load_params
+from graphsvc.demo.network_params import ParamsError, load_params
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphsvc.demo.generator import generate
-from graphsvc.demo.params import NetworkParams, load_params
+from graphsvc.demo.network_params import NetworkParams, load_params
 
 
 def cached_path(directory: Path, params: NetworkParams) -> Path:

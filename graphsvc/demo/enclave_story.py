@@ -1,4 +1,5 @@
-"""The demo's eighth story: enclaves whose proofs are checked (docs/design.md §1.7).
+"""The demo's eighth story: enclaves whose proofs are checked
+(docs/reference.md#checked-proofs-enclaves-and-images).
 
 A gateway provider publishes its image's measurements and the gateway's models; three
 nodes run its image in enclaves under the demo's own root, register them, and sign
@@ -15,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from graphsvc.demo.enclaves import DemoEnclave, EnclavePki, chat_request, nitriding_user_data
+from graphsvc.demo.enclave_pki import DemoEnclave, EnclavePki, chat_request, nitriding_user_data
 from graphsvc.domain import EntityKind
 from graphsvc.records import builder
 from graphsvc.records.builder import Actor

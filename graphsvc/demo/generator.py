@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphsvc.demo.params import MS_PER_DAY, NetworkParams
+from graphsvc.demo.network_params import MS_PER_DAY, NetworkParams
 from graphsvc.demo.stories import StoryCast
 from graphsvc.demo.traffic import NO_REQUESTER, Plan, plan_traffic
-from graphsvc.demo.verdicts import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
+from graphsvc.demo.verdict_story import CORRECT, FAULT_OF, MODEL_WRONG, NODE_WRONG, Verdicts, decide
 from graphsvc.demo.world import PROOFS, TEE, ZK, World, build_world
 from graphsvc.domain import EntityKind, Verdict
 from graphsvc.records import builder
@@ -27,7 +27,8 @@ from graphsvc.records.builder import Actor, record_id, sha256_hex
 
 Record = dict[str, Any]
 
-# Ties in ts sort receipts before what refers to them (the dependency order of docs/design.md §1).
+# Ties in ts sort receipts before what refers to them (the dependency order of
+# docs/reference.md#records).
 _RANK = {"register": 0, "model": 1, "receipt": 2, "attestation": 3, "dispute": 3}
 
 _NOTES = {

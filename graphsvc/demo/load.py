@@ -14,10 +14,10 @@ from typing import Any
 
 from graphsvc.demo.cache import ensure_ndjson
 from graphsvc.demo.enclave_story import EnclaveStory, enclave_story
-from graphsvc.demo.params import load_params
+from graphsvc.demo.network_params import load_params
 from graphsvc.progress import Progress
 from graphsvc.proofs import TrustedRoots, read_pem_roots
-from graphsvc.reputation.service import SeedSource
+from graphsvc.reputation.maker import SeedSource
 from graphsvc.services import Services
 
 WEEK_MS = 7 * 86_400_000
@@ -107,7 +107,7 @@ def replay_history(
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     bar = progress or Progress("demo data", len(records), enabled=False)
     # The demo's own witnesses as seeds, unless an administrator named some.
-    own_seeds: list[str] | None = None if services.reputation.seeds()[1] is SeedSource.ADMIN else []
+    own_seeds: list[str] | None = None if services.scorer.seeds()[1] is SeedSource.ADMIN else []
     for checkpoint in checkpoints:
         chunks = []
         while position < len(records) and records[position]["ts"] <= checkpoint:
@@ -129,9 +129,9 @@ def replay_history(
         if own_seeds is not None:
             witnesses = registered_witnesses(records, checkpoint)
             if witnesses != own_seeds:
-                services.reputation.set_seeds(witnesses)
+                services.scorer.set_seeds(witnesses)
                 own_seeds = witnesses
-        services.reputation.recompute(checkpoint)
+        services.scorer.recompute(checkpoint)
     if own_seeds:
         log.info("demo: its %d witnesses are the trusted seeds", len(own_seeds))
     summary = " ".join(f"{k}={v}" for k, v in counts.items())

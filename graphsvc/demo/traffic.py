@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.demo.params import MS_PER_DAY, NetworkParams
+from graphsvc.demo.network_params import MS_PER_DAY, NetworkParams
 from graphsvc.demo.sampling import Bools, Floats, Ints, below, categorical, stream
 from graphsvc.demo.world import TEE, World
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.demo.params import NetworkParams, ParamsError
+from graphsvc.demo.network_params import NetworkParams, ParamsError
 from graphsvc.demo.sampling import (
     Floats,
     Ints,

@@ -33,7 +33,7 @@ class KnownEnclave:
     key_der: bytes
     record_id: str
     # A debug-mode enclave's measurements prove nothing: its signatures never make a
-    # proof VERIFIED (docs/design.md §1.7).
+    # proof VERIFIED (docs/reference.md#checked-proofs-enclaves-and-images).
     debug: bool = False
 
 
@@ -101,7 +101,7 @@ class WritePlan:
     proofs: dict[tuple[str, str, str], int] = field(default_factory=dict)
     accepted: int = 0
     # The leaf hash of each accepted record, in the order the log appends them; each
-    # record's row carries its position here as `leaf` (docs/design.md §9).
+    # record's row carries its position here as `leaf` (docs/auditors.md).
     leaves: list[bytes] = field(default_factory=list)
     leaf_ids: list[str] = field(default_factory=list)  # the record id of each leaf
 

@@ -98,7 +98,7 @@ class ImageInfo:
 
 @dataclass(frozen=True)
 class EnclaveInfo:
-    """A registered, attested enclave (docs/design.md §1.7)."""
+    """A registered, attested enclave (docs/reference.md#checked-proofs-enclaves-and-images)."""
 
     id: str
     node: str

@@ -20,12 +20,13 @@ class RecordType(StrEnum):
     RECEIPT = "receipt"
     ATTESTATION = "attestation"
     DISPUTE = "dispute"
-    # A provider publishes an enclave image's measurements (docs/design.md §1.7).
+    # A provider publishes an enclave image's measurements
+    # (docs/reference.md#checked-proofs-enclaves-and-images).
     IMAGE = "image"
     # A node registers an attested enclave: its attestation document and signing key.
     ENCLAVE = "enclave"
     # A response of the OpenGradient TEE gateway, signed by a registered enclave; stored
-    # without its prompt and answer (docs/design.md §1.8).
+    # without its prompt and answer (docs/reference.md#opengradient-gateway-responses).
     OPENGRADIENT = "opengradient"
 
 
@@ -69,7 +70,8 @@ class FaultParty(StrEnum):
     MODEL = "model"
 
 
-# Which kind must sign each record type (docs/design.md §1); register is signed by the key itself.
+# Which kind must sign each record type (docs/reference.md#records); register is signed by the key
+# itself.
 SIGNER_KIND: dict[RecordType, EntityKind | None] = {
     RecordType.REGISTER: None,
     RecordType.MODEL: EntityKind.PROVIDER,

@@ -1,5 +1,5 @@
 """How witnesses' votes on a receipt count: one vote per witness (its latest), and
-whether an ``invalid`` attestation stands or was outvoted (docs/design.md §3.2).
+whether an ``invalid`` attestation stands or was outvoted (docs/reference.md#faults).
 
 A verdict is a majority of the votes of witnesses **with standing**: the trusted seeds
 (docs/decisions/0070-standing.md). Any registered witness may vote, and every vote is judged

@@ -1,4 +1,4 @@
-"""Published trust baselines the replay sets beside the model (docs/design.md §3.8).
+"""Published trust baselines the replay sets beside the model (docs/reference.md#risk).
 
 Each returns a risk per participant at ``t_s`` from the ratings strictly before it
 (higher = more likely to be rated negatively next); a participant never seen gets the

@@ -1,5 +1,5 @@
 """Calibration from the past: Platt recalibration fitted on earlier outcomes, and the
-binned reliability table the replay reports (docs/design.md §3.8,
+binned reliability table the replay reports (docs/reference.md#risk,
 docs/decisions/0084-transferable-risk.md).
 
 A probability is *calibrated* when, of the predictions near ``p``, a share near ``p``

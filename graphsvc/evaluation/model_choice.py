@@ -1,4 +1,4 @@
-"""The replayed model as the network's own past chooses it (docs/design.md §3.8,
+"""The replayed model as the network's own past chooses it (docs/reference.md#risk,
 docs/decisions/0096-one-default-from-the-warm-up.md,
 docs/decisions/0084-transferable-risk.md).
 

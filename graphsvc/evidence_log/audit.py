@@ -1,5 +1,5 @@
 """``graphsvc audit``: recompute the log's leaves from the records the store holds and
-name every record changed, removed or added behind the log's back (docs/design.md §9).
+name every record changed, removed or added behind the log's back (docs/auditors.md).
 
 The reference is the log's tree (its hash files, built as batches committed, and the
 checkpoints it signed from them): a record edited in the store no longer hashes to its

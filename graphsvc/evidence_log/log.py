@@ -132,23 +132,26 @@ class EvidenceLog:
         """How many leaves this process has built into its tree."""
         return self._files.size
 
-    def integrate(self) -> int:
-        """Append the leaves of every batch committed since; the tree's new size. Tree
-        files that end where no batch of the store begins are checked (``_check_tree``):
-        rebuilt from the store when they are damaged."""
+    def integrate(self, store: GraphStore | None = None) -> int:
+        """Append the leaves of every batch committed since, read through ``store``
+        (default: the log's); the tree's new size. Tree files that end where no batch of
+        the store begins are checked (``_check_tree``): rebuilt from the store when they
+        are damaged."""
         with self._integrating:
             try:
-                return self._integrate()
+                return self._integrate(store)
             except LogError:
                 self._check_tree(SAMPLE_BEFORE_SIGNING)
-                return self._integrate()
+                return self._integrate(store)
 
-    def _integrate(self) -> int:
+    def _integrate(self, store: GraphStore | None = None) -> int:
+        """Reads through ``store`` (default: the log's)."""
+        store = store or self._store
         with self._integrating:
             while True:
                 # Read first: a batch that committed before this read has its entries.
-                logged = log_entries.log_size(self._store)
-                batches = log_entries.batches_from(self._store, self._files.size)
+                logged = log_entries.log_size(store)
+                batches = log_entries.batches_from(store, self._files.size)
                 if not batches:
                     if logged != self._files.size:
                         # Entries missing, or a store restored from before leaves the
@@ -179,13 +182,17 @@ class EvidenceLog:
         self._check_size(size)
         return range_hash(self._files, 0, size) if size else EMPTY_ROOT
 
-    def checkpoint_after_batch(self, batch: int) -> tuple[int, str] | None:
-        """(tree size, base64 root) of the log once ingest batch ``batch`` committed."""
-        size = log_entries.size_after_batch(self._store, batch)
+    def checkpoint_after_batch(
+        self, batch: int, store: GraphStore | None = None
+    ) -> tuple[int, str] | None:
+        """(tree size, base64 root) of the log once ingest batch ``batch`` committed,
+        read through ``store`` (default: the log's; a recompute passes its patient view)."""
+        store = store or self._store
+        size = log_entries.size_after_batch(store, batch)
         if size is None:
             return None
         if size > self._files.size:
-            self.integrate()
+            self.integrate(store)
         return size, base64.b64encode(self.root(size)).decode("ascii")
 
     def publish(self) -> SignedCheckpoint:
@@ -324,14 +331,14 @@ class EvidenceLog:
         if not 0 <= size <= self._files.size:
             raise LogError(f"tree size {size} is beyond the log's {self._files.size} leaves")
 
-    def leaf_index(self, record_id: str) -> int | None:
+    def _leaf_index(self, record_id: str) -> int | None:
         return log_entries.leaf_of_record(self._store, record_id)
 
     def inclusion(self, record_id: str, tree_size: int | None = None) -> InclusionProof:
         """The audit path of ``record_id`` in the tree of ``tree_size`` (default: the
         latest checkpoint's)."""
         size = self.latest().checkpoint.size if tree_size is None else tree_size
-        index = self.leaf_index(record_id)
+        index = self._leaf_index(record_id)
         if index is None:
             raise LogError(f"no logged record has id {record_id}")
         if index >= size:

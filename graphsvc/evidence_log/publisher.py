@@ -1,6 +1,6 @@
 """Publish a checkpoint every few seconds while serving: integrate what committed
 batches appended and sign the new tree head. Failures are logged and counted, and the
-next attempt comes at the next tick (docs/design.md §9)."""
+next attempt comes at the next tick (docs/auditors.md)."""
 
 from __future__ import annotations
 

@@ -1,3 +1,3 @@
 """Ingest and the attribution rule: validate signed records, decide each one's fate
 against what the store holds, write a batch in one transaction, acknowledge after the
-commit (docs/design.md §1)."""
+commit (docs/reference.md#records)."""

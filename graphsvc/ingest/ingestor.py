@@ -26,7 +26,7 @@ from graphsvc.store.meta import get_meta, set_meta
 
 _RULES_META = "evidence_rules"
 # Every batch takes the next leaf indexes of the evidence log, so concurrent writers
-# (other processes) collide on them and retry (docs/design.md §9).
+# (other processes) collide on them and retry (docs/auditors.md).
 _WRITE_ATTEMPTS = 12
 _BACKOFF_SECONDS = 0.02
 

@@ -55,7 +55,7 @@ ATTEST = Channel.ATTEST.name.lower()
 
 @dataclass(frozen=True)
 class EvidenceRules:
-    """How records become evidence at ingest (docs/design.md §3)."""
+    """How records become evidence at ingest (docs/reference.md#reputation)."""
 
     half_life_ms: float
     proof_weights: Mapping[ProofType, float]
@@ -325,7 +325,7 @@ class Resolver:
         key = (model, proof_type, str(status))
         self.plan.proofs[key] = self.plan.proofs.get(key, 0) + 1
         if requester is not None:
-            # A claim nobody could check weighs as no proof (docs/design.md §3.1).
+            # A claim nobody could check weighs as no proof (docs/reference.md#evidence).
             weighed = ProofType(proof_type) if status is ProofStatus.VERIFIED else ProofType.NONE
             q = self.rules.proof_weights[weighed]
             self._evidence(COSIGN, requester, model, record.ts, q)

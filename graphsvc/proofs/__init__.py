@@ -1,5 +1,6 @@
 """Proofs that are checked: TEE attestation documents and the signatures of attested
-enclaves (docs/design.md §1.7, docs/decisions/0071-proof-status.md).
+enclaves (docs/reference.md#checked-proofs-enclaves-and-images,
+docs/decisions/0071-proof-status.md).
 
 Pure: no network, no store, no environment. Time is the document's own; trusted roots
 are passed in (the pinned AWS root, plus those a deployment names in a PEM file).

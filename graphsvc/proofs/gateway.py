@@ -11,7 +11,8 @@
   standard base64 with padding;
 - ``tee_id``: ``0x`` + hex keccak256 of the enclave key's DER SubjectPublicKeyInfo.
 
-graphsvc's own receipts use the same rule over their hashes (docs/design.md §1.7).
+graphsvc's own receipts use the same rule over their hashes
+(docs/reference.md#checked-proofs-enclaves-and-images).
 """
 
 from __future__ import annotations

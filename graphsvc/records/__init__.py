@@ -1,4 +1,5 @@
-"""Signed records: encoding, keys, canonical bytes, signing and validation (docs/design.md §1)."""
+"""Signed records: encoding, keys, canonical bytes, signing and validation
+(docs/reference.md#records)."""
 
 from graphsvc.records.canonical import canonical_bytes, record_id
 from graphsvc.records.encoding import b64url_decode, b64url_encode

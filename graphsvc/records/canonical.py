@@ -1,4 +1,4 @@
-"""The bytes a record's signatures and id are computed over (docs/design.md §1)."""
+"""The bytes a record's signatures and id are computed over (docs/reference.md#records)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The stateless checks of the proof-carrying records (docs/design.md §1.7, §1.8):
+"""The stateless checks of the proof-carrying records
+(docs/reference.md#checked-proofs-enclaves-and-images,
+docs/reference.md#opengradient-gateway-responses):
 an enclave's attestation document, and an OpenGradient gateway response's hashes.
 
 What they establish travels with the record (:class:`EnclaveFacts`,
@@ -59,7 +61,7 @@ class EnclaveFacts:
 class GatewayFacts:
     """An OpenGradient response reduced to what is kept: no prompt, no answer."""
 
-    body: dict[str, Any]  # the stored record (docs/design.md §1.8)
+    body: dict[str, Any]  # the stored record (docs/reference.md#opengradient-gateway-responses)
 
 
 GATEWAY_PUBLISHER = "opengradient"

@@ -17,7 +17,7 @@ from graphsvc.records.canonical import canonical_bytes
 from graphsvc.records.encoding import b64url_encode
 from graphsvc.records.keys import signer_id
 
-# What the requester's signature leaves out: both signatures (docs/design.md §1).
+# What the requester's signature leaves out: both signatures (docs/reference.md#records).
 REQUESTER_UNSIGNED = ("sig", "requester_sig")
 
 

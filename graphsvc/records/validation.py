@@ -1,4 +1,4 @@
-"""Stateless acceptance checks for one submitted record (docs/design.md §1).
+"""Stateless acceptance checks for one submitted record (docs/reference.md#records).
 
 Everything that can be decided from the record alone and the clock: shape (the JSON
 Schemas), signatures, and the future-timestamp bound. Whether the signer, model or receipt
@@ -48,7 +48,8 @@ class Record:
     signer: str
     ts: int
     # The full signed record as submitted (including `sig`), kept so anyone can re-verify it.
-    # An OpenGradient response's is the reduced record that is stored (docs/design.md §1.8).
+    # An OpenGradient response's is the reduced record that is stored
+    # (docs/reference.md#opengradient-gateway-responses).
     body: Mapping[str, Any]
     # What the stateless checks established about a proof-carrying record.
     facts: EnclaveFacts | GatewayFacts | None = None

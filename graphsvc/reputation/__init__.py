@@ -1,2 +1,2 @@
 """Reputation as a service: recompute and store snapshots, reproduce them, and serve
-reads from in-memory views (docs/design.md §3)."""
+reads from in-memory views (docs/reference.md#reputation)."""

@@ -1,5 +1,6 @@
 """Recompute in the background while serving, visibly: failures are logged with their
-cause, counted, retried with backoff and reported by /readyz (docs/design.md §3.6)."""
+cause, counted, retried with backoff and reported by /readyz
+(docs/reference.md#snapshots-and-reproduction)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from graphsvc.reputation.service import ReputationService
+from graphsvc.reputation.maker import SnapshotMaker
 
 DAY_MS = 86_400_000
 FIRST_RETRY_SECONDS = 5.0
@@ -37,8 +38,8 @@ class PeriodicRecompute:
     soon and one that stays down is not hammered.
     """
 
-    def __init__(self, reputation: ReputationService, interval: float) -> None:
-        self._reputation = reputation
+    def __init__(self, scorer: SnapshotMaker, interval: float) -> None:
+        self._scorer = scorer
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recompute", daemon=True)
@@ -92,8 +93,8 @@ class PeriodicRecompute:
     def run_once(self) -> None:
         """One attempt: recompute if due; a failure is recorded, never raised."""
         try:
-            if self._reputation.recompute_if_due(max_age_ms=DAY_MS) is not None:
-                self._reputation.prune()
+            if self._scorer.recompute_if_due(max_age_ms=DAY_MS) is not None:
+                self._scorer.prune()
         except Exception as error:
             with self._lock:
                 self._failures += 1

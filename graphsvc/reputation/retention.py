@@ -1,4 +1,5 @@
-"""Which snapshots to keep (docs/design.md §3.6): every one for a while, then one an hour,
+"""Which snapshots to keep (docs/reference.md#snapshots-and-reproduction): every one for a while,
+then one an hour,
 then one a day, so storage per day stays bounded whatever the recompute interval."""
 
 from __future__ import annotations
@@ -6,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graphsvc.domain.snapshots import SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

@@ -11,15 +11,16 @@ from typing import overload
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
 from graphsvc.scoring.evidence import KIND_CODES, BoolArray, IntArray
+from graphsvc.scoring.risk import credible_interval
 from graphsvc.scoring.table import ScoreTable
 
 
 class Order(StrEnum):
     BEST_FIRST = "best_first"
     WORST_FIRST = "worst_first"
-    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/design.md §3.8)
+    LOWEST_RISK = "lowest_risk"  # by risk, then rank (docs/reference.md#risk)
     HIGHEST_RISK = "highest_risk"
 
 
@@ -137,13 +138,14 @@ class SnapshotView:
         self,
         kind: EntityKind,
         *,
-        start: int,
+        after: int | None = None,
         size: int,
         order: Order = Order.BEST_FIRST,
         where: ScoreFilter | None = None,
     ) -> Page:
-        """``size`` entities of ``kind`` from position ``start`` of the ordered,
-        filtered list."""
+        """``size`` entities of ``kind`` of the ordered, filtered list: those after
+        position ``after`` (the end of the previous page), or from its start."""
+        start = 0 if after is None else after + 1
         if order in (Order.LOWEST_RISK, Order.HIGHEST_RISK):
             members = self.table.risk_ranked(kind)
         else:
@@ -157,6 +159,14 @@ class SnapshotView:
 
     def mass_by_kind(self) -> dict[EntityKind, float]:
         return self.table.mass_by_kind()
+
+
+def risk_interval(row: ScoreRow) -> tuple[float, float]:
+    """The 90 % credible interval of ``row``'s risk; the prior's strength is fitted per
+    kind (docs/reference.md#risk)."""
+    return credible_interval(
+        row.risk_fault_events, row.risk_events, row.risk_prior, row.risk_prior_strength
+    )
 
 
 def score_changes(

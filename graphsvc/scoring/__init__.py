@@ -1,1 +1,2 @@
-"""Reputation: time-decayed personalized PageRank with isolated faults (docs/design.md §3)."""
+"""Reputation: time-decayed personalized PageRank with isolated faults
+(docs/reference.md#reputation)."""

@@ -1,4 +1,5 @@
-"""The reputation engine: time-decayed personalized PageRank with faults (docs/design.md §3).
+"""The reputation engine: time-decayed personalized PageRank with faults
+(docs/reference.md#reputation).
 
 ``compute_scores`` is pure: it reads an :class:`Evidence`, a :class:`ScoringParams` and
 the scoring time ``T`` and returns :class:`Scores`; it touches no database and no clock.
@@ -14,7 +15,7 @@ Model, per entity ``u``:
 - ``x ← alpha*Mx + (alpha*dangling(x) + 1 - alpha)*p`` until the L1 change is below ``tol``
   (``M[v, u]`` = effective weight of ``u -> v``); ``raw_mass = x``, ``mass = phi*x``.
 
-Speed (docs/design.md §6): an entity nobody points at (requesters and witnesses, in practice
+Speed (bench/RESULTS.md#targets): an entity nobody points at (requesters and witnesses, in practice
 the bulk of the entities and the sources of almost every edge) receives only teleport,
 so at every iterate its mass is exactly ``c*p_u`` for a scalar ``c``. Their edges are
 therefore folded once into a fixed vector ``b = M[:, S]*p[S]`` and the iteration runs on

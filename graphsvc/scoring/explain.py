@@ -5,17 +5,17 @@ At the fixed point an entity's raw mass is exactly the sum of what flows into it
 entity and channel (cosign, attest, rating, structural) or to ``teleport``; ``share`` is
 the term divided by ``x_v`` (shares of all terms add up to 1).
 
-Explaining every entity (:func:`breakdowns`) costs one pass over the evidence, not one
-per entity: the rows are grouped by (entity, source, channel) once by sorting, each
-group is summed with a sequential ``bincount`` and ordered for publication by one more
-sort, and each entity then only reads its own slice. A group's terms are added in
-ascending row order whichever entities are explained together, so
-``breakdowns(scores)[i] == breakdown(scores, i)`` to the last bit.
+Explaining every entity (:func:`explanations`, as a score table does) costs one pass
+over the evidence, not one per entity: the rows are grouped by (entity, source, channel)
+once by sorting, each group is summed with a sequential ``bincount`` and ordered for
+publication by one more sort, and each entity then only reads its own slice. A group's
+terms are added in ascending row order whichever entities are explained together, so
+each gets the same breakdown as ``breakdown(scores, i)`` alone, to the last bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -86,23 +86,6 @@ def breakdown(
     explained = explanations(scores, top, max_faults, only=v)
     header = scores.entity(scores.entity_ids[v])
     return explained.breakdown(0, header, scores.entity_ids, KindNames(scores.kinds))
-
-
-def breakdowns(scores: Scores, top: int = 5, max_faults: int = 20) -> list[dict[str, Any]]:
-    """``breakdown(scores, i, top, max_faults)`` for every entity ``i``, in index order,
-    in time linear in the evidence (plus sorting each entity's own rows)."""
-    explained = explanations(scores, top, max_faults)
-    ids, kinds = scores.entity_ids, kind_names(scores.kinds)
-    return [explained.breakdown(i, h, ids, kinds) for i, h in enumerate(headers(scores))]
-
-
-def headers(scores: Scores) -> Iterator[dict[str, object]]:
-    """``scores.entity(id)`` for every entity in index order, read column-wise."""
-    names = ("id", "kind", *_FIGURES)
-    kinds = kind_names(scores.kinds)
-    columns = [getattr(scores, attr).tolist() for attr in _FIGURES.values()]
-    for row in zip(scores.entity_ids, kinds, *columns, strict=True):
-        yield dict(zip(names, row, strict=True))
 
 
 def header_of(entity: str, kind: str, figures: Mapping[str, object]) -> dict[str, object]:

@@ -1,4 +1,5 @@
-"""Parameters of the reputation model (docs/design.md §3), validated and JSON round-trippable.
+"""Parameters of the reputation model (docs/reference.md#reputation), validated and JSON
+round-trippable.
 
 Every snapshot stores ``ScoringParams.to_dict()`` beside its scores so that
 ``graphsvc score --as-of T`` can rebuild the exact same parameters with ``from_dict``.
@@ -28,7 +29,7 @@ class ScoringParams:
     ``confidence_scale`` units of fresh evidence (e.g. 10 fresh TEE receipts) is at 0.5.
 
     ``risk_prior_strength``: how many events the prior of ``risk`` weighs (1: the first
-    real event moves the estimate halfway from the kind's fault rate; docs/design.md §3.8).
+    real event moves the estimate halfway from the kind's fault rate; docs/reference.md#risk).
 
     ``tol`` is on the L1 change of the mass vector between two iterations; the remaining
     error is then below ``tol*alpha/(1-alpha)`` (~ 5.7*tol) in L1.

@@ -1,5 +1,5 @@
 """The personalization (teleport) vector ``p = sigma*p_seeds + (1 - sigma)*p_usage``
-(docs/design.md §3.4, docs/decisions/0070-standing.md).
+(docs/reference.md#propagation, docs/decisions/0070-standing.md).
 
 - ``p_seeds`` is uniform over ``evidence.seeds``, the trusted seeds an administrator
   named. Without seeds nobody has standing and ``p_seeds`` is empty: registering a

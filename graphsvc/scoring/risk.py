@@ -1,5 +1,5 @@
 """Risk: the probability that an entity's next accountable event is a fault
-(docs/design.md §3.8).
+(docs/reference.md#risk).
 
 A Beta-Binomial posterior per entity from decayed counts of its events, each event
 counted once whatever its weight elsewhere in the model:

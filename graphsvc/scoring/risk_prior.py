@@ -1,5 +1,5 @@
 """The prior of ``risk``, estimated from how the kind's parties actually fared
-(docs/design.md §3.8): empirical Bayes by predictive likelihood.
+(docs/reference.md#risk): empirical Bayes by predictive likelihood.
 
 The question a prior answers is "what happens next to a party with this little
 evidence?". The kind's past answers it: every past event of a party of the kind was

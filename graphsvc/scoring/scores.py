@@ -1,6 +1,6 @@
 """The engine's result: per-entity reputation arrays plus the internals explain/export use.
 
-Definitions (docs/design.md §3, "Published per entity"):
+Definitions (docs/reference.md#published-figures):
 
 - ``raw_mass``: the personalized PageRank vector ``x`` (sums to 1).
 - ``mass = phi*x``, **not renormalised**: the mass an entity loses to its own faults is
@@ -176,7 +176,8 @@ def score_of(mass: FloatArray, top: FloatArray | float) -> FloatArray:
 
 
 def phi_of(e: FloatArray, f: FloatArray, beta: float, lam: float) -> FloatArray:
-    """The share of its standing an entity keeps against its faults (design §3)."""
+    """The share of its standing an entity keeps against its faults
+    (docs/reference.md#reputation)."""
     return (e + beta) / (e + beta + lam * f)
 
 

@@ -1,19 +1,19 @@
 """Standing: how much a witness's word counts when it reports on another party
-(docs/decisions/0070-standing.md, docs/design.md §3.2 to §3.4).
+(docs/decisions/0070-standing.md, docs/reference.md#faults to docs/reference.md#propagation).
 
 A witness's **credibility** ``c_w`` decides whether its word counts at all: its valid
 attestations add positive evidence by ``c_w``, open a node's usage teleport by ``c_w``,
 and only witnesses with credibility decide verdicts. Its **standing**
 ``c_w * (1 - risk_w)`` is what an accusation weighs: a report that costs another party
 is also discounted by how often its author was found wrong. (Positive evidence stays a
-plain decayed count, so it halves every half-life exactly, docs/design.md §3.7.)
+plain decayed count, so it halves every half-life exactly, docs/reference.md#properties-under-test.)
 
 - ``c_w``, credibility, is the one risk already uses: ``min(1, x_w / median x of
   witnesses with mass)``. A witness receives no evidence, so its mass is exactly its
   share of the seed teleport: a trusted seed has credibility 1, any other key 0, however
   many of them there are. Keys are free; standing is not.
 - ``1 - risk_w``, reliability, is the witness's published risk from its own record: a
-  witness often outvoted is believed less (docs/design.md §3.8 and
+  witness often outvoted is believed less (docs/reference.md#risk and
   docs/decisions/0063-reports-weigh-reliability.md).
 
 A witness's risk depends only on its own votes and its credibility, not on the mass of

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from graphsvc.domain import EntityKind
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 from graphsvc.scoring import columns
 from graphsvc.scoring.evidence import KIND_CODES, KINDS_BY_CODE, IntArray
 from graphsvc.scoring.explain import Explanations, explanations, header_of, kind_names
@@ -32,7 +32,7 @@ UNSET_PRIOR = 0.5  # the derivation's prior of a kind the table has no entity of
 
 # ScoreRow's figures, in its field order: (entity, kind, *core, breakdown, as_of_ms,
 # *RISK_FIGURES). Each is named like the Scores array it comes from; ``rank`` is an
-# integer column. The risk figures came later (docs/design.md §3.8): a snapshot stored
+# integer column. The risk figures came later (docs/reference.md#risk): a snapshot stored
 # before them has NaN columns, and its rows None.
 _NAMES = tuple(field.name for field in fields(ScoreRow))
 RISK_FIGURES: tuple[str, ...] = _NAMES[_NAMES.index("as_of_ms") + 1 :]

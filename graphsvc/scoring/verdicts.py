@@ -1,4 +1,4 @@
-"""Faults derived from votes: minority witnesses and rejected disputes (docs/design.md §3.2).
+"""Faults derived from votes: minority witnesses and rejected disputes (docs/reference.md#faults).
 
 Pure functions over attestation and dispute tuples; the store feeds them what it holds
 (optionally cut at ``as_of_ms``) and adds the returned faults to the evidence.

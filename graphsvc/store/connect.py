@@ -11,7 +11,7 @@ from contextlib import ExitStack, contextmanager
 from graphsvc.settings import Settings
 from graphsvc.store.embedded import EmbeddedArcadeDB
 from graphsvc.store.endpoint import BoltEndpoint
-from graphsvc.store.graph_store import GraphStore, patient_calls
+from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.supervisor import Supervisor
 
 
@@ -62,10 +62,9 @@ def open_store(settings: Settings) -> Iterator[GraphStore]:
             )
         )
         if supervisor is not None:
-            store.diagnose = supervisor.describe
-            store.disk_full = supervisor.disk_full
-        with patient_calls():
-            store.apply_schema()
+            store.hooks.diagnose = supervisor.describe
+            store.hooks.disk_full = supervisor.disk_full
+        store.apply_schema()  # bounded by the transaction timeout, statement by statement
         yield store
         if supervisor is not None and supervisor.gave_up:
             raise SystemExit(f"graphsvc: the embedded database is down: {supervisor.gave_up}")

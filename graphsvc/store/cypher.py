@@ -110,7 +110,8 @@ CREATE (m:Entity:Model {{
 CREATE (m)-[:PUBLISHED_BY]->(p)
 """
 
-# Measurements a provider published for an enclave image (docs/design.md §1.7).
+# Measurements a provider published for an enclave image
+# (docs/reference.md#checked-proofs-enclaves-and-images).
 CREATE_IMAGES = f"""
 {_THIS_BATCH}
 UNWIND $rows AS row
@@ -267,7 +268,8 @@ RETURN m.id AS model, m.provider AS provider, coalesce(m.receipts_tee, 0) AS tee
        coalesce(m.receipts_zk_verified, 0) AS zk_verified
 """
 
-# Enclaves with the published images their measurements match (docs/design.md §1.7).
+# Enclaves with the published images their measurements match
+# (docs/reference.md#checked-proofs-enclaves-and-images).
 ENCLAVES_WITH_IMAGES = """
 UNWIND $ids AS id MATCH (e:Enclave {id: id})
 OPTIONAL MATCH (i:Image {image: e.image})
@@ -306,7 +308,7 @@ RETURN m.records AS records
 # The leaf hashes of one batch's records, in leaf order (base64 of their concatenation),
 # and their record ids (so an audit names a record deleted behind the log's back),
 # written in the batch's transaction: the log's tree is built from these alone
-# (docs/design.md §9). Unique `first` and `ingest_batch`: no leaf index is ever given twice.
+# (docs/auditors.md). Unique `first` and `ingest_batch`: no leaf index is ever given twice.
 CREATE_LOG_ENTRIES = """
 MATCH (meta:Meta {id: 'ingest'})
 CREATE (:LogEntries {
@@ -595,7 +597,7 @@ CREATE (s:Snapshot {
 })
 """
 
-# How a snapshot keeps its evidence (see domain/snapshots.py SnapshotEvidence).
+# How a snapshot keeps its evidence (see domain/score_snapshots.py SnapshotEvidence).
 SNAPSHOT_EVIDENCE_FORM = """
 MATCH (s:Snapshot {id: $id})
 RETURN s.evidence_form AS form, s.parent AS parent, s.seeds AS seeds

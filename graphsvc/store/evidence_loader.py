@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, Vote
+from graphsvc.scoring.evidence_state import EvidenceChanges, EvidenceState, Vote
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore, Statement
 from graphsvc.store.stats import ingest_counter
@@ -38,10 +38,10 @@ def batches_per_read(largest_batch: int) -> int:
     return max(1, MAX_LIST // (ROWS_PER_RECORD * max(largest_batch, 1)))
 
 
-def read_all(store: GraphStore, to_batch: int | None = None) -> KeptEvidence:
+def read_all(store: GraphStore, to_batch: int | None = None) -> EvidenceState:
     """Everything the scorer needs, read afresh up to ``to_batch`` (default: the newest)."""
     counter = ingest_counter(store)
-    kept = KeptEvidence(store_id(store))
+    kept = EvidenceState(store_id(store))
     last = counter.batches if to_batch is None else to_batch
     kept.apply(read_changes(store, kept.batch, last, largest_batch=counter.largest_batch or 1))
     return kept

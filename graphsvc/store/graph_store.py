@@ -6,15 +6,14 @@ Serves Neo4j 5 and the embedded ArcadeDB alike; callers pass statements from
 
 from __future__ import annotations
 
-import contextvars
+import copy
 import functools
 import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -35,14 +34,10 @@ __all__ = [
     "GraphStore",
     "Row",
     "Statement",
+    "StoreHooks",
     "StoreUnavailable",
     "WriteConflict",
-    "patient_calls",
 ]
-
-# Set by `patient_calls()`: the calls of this context (a recompute, the schema) may take
-# the transaction timeout instead of the call timeout.
-_patient: contextvars.ContextVar[bool] = contextvars.ContextVar("graphsvc_patient", default=False)
 
 # What the driver raises when the database is out of reach or the connection broke.
 _UNREACHABLE = (
@@ -50,18 +45,6 @@ _UNREACHABLE = (
     neo4j.exceptions.SessionExpired,
     OSError,
 )
-
-
-@contextmanager
-def patient_calls() -> Iterator[None]:
-    """Store calls made in this block (in this thread or context) wait up to the
-    transaction timeout rather than the call timeout: for long background work (a
-    recompute reading millions of edges) that is still bounded."""
-    token = _patient.set(True)
-    try:
-        yield
-    finally:
-        _patient.reset(token)
 
 
 @dataclass(frozen=True)
@@ -84,6 +67,33 @@ class StoreObserver(Protocol):
 
     def transaction(self, *, write: bool, seconds: float) -> None:
         """A transaction ended (committed, for writes): all its statements and commit."""
+
+
+@dataclass
+class StoreHooks:
+    """What the service and whoever runs the database attach to a store; one set for the
+    store and its views (:meth:`GraphStore.patient`)."""
+
+    # Each sees every statement and transaction: the service's metrics, and whatever a
+    # benchmark or test adds (each adds its own and removes it when done).
+    observers: list[StoreObserver] = field(default_factory=list)
+    # Set by whoever runs the database (the embedded supervisor): a sentence on why it may
+    # not answer, added to StoreUnavailable messages and /readyz.
+    diagnose: Callable[[], str | None] | None = None
+    # Set by whoever runs the database: asked when a write fails, names a full disk (the
+    # write then raises DiskFull), else None.
+    disk_full: Callable[[], str | None] | None = None
+    # Called once per failed call (the service counts them in /metrics).
+    on_failure: Callable[[], None] | None = None
+
+
+class _InFlight:
+    """The calls a store and its views are making, and whether it is closing."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.active = 0
+        self.closing = False
 
 
 def schema_statements(folder: Path | None = None) -> list[str]:
@@ -111,28 +121,16 @@ class GraphStore:
         ``call_timeout`` (default: ``transaction_timeout``) is how long a caller waits for
         one call, retries of transient failures included, before it gets
         :class:`StoreUnavailable`; ``transaction_timeout`` bounds a transaction on the
-        server and the calls made under :func:`patient_calls`. So no call holds a caller (or
+        server and the calls of its :meth:`patient` view. So no call holds a caller (or
         a lock) forever, even on a database that accepts connections and never answers (a
         stopped process): the driver has no read timeout of its own, so the call runs on a
         daemon thread and the caller stops waiting
         (docs/decisions/0050-bounded-store-calls.md)."""
         self.endpoint = endpoint
-        # Each sees every statement and transaction: the service's metrics, and whatever a
-        # benchmark or test adds (each adds its own and removes it when done).
-        self.observers: list[StoreObserver] = [] if observer is None else [observer]
-        # Set by whoever runs the database (the embedded supervisor): a sentence on why
-        # it may not answer, added to StoreUnavailable messages and /readyz.
-        self.diagnose: Callable[[], str | None] | None = None
-        # Set by whoever runs the database: asked when a write fails, names a full disk
-        # (the write then raises DiskFull), else None.
-        self.disk_full: Callable[[], str | None] | None = None
-        # Called once per failed call (the service counts them in /metrics).
-        self.on_failure: Callable[[], None] | None = None
+        self.hooks = StoreHooks(observers=[] if observer is None else [observer])
         self._transaction_timeout = transaction_timeout
         self._call_timeout = call_timeout or transaction_timeout
-        self._calls = threading.Condition()
-        self._active = 0  # calls in flight
-        self._closing = False
+        self._in_flight = _InFlight()
         # A few more threads than connections: a call waiting for a free connection is
         # bounded by connect_timeout and then gives its thread back.
         self._threads = DaemonCalls(max_pool + 4, name="graphsvc-store")
@@ -152,10 +150,11 @@ class GraphStore:
         close the driver: closing it under a call another thread is making breaks that
         call's connection mid-message."""
         deadline = time.monotonic() + drain_seconds
-        with self._calls:
-            self._closing = True
-            while self._active and (left := deadline - time.monotonic()) > 0:
-                self._calls.wait(left)
+        calls = self._in_flight
+        with calls.changed:
+            calls.closing = True
+            while calls.active and (left := deadline - time.monotonic()) > 0:
+                calls.changed.wait(left)
         # Calls whose callers gave up may still run on their threads: let them end too.
         self._threads.wait_idle(max(0.0, deadline - time.monotonic()))
         self._driver.close()
@@ -165,6 +164,15 @@ class GraphStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def patient(self) -> GraphStore:
+        """This store for long background work (a recompute reading millions of edges):
+        its calls wait up to the transaction timeout rather than the call timeout, so
+        they are still bounded. It shares everything else with this store: the driver,
+        the calls in flight, the hooks."""
+        view = copy.copy(self)
+        view._call_timeout = self._transaction_timeout
+        return view
 
     def _session(self) -> neo4j.Session:
         return self._driver.session(database=self.endpoint.database)
@@ -215,9 +223,9 @@ class GraphStore:
     def _transaction(
         self, statements: Sequence[Statement], *, write: bool, timeout: float | None = None
     ) -> list[list[Row]]:
-        observers = tuple(self.observers)
+        observers = tuple(self.hooks.observers)
         if timeout is None:
-            timeout = self._transaction_timeout if _patient.get() else self._call_timeout
+            timeout = self._call_timeout
         abandoned = threading.Event()
 
         @neo4j.unit_of_work(timeout=self._transaction_timeout)
@@ -251,7 +259,8 @@ class GraphStore:
         except neo4j.exceptions.ConstraintError as exc:
             raise WriteConflict(str(exc)) from exc
         except neo4j.exceptions.Neo4jError as exc:
-            full = self.disk_full() if write and self.disk_full is not None else None
+            disk_full = self.hooks.disk_full
+            full = disk_full() if write and disk_full is not None else None
             if full is None:
                 raise
             self._failed()
@@ -268,10 +277,11 @@ class GraphStore:
 
         A call that takes longer is abandoned (its transaction, if it ever commits, was
         never acknowledged) and the caller gets :class:`StoreUnavailable`."""
-        with self._calls:
-            if self._closing:
+        calls = self._in_flight
+        with calls.changed:
+            if calls.closing:
                 raise StoreUnavailable("the store connection is closed")
-            self._active += 1
+            calls.active += 1
         try:
             return self._threads.run(call, timeout, abandoned)
         except CallTimedOut:
@@ -283,16 +293,16 @@ class GraphStore:
             self._failed()
             raise StoreUnavailable(self._explained(f"the store is unreachable: {exc}")) from exc
         finally:
-            with self._calls:
-                self._active -= 1
-                self._calls.notify_all()
+            with calls.changed:
+                calls.active -= 1
+                calls.changed.notify_all()
 
     def _failed(self) -> None:
-        if self.on_failure is not None:
-            self.on_failure()
+        if self.hooks.on_failure is not None:
+            self.hooks.on_failure()
 
     def _explained(self, message: str) -> str:
-        cause = self.diagnose() if self.diagnose is not None else None
+        cause = self.hooks.diagnose() if self.hooks.diagnose is not None else None
         return f"{message} ({cause})" if cause else message
 
     def write_one(self, query: str, **params: Any) -> list[Row]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphsvc.domain.paging import Slice, TimePage, TimeWindow
-from graphsvc.domain.trail import Incident
+from graphsvc.domain.receipt_trail import Incident
 from graphsvc.domain.votes import InvalidClaim, claim_status, latest_votes
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore

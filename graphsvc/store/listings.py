@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from graphsvc.domain.paging import Slice, TimePage, TimeWindow
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo
+from graphsvc.domain.receipt_trail import AttestationInfo, DisputeInfo
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 

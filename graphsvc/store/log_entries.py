@@ -1,5 +1,5 @@
 """The store's side of the evidence log: the leaf hashes each batch wrote, the records at
-leaf indexes, a record's leaf index, and records no leaf names (docs/design.md §9)."""
+leaf indexes, a record's leaf index, and records no leaf names (docs/auditors.md)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from graphsvc.domain.snapshots import ScoreRow
+from graphsvc.domain.score_snapshots import ScoreRow
 from graphsvc.scoring import columns
 from graphsvc.scoring.evidence import KINDS_BY_CODE
 from graphsvc.scoring.params import ScoringParams

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from graphsvc.domain.snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
+from graphsvc.domain.score_snapshots import ScoreRow, SnapshotEvidence, SnapshotInfo
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.table import (
     ScoreTable,

@@ -9,7 +9,7 @@ from typing import Any
 from graphsvc.domain import EntityKind
 from graphsvc.domain.entities import EntityInfo
 from graphsvc.domain.paging import Slice
-from graphsvc.domain.trail import AttestationInfo, DisputeInfo, ReceiptTrail
+from graphsvc.domain.receipt_trail import AttestationInfo, DisputeInfo, ReceiptTrail
 from graphsvc.store import cypher
 from graphsvc.store.graph_store import GraphStore
 

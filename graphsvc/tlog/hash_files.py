@@ -3,7 +3,7 @@
 
 Level 0 is the leaf hashes; a tile ``L/N`` is bytes ``[N*256*32, (N+1)*256*32)`` of
 level L's file, a partial tile a prefix of that. Any subtree hash is then one contiguous
-read of at most 128 hashes (docs/design.md §9). The files can always be rebuilt from
+read of at most 128 hashes (docs/auditors.md). The files can always be rebuilt from
 the leaf hashes the store keeps, so they are not synced on every append; on opening,
 a torn or missing tail is cut or recomputed.
 """

@@ -18,7 +18,7 @@ CREATE CONSTRAINT snapshot_id IF NOT EXISTS FOR (n:Snapshot) REQUIRE n.id IS UNI
 CREATE CONSTRAINT snapshot_part_id IF NOT EXISTS FOR (n:SnapshotPart) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT table_part_id IF NOT EXISTS FOR (n:TablePart) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT score_shard_id IF NOT EXISTS FOR (n:ScoreShard) REQUIRE n.id IS UNIQUE;
-// The evidence log: no leaf index is given twice (docs/design.md §9).
+// The evidence log: no leaf index is given twice (docs/auditors.md).
 CREATE CONSTRAINT log_entries_first IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.first IS UNIQUE;
 CREATE CONSTRAINT log_entries_batch IF NOT EXISTS FOR (n:LogEntries) REQUIRE n.ingest_batch IS UNIQUE;
 // Enclaves by their id (keccak256 of the key), images by their record id.

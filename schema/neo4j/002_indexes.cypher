@@ -6,7 +6,7 @@ CREATE INDEX attestation_party IF NOT EXISTS FOR (n:Attestation) ON (n.party);
 CREATE INDEX attestation_verdict IF NOT EXISTS FOR (n:Attestation) ON (n.verdict);
 CREATE INDEX dispute_receipt IF NOT EXISTS FOR (n:Dispute) ON (n.receipt);
 CREATE INDEX snapshot_as_of IF NOT EXISTS FOR (n:Snapshot) ON (n.as_of_ms);
-// What changed in an ingest batch, for the scorer's kept evidence (docs/design.md §3.6).
+// What changed in an ingest batch, for the scorer's kept evidence (docs/reference.md#snapshots-and-reproduction).
 CREATE INDEX entity_batch IF NOT EXISTS FOR (n:Entity) ON (n.batch);
 CREATE INDEX evidence_batch IF NOT EXISTS FOR (n:Evidence) ON (n.batch);
 CREATE INDEX attestation_batch IF NOT EXISTS FOR (n:Attestation) ON (n.batch);

@@ -21,7 +21,7 @@ class SnapshotInfo:
     iterations: int
     residual: float
     # The evidence log's checkpoint of the records it covered: tree size and base64 root
-    # (None for snapshots taken before the log, docs/design.md §9).
+    # (None for snapshots taken before the log, docs/auditors.md).
     log_size: int | None = None
     log_root: str | None = None
     # The trusted seeds it was computed with: the witnesses whose votes decide the
@@ -48,7 +48,7 @@ class ScoreRow:
     breakdown: dict[str, Any]
     as_of_ms: int
     # Risk of misbehaviour, the events behind it, the faults among them and the prior
-    # mean and strength of its kind (docs/design.md §3.8). Its credible interval is
+    # mean and strength of its kind (docs/reference.md#risk). Its credible interval is
     # derived from them when read.
     risk: float
     risk_events: float

@@ -1,8 +1,8 @@
-"""Reputation as a service: recompute, snapshot, reproduce, and answer reads fast.
+"""Making reputation: the seeds, the recompute that scores the evidence and stores a
+snapshot, its reproduction, and the pruning of old snapshots.
 
-Reads are served from an in-memory view of a snapshot (the current one, and a few past
-ones on demand), so a recompute never blocks them: it builds the next view aside and
-swaps it in. Each process checks the store for a newer snapshot, so API replicas agree.
+Each snapshot made here is handed to the reader (:mod:`graphsvc.reputation.reader`),
+which serves it; a recompute builds it aside, so it never blocks reads.
 """
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from graphsvc.clock import Clock
-from graphsvc.domain.snapshots import ScoreRow, SnapshotInfo
+from graphsvc.domain.score_snapshots import SnapshotInfo
 from graphsvc.metrics import Metrics
-from graphsvc.reputation.kept_evidence import EvidenceCheck, EvidenceKeeper, evidence_of, folded
+from graphsvc.reputation.kept_evidence import EvidenceCheck, KeptEvidence
+from graphsvc.reputation.reader import SnapshotReader, rescored
 from graphsvc.reputation.retention import RetentionPolicy
+from graphsvc.reputation.snapshot_lineage import SnapshotLineage, folded
 from graphsvc.reputation.views import SnapshotView
 from graphsvc.scoring.archive import evidence_to_bytes
 from graphsvc.scoring.engine import compute_scores
@@ -29,11 +30,10 @@ from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.scores import Scores
 from graphsvc.scoring.table import ScoreTable
 from graphsvc.store import snapshots
-from graphsvc.store.graph_store import GraphStore, patient_calls
+from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.seeds import store_seeds, stored_seeds
 from graphsvc.store.stats import ingest_counter
 
-VIEW_CACHE = 8
 PHASES = ("load", "compute", "explain", "persist")
 
 log = logging.getLogger(__name__)
@@ -77,57 +77,52 @@ class SeedSource(StrEnum):
     NONE = "none"
 
 
-class ReputationService:
+class SnapshotMaker:
     def __init__(
         self,
         store: GraphStore,
         params: ScoringParams,
+        reader: SnapshotReader,
         *,
         seeds: Collection[str] = (),
         clock: Clock,
-        refresh_seconds: float = 2.0,
         kept_file: Path | None = None,
         metrics: Metrics | None = None,
         retention: RetentionPolicy | None = None,
-        log_checkpoint: Callable[[int], tuple[int, str] | None] | None = None,
+        log_checkpoint: Callable[[int, GraphStore], tuple[int, str] | None] | None = None,
     ) -> None:
-        """``log_checkpoint`` gives the evidence log's (tree size, base64 root) after an
-        ingest batch: each snapshot records the one of the evidence it was computed from."""
+        """Snapshots made here are served by ``reader``. ``seeds`` are the configured
+        ones. ``log_checkpoint`` gives the evidence log's (tree size, base64 root) after an
+        ingest batch, read through the store given (the recompute's patient view): each
+        snapshot records the one of the evidence it was computed from."""
         self._store = store
+        # The recompute's calls may take the transaction timeout (a full read at scale),
+        # never longer: a store that stops answering cannot hold the recompute lock
+        # (docs/decisions/0050-bounded-store-calls.md).
+        self._patient = store.patient()
         self.params = params
+        self._reader = reader
         self._seeds = tuple(seeds)
         self._clock = clock
-        self._refresh_seconds = refresh_seconds
         self._metrics = metrics or Metrics()
         self.retention = retention or RetentionPolicy()
         self.last_report: RecomputeReport | None = None
         self._recompute_lock = threading.Lock()
-        self._evidence = EvidenceKeeper(store, params, kept_file=kept_file)
-        self._views: OrderedDict[str, SnapshotView] = OrderedDict()
-        self._views_lock = threading.Lock()
-        self._loaders: dict[str, threading.Thread] = {}
-        self._current: SnapshotView | None = None
-        self._checked_at = float("-inf")
+        self._lineage = SnapshotLineage()
+        self._evidence = KeptEvidence(store, params, self._lineage, kept_file=kept_file)
         self._log_checkpoint = log_checkpoint
-
-    # ------------------------------------------------------------------ computing
 
     def seeds(self) -> tuple[tuple[str, ...], SeedSource]:
         """The trusted entities the next recompute uses, and where they come from."""
-        stored = stored_seeds(self._store)
+        return self._seeds_in(self._store)
+
+    def _seeds_in(self, store: GraphStore) -> tuple[tuple[str, ...], SeedSource]:
+        stored = stored_seeds(store)
         if stored is not None:
             return stored, SeedSource.ADMIN
         if self._seeds:
             return self._seeds, SeedSource.CONFIGURED
         return (), SeedSource.NONE
-
-    def trusted(self) -> frozenset[str]:
-        """The witnesses whose votes decide the verdicts shown: the seeds of the snapshot
-        in force, so a verdict agrees with the scores served beside it (a setSeeds shows
-        from the next snapshot on); before the first snapshot, the configured ones. It
-        reads nothing from the store: every trail and listing asks."""
-        view = self._current
-        return frozenset(view.info.seeds if view is not None else self._seeds)
 
     def set_seeds(self, ids: Collection[str]) -> tuple[tuple[str, ...], SeedSource]:
         """Keep ``ids`` as the seeds for every replica (empty: back to the configured
@@ -209,23 +204,19 @@ class ReputationService:
 
     def _recompute(self, as_of_ms: int | None) -> RecomputeReport:
         timer = _PhaseTimer()
-        # Its calls may take the transaction timeout (a full read at scale), never longer: a
-        # store that stops answering cannot hold the lock
-        # (docs/decisions/0050-bounded-store-calls.md).
-        with self._recompute_lock, patient_calls():
-            records = self._records()
-            seeds, _ = self.seeds()
-            evidence, newest, kept_as, mark = self._evidence.capture(seeds)
+        store = self._patient
+        with self._recompute_lock:
+            records = ingest_counter(store).records
+            seeds, _ = self._seeds_in(store)
+            capture = self._evidence.capture(store, seeds)
             checkpoint = (
-                self._log_checkpoint(self._evidence.captured_batch)
-                if self._log_checkpoint
-                else None
+                self._log_checkpoint(capture.batch, store) if self._log_checkpoint else None
             )
             timer.lap("load")
-            scores = self._score(evidence, newest, as_of_ms)
+            scores = self._score(capture.evidence, capture.newest_ms, as_of_ms)
             timer.lap("compute")
-            edges = len(evidence.edge_src)
-            for existing in snapshots.snapshots_at(self._store, scores.as_of_ms):
+            edges = len(capture.evidence.edge_src)
+            for existing in snapshots.snapshots_at(store, scores.as_of_ms):
                 if existing.evidence_digest == scores.evidence_digest:
                     return RecomputeReport(existing, edges, timer.seconds, stored=False)
             info = SnapshotInfo(
@@ -246,15 +237,16 @@ class ReputationService:
             table = ScoreTable.of(scores)
             timer.lap("explain")
             snapshots.save_snapshot(
-                self._store, info, table, kept_as, supersedes=self._evidence.last_stored()
+                store,
+                info,
+                table,
+                capture.stored_as.evidence,
+                supersedes=self._lineage.last_stored(),
             )
-            self._evidence.stored(info.id, kept_as, mark)
+            self._lineage.stored(info.id, capture.stored_as)
             self._evidence.save()
             timer.lap("persist")
-            view = SnapshotView.of(info, table)
-            self._remember(view)
-            if self._current is None or info.as_of_ms >= self._current.info.as_of_ms:
-                self._current = view
+            self._reader.stored(SnapshotView.of(info, table))
             return RecomputeReport(info, edges, timer.seconds, stored=True)
 
     def reproduce(self, as_of_ms: int) -> Reproduction:
@@ -263,7 +255,7 @@ class ReputationService:
         if not found:
             raise ScoringError(f"no snapshot was taken for {as_of_ms}")
         info = found[0]
-        scores, evidence = self._recompute_stored(info)
+        scores, evidence = rescored(self._store, info)
         recomputed = ScoreTable.of(scores, explain=False)
         stored = snapshots.stored_figures(self._store, info, recomputed.entity_ids)
         differing = stored.differing(recomputed)
@@ -275,10 +267,6 @@ class ReputationService:
     def _records(self) -> int:
         return ingest_counter(self._store).records
 
-    def has_snapshot(self, as_of_ms: int) -> bool:
-        """Whether a snapshot was taken for exactly ``as_of_ms``."""
-        return bool(snapshots.snapshots_at(self._store, as_of_ms))
-
     def scores_as_of(self, as_of_ms: int | None = None) -> Scores:
         """The scores for a time: from the evidence of the snapshot taken for it if there
         is one (so an export shows what was published), else computed now."""
@@ -286,25 +274,8 @@ class ReputationService:
         if not found:
             scores, _ = self.compute(as_of_ms)
             return scores
-        scores, _ = self._recompute_stored(found[0])
+        scores, _ = rescored(self._store, found[0])
         return scores
-
-    def _recompute_stored(self, info: SnapshotInfo) -> tuple[Scores, Evidence]:
-        """Score a stored snapshot again from the evidence and parameters it recorded."""
-        params = ScoringParams.from_dict(info.params)
-        evidence = evidence_of(snapshots.evidence_lineage(self._store, info.id), params)
-        return compute_scores(evidence, params, info.as_of_ms), evidence
-
-    def snapshot_info(self, snapshot_id: str) -> SnapshotInfo | None:
-        return snapshots.snapshot_by_id(self._store, snapshot_id)
-
-    def snapshot_info_at(self, as_of_ms: int) -> SnapshotInfo | None:
-        """The snapshot in force at ``as_of_ms`` (the newest taken for it, or before)."""
-        return snapshots.snapshot_in_force(self._store, as_of_ms)
-
-    def snapshots(self, limit: int | None) -> list[SnapshotInfo]:
-        """Stored snapshots, newest first (all of them when ``limit`` is None)."""
-        return snapshots.list_snapshots(self._store, limit)
 
     def prune(self) -> list[str]:
         """Delete the snapshots the retention policy no longer keeps; returns their ids."""
@@ -318,8 +289,7 @@ class ReputationService:
                 own = snapshots.snapshot_evidence(self._store, child)
                 snapshots.replace_evidence(self._store, child, folded(parent, own))
             snapshots.delete_snapshot(self._store, snapshot_id)
-            with self._views_lock:
-                self._views.pop(snapshot_id, None)
+            self._reader.forget(snapshot_id)
         if pruned:
             log.info("retention removed %d snapshots, kept %d", len(pruned), len(keep))
         return pruned
@@ -337,105 +307,6 @@ class ReputationService:
             self._evidence.save(force=True)
         except OSError:
             log.exception("saving the kept evidence on close failed; the next start reads more")
-
-    def now_ms(self) -> int:
-        """The service's clock."""
-        return self._clock()
-
-    # ------------------------------------------------------------------ reading
-
-    def view(self, as_of_ms: int | None = None) -> SnapshotView | None:
-        """The snapshot in force at a time (default: the newest)."""
-        if as_of_ms is None:
-            return self._current_view()
-        info = snapshots.snapshot_in_force(self._store, as_of_ms)
-        return self._view_of(info) if info else None
-
-    def view_by_id(self, snapshot_id: str) -> SnapshotView | None:
-        info = snapshots.snapshot_by_id(self._store, snapshot_id)
-        return self._view_of(info) if info else None
-
-    def known_current_view(self) -> tuple[bool, SnapshotView | None]:
-        """``(True, newest view)`` when it is known without asking the store (checked
-        less than the refresh interval ago), else ``(False, None)``: lets the event loop
-        skip a thread hop on most reads."""
-        if time.monotonic() - self._checked_at < self._refresh_seconds:
-            return True, self._current
-        return False, None
-
-    def served_view(self) -> SnapshotView | None:
-        """The view reads are answered from now, without asking the store for a newer
-        one (the answer cache checks an answer was computed from one view only)."""
-        return self._current
-
-    def history(self, entity: str, from_ms: int, to_ms: int, limit: int) -> list[ScoreRow]:
-        """The entity's figures in the retained snapshots from ``from_ms`` to ``to_ms``,
-        oldest first, at most ``limit`` of them (the next page starts after the last)."""
-        return snapshots.score_history(self._store, entity, from_ms, to_ms, limit)
-
-    def settle(self, timeout: float | None = None) -> None:
-        """Wait for views being loaded in the background (tests, orderly shutdown)."""
-        with self._views_lock:
-            loaders = list(self._loaders.values())
-        for loader in loaders:
-            loader.join(timeout)
-
-    def _current_view(self) -> SnapshotView | None:
-        current = self._current
-        now = time.monotonic()
-        if now - self._checked_at >= self._refresh_seconds:
-            self._checked_at = now
-            latest = snapshots.latest_snapshot(self._store)
-            if latest is not None and (current is None or latest.id != current.info.id):
-                if current is None:
-                    current = self._current = self._view_of(latest)  # nothing to serve yet
-                else:
-                    self._load_in_background(latest)
-        return current
-
-    def _load_in_background(self, info: SnapshotInfo) -> None:
-        """Load a newer snapshot (another replica's) while reads keep being answered from
-        the current one; it is served once loaded."""
-        with self._views_lock:
-            if info.id in self._loaders:
-                return
-
-            def load() -> None:
-                try:
-                    view = self._view_of(info)
-                    current = self._current
-                    if current is None or view.info.as_of_ms >= current.info.as_of_ms:
-                        self._current = view
-                except Exception:
-                    log.exception("loading snapshot %s failed; serving the previous one", info.id)
-                finally:
-                    with self._views_lock:
-                        self._loaders.pop(info.id, None)
-
-            loader = threading.Thread(target=load, name=f"load-{info.id}", daemon=True)
-            self._loaders[info.id] = loader
-            loader.start()  # under the lock, so settle() never joins an unstarted thread
-
-    def _view_of(self, info: SnapshotInfo) -> SnapshotView:
-        with self._views_lock:
-            cached = self._views.get(info.id)
-            if cached is not None:
-                self._views.move_to_end(info.id)
-                return cached
-        table = snapshots.snapshot_table(self._store, info)
-        if table is None:  # an older snapshot: explained again from its evidence
-            scores, _ = self._recompute_stored(info)
-            table = ScoreTable.of(scores)
-        view = SnapshotView.of(info, table)
-        self._remember(view)
-        return view
-
-    def _remember(self, view: SnapshotView) -> None:
-        with self._views_lock:
-            self._views[view.info.id] = view
-            self._views.move_to_end(view.info.id)
-            while len(self._views) > VIEW_CACHE:
-                self._views.popitem(last=False)
 
 
 class _PhaseTimer:

@@ -1,13 +1,15 @@
-"""The scorer's evidence kept current between recomputes (docs/design.md §3.6).
+"""The evidence state: every evidence row of a store as of one ingest batch, kept
+current between recomputes (docs/reference.md#snapshots-and-reproduction).
 
-A recompute used to read every evidence row of the store. :class:`KeptEvidence` holds
+A recompute used to read every evidence row of the store. :class:`EvidenceState` holds
 what it read instead and applies only what changed since: the entities, evidence sums,
 invalid verdicts, disputes and votes of the ingest batches after the one it is current
-to (:class:`EvidenceChanges`, read by the store). :meth:`KeptEvidence.evidence` then
+to (:class:`EvidenceChanges`, read by the store). :meth:`EvidenceState.evidence` then
 builds the same :class:`Evidence`, bit for bit, as an :class:`EvidenceBuilder` fed the
 whole store would, with array work that is linear in the rows (plus one sort).
 
-Pure: the store reads the changes, the reputation service keeps this and persists it.
+Pure: the store reads the changes; the process's kept copy
+(``reputation/kept_evidence.py``) keeps this and persists it.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class EvidenceChanges:
         """These changes followed by ``later``, as one: applying it gives the same state
         as applying both in turn (a row changed twice keeps its later reading)."""
         if later.from_batch != self.to_batch:
-            raise KeptEvidenceMismatch(
+            raise EvidenceStateMismatch(
                 f"changes after batch {later.from_batch} do not follow batch {self.to_batch}"
             )
         return EvidenceChanges(
@@ -105,11 +107,11 @@ class EvidenceChanges:
         return changes
 
 
-class KeptEvidenceMismatch(ValueError):
+class EvidenceStateMismatch(ValueError):
     """Changes that do not follow on from the kept state (a gap, or an unknown entity)."""
 
 
-class KeptEvidence:
+class EvidenceState:
     """Every evidence row of a store as of one ingest batch, indexed for updates."""
 
     def __init__(self, store_id: str = "") -> None:
@@ -148,7 +150,7 @@ class KeptEvidence:
     def apply(self, changes: EvidenceChanges) -> None:
         """Bring the kept rows up to ``changes.to_batch``."""
         if changes.from_batch != self.batch:
-            raise KeptEvidenceMismatch(
+            raise EvidenceStateMismatch(
                 f"changes after batch {changes.from_batch} do not follow batch {self.batch}"
             )
         added = [
@@ -189,7 +191,7 @@ class KeptEvidence:
         try:
             return self._index[entity_id]
         except KeyError:
-            raise KeptEvidenceMismatch(f"evidence names unknown entity {entity_id!r}") from None
+            raise EvidenceStateMismatch(f"evidence names unknown entity {entity_id!r}") from None
 
     def _apply_edges(self, changes: EvidenceChanges) -> None:
         count = len(changes.edge_src)
@@ -331,7 +333,7 @@ class KeptEvidence:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> KeptEvidence:
+    def from_bytes(cls, data: bytes) -> EvidenceState:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             header = json.loads(archive["header"].tobytes())
             if header.get("format") != _FORMAT:

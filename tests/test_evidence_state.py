@@ -1,4 +1,4 @@
-"""The scorer's kept evidence (graphsvc/scoring/kept.py): applied batch by batch, it
+"""The evidence state (graphsvc/scoring/evidence_state.py): applied batch by batch, it
 builds the same evidence, bit for bit, as a builder fed everything at once."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 
 from graphsvc.domain import EntityKind
 from graphsvc.scoring.archive import evidence_to_bytes
-from graphsvc.scoring.builder import EvidenceBuilder
 from graphsvc.scoring.evidence import Channel, Evidence
-from graphsvc.scoring.kept import EvidenceChanges, KeptEvidence, KeptEvidenceMismatch
+from graphsvc.scoring.evidence_builder import EvidenceBuilder
+from graphsvc.scoring.evidence_state import EvidenceChanges, EvidenceState, EvidenceStateMismatch
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import attested_faults, vote_faults
 
@@ -118,9 +118,9 @@ def grow(world: World, rng: random.Random, batch: int, changes: EvidenceChanges)
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_kept_evidence_applied_batch_by_batch_equals_a_full_build(seed: int) -> None:
+def test_an_evidence_state_applied_batch_by_batch_equals_a_full_build(seed: int) -> None:
     rng = random.Random(seed)
-    world, kept = World(), KeptEvidence("store-1")
+    world, kept = World(), EvidenceState("store-1")
     for batch in range(8):
         changes = EvidenceChanges(from_batch=batch - 1, to_batch=batch)
         grow(world, rng, batch, changes)
@@ -136,17 +136,17 @@ def test_kept_evidence_applied_batch_by_batch_equals_a_full_build(seed: int) -> 
     assert kept.batch == 7 and kept.edges == len(world.edges)
     final = world.reference(sorted(e for e, k in world.kinds.items() if k is EntityKind.WITNESS))
     assert len(final.fault_party) and len(final.struct_src)  # the case covers them too
-    again = KeptEvidence.from_bytes(kept.to_bytes())
+    again = EvidenceState.from_bytes(kept.to_bytes())
     assert (again.store_id, again.batch) == ("store-1", 7)
     # Exact, as above: the kept evidence survives its file bit for bit.
     assert evidence_to_bytes(again.evidence(PARAMS)[0]) == evidence_to_bytes(world.reference([]))
 
 
 def test_changes_must_follow_on_from_the_kept_batch() -> None:
-    kept = KeptEvidence()
-    with pytest.raises(KeptEvidenceMismatch, match="do not follow batch -1"):
+    kept = EvidenceState()
+    with pytest.raises(EvidenceStateMismatch, match="do not follow batch -1"):
         kept.apply(EvidenceChanges(from_batch=3, to_batch=5))
-    with pytest.raises(KeptEvidenceMismatch, match="unknown entity 'ghost'"):
+    with pytest.raises(EvidenceStateMismatch, match="unknown entity 'ghost'"):
         kept.apply(
             EvidenceChanges(
                 from_batch=-1,
@@ -162,7 +162,7 @@ def test_changes_must_follow_on_from_the_kept_batch() -> None:
 
 def test_a_row_read_twice_keeps_its_later_reading() -> None:
     # A row that moved to a later batch while changes were read in parts shows up twice.
-    kept = KeptEvidence()
+    kept = EvidenceState()
     kept.apply(
         EvidenceChanges(
             from_batch=-1,
@@ -189,4 +189,4 @@ def test_a_file_of_another_format_is_refused() -> None:
     buffer = io.BytesIO()
     np.savez(buffer, header=np.frombuffer(b'{"format": "other"}', dtype=np.uint8))
     with pytest.raises(ValueError, match="not a graphsvc kept-evidence file"):
-        KeptEvidence.from_bytes(buffer.getvalue())
+        EvidenceState.from_bytes(buffer.getvalue())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.demo.params import MS_PER_DAY, NetworkParams, ParamsError
+from graphsvc.demo.network_params import MS_PER_DAY, NetworkParams, ParamsError
 from graphsvc.demo.sampling import Ints, categorical, distinct, stream
 from graphsvc.demo.traffic import NO_REQUESTER, Plan
 from graphsvc.demo.world import World
