@@ -9,8 +9,10 @@ Usage::
 ``voting:SEED`` and ``product:SEED`` are the seeded networks of tests/replay_networks.py
 (the product network over 4,000 days, so 100 checkpoints); any other argument is a
 ratings file. Per network: every method's figures with ``self_calibrate``, the
-reliability tables of the probabilities, and per target whether it is met by the
-published model (``model``) and by ``model_self_calibrated``.
+reliability tables of the probabilities, what the model chose from the warm-up, and per
+target whether it is met by the default model (``model``: half-life and recalibration
+chosen from the warm-up), by the parameters as given (``model_published``) and by
+``model_self_calibrated``.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from harness.replay_rows import METHOD_COLUMNS, figure, method_row
 from harness.report import table
 
 from graphsvc.evaluation.ratings import Ratings, load_ratings
-from graphsvc.evaluation.replay import SELF_CALIBRATED, ReplayResult, replay_ratings
+from graphsvc.evaluation.replay import PUBLISHED, SELF_CALIBRATED, ReplayResult, replay_ratings
 from tests.replay_networks import product_network, voting_network
 
 OTC = Path(__file__).resolve().parents[1] / "tests" / "data" / "bitcoin-otc.csv.gz"
-MODELS = ("model", SELF_CALIBRATED)
+MODELS = ("model", PUBLISHED, SELF_CALIBRATED)
 
 
 def network(spec: str) -> Ratings:
@@ -100,6 +102,7 @@ def main() -> None:
                 for i in range(len(result.calibration[names[0]]))
             ),
         )  # fmt: skip
+        print(f"model chosen from the warm-up: {result.choice}")
         print()
         for name in MODELS:
             for line in targets(result, name):

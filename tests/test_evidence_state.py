@@ -105,7 +105,7 @@ def grow(world: World, rng: random.Random, batch: int, changes: EvidenceChanges)
         voted.add(receipt)
         if verdict == "invalid":
             party = rng.choice(of[EntityKind.NODE])
-            accusation = (receipt, witness, party, T0 + batch * 1000 + i)
+            accusation = (receipt, witness, party, T0 + batch * 1000 + i, 0.0)
             world.accusations[f"att-{batch}-{i}"] = accusation
             changes.accusations[f"att-{batch}-{i}"] = accusation
     if rng.random() < 0.7:

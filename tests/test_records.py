@@ -861,3 +861,41 @@ def test_a_record_carries_its_signed_form_once_computed() -> None:
     # The form stored and hashed into the log: every field, signatures included.
     assert accepted.signed == canonical_bytes(record, without=())
     assert json.loads(accepted.signed) == record
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason_part"),
+    [
+        ({"verdict": "valid", "score": 1.5}, "greater than the maximum of 1"),
+        ({"score": -0.25}, "less than the minimum of 0"),
+        ({"score": "0.3"}, "is not of type 'number'"),
+        ({"score": True}, "is not of type 'number'"),
+        ({"score": 0.5}, "greater than or equal to the maximum of 0.5"),
+        ({"verdict": "valid", "score": 0.25}, "less than the minimum of 0.5"),
+    ],
+)
+def test_a_graded_verdict_outside_its_range_is_rejected_naming_score(
+    changes: dict[str, Any], reason_part: str
+) -> None:
+    """A score is a number in [0, 1] that agrees with the verdict: at least 0.5 when
+    valid, below 0.5 when invalid (docs/decisions/0089-graded-verdicts.md)."""
+    if changes.get("verdict") == "valid":
+        record = unsigned(RecordType.ATTESTATION, **changes)
+        del record["fault"]
+    else:
+        record = unsigned(RecordType.ATTESTATION, **changes)
+    error = rejection(sign(record, WITNESS))
+    assert error.field == "score"
+    assert reason_part in error.reason
+
+
+@pytest.mark.parametrize(("verdict", "score"), [("valid", 1), ("valid", 0.5), ("invalid", 0.0),
+                                                ("invalid", 0.125)])  # fmt: skip
+def test_a_graded_verdict_in_range_validates_and_keeps_its_score(
+    verdict: str, score: float
+) -> None:
+    record = unsigned(RecordType.ATTESTATION, verdict=verdict, score=score)
+    if verdict == "valid":
+        del record["fault"]
+    accepted = validate_record(sign(record, WITNESS), now_ms=NOW)
+    assert accepted.body["score"] == score  # exact: carried as signed

@@ -223,9 +223,14 @@ def test_cli_replay_prints_json(tmp_path: Path) -> None:
     printed = json.loads(out.getvalue())
     assert {"model", "mean_past_rating", "pagerank_plain", "ratings_evaluated"} <= set(printed)
     assert printed["model"] == printed["methods"]["model"]["auc"]  # exact: one figure, twice
+    assert printed["model_choice"]["half_life_days"] in (20.0, 90.0, 180.0)
+    as_given = io.StringIO()
+    assert run_replay(parser.parse_args([str(path), "--json", "--published"]), out=as_given) == 0
+    assert json.loads(as_given.getvalue())["model_choice"] is None
     text = io.StringIO()
     assert run_replay(parser.parse_args([str(path)]), out=text) == 0
     assert "eigentrust" in text.getvalue() and "fairness_goodness" in text.getvalue()
+    assert "model chosen from the warm-up" in text.getvalue()
     err = io.StringIO()
     bad = parser.parse_args([str(tmp_path / "missing.csv")])
     assert run_replay(bad, err=err) == 2 and "missing.csv" in err.getvalue()

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from graphsvc.evaluation.calibration import Platt, reliability_table
+from graphsvc.evaluation.model_choice import choose_from_warmup
 from graphsvc.evaluation.ratings import Ratings
 from graphsvc.evaluation.replay import (
+    PUBLISHED,
     SELF_CALIBRATED,
     evidence_before,
     rating_fault_share,
@@ -87,7 +89,7 @@ def test_self_calibration_uses_only_the_past_and_helps_on_a_voting_network() -> 
     better than the published ones'."""
     ratings = voting_network(seed=3, votes=30_000, days=700)
     result = replay_ratings(ratings, self_calibrate=True)
-    tuned, published = result.methods[SELF_CALIBRATED], result.methods["model"]
+    tuned, published = result.methods[SELF_CALIBRATED], result.methods[PUBLISHED]
     assert tuned.brier is not None and published.brier is not None
     assert tuned.brier < published.brier
     assert tuned.log_loss is not None and published.log_loss is not None
@@ -96,7 +98,7 @@ def test_self_calibration_uses_only_the_past_and_helps_on_a_voting_network() -> 
     assert sum(b.count for b in bins) == result.ratings_evaluated
     first = replay_ratings(ratings, self_calibrate=True, warmup_fraction=0.95)
     assert first.checkpoints == 2
-    assert first.first_half[SELF_CALIBRATED] == first.first_half["model"]  # exact: no past
+    assert first.first_half[SELF_CALIBRATED] == first.first_half[PUBLISHED]  # exact: no past
 
 
 def test_product_network_is_shaped_as_asked() -> None:
@@ -105,3 +107,67 @@ def test_product_network_is_shaped_as_asked() -> None:
     assert set(np.unique(ratings.rating).tolist()) <= {-2, -1, 0, 1, 2}
     assert 0.06 < float(np.mean(ratings.rating < 0)) < 0.12
     assert not np.isin(ratings.src, ratings.dst).any()  # bipartite: users rate products
+
+
+def _warmup(ratings: Ratings, fraction: float = 0.25) -> tuple[int, int]:
+    first, last = int(ratings.time_s[0]), int(ratings.time_s[-1])
+    return first + int((last - first) * fraction), 30 * DAY_S
+
+
+def test_the_warmup_choice_reads_only_the_warmup() -> None:
+    """The choice is made from the ratings before the first checkpoint: whatever comes
+    after (here: every later rating turned negative) does not change it."""
+    ratings = voting_network(seed=4, votes=20_000, days=700)
+    start, step = _warmup(ratings)
+    choice = choose_from_warmup(ratings, ScoringParams(), start, step)
+    later = ratings.time_s >= start
+    flipped = Ratings(
+        ids=ratings.ids,
+        src=ratings.src,
+        dst=ratings.dst,
+        rating=np.where(later, -1, ratings.rating),
+        time_s=ratings.time_s,
+    )
+    again = choose_from_warmup(flipped, ScoringParams(), start, step)
+    assert again == choice  # exact: the same computation on the same warm-up
+    assert choice.warmup_ratings == int((ratings.time_s < start).sum()) - int(
+        (ratings.time_s < int(ratings.time_s[0]) + step).sum()
+    )
+    # exact: the candidate half-lives are the keys, as given
+    assert set(choice.warmup_log_loss) == {30.0, 90.0, 180.0}
+    best = min(choice.warmup_log_loss.values())
+    assert choice.warmup_log_loss[choice.half_life_days] == best  # exact: the one chosen
+
+
+def test_a_voting_network_chooses_a_longer_memory_and_the_default_model_uses_it() -> None:
+    """Candidates' merit drifts slowly on a voting network: the warm-up prefers a longer
+    half-life than the service's month, and the default replay's model is that
+    half-life's risk through a strictly increasing map, so its AUCs are that
+    half-life's; the parameters as given stay reported as model_published."""
+    ratings = voting_network(seed=3, votes=30_000, days=700)
+    result = replay_ratings(ratings, self_calibrate=True)
+    assert result.choice is not None and result.choice.half_life_days > 30.0
+    chosen = replay_ratings(
+        ratings, ScoringParams(half_life_days=result.choice.half_life_days), choose=False
+    )
+    assert result.methods["model"].auc == pytest.approx(chosen.methods["model"].auc, abs=1e-9)
+    assert result.methods["model"].auc > result.methods[PUBLISHED].auc
+    as_given = replay_ratings(ratings, choose=False)
+    assert as_given.choice is None and PUBLISHED not in as_given.methods
+    assert result.methods[PUBLISHED].auc == pytest.approx(as_given.methods["model"].auc, abs=1e-9)
+
+
+def test_a_recalibration_is_applied_only_when_it_helps_the_held_out_warmup() -> None:
+    """On the product network the month's risk is far off on the warm-up's second half
+    and a map fitted on its first half helps by many standard errors: it is applied.
+    A network with no warm-up to speak of keeps the parameters and no map."""
+    ratings = product_network(seed=2, ratings=20_000, days=1_400)
+    start, step = _warmup(ratings)
+    choice = choose_from_warmup(ratings, ScoringParams(), start, step)
+    assert choice.calibration_gain is not None and choice.calibration_gain_se is not None
+    assert (choice.recalibration is not None) == (
+        choice.calibration_gain > 2.0 * choice.calibration_gain_se
+    )
+    assert choice.recalibration is not None
+    short = choose_from_warmup(ratings, ScoringParams(), int(ratings.time_s[0]) + step, step)
+    assert short == type(short)(30.0)

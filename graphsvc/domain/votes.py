@@ -22,12 +22,22 @@ from graphsvc.domain.vocabulary import Verdict
 
 
 class InvalidClaim(NamedTuple):
-    """An ``invalid`` attestation and the party (node or model) it blames."""
+    """An ``invalid`` attestation and the party (node or model) it blames; ``score`` its
+    graded verdict (0 when it gave none): the fault it puts is ``1 - score``."""
 
     receipt_id: str
     witness_id: str
     party_id: str
     ts_ms: int
+    score: float = 0.0
+
+
+def verdict_score(verdict: Verdict, score: float | None) -> float:
+    """An attestation's score in [0, 1]: as graded, else 1 for valid and 0 for invalid
+    (docs/decisions/0089-graded-verdicts.md)."""
+    if score is not None:
+        return float(score)
+    return 1.0 if verdict is Verdict.VALID else 0.0
 
 
 class ClaimStatus(StrEnum):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from graphsvc.evaluation.ratings import Ratings
+from graphsvc.evaluation.ratings import Ratings, ratings_before
 from graphsvc.scoring.evidence import FloatArray, weighted_counts
 
 DAY_S = 86_400
@@ -32,11 +32,7 @@ PAGERANK_TOLERANCE = 1e-10  # per participant, as networkx's pagerank
 PAGERANK_MAX_ITER = 1000
 
 
-def _past(ratings: Ratings, t_s: int) -> np.ndarray:
-    return ratings.time_s < t_s
-
-
-def _seen(ratings: Ratings, past: np.ndarray) -> np.ndarray:
+def _seen(ratings: Ratings, past: slice) -> np.ndarray:
     seen = np.zeros(len(ratings.ids), dtype=bool)
     seen[ratings.src[past]] = True
     seen[ratings.dst[past]] = True
@@ -44,7 +40,7 @@ def _seen(ratings: Ratings, past: np.ndarray) -> np.ndarray:
 
 
 def mean_past_rating(ratings: Ratings, t_s: int) -> FloatArray:
-    past = _past(ratings, t_s)
+    past = ratings_before(ratings, t_s)
     n = len(ratings.ids)
     total = np.bincount(ratings.dst[past], weights=ratings.rating[past], minlength=n)
     count = np.bincount(ratings.dst[past], minlength=n)
@@ -58,8 +54,8 @@ def pagerank_plain(ratings: Ratings, t_s: int, alpha: float = 0.85) -> FloatArra
     / 10, uniform teleport, dangling mass spread uniformly: the iteration networkx's
     ``pagerank`` runs (same start, update and stopping rule: L1 change < N * 1e-10),
     on a sparse matrix built directly, which is what makes the replay fast."""
-    past = _past(ratings, t_s)
-    positive = past & (ratings.rating > 0)
+    past = ratings_before(ratings, t_s)
+    positive = np.flatnonzero(ratings.rating[past] > 0)  # the prefix starts at 0
     n = len(ratings.ids)
     seen = np.flatnonzero(_seen(ratings, past))
     values = np.zeros(n)
@@ -95,7 +91,7 @@ def pagerank_plain(ratings: Ratings, t_s: int, alpha: float = 0.85) -> FloatArra
 def _decayed_counts(
     ratings: Ratings, t_s: int, half_life_days: float
 ) -> tuple[FloatArray, FloatArray, np.ndarray]:
-    past = _past(ratings, t_s)
+    past = ratings_before(ratings, t_s)
     n = len(ratings.ids)
     decay = np.exp2(-(t_s - ratings.time_s[past]) / (half_life_days * DAY_S))
     dst, rating = ratings.dst[past], ratings.rating[past]
@@ -120,7 +116,7 @@ def decayed_beta(ratings: Ratings, t_s: int) -> FloatArray:
 def fairness_goodness(ratings: Ratings, t_s: int) -> FloatArray:
     """Goodness ``g(v) = mean f(u)*W(u,v)`` over ratings into ``v``, fairness
     ``f(u) = 1 - mean |W(u,v) - g(v)| / 2`` over ratings by ``u``, W = rating/10."""
-    past = _past(ratings, t_s)
+    past = ratings_before(ratings, t_s)
     n = len(ratings.ids)
     src, dst = ratings.src[past], ratings.dst[past]
     w = ratings.rating[past] / 10.0
@@ -144,7 +140,7 @@ def fairness_goodness(ratings: Ratings, t_s: int) -> FloatArray:
 def eigentrust(ratings: Ratings, t_s: int) -> FloatArray:
     """``t = (1 - a)*C^T t + a*p``, ``C`` the row-normalised ``max(0, sat - unsat)`` local
     trust, ``p`` uniform over participants seen (no pre-trusted set is known)."""
-    past = _past(ratings, t_s)
+    past = ratings_before(ratings, t_s)
     n = len(ratings.ids)
     seen = _seen(ratings, past)
     if not seen.any():
@@ -158,10 +154,12 @@ def eigentrust(ratings: Ratings, t_s: int) -> FloatArray:
     np.divide(1.0, row, out=scale, where=row > 0)
     c_t = (sp.diags_array(scale) @ local).T.tocsr()
     p = seen / seen.sum()
-    no_trust = (row == 0) & seen  # their trust goes to the pre-trusted distribution
+    teleport = TELEPORT * p
+    # Their trust goes to the pre-trusted distribution (indices: a gather, not a mask).
+    no_trust = np.flatnonzero((row == 0) & seen)
     t = p.copy()
     for _ in range(ITERATIONS):
-        nxt = (1.0 - TELEPORT) * (c_t @ t + float(t[no_trust].sum()) * p) + TELEPORT * p
+        nxt = (1.0 - TELEPORT) * (c_t @ t + float(t[no_trust].sum()) * p) + teleport
         done = float(np.abs(nxt - t).sum()) < TOLERANCE
         t = nxt
         if done:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from graphsvc.scoring.evidence import FloatArray
+from graphsvc.scoring.optimize import minimize_bounded
 
 # Predictions are clipped away from 0 and 1 before their logit is taken.
 LOGIT_FLOOR = 1e-6
@@ -72,14 +72,10 @@ class Platt:
             )
             return value, gradient
 
-        result = minimize(
-            loss,
-            np.array([1.0, 0.0]),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[SLOPE_BOUNDS, (-30.0, 30.0)],
+        slope, intercept = minimize_bounded(
+            loss, np.array([1.0, 0.0]), [SLOPE_BOUNDS, (-30.0, 30.0)]
         )
-        return cls(float(result.x[0]), float(result.x[1]))
+        return cls(float(slope), float(intercept))
 
 
 @dataclass(frozen=True)

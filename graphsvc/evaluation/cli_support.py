@@ -58,8 +58,15 @@ def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--self-calibrate",
         action="store_true",
-        help="also score model_self_calibrated: half-life chosen and probabilities "
-        "recalibrated on earlier checkpoints only (three scorings a checkpoint)",
+        help="also score model_published (the parameters as given) and "
+        "model_self_calibrated: half-life chosen and probabilities recalibrated on "
+        "earlier checkpoints only (three scorings a checkpoint)",
+    )
+    parser.add_argument(
+        "--published",
+        action="store_true",
+        help="score the model with the parameters as given instead of choosing its "
+        "half-life and recalibration from the warm-up (the default)",
     )
     add_params_arguments(parser)
 
@@ -80,6 +87,7 @@ def run_replay(
             params_from_args(args, base),
             on_step=on_step,
             self_calibrate=bool(getattr(args, "self_calibrate", False)),
+            choose=not getattr(args, "published", False),
         )
     except (RatingsFormatError, ValueError, OSError) as exc:
         print(f"graphsvc: replay: {exc}", file=err or sys.stderr)
@@ -92,6 +100,14 @@ def run_replay(
             f"({result.checkpoints} monthly checkpoints)",
             file=out,
         )
+        if result.choice is not None:
+            c = result.choice
+            print(
+                f"model chosen from the warm-up ({c.warmup_ratings} ratings): half-life "
+                f"{c.half_life_days:g} days, "
+                + ("recalibrated" if c.recalibration is not None else "not recalibrated"),
+                file=out,
+            )
         print(
             f"{'method':<21} {'AUC':>6} {'seen':>6} {'within':>6} {'Brier':>7} {'log loss':>8}"
             "   (AUC 1st / 2nd half)",

@@ -41,6 +41,12 @@ class Ratings:
     time_s: IntArray
 
 
+def ratings_before(ratings: Ratings, t_s: int) -> slice:
+    """The ratings strictly before ``t_s``: a prefix, as they are sorted by time (a slice
+    is a view, where a boolean mask would copy every array at every checkpoint)."""
+    return slice(0, int(np.searchsorted(ratings.time_s, t_s, side="left")))
+
+
 class RatingsFormatError(ValueError):
     """A row of the ratings CSV is malformed; the message names line and column."""
 

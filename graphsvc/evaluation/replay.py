@@ -1,12 +1,8 @@
 """Replay a signed, time-stamped trust network and measure how well risk predicts.
 
-Input: ``evaluation/ratings.py``. Mapping onto the evidence model, each rating one event,
-a graded outcome (:func:`rating_fault_share`):
-
-- a positive rating is a RATING edge rater -> ratee of 1;
-- a negative rating is a NEGATIVE_RATING fault on the ratee, reported by the rater, of
-  1; a zero rating (a neutral vote) is half of each;
-- every participant is one kind (REQUESTER): scores are compared within a kind.
+Input: ``evaluation/ratings.py``; each rating is one event of the model's evidence with
+a graded outcome (``evaluation/rating_evidence.py``: negative a fault, positive not, a
+neutral vote half of each). Every participant is one kind (REQUESTER).
 
 Personalization: a trust network has no witnesses and no paid, attested usage, so the
 model's ``p_usage`` has no counterpart; ``p`` is uniform over *every rater so far*.
@@ -14,14 +10,19 @@ Every rater gets one equal say, whatever its volume; a rater who fell silent kee
 say, so its past ratings count (decayed by their age) instead of dropping to nothing,
 which on a product network, where most users rate once, lost most of the evidence.
 
+The model (``evaluation/model_choice.py``): by default its half-life, and whether its
+probabilities are recalibrated, are chosen once from the warm-up (the first quarter,
+which no figure is computed on) and kept; ``choose=False`` scores the parameters as
+given.
+
 Evaluation: from the end of the first quarter of the time span, at every 30-day
 checkpoint ``T``, score everyone from ratings before ``T`` only, then predict for each
 rating in ``[T, T + 30 days)`` whether it is negative from the ratee's figures at ``T``:
-the model by its published ``risk``, the baselines of ``evaluation/baselines.py`` by
-theirs; with ``self_calibrate``, also ``model_self_calibrated``, the model as the
-network's own past tunes it (:class:`SelfCalibrated`: half-life chosen and
-probabilities Platt-recalibrated on earlier checkpoints only; three scorings a
-checkpoint, so it is not in the default run).
+the model by its ``risk``, the baselines of ``evaluation/baselines.py`` by theirs; with
+``self_calibrate``, also ``model_published`` (the parameters as given) and
+``model_self_calibrated``, the model as the network's own past tunes it at every
+checkpoint (half-life chosen and probabilities Platt-recalibrated on earlier
+checkpoints only; three scorings a checkpoint, so it is not in the default run).
 Per method: ROC-AUC (Mann-Whitney, average ranks for ties) pooled over all checkpoints,
 on ratees seen before their checkpoint, and within checkpoints (each rating compared
 only with ratings of its own window: summed Mann-Whitney counts over summed pairs); for
@@ -33,33 +34,42 @@ second; and for probabilities a reliability table (``evaluation/calibration.py``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from graphsvc.domain import EntityKind
 from graphsvc.evaluation import baselines
-from graphsvc.evaluation.calibration import CalibrationBin, Platt, reliability_table
-from graphsvc.evaluation.ratings import Ratings, RatingsFormatError, load_ratings
-from graphsvc.scoring.engine import compute_scores
-from graphsvc.scoring.evidence import (
-    KIND_CODES,
-    Channel,
-    Evidence,
-    FaultCause,
-    FloatArray,
-    IntArray,
+from graphsvc.evaluation.calibration import CalibrationBin, reliability_table
+from graphsvc.evaluation.model_choice import (
+    HALF_LIVES_DAYS,
+    ModelPredictor,
+    NetworkChoice,
+    choose_from_warmup,
 )
+from graphsvc.evaluation.rating_evidence import (
+    PROBABILITY_FLOOR,
+    evidence_before,
+    log_loss,
+    model_risk,
+    rating_fault_share,
+)
+from graphsvc.evaluation.ratings import Ratings, RatingsFormatError, load_ratings
+from graphsvc.scoring.evidence import FloatArray
 from graphsvc.scoring.params import MS_PER_DAY, ScoringParams
 
 __all__ = [
+    "HALF_LIVES_DAYS",
     "MethodFigures",
+    "NetworkChoice",
     "Ratings",
     "RatingsFormatError",
     "ReplayResult",
+    "evidence_before",
     "load_ratings",
+    "model_risk",
+    "rating_fault_share",
     "replay",
     "replay_ratings",
     "roc_auc",
@@ -68,11 +78,9 @@ __all__ = [
 # Methods whose values are probabilities (so their calibration is reported).
 PROBABILITIES = ("model", "beta_forgetting", "decayed_beta")
 SELF_CALIBRATED = "model_self_calibrated"
-# The half-lives the replayed model chooses among at every checkpoint, by how well each
-# predicted the network's own past: a month (the service's), a quarter, half a year
-# (docs/decisions/0084-transferable-risk.md).
-HALF_LIVES_DAYS = (30.0, 90.0, 180.0)
-PROBABILITY_FLOOR = 1e-6  # log loss of a probability of exactly 0 or 1 is infinite
+# With self-calibration, also the model at the parameters as given (the service's own
+# half-life, no recalibration) beside the model as the warm-up chose it.
+PUBLISHED = "model_published"
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,8 @@ class ReplayResult:
     second_half: dict[str, MethodFigures] = field(default_factory=dict)
     # Per probability method: the reliability table over all checkpoints.
     calibration: dict[str, list[CalibrationBin]] = field(default_factory=dict)
+    # What the model took from the warm-up (None: the parameters as given).
+    choice: NetworkChoice | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON the CLI prints with ``--json``: the original four keys, then the rest."""
@@ -129,53 +139,12 @@ class ReplayResult:
             "calibration": {
                 name: [b.as_dict() for b in bins] for name, bins in self.calibration.items()
             },
+            "model_choice": None if self.choice is None else self.choice.as_dict(),
         }
 
 
 def _json_float(value: float) -> float | None:
     return None if np.isnan(value) else value
-
-
-def rating_fault_share(rating: IntArray) -> FloatArray:
-    """Each rating as a graded outcome: the share of one event that is a fault. A
-    negative rating is a fault, a positive one is not, and a zero rating (a neutral
-    vote, the middle of a shifted star scale) is half of each: it neither vouches for
-    its ratee nor accuses it, and it is still one report."""
-    share: FloatArray = np.where(rating < 0, 1.0, np.where(rating == 0, 0.5, 0.0))
-    return share
-
-
-def evidence_before(ratings: Ratings, t_s: int) -> Evidence:
-    """Evidence of every rating strictly before ``t_s``, with the replay's seeds. A
-    rating of fault share ``y`` is a RATING edge of ``1 - y`` and a NEGATIVE_RATING
-    fault of ``y`` at the same instant, signed by its rater: one event in all."""
-    past = ratings.time_s < t_s
-    src, dst = ratings.src[past], ratings.dst[past]
-    ref_ms = ratings.time_s[past] * 1000
-    fault = rating_fault_share(ratings.rating[past])
-    pos, neg = fault < 1.0, fault > 0.0
-    n = len(ratings.ids)
-    return Evidence(
-        entity_ids=ratings.ids,
-        entity_kinds=np.full(n, KIND_CODES[EntityKind.REQUESTER], dtype=np.int64),
-        edge_src=src[pos],
-        edge_dst=dst[pos],
-        edge_channel=np.full(int(pos.sum()), Channel.RATING, dtype=np.int64),
-        edge_ref_ms=ref_ms[pos],
-        edge_amount=1.0 - fault[pos],
-        fault_party=dst[neg],
-        fault_source=src[neg],
-        fault_cause=np.full(int(neg.sum()), FaultCause.NEGATIVE_RATING, dtype=np.int64),
-        fault_ref_ms=ref_ms[neg],
-        fault_amount=fault[neg],
-        seeds=np.unique(src).astype(np.int64),
-    )
-
-
-def model_risk(ratings: Ratings, t_s: int, params: ScoringParams) -> FloatArray:
-    """The model's published ``risk`` of every participant at ``t_s``."""
-    evidence = evidence_before(ratings, t_s)
-    return compute_scores(evidence, params, t_s * 1000).risk
 
 
 def roc_auc(scores: FloatArray, positive: np.ndarray) -> float:
@@ -212,6 +181,7 @@ def replay(
     step_days: float = 30.0,
     on_step: StepReport | None = None,
     self_calibrate: bool = False,
+    choose: bool = True,
 ) -> ReplayResult:
     """Run the monthly-checkpoint evaluation described in the module doc."""
     return replay_ratings(
@@ -221,6 +191,7 @@ def replay(
         step_days,
         on_step=on_step,
         self_calibrate=self_calibrate,
+        choose=choose,
     )
 
 
@@ -232,7 +203,7 @@ Predictor = Callable[[Ratings, int], FloatArray]
 
 
 def predictors(params: ScoringParams) -> dict[str, Predictor]:
-    """Every baseline, by the name the JSON uses (the model: :class:`SelfCalibrated`)."""
+    """Every baseline, by the name the JSON uses (the model: ``evaluation/model_choice.py``)."""
     return {
         "mean_past_rating": baselines.mean_past_rating,
         "pagerank_plain": lambda r, t: baselines.pagerank_plain(r, t, params.alpha),
@@ -241,54 +212,6 @@ def predictors(params: ScoringParams) -> dict[str, Predictor]:
         "fairness_goodness": baselines.fairness_goodness,
         "eigentrust": baselines.eigentrust,
     }
-
-
-class SelfCalibrated:
-    """The replayed model as the network's own past tunes it (docs/reference.md#risk,
-    docs/decisions/0084-transferable-risk.md).
-
-    At every checkpoint the parameters' own half-life and each of ``half_lives`` score
-    everyone; the one whose earlier predictions, Platt-recalibrated on their outcomes,
-    had the best log loss is chosen, and its risk is given through that recalibration.
-    Only outcomes before the checkpoint enter. At the first checkpoint (no past yet) it
-    is the published risk. With no ``half_lives`` it only scores the published risk."""
-
-    def __init__(self, params: ScoringParams, half_lives: tuple[float, ...]) -> None:
-        days = dict.fromkeys((params.half_life_days, *half_lives))
-        self.candidates = [replace(params, half_life_days=d) for d in days]
-        self.calibrates = bool(half_lives)
-        self.past: list[list[FloatArray]] = [[] for _ in self.candidates]
-        self.past_labels: list[np.ndarray] = []
-        self.pending: list[FloatArray] = []
-
-    def predict(
-        self, ratings: Ratings, t_s: int, ratees: IntArray
-    ) -> tuple[FloatArray, FloatArray]:
-        """``(published risk, recalibrated risk of the chosen half-life)`` of ``ratees``."""
-        self.pending = [model_risk(ratings, t_s, p)[ratees] for p in self.candidates]
-        published = self.pending[0]
-        if not self.past_labels or not self.calibrates:
-            return published, published
-        labels = np.concatenate(self.past_labels)
-        best, best_loss = published, float("inf")
-        for past, now in zip(self.past, self.pending, strict=True):
-            values = np.concatenate(past)
-            recalibrate = Platt.fit(values, labels)
-            loss = _log_loss(recalibrate(values), labels)
-            if loss < best_loss:
-                best, best_loss = recalibrate(now), loss
-        return published, best
-
-    def learn(self, labels: np.ndarray) -> None:
-        """The outcomes of the last :meth:`predict`: from the next checkpoint on, past."""
-        for past, values in zip(self.past, self.pending, strict=True):
-            past.append(values)
-        self.past_labels.append(labels)
-
-
-def _log_loss(p: FloatArray, labels: np.ndarray) -> float:
-    q = np.clip(p, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
-    return float(-np.mean(np.where(labels, np.log(q), np.log1p(-q))))
 
 
 @dataclass
@@ -309,17 +232,26 @@ def replay_ratings(
     variants: Mapping[str, Predictor] | None = None,
     on_step: StepReport | None = None,
     self_calibrate: bool = False,
+    choose: bool = True,
 ) -> ReplayResult:
     """The evaluation of the module doc; ``variants`` are more probability predictors
-    scored in the same loop (``bench/replay.py`` compares priors with them)."""
+    scored in the same loop (``bench/replay.py`` compares priors with them). With
+    ``choose`` (the default) the model's half-life and recalibration are chosen from
+    the warm-up (``evaluation/model_choice.py``); without, ``params`` are scored as
+    given."""
     params = params or ScoringParams()
     methods = {**predictors(params), **(variants or {})}
-    model = SelfCalibrated(params, HALF_LIVES_DAYS if self_calibrate else ())
-    names = ("model", *((SELF_CALIBRATED,) if self_calibrate else ()))
+    names = ("model", *((PUBLISHED, SELF_CALIBRATED) if self_calibrate else ()))
     probabilities = (*PROBABILITIES, *names[1:], *(variants or {}))
     step_s = round(step_days * MS_PER_DAY / 1000)
     first, last = int(ratings.time_s[0]), int(ratings.time_s[-1])
     t = first + int((last - first) * warmup_fraction)
+    choice = (
+        choose_from_warmup(ratings, params, t, step_s)
+        if choose
+        else NetworkChoice(params.half_life_days)
+    )
+    model = ModelPredictor(params, choice, HALF_LIVES_DAYS if self_calibrate else ())
     out = _Outcomes(values={name: [] for name in (*names, *methods)})
     checkpoints = 0
     steps = len(range(t, last + 1, step_s))
@@ -328,9 +260,10 @@ def replay_ratings(
         if window.any():
             ratees = ratings.dst[window]
             labels = ratings.rating[window] < 0
-            published, calibrated = model.predict(ratings, t, ratees)
-            out.values["model"].append(published)
+            chosen, published, calibrated = model.predict(ratings, t, ratees)
+            out.values["model"].append(chosen)
             if self_calibrate:
+                out.values[PUBLISHED].append(published)
                 out.values[SELF_CALIBRATED].append(calibrated)
             for name, predict in methods.items():
                 out.values[name].append(predict(ratings, t)[ratees])
@@ -377,6 +310,7 @@ def replay_ratings(
         first_half=figures_of(halves[0]),
         second_half=figures_of(halves[1]),
         calibration={name: reliability_table(values[name], y) for name in probabilities},
+        choice=choice if choose else None,
     )
 
 
@@ -400,15 +334,15 @@ def _figures(
         u, pairs = _mann_whitney(v[inside], labels[inside])
         u_total += u
         pairs_total += pairs
-    brier = log_loss = None
+    brier = loss = None
     if probability and len(v):
         p = np.clip(v, PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
         brier = float(np.mean((p - labels) ** 2))
-        log_loss = _log_loss(v, labels)
+        loss = log_loss(v, labels)
     return MethodFigures(
         auc=_auc_or_nan(v, labels),
         seen_auc=_auc_or_nan(v[seen[selected]], labels[seen[selected]]),
         within_auc=u_total / pairs_total if pairs_total else float("nan"),
         brier=brier,
-        log_loss=log_loss,
+        log_loss=loss,
     )

@@ -34,6 +34,7 @@ from graphsvc.domain.batch import (
     vote_key,
 )
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
+from graphsvc.domain.votes import verdict_score
 from graphsvc.proofs import (
     ProofFailure,
     gateway_message,
@@ -403,6 +404,7 @@ class Resolver:
         self.state.attestation_ids.add(record.id)
         self.state.votes.add(key)
         verdict = Verdict(body["verdict"])
+        score = verdict_score(verdict, body.get("score"))
         fault = body.get("fault")
         # The party an `invalid` verdict blames; the scorer decides whether it stands.
         party = None
@@ -418,18 +420,20 @@ class Resolver:
                 "verdict": str(verdict),
                 "fault": fault,
                 "party": party,
+                "score": score,
                 "note": body.get("note"),
                 "record": stored_record(record),
                 "leaf": self.plan.log(record.id, record_leaf_hash(record)),
             }
         )
         valid_by, invalid_by = self.plan.votes.setdefault(body["receipt"], ([], []))
-        if verdict is Verdict.VALID:
-            valid_by.append(record.signer)
-            self._evidence(ATTEST, record.signer, receipt.node, record.ts, 1.0)
-            self._evidence(ATTEST, record.signer, receipt.model, record.ts, 1.0)
-        else:
-            invalid_by.append(record.signer)
+        (valid_by if verdict is Verdict.VALID else invalid_by).append(record.signer)
+        # A graded verdict is one event: its score is positive evidence on the node and
+        # the model, an invalid one's shortfall its claim's fault
+        # (docs/decisions/0089-graded-verdicts.md).
+        if score > 0.0:
+            self._evidence(ATTEST, record.signer, receipt.node, record.ts, score)
+            self._evidence(ATTEST, record.signer, receipt.model, record.ts, score)
         return False
 
     def _dispute(self, record: Record) -> bool:

@@ -98,6 +98,7 @@ def attestation(
     *,
     fault: FaultParty | None = None,
     note: str | None = None,
+    score: float | None = None,
 ) -> Signed:
     body: dict[str, Any] = {
         "type": RecordType.ATTESTATION.value,
@@ -107,6 +108,8 @@ def attestation(
     }
     if fault is not None:
         body["fault"] = fault.value
+    if score is not None:
+        body["score"] = score
     if note is not None:
         body["note"] = note
     return sign(body, witness.key)

@@ -60,6 +60,14 @@ def weighted_counts(index: IntArray, weights: FloatArray, n: int) -> FloatArray:
     return out
 
 
+def distinct(index: IntArray, n: int) -> IntArray:
+    """The distinct entity indices in ``index``, ascending (``np.unique``'s answer, found
+    by counting over the ``n`` entities instead of hashing: a replay asks at every
+    checkpoint, with a quarter of a million raters)."""
+    found: IntArray = np.flatnonzero(np.bincount(index, minlength=n)).astype(np.int64)
+    return found
+
+
 def _ints(values: object = ()) -> IntArray:
     return np.asarray(values, dtype=np.int64)
 

@@ -27,8 +27,8 @@ from graphsvc.scoring.evidence import KIND_CODES, Channel, Evidence, FloatArray,
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.verdicts import FaultEvent, attested_faults, vote_faults
 
-_FORMAT = "graphsvc-kept-evidence-v1"
-_CHANGES = "graphsvc-evidence-changes-v1"
+_FORMAT = "graphsvc-kept-evidence-v2"  # v2: an accusation keeps its score
+_CHANGES = "graphsvc-evidence-changes-v2"
 _CHANNELS = {member.name.lower(): member for member in Channel}
 # An edge's key packs (source, target, channel) into one int64: rows are kept sorted by it,
 # so an update is a binary search, not a dictionary of millions of Python ints.
@@ -38,6 +38,8 @@ _MODEL = KIND_CODES[EntityKind.MODEL]
 _EDGE_COLUMNS = ("key", "src", "dst", "channel", "ref_ms", "amount")
 
 Vote = tuple[str, str, int]  # witness, verdict, ts
+# An invalid attestation: receipt, witness, party blamed, ts, its score (0 ungraded).
+Accusation = tuple[str, str, str, int, float]
 
 
 @dataclass
@@ -58,7 +60,7 @@ class EvidenceChanges:
     edge_channel: list[str] = field(default_factory=list)
     edge_ref_ms: list[int] = field(default_factory=list)
     edge_amount: list[float] = field(default_factory=list)
-    accusations: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
+    accusations: dict[str, Accusation] = field(default_factory=dict)
     claims: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     votes: dict[str, tuple[Vote, ...]] = field(default_factory=dict)
 
@@ -96,7 +98,7 @@ class EvidenceChanges:
             raise ValueError("not graphsvc evidence changes")
         changes = cls(**fields)
         changes.accusations = {
-            k: (r, w, p, int(t)) for k, (r, w, p, t) in changes.accusations.items()
+            k: (r, w, p, int(t), float(s)) for k, (r, w, p, t, s) in changes.accusations.items()
         }
         changes.claims = {k: (r, q, int(t)) for k, (r, q, t) in changes.claims.items()}
         changes.votes = {
@@ -125,7 +127,7 @@ class EvidenceState:
         self._channel: IntArray = np.zeros(0, dtype=np.int64)
         self._ref_ms: IntArray = np.zeros(0, dtype=np.int64)
         self._amount: FloatArray = np.zeros(0, dtype=np.float64)
-        self.accusations: dict[str, tuple[str, str, str, int]] = {}
+        self.accusations: dict[str, Accusation] = {}
         self.claims: dict[str, tuple[str, str, int]] = {}
         self.votes: dict[str, tuple[Vote, ...]] = {}
         self._canonical: IntArray | None = None  # entity indices in id order, cached
@@ -343,8 +345,8 @@ class EvidenceState:
             kept._kinds = [int(k) for k in header["kinds"]]
             kept._published = [(int(m), int(p)) for m, p in header["published"]]
             kept.accusations = {
-                k: (str(r), str(w), str(p), int(t))
-                for k, (r, w, p, t) in header["accusations"].items()
+                k: (str(r), str(w), str(p), int(t), float(s))
+                for k, (r, w, p, t, s) in header["accusations"].items()
             }
             kept.claims = {k: (str(r), str(q), int(t)) for k, (r, q, t) in header["claims"].items()}
             kept.votes = {

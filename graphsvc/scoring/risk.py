@@ -57,6 +57,7 @@ from graphsvc.scoring.evidence import (
     FaultCause,
     FloatArray,
     IntArray,
+    distinct,
     weighted_counts,
 )
 from graphsvc.scoring.params import ScoringParams
@@ -238,7 +239,7 @@ class _Tallies:
                 history = EventHistory.of(direct.take(rows), as_of_ms, params.half_life_ms)
                 self.fitted[code] = (rows, history)
         # Only the reliability of a party that signed a report on another matters.
-        self.signers: IntArray = np.unique(self.direct_signer[self.direct_by_other])
+        self.signers = distinct(self.direct_signer[self.direct_by_other], n)
 
     def _direct_weights(self, report_weight: FloatArray) -> FloatArray:
         """Each direct event's weight: as many events as its row stands for, times its

@@ -38,9 +38,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from graphsvc.scoring.evidence import FloatArray, IntArray
+from graphsvc.scoring.optimize import minimize_bounded
 
 # Half an event each way, as Jeffreys' Beta(1/2, 1/2) gave the kind's share.
 JEFFREYS = 0.5
@@ -186,6 +186,6 @@ def _maximise_likelihood(
     share = (float(np.sum(a * y)) + JEFFREYS) / (float(np.sum(a)) + 2 * JEFFREYS)
     start = np.array([np.log(share / (1.0 - share)), np.log(default_strength)])
     low, high = (float(np.log(b)) for b in STRENGTH_BOUNDS)
-    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0), (low, high)])
-    mu = float(1.0 / (1.0 + np.exp(-result.x[0])))
-    return mu, float(np.exp(result.x[1]))
+    x = minimize_bounded(loss, start, [(-30.0, 30.0), (low, high)])
+    mu = float(1.0 / (1.0 + np.exp(-x[0])))
+    return mu, float(np.exp(x[1]))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphsvc.scoring.evidence import Channel, Evidence, FaultCause, FloatArray
+from graphsvc.scoring.evidence import Channel, Evidence, FaultCause, FloatArray, distinct
 from graphsvc.scoring.params import ScoringParams
 from graphsvc.scoring.risk import RowWeights, credibility, estimate_risk
 
@@ -40,7 +40,7 @@ from graphsvc.scoring.risk import RowWeights, credibility, estimate_risk
 def seed_teleport(evidence: Evidence) -> FloatArray:
     """``p_seeds``: uniform over the trusted seeds, zero everywhere without them."""
     p = np.zeros(evidence.entity_count, dtype=np.float64)
-    seeds = np.unique(evidence.seeds)
+    seeds = distinct(evidence.seeds, evidence.entity_count)
     if len(seeds):
         p[seeds] = 1.0 / len(seeds)
     return p

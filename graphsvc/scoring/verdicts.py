@@ -153,7 +153,7 @@ def vote_faults(
 
 
 def attested_faults(
-    claims: Iterable[tuple[str, str, str, int]],
+    claims: Iterable[tuple[str, str, str, int] | tuple[str, str, str, int, float]],
     attestations: Iterable[tuple[str, str, Verdict | str, int]],
     trusted: Collection[str],
     as_of_ms: int | None = None,
@@ -174,7 +174,7 @@ def attested_faults(
                     claim.witness_id,
                     FaultCause.ATTESTED_INVALID,
                     int(claim.ts_ms),
-                    ATTESTED_FAULT,
+                    ATTESTED_FAULT * (1.0 - claim.score),
                     claim.receipt_id,
                 )
             )

@@ -206,7 +206,7 @@ UNWIND $rows AS row
 MATCH (r:Receipt {{id: row.receipt}}) MATCH (w:Witness {{id: row.witness}})
 CREATE (a:Attestation {{
   id: row.id, ts: row.ts, witness: row.witness, receipt: row.receipt, vote: row.vote,
-  verdict: row.verdict, fault: row.fault, party: row.party, note: row.note,
+  verdict: row.verdict, fault: row.fault, party: row.party, score: row.score, note: row.note,
   record: row.record, batch: batch, leaf: log_base + row.leaf
 }})
 CREATE (w)-[:ATTESTED]->(a)-[:ATTESTS]->(r)
@@ -540,7 +540,7 @@ RETURN collect(e.id) AS id, collect(e.src) AS src, collect(e.dst) AS dst,
 ACCUSATIONS_IN_BATCHES = """
 UNWIND $batches AS b MATCH (a:Attestation {batch: b}) WHERE a.verdict = 'invalid'
 RETURN collect(a.id) AS id, collect(a.receipt) AS receipt, collect(a.witness) AS witness,
-       collect(a.party) AS party, collect(a.ts) AS ts
+       collect(a.party) AS party, collect(a.ts) AS ts, collect(a.score) AS score
 """
 
 VOTED_RECEIPTS_IN_BATCHES = """

@@ -79,13 +79,14 @@ def read_changes(
         changes.edge_amount += columns["amount"]
         columns = accusations[0]
         changes.accusations.update(
-            (i, (r, w, p, int(t)))
-            for i, r, w, p, t in zip(
+            (i, (r, w, p, int(t), float(s)))
+            for i, r, w, p, t, s in zip(
                 columns["id"],
                 columns["receipt"],
                 columns["witness"],
                 columns["party"],
                 columns["ts"],
+                columns["score"],
                 strict=True,
             )
         )

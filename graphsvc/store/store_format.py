@@ -11,8 +11,9 @@ from graphsvc.store.meta import get_meta, set_meta
 # before the first release no upgrade code is written, so another version is refused.
 # 2: stored ranks are competition ranks (docs/decisions/0082-tied-ranks.md); 3: evidence
 # sums carry no batch number, each batch lists the sums it changed
-# (docs/decisions/0086-evidence-changes-listed-per-batch.md).
-STORE_FORMAT = 3
+# (docs/decisions/0086-evidence-changes-listed-per-batch.md); 4: an attestation keeps its
+# score (docs/decisions/0089-graded-verdicts.md).
+STORE_FORMAT = 4
 STORE_FORMAT_META = "store_format"
 
 
