@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from graphsvc.api.types import Attestation
 from graphsvc.domain import EntityKind, FaultParty, Verdict
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
@@ -21,6 +22,7 @@ from graphsvc.scoring.scores import Scores
 from graphsvc.settings import Settings
 from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
+from graphsvc.store.trail import receipt_trails
 from tests.network import T0, TEST_SEEDS, SignedNetwork, signed_network
 
 DAY = 86_400_000
@@ -109,3 +111,23 @@ def test_fresh_keys_scoring_get_nothing(store: GraphStore) -> None:
         assert attacked.positive_evidence[j] == pytest.approx(base.positive_evidence[i], rel=1e-9)
         assert attacked.risk[j] == pytest.approx(base.risk[i], rel=1e-6)
     assert not np.isnan(attacked.risk).any()
+
+
+def test_a_graded_score_is_read_back_with_its_attestation(store: GraphStore) -> None:
+    """What a judge said is shown as it said it: the receipt's trail and the GraphQL
+    `Attestation.score` carry the graded score, and an ungraded verdict reads as 1 or 0."""
+    net = signed_network(9, receipts=60)
+    graded = _judged(net, net.witnesses[0], 0.25)[:1]
+    receipt = graded[0]["receipt"]
+    ungraded = builder.attestation(
+        net.witnesses[1], receipt, Verdict.INVALID, NOW - DAY, fault=FaultParty.NODE
+    )
+    Ingestor(store, EvidenceRules.of(Settings().scoring), clock=lambda: NOW).submit(
+        [*net.records, *graded, ungraded]
+    )
+    trail = receipt_trails(store, [receipt], frozenset(TEST_SEEDS))[receipt]
+    scores = {a.witness: a.score for a in trail.attestations}
+    assert scores[net.witnesses[0].id] == pytest.approx(0.25)
+    assert scores[net.witnesses[1].id] == pytest.approx(0.0)
+    shown = {Attestation.of(a).witness_id: Attestation.of(a).score for a in trail.attestations}
+    assert shown == pytest.approx(scores)

@@ -15,8 +15,7 @@ from graphsvc.api.limits import ClientError, page_size
 from graphsvc.api.reputation_types import Reputation, ScorePoint
 from graphsvc.api.scalars import to_ms
 from graphsvc.domain.score_snapshots import ScoreRow, SnapshotInfo
-from graphsvc.reputation.views import Page as ViewPage
-from graphsvc.reputation.views import SnapshotView
+from graphsvc.reputation.views import LeaderboardPage, SnapshotView
 
 
 async def snapshot_view(info: Info[Context, None], as_of: datetime | None) -> SnapshotView | None:
@@ -89,6 +88,6 @@ def position_of(cursor: str | None) -> int | None:
     return int(payload)
 
 
-def end_cursor(page: ViewPage) -> str | None:
+def end_cursor(page: LeaderboardPage) -> str | None:
     """The cursor of a leaderboard page's last row (None: an empty page)."""
     return None if page.end is None else cursors.encode("pos", str(page.end))

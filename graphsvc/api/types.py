@@ -330,6 +330,11 @@ class Attestation:
     id: strawberry.ID = strawberry.field(description="Its record id.")
     ts: datetime = strawberry.field(description="When the witness signed it.")
     verdict: Verdict = strawberry.field(description="Valid or invalid.")  # type: ignore[valid-type]
+    score: float = strawberry.field(
+        description="How good the witness judged the output, from 0 (wholly wrong) to 1 "
+        "(fully correct): a judge's graded verdict, or 1 for a valid and 0 for an invalid "
+        "verdict given without a score."
+    )
     fault: FaultParty | None = strawberry.field(  # type: ignore[valid-type]
         description="Whom an invalid verdict blames (null when valid)."
     )
@@ -344,6 +349,7 @@ class Attestation:
             id=strawberry.ID(a.id),
             ts=to_datetime(a.ts),
             verdict=domain.Verdict(a.verdict),
+            score=a.score,
             fault=domain.FaultParty(a.fault) if a.fault else None,
             note=a.note,
             witness_id=a.witness,

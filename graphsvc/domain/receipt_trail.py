@@ -21,6 +21,8 @@ class AttestationInfo:
     # Its index in the evidence log (None for a record stored before the log began).
     leaf_index: int | None = None
     receipt: str = ""  # the receipt it attests
+    # Its graded verdict in [0, 1]; an ungraded one is stored as 1 (valid) or 0 (invalid).
+    score: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class ScoreFilter:
 
 
 @dataclass(frozen=True)
-class Page:
+class LeaderboardPage:
     """A slice of an ordered list: its rows, where it ended, and the list's length."""
 
     rows: list[ScoreRow]
@@ -142,7 +142,7 @@ class SnapshotView:
         size: int,
         order: Order = Order.BEST_FIRST,
         where: ScoreFilter | None = None,
-    ) -> Page:
+    ) -> LeaderboardPage:
         """``size`` entities of ``kind`` of the ordered, filtered list: those after
         position ``after`` (the end of the previous page), or from its start."""
         start = 0 if after is None else after + 1
@@ -155,7 +155,9 @@ class SnapshotView:
         if where is not None:
             members = members[where.mask(self.table, members)]
         rows = RankedRows(self.table, members)[start : start + size]
-        return Page(rows=rows, end=start + len(rows) - 1 if rows else None, total=len(members))
+        return LeaderboardPage(
+            rows=rows, end=start + len(rows) - 1 if rows else None, total=len(members)
+        )
 
     def mass_by_kind(self) -> dict[EntityKind, float]:
         return self.table.mass_by_kind()

@@ -398,7 +398,7 @@ RECEIPT_TRAIL = """
 UNWIND $ids AS id MATCH (r:Receipt {id: id})
 OPTIONAL MATCH (m:Model {id: r.model})
 OPTIONAL MATCH (a:Attestation {receipt: r.id})
-WITH r, m, collect(a {.id, .ts, .witness, .verdict, .fault, .note, .leaf}) AS attestations
+WITH r, m, collect(a {.id, .ts, .witness, .verdict, .score, .fault, .note, .leaf}) AS attestations
 OPTIONAL MATCH (d:Dispute {receipt: r.id})
 RETURN r {.id, .ts, .node, .model, .requester, .input_hash, .output_hash, .proof_type,
           .measurement, .proof_status, .enclave, .record, .leaf} AS receipt,
@@ -491,7 +491,7 @@ RECEIPTS_COUNT: dict[str, str] = {
     party: f"{_receipts_where(party)}\nRETURN count(r) AS n" for party in RECEIPT_PARTIES
 }
 
-_ATTESTATION_FIELDS = ".id, .ts, .witness, .receipt, .verdict, .fault, .note, .leaf"
+_ATTESTATION_FIELDS = ".id, .ts, .witness, .receipt, .verdict, .score, .fault, .note, .leaf"
 _ATTESTATIONS_WHERE = f"""MATCH (a:Attestation {{witness: $witness}})
 WHERE {_WINDOW.format(x="a")} AND ($verdicts IS NULL OR a.verdict IN $verdicts)"""
 

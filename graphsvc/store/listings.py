@@ -77,7 +77,7 @@ def attestations_by(
         [
             AttestationInfo(
                 a["id"], a["ts"], a["witness"], a["verdict"], a["fault"], a["note"],
-                a.get("leaf"), a["receipt"],
+                a.get("leaf"), a["receipt"], a["score"],
             )
             for a in (r["attestation"] for r in rows)
         ],

@@ -47,6 +47,7 @@ def receipt_trails(
                             a["note"],
                             a.get("leaf"),
                             r["id"],
+                            a["score"],
                         )
                         for a in row["attestations"]
                         if a.get("id")
