@@ -209,6 +209,14 @@ def test_leaderboard_to_entity_to_incident_to_trail(
     follow(page, lambda: page.locator("a[href^='#/incident/']").first.click())
     assert page.locator("h1").inner_text() == f"Incident against {node}"
     assert page.locator(".facts .badge").first.inner_text() in {"STANDS", "OUTVOTED"}
+    # Each witness's score, as the scorer weighed it, agrees with its verdict.
+    rows = page.locator("main tbody tr").evaluate_all(
+        "rows => rows.filter(r => r.querySelector('td.score')).map(r =>"
+        " [r.querySelector('.badge').textContent, r.querySelector('td.score').textContent])"
+    )
+    assert rows
+    for verdict, score in rows:
+        assert (float(score) >= 0.5) == (verdict == "VALID"), (verdict, score)
 
     follow(page, lambda: page.click("text=The output's trail"))
     graph = page.locator("svg.trail-graph")

@@ -10,6 +10,7 @@ import {
   h,
   loading,
   notFound,
+  num,
   proofBadge,
   replace,
   short,
@@ -32,7 +33,7 @@ const QUERY = `query Incident($party: ID!, $to: DateTime) {
         output { hash }
         model { id name } node { id name } requester { id name }
         proof { type status }
-        attestations { items { id ts verdict fault witness { id name } } }
+        attestations { items { id ts verdict score fault witness { id name } } }
       }
     } }
   }
@@ -91,13 +92,14 @@ export async function render(main, args, params, stale) {
     ),
     h("h3", {}, "Every witness's attestation"),
     table(
-      ["witness", "verdict", "fault", "when"],
+      ["witness", "verdict", "score", "fault", "when"],
       r.attestations.items.map((a) =>
         h(
           "tr",
           {},
           h("td", {}, entityLink(a.witness)),
           h("td", {}, verdictBadge(a.verdict)),
+          h("td", { class: "score" }, num(a.score, 2)),
           h("td", {}, a.fault ? a.fault.toLowerCase() : "–"),
           h("td", {}, when(a.ts)),
         ),
