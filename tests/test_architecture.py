@@ -27,8 +27,10 @@ CYPHER = re.compile(r"\b(MATCH|MERGE|OPTIONAL MATCH|UNWIND|DETACH DELETE)\s*[($]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 # A document cited in plain text with the heading it means: docs/reference.md#risk.
 ANCHOR_REFERENCE = re.compile(r"\b((?:docs/[\w/-]+|bench/RESULTS)\.md)#([\w-]+)")
-# The contract before issue 22 split it by reader (built, so that this file does not match).
-OLD_DESIGN = re.compile(r"design\.md|\bdesign " + "§")
+# The numbered sections of the contract before issue 22 split it by reader (built, so that
+# this file does not match); docs/design.md is now the contract's front page, without them.
+OLD_DESIGN = re.compile(r"design\.md\W{0,2}(?:§|#\d)|\bdesign " + "§")
+DESIGN_INDEX_MAX_LINES = 60
 READER_DOCUMENTS = ("operators", "api", "auditors", "reference", "architecture", "integrate")
 README_MAX_LINES = 200
 OLD_BRIEF_SECTION = re.compile(r"\bDESIGN" + " §")  # split, so this file does not match
@@ -143,6 +145,9 @@ def test_every_document_heading_the_code_and_docs_cite_exists() -> None:
 
 def test_nothing_cites_the_design_document_the_readers_documents_replaced() -> None:
     assert OLD_DESIGN.search("docs/design" + ".md §3") and not OLD_DESIGN.search("designed")
+    assert OLD_DESIGN.search("`docs/design" + ".md` §8")
+    assert OLD_DESIGN.search("design.md" + "#3-reputation")
+    assert not OLD_DESIGN.search("[the design](docs/design.md)")
     citing = [
         *source_files("graphsvc", "tests", "bench", "scripts", "schema", "docs", "seed_data"),
         *DOCUMENTS,
@@ -155,8 +160,20 @@ def test_nothing_cites_the_design_document_the_readers_documents_replaced() -> N
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if OLD_DESIGN.search(line)
     ]
-    assert list((ROOT / "docs").glob("design.*")) == []
     assert stale == []
+
+
+def test_the_design_page_is_an_index_of_the_documents_not_a_second_copy() -> None:
+    """docs/design.md states the contract's promises in a page and links each to where it
+    is specified; a rule written there as well would drift from its home."""
+    design = ROOT / "docs" / "design.md"
+    text = design.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= DESIGN_INDEX_MAX_LINES
+    assert "§" not in text and not re.search(r"^#{3,} ", text, re.MULTILINE)
+    linked = {target.split("#")[0] for target in LINK.findall(text)}
+    missing = [name for name in READER_DOCUMENTS if f"{name}.md" not in linked]
+    assert missing == [] and "decisions/README.md" in linked
+    assert "docs/design.md" in LINK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
 def test_sections_are_cited_in_the_documents_not_the_old_brief() -> None:
