@@ -4,6 +4,7 @@ ingest as in process, answered after the child's commit, counted in the serving 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
@@ -167,3 +168,25 @@ def test_trusted_roots_reach_the_child_and_the_next_one(ingest: IngestProcess) -
     os.kill(pid, signal.SIGKILL)
     assert _until(lambda: ingest.child_pid() is None)
     assert [str(r.status) for r in ingest.submit([enclave_of(net.node2)])] == ["accepted"]
+
+
+def test_submit_async_holds_no_thread_and_a_cancelled_wait_breaks_nothing(
+    ingest: IngestProcess,
+) -> None:
+    net = Network()
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        basics = await ingest.submit_async(net.basics())
+        # A request given up while its batch is in the child (a client that hung up):
+        # the batch may be stored, unacknowledged; the next batches are answered.
+        abandoned = asyncio.ensure_future(ingest.submit_async([net.receipt(1)]))
+        await asyncio.sleep(0)  # let it send its batch; cancelling is the point here
+        abandoned.cancel()
+        later = await ingest.submit_async([net.receipt(2), net.receipt(1)])
+        return [str(r.status) for r in basics], [str(r.status) for r in later]
+
+    basics, later = asyncio.run(scenario())
+    assert set(basics) == {"accepted"}
+    assert later[0] == "accepted"
+    assert later[1] in ("accepted", "duplicate")  # stored unacknowledged, or not at all
+    assert ingest.child_pid() is not None

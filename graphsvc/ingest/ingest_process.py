@@ -20,6 +20,7 @@ releases the lock), so batches from concurrent requests overlap as ``submit_many
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -101,7 +102,8 @@ class _Child:
                 break
             self.reports.put(report)
             future = self.pending.pop(number, None)
-            if future is None:  # its caller gave up and stopped the child
+            # None or cancelled: its caller gave up (its request was cancelled).
+            if future is None or not future.set_running_or_notify_cancel():
                 continue
             if kind == "done":
                 future.set_result(value)
@@ -176,6 +178,17 @@ class IngestProcess:
         once it has committed."""
         return self._results(self._send("submit", list(raws)))
 
+    async def submit_async(self, raws: Sequence[object]) -> list[RecordResult]:
+        """:meth:`submit` for the event loop: no thread waits while the child works, so
+        writes queued behind a slow batch never take the threads reads need."""
+        loop = asyncio.get_running_loop()
+        future = await loop.run_in_executor(None, self._send, "submit", list(raws))
+        waiting = asyncio.wrap_future(future)
+        # Never left unretrieved when the wait below gives up first.
+        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.wait({waiting}, timeout=self._answer_seconds)
+        return self._results(future, wait_seconds=0.0)
+
     def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]:
         """:meth:`submit` each batch in turn, the next one sent while one is stored."""
         sent: list[Future[Any]] = []
@@ -186,8 +199,10 @@ class IngestProcess:
         for future in sent:
             yield self._results(future)
 
-    def _results(self, future: Future[Any]) -> list[RecordResult]:
-        results: list[RecordResult] = self._answer(future)
+    def _results(
+        self, future: Future[Any], wait_seconds: float | None = None
+    ) -> list[RecordResult]:
+        results: list[RecordResult] = self._answer(future, wait_seconds)
         count_outcomes(self._metrics, results)
         return results
 
@@ -204,9 +219,10 @@ class IngestProcess:
                 raise StoreUnavailable(f"the ingest process is gone: {error}") from None
         return future
 
-    def _answer(self, future: Future[Any]) -> Any:
+    def _answer(self, future: Future[Any], wait_seconds: float | None = None) -> Any:
+        """The child's answer, waited for ``wait_seconds`` (default: the answer bound)."""
         try:
-            return future.result(self._answer_seconds)
+            return future.result(self._answer_seconds if wait_seconds is None else wait_seconds)
         except FutureTimeout:
             with self._lock:
                 child, self._child = self._child, None
@@ -261,9 +277,10 @@ class IngestProcess:
         child.process.join(STOP_SECONDS)
         code = child.process.exitcode
         for future in pending.values():
-            future.set_exception(
-                StoreUnavailable(f"the ingest process stopped (exit code {code}); send again")
-            )
+            if future.set_running_or_notify_cancel():
+                future.set_exception(
+                    StoreUnavailable(f"the ingest process stopped (exit code {code}); send again")
+                )
         if not expected:
             self._metrics.ingest_process_exits.inc()
             log.error(

@@ -6,6 +6,7 @@ record is durable before anyone hears it was accepted.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import random
 import threading
@@ -62,6 +63,8 @@ class RecordIngest(Protocol):
 
     def submit(self, raws: Sequence[object]) -> list[RecordResult]: ...
 
+    async def submit_async(self, raws: Sequence[object]) -> list[RecordResult]: ...
+
     def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]: ...
 
     def trust(self, roots: TrustedRoots) -> None: ...
@@ -111,6 +114,10 @@ class Ingestor:
         The results come back after the commit: an accepted record is durable.
         """
         return self.store_checked(self.check(raws))
+
+    async def submit_async(self, raws: Sequence[object]) -> list[RecordResult]:
+        """:meth:`submit` from the event loop, on a worker thread."""
+        return await asyncio.to_thread(self.submit, raws)
 
     def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]:
         """:meth:`submit` each batch in turn, checking the next batch while one is stored.
