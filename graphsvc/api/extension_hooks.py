@@ -32,19 +32,26 @@ from strawberry.types import ExecutionContext
 
 HookContext = contextlib.AbstractContextManager[None] | contextlib.AbstractAsyncContextManager[None]
 Hook = Callable[[SchemaExtension], HookContext]
+PhaseHooks = list[tuple[int, Hook, bool]]
+
+# By the request's extension classes (fixed when the schema is built) and hook name: a
+# few entries.
+_found: dict[tuple[tuple[type[SchemaExtension], ...], str], PhaseHooks] = {}
 
 
-# Extension classes and hook names are fixed when the schema is built: a few entries.
-_found: dict[tuple[type[SchemaExtension], str], tuple[Hook, bool] | None] = {}
-
-
-def class_hook(extension: type[SchemaExtension], name: str) -> tuple[Hook, bool] | None:
-    """The hook ``name`` of an extension class as a context-manager function of the
-    extension, and whether it is async; None when the class keeps the default (none)."""
-    key = (extension, name)
-    if key not in _found:
-        _found[key] = _hook(extension, name)
-    return _found[key]
+def phase_hooks(extensions: tuple[type[SchemaExtension], ...], name: str) -> PhaseHooks:
+    """The hooks ``name`` of these extension classes: for each class that has one, its
+    position, the hook as a context-manager function of the extension, and whether it
+    is async."""
+    key = (extensions, name)
+    found = _found.get(key)
+    if found is None:
+        found = _found[key] = [
+            (position, *hook)
+            for position, extension in enumerate(extensions)
+            if (hook := _hook(extension, name)) is not None
+        ]
+    return found
 
 
 def _hook(extension: type[SchemaExtension], name: str) -> tuple[Hook, bool] | None:
@@ -75,12 +82,12 @@ def _hook(extension: type[SchemaExtension], name: str) -> tuple[Hook, bool] | No
 
 
 class _ClassHooks(ExtensionContextManagerBase):
-    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        found = class_hook(type(extension), self.HOOK_NAME)
-        if found is None:
-            return None
-        hook, is_async = found
-        return WrappedHook(extension, functools.partial(hook, extension), is_async)
+    def __init__(self, extensions: list[SchemaExtension]) -> None:
+        classes = tuple(type(extension) for extension in extensions)
+        self.hooks = []
+        for position, hook, is_async in phase_hooks(classes, self.HOOK_NAME):
+            extension = extensions[position]
+            self.hooks.append(WrappedHook(extension, functools.partial(hook, extension), is_async))
 
 
 class _Operation(_ClassHooks, OperationContextManager):
