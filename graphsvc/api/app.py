@@ -257,6 +257,8 @@ def create_app(services: Services) -> Starlette:
             Middleware(
                 CorrelationIdMiddleware,
                 header_name=REQUEST_ID_HEADER,
+                # Nothing inside reads the request's header: the id is in correlation_id.
+                update_request_header=False,
                 generator=lambda: uuid.uuid4().hex,
                 validator=_is_request_id,
             ),
