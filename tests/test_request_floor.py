@@ -114,6 +114,9 @@ class Recorder(SchemaExtension):
 
 
 class Outer(SchemaExtension):
+    def get_results(self) -> dict[str, Any]:
+        return {"outer": len(events)}  # Recorder keeps the default: no results
+
     def on_operation(self) -> Iterator[None]:
         events.append("outer starts")
         try:
@@ -138,7 +141,7 @@ def _run(schema_class: type[strawberry.Schema], query: str) -> tuple[list[str], 
     schema = schema_class(query=Query, extensions=[Outer, Recorder])
     events.clear()
     result = asyncio.run(schema.execute(query))
-    return list(events), (result.data, [str(e) for e in result.errors or []])
+    return list(events), (result.data, [str(e) for e in result.errors or []], result.extensions)
 
 
 def test_extension_hooks_run_as_strawberrys_own_runner_runs_them() -> None:
@@ -146,4 +149,6 @@ def test_extension_hooks_run_as_strawberrys_own_runner_runs_them() -> None:
         ours = _run(ClassHooksSchema, query)
         assert ours == _run(strawberry.Schema, query), query
         assert ours[0][0] == "outer starts" and ours[0][-1].startswith("outer ends"), ours
-    assert "executing" in _run(ClassHooksSchema, "{ answer }")[0]
+    events_run, (_, _, extensions) = _run(ClassHooksSchema, "{ answer }")
+    assert "executing" in events_run
+    assert extensions == {"outer": len(events_run)}  # asked once the operation has ended

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -29,6 +30,7 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 HookContext = contextlib.AbstractContextManager[None] | contextlib.AbstractAsyncContextManager[None]
 Hook = Callable[[SchemaExtension], HookContext]
@@ -83,7 +85,7 @@ def _hook(extension: type[SchemaExtension], name: str) -> tuple[Hook, bool] | No
 
 class _ClassHooks(ExtensionContextManagerBase):
     def __init__(self, extensions: list[SchemaExtension]) -> None:
-        classes = tuple(type(extension) for extension in extensions)
+        classes = tuple(map(type, extensions))
         self.hooks = []
         for position, hook, is_async in phase_hooks(classes, self.HOOK_NAME):
             extension = extensions[position]
@@ -120,6 +122,15 @@ class ClassHooksRunner(SchemaExtensionsRunner):
 
     def executing(self) -> ExecutingContextManager:
         return _Executing(self.extensions)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        # Only the extensions that have results are asked (the default is none: {}).
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if type(extension).get_results is not SchemaExtension.get_results:
+                data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
 
 class ClassHooksSchema(strawberry.Schema):
