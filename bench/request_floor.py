@@ -14,8 +14,11 @@ tree of graphsvc, e.g. ``git archive <commit> | tar -x -C DIR``) is served at th
 time, with ``PYTHONPATH`` pointing at it, beside this checkout: each round sends the
 requests in blocks of ``--block``, the servers taking turns block by block, so a
 before/after pair shares the machine's load (other jobs come and go within seconds on
-a shared machine). Keep the blocks large: in blocks of 250, two trees read the same
-that blocks of 1,000 and more put 20 to 30 µs apart (why was not found).
+a shared machine). Even so, a run can favour one server over the other by about 20
+µs, the same way in every round, and the other way in the next run (where each server
+and its client happen to run): compare over several runs. ``--pin`` puts every server
+on one CPU and this process on the others; that figure is higher (the servers share
+their core with other jobs) but their placement is the same.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.accounting import proc_cpu
-from harness.processes import Server, server_process
+from harness.processes import HOST, Server, server_process
 from harness.report import progress, table
 
 TYPENAME = json.dumps({"query": "{ __typename }"})
@@ -59,15 +62,16 @@ KINDS = {"healthz": ("GET", "/healthz", None), "typename": ("POST", "/graphql", 
 
 
 @contextmanager
-def serving(tree: str | None) -> Iterator[Server]:
-    """``graphsvc serve`` of ``tree`` (None: this checkout), answering and warmed up."""
+def serving(tree: str | None, cpu: int | None) -> Iterator[Server]:
+    """``graphsvc serve`` of ``tree`` (None: this checkout), answering and warmed up; on
+    CPU ``cpu`` only, if given."""
     saved = os.environ.get("PYTHONPATH")
     if tree is not None:
         os.environ["PYTHONPATH"] = tree
     try:
         with (
             tempfile.TemporaryDirectory(prefix="graphsvc-floor-") as folder,
-            server_process(None, Path(folder)) as server,
+            server_process(None, Path(folder), command=pinned(cpu)) as server,
         ):
             deadline = time.monotonic() + 180
             while True:
@@ -88,17 +92,34 @@ def serving(tree: str | None) -> Iterator[Server]:
             os.environ["PYTHONPATH"] = saved
 
 
+def pinned(cpu: int | None) -> list[str] | None:
+    """The server's command on one CPU (``taskset``; its JVM inherits it), or None."""
+    if cpu is None:
+        return None
+    graphsvc = str(Path(sys.executable).parent / "graphsvc")
+    return ["taskset", "-c", str(cpu), graphsvc, "serve", "--host", HOST]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--block", type=int, default=1000, help="requests per turn")
     parser.add_argument("--tree", action="append", default=[], help="another graphsvc tree")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="every server on the last CPU, this process on the others",
+    )
     args = parser.parse_args()
+    cpu = None
+    if args.pin:
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - {cpu} or {cpu})
     trees: list[str | None] = [*args.tree, None]
     rows = []
     with ExitStack() as stack:
-        servers = [stack.enter_context(serving(tree)) for tree in trees]
+        servers = [stack.enter_context(serving(tree, cpu)) for tree in trees]
         for round_number in range(args.rounds):
             used = {(i, kind): 0.0 for i in range(len(trees)) for kind in KINDS}
             sent = 0
