@@ -3,7 +3,7 @@
 
 Usage::
 
-    .venv/bin/python bench/request_floor.py [--requests 3000] [--rounds 2] [--block 1000]
+    .venv/bin/python bench/request_floor.py [--requests 3000] [--rounds 2] [--block 1000] [--pin]
         [--tree DIR ...]
 
 ``graphsvc serve`` runs over its own embedded store (empty: no snapshot, so nothing is
