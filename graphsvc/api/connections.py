@@ -97,10 +97,9 @@ class GuardedHTTP(HttpToolsProtocol):
 class JoinedWrites:
     """A request's writes to its connection, each held until the next joins it or this
     turn of the event loop ends (whichever comes first): uvicorn writes a response's head
-    and then its body, two system calls where one does (on loopback the sender's call
-    also does the receiver's TCP work: tens of µs a response, issue 23). Nothing waits
-    longer than the current turn: a stream's head still leaves before its first chunk
-    is ready."""
+    and then its body, two system calls and two packets where one does, and the client
+    wakes once, not twice (issue 23). Nothing waits longer than the current turn: a
+    stream's head still leaves before its first chunk is ready."""
 
     __slots__ = ("_held", "_loop", "_transport")
 
