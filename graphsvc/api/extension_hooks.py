@@ -1,6 +1,6 @@
 """Strawberry's schema extensions with their hooks found once per set of extension
 classes, not once per request and phase (issue 23,
-docs/decisions/0090-short-ways-on-the-request-path.md).
+docs/decisions/0092-short-ways-on-the-request-path.md).
 
 For each of a request's four phases (operation, parsing, validation, execution)
 strawberry asks every extension whether it has a hook for it, with ``inspect`` checks,
