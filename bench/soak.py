@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.accounting import children
 from harness.load import Http, Result, get, open_loop, post, post_graphql, wait_ready
 from harness.processes import Server, find_jvm, server_process
 from harness.report import LatencyRow, progress, table
@@ -124,6 +125,12 @@ def _rss_mb(pid: int | None) -> float:
     return float("nan")
 
 
+def _graphsvc_rss_mb(server: int, jvm: int | None) -> float:
+    """The serving process's RSS with its children's but the JVM's (its ingest process,
+    docs/decisions/0090-ingest-in-its-own-process.md)."""
+    return _rss_mb(server) + sum(_rss_mb(child) for child in children(server, but=jvm))
+
+
 def _check(label: str, status: int, body: bytes) -> str:
     if status != 200:
         return f"HTTP {status}"
@@ -183,7 +190,8 @@ async def _run(args: argparse.Namespace, server: Server, records: Records, jvm: 
         all_writes += writes
         r = LatencyRow.of("reads", args.read_rate, reads, None)
         w = LatencyRow.of("writes", args.write_rate / args.batch, writes, None)
-        rss.append(((time.monotonic() - started) / 60, _rss_mb(server.pid), _rss_mb(jvm)))
+        minute = (time.monotonic() - started) / 60
+        rss.append((minute, _graphsvc_rss_mb(server.pid, jvm), _rss_mb(jvm)))
         row = [
             f"{rss[-1][0]:.1f}",
             f"{r.achieved:.0f}", f"{r.p50:.1f}", f"{r.p99:.1f}",

@@ -16,6 +16,7 @@ from graphsvc.domain.entities import (
 )
 from graphsvc.domain.paging import Slice
 from graphsvc.domain.receipt_trail import Incident, ReceiptTrail
+from graphsvc.fresh_read import FreshRead
 from graphsvc.store import enclave_reads, incidents, stats, trail
 from graphsvc.store.graph_store import GraphStore
 
@@ -56,12 +57,16 @@ class AttributionService:
         self._store = store
         self._trusted = trusted
         self._entities = entity_cache or EntityCache()
+        # Dashboards poll it: callers at the same time share one read of the store.
+        self._counts = FreshRead(lambda: stats.network_counts(self._store))
 
     def ingest_counter(self) -> IngestCounter:
         return stats.ingest_counter(self._store)
 
     def network_counts(self) -> NetworkCounts:
-        return stats.network_counts(self._store)
+        """The network's counts, read after this call began (shared with callers at the
+        same time: graphsvc/fresh_read.py)."""
+        return self._counts.read()
 
     # ------------------------------------------------------------------ enclaves
 

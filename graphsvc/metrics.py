@@ -124,6 +124,12 @@ class Metrics:
             ["type", "name", "outcome"],
             registry=self.registry,
         )
+        self.ingest_process_exits = Counter(
+            "graphsvc_ingest_process_exits_total",
+            "Times the ingest process died or stopped answering and was replaced "
+            "(docs/decisions/0090-ingest-in-its-own-process.md).",
+            registry=self.registry,
+        )
         self.store_failures = Counter(
             "graphsvc_store_failures_total",
             "Store calls that failed: the store did not answer in time or was unreachable.",

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, demo: bool = False) -> None:
     configure_logging(settings.log_format)
-    with running_services(settings) as services:
+    with running_services(settings, ingest_process=True) as services:
         app = create_app(services)
         listener = bind(settings.host, settings.port)
         server = _Server(server_config(app, settings), settings.shutdown_timeout)

@@ -15,7 +15,8 @@ from graphsvc.attribution import AttributionService
 from graphsvc.clock import Clock, now_ms
 from graphsvc.evidence_log.log import EvidenceLog
 from graphsvc.evidence_log.publisher import CheckpointPublisher
-from graphsvc.ingest.ingestor import Ingestor
+from graphsvc.ingest.ingest_process import IngestConfig, IngestProcess
+from graphsvc.ingest.ingestor import Ingestor, RecordIngest
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.metrics import Metrics, StoreCallMetrics
 from graphsvc.progress import Progress
@@ -41,7 +42,7 @@ class Services:
     # None when the store answers within the given seconds, else why not (/readyz): the
     # service's health, without handing the store itself to the API.
     store_unavailable: Callable[[float], str | None]
-    ingestor: Ingestor
+    ingestor: RecordIngest  # in this process, or serve's ingest process
     attribution: AttributionService
     activity: EntityActivity  # what one entity did and was blamed for, paged
     reputation: SnapshotReader  # the snapshots reads are answered from
@@ -65,6 +66,7 @@ def running_services(
     clock: Clock = now_ms,
     kept_file: Path | None = None,
     log_dir: Path | None = None,
+    ingest_process: bool = False,
 ) -> Iterator[Services]:
     """The service over ``store`` (default: the one the settings name, opened here and
     closed on exit), with every clock reading ``clock``.
@@ -73,6 +75,7 @@ def running_services(
     data directory for a store opened here; for a caller's store, only if given.
     ``log_dir`` holds the evidence log's key and tree: the data directory's ``log`` for a
     store opened here; for a caller's store, a temporary one unless given.
+    ``ingest_process``: ingest in a child process (``serve``), if the settings allow it.
     """
     with ExitStack() as stack:
         if store is None:
@@ -89,14 +92,16 @@ def running_services(
         store_metrics = StoreCallMetrics(metrics)
         store.hooks.observers.append(store_metrics)
         stack.callback(store.hooks.observers.remove, store_metrics)
-        ingestor = Ingestor(
-            store,
-            EvidenceRules.of(settings.scoring),
-            clock=clock,
-            metrics=metrics,
-            roots=settings.trusted_roots(),
+        rules = EvidenceRules.of(settings.scoring)
+        in_process = Ingestor(
+            store, rules, clock=clock, metrics=metrics, roots=settings.trusted_roots()
         )
-        ingestor.ensure_rules()
+        in_process.ensure_rules()
+        ingestor: RecordIngest = in_process
+        if ingest_process and settings.ingest_process:
+            child = _ingest_process(settings, store, rules, metrics)
+            stack.callback(child.close)  # before the store closes
+            ingestor = child
         evidence_log = EvidenceLog(
             store,
             log_dir,
@@ -145,3 +150,28 @@ def running_services(
             log=evidence_log,
             publisher=CheckpointPublisher(evidence_log, settings.log_interval, metrics),
         )
+
+
+def _ingest_process(
+    settings: Settings, store: GraphStore, rules: EvidenceRules, metrics: Metrics
+) -> IngestProcess:
+    """``serve``'s ingest process over ``store``, started now so that the first batch does
+    not wait for it (docs/decisions/0090-ingest-in-its-own-process.md)."""
+    config = IngestConfig(
+        endpoint=store.endpoint,
+        rules=rules,
+        roots=settings.trusted_roots(),
+        log_format=settings.log_format,
+        connect_timeout=settings.store_connect_timeout,
+        call_timeout=settings.store_call_timeout,
+        transaction_timeout=settings.store_transaction_timeout,
+    )
+    process = IngestProcess(
+        config,
+        metrics=metrics,
+        # The child bounds each of its store calls; this only catches a child that hangs.
+        answer_seconds=settings.store_transaction_timeout + settings.store_call_timeout,
+        disk_full=store.hooks.disk_full,
+    )
+    process.start()
+    return process

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # seed_data/network.json (unset: that file).
     demo_params: Path | None = None
 
+    # `serve` checks and writes records in a child process of its own, so that reads do not
+    # wait behind writes for the interpreter (docs/decisions/0090-ingest-in-its-own-process.md);
+    # false: in the serving process.
+    ingest_process: bool = True
+
     # Maximum heap of the embedded ArcadeDB JVM.
     embedded_heap: str = "1g"
 

@@ -24,6 +24,26 @@ def proc_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
 
 
+def children(pid: int | None, but: int | None = None) -> list[int]:
+    """The child processes of ``pid`` except ``but`` (the server's ingest process, not its
+    JVM: docs/decisions/0090-ingest-in-its-own-process.md)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            child = int(stat.parent.name)
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid is not None and parent == pid and child != but:
+            found.append(child)
+    return found
+
+
+def server_cpu(server: int | None, jvm: int | None) -> float:
+    """CPU seconds of the server with its children but its JVM."""
+    return proc_cpu(server) + sum(proc_cpu(child) for child in children(server, but=jvm))
+
+
 def jit_cpu(pid: int | None) -> float:
     """CPU seconds of the JIT compiler threads (C1, C2) of JVM ``pid``; 0 if it is gone.
 
@@ -64,7 +84,7 @@ class Usage:
     @classmethod
     def now(cls, server: int | None, jvm: int | None) -> Usage:
         return cls(
-            time.perf_counter(), time.process_time(), proc_cpu(server), proc_cpu(jvm),
+            time.perf_counter(), time.process_time(), server_cpu(server, jvm), proc_cpu(jvm),
             machine_busy(), jit_cpu(jvm),
         )  # fmt: skip
 

@@ -24,7 +24,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from graphsvc.domain.failures import DiskFull, StoreUnavailable
@@ -201,8 +200,7 @@ class _BulkRun:
         chunk, self.chunk = self.chunk, []
         self.stored_errors, self.parse_errors = self.parse_errors, {}
         self.stored_base = self.read_lines - len(chunk)
-        ingestor = self.services.ingestor
-        self.storing = asyncio.ensure_future(run_in_threadpool(ingestor.submit, chunk))
+        self.storing = asyncio.ensure_future(self.services.ingestor.submit_async(chunk))
 
     async def _collect(self) -> None:
         if self.storing is None:

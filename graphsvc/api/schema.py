@@ -156,7 +156,7 @@ class Mutation:
                 f"too many records: {len(records)} > {services.settings.max_batch_records}; "
                 "use POST /records for bulk ingest"
             )
-        results = await run_in_threadpool(services.ingestor.submit, records)
+        results = await services.ingestor.submit_async(records)
         return [
             RecordResult(index=r.index, id=r.id, status=r.status, reason=r.reason) for r in results
         ]

@@ -6,6 +6,7 @@ record is durable before anyone hears it was accepted.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import random
 import threading
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from graphsvc.clock import Clock, now_ms
 from graphsvc.domain.outcomes import RecordResult, RecordStatus
@@ -45,7 +47,7 @@ def _best_effort_id(raw: object) -> str | None:
 
 
 @dataclass
-class _Checked:
+class CheckedBatch:
     """A batch after the stateless checks, before resolution against the store."""
 
     size: int
@@ -53,6 +55,19 @@ class _Checked:
     results: dict[int, RecordResult] = field(default_factory=dict)  # rejected here
     valid: list[tuple[int, Record]] = field(default_factory=list)
     repeats: dict[int, int] = field(default_factory=dict)  # index -> its first index
+
+
+class RecordIngest(Protocol):
+    """What the service ingests through: an :class:`Ingestor` in this process, or
+    ``graphsvc serve``'s ingest process (graphsvc/ingest/ingest_process.py)."""
+
+    def submit(self, raws: Sequence[object]) -> list[RecordResult]: ...
+
+    async def submit_async(self, raws: Sequence[object]) -> list[RecordResult]: ...
+
+    def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]: ...
+
+    def trust(self, roots: TrustedRoots) -> None: ...
 
 
 class Ingestor:
@@ -98,7 +113,11 @@ class Ingestor:
 
         The results come back after the commit: an accepted record is durable.
         """
-        return self._store_checked(self._check(raws))
+        return self.store_checked(self.check(raws))
+
+    async def submit_async(self, raws: Sequence[object]) -> list[RecordResult]:
+        """:meth:`submit` from the event loop, on a worker thread."""
+        return await asyncio.to_thread(self.submit, raws)
 
     def submit_many(self, batches: Iterable[Sequence[object]]) -> Iterator[list[RecordResult]]:
         """:meth:`submit` each batch in turn, checking the next batch while one is stored.
@@ -111,18 +130,20 @@ class Ingestor:
         other core.
         """
         with ThreadPoolExecutor(1, thread_name_prefix="graphsvc-check") as pool:
-            pending: Future[_Checked] | None = None
+            pending: Future[CheckedBatch] | None = None
             for batch in batches:
-                upcoming = pool.submit(self._check, batch)
+                upcoming = pool.submit(self.check, batch)
                 if pending is not None:
-                    yield self._store_checked(pending.result())
+                    yield self.store_checked(pending.result())
                 pending = upcoming
             if pending is not None:
-                yield self._store_checked(pending.result())
+                yield self.store_checked(pending.result())
 
-    def _check(self, raws: Sequence[object]) -> _Checked:
-        """Validate each record on its own and drop repeats within the batch."""
-        checked = _Checked(size=len(raws), now=self._clock())
+    def check(self, raws: Sequence[object]) -> CheckedBatch:
+        """The stateless checks: validate each record on its own (schema, signatures,
+        proofs) and drop repeats within the batch. Safe on any thread, concurrently with
+        :meth:`store_checked` of an earlier batch."""
+        checked = CheckedBatch(size=len(raws), now=self._clock())
         first_index: dict[str, int] = {}
         for index, raw in enumerate(raws):
             try:
@@ -139,7 +160,9 @@ class Ingestor:
             checked.valid.append((index, record))
         return checked
 
-    def _store_checked(self, checked: _Checked) -> list[RecordResult]:
+    def store_checked(self, checked: CheckedBatch) -> list[RecordResult]:
+        """Resolve a checked batch against the store and write it in one transaction
+        (one batch at a time); its results, in input order, after the commit."""
         results = checked.results
         if checked.valid:
             for result in self._resolve_and_write(checked.valid, checked.now):
@@ -148,9 +171,7 @@ class Ingestor:
             results[index] = _repeat_of(results[first], index)
         answers = [results[index] for index in range(checked.size)]
         if self._metrics is not None:
-            self._metrics.ingest_batches.observe(checked.size)
-            for status, count in collections.Counter(a.status for a in answers).items():
-                self._metrics.records.labels(str(status)).inc(count)
+            count_outcomes(self._metrics, answers)
         return answers
 
     def _resolve_and_write(self, records: list[tuple[int, Record]], now: int) -> list[RecordResult]:
@@ -176,6 +197,13 @@ class Ingestor:
                     continue
                 return results
         raise AssertionError("unreachable")
+
+
+def count_outcomes(metrics: Metrics, answers: Sequence[RecordResult]) -> None:
+    """Count one stored batch's answers in /metrics (every ingest path comes here)."""
+    metrics.ingest_batches.observe(len(answers))
+    for status, count in collections.Counter(a.status for a in answers).items():
+        metrics.records.labels(str(status)).inc(count)
 
 
 def _repeat_of(first: RecordResult, index: int) -> RecordResult:

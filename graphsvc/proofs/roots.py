@@ -36,6 +36,10 @@ class TrustedRoot:
         der = certificate.public_bytes(Encoding.DER)
         return cls(name, certificate, hashlib.sha256(der).hexdigest())
 
+    def __reduce__(self) -> tuple[object, tuple[str, bytes]]:
+        # Certificates do not pickle; the ingest process gets the roots as DER.
+        return _root_from_der, (self.name, self.certificate.public_bytes(Encoding.DER))
+
 
 @dataclass(frozen=True)
 class TrustedRoots:
@@ -69,6 +73,10 @@ def aws_nitro_root() -> TrustedRoot:
             f"published {AWS_NITRO_ROOT_FINGERPRINT}: the package is damaged"
         )
     return root
+
+
+def _root_from_der(name: str, der: bytes) -> TrustedRoot:
+    return TrustedRoot.of(name, x509.load_der_x509_certificate(der))
 
 
 def read_pem_roots(path: Path) -> tuple[TrustedRoot, ...]:

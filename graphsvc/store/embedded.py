@@ -341,6 +341,10 @@ class EmbeddedArcadeDB:
         return [
             str(java),
             f"-Xmx{self._heap}",
+            # Regions of 8 MB: with the default (1 MB at a 1 GB heap) the large buffers of
+            # Bolt answers were "humongous" objects, each starting a concurrent GC cycle
+            # (hundreds a minute under the soak's load; bench/RESULTS.md#soak-third-pass).
+            "-XX:G1HeapRegionSize=8m",
             f"-Djava.util.logging.config.file={self._root / 'logging.properties'}",
             *(f"-D{key}={value}" for key, value in settings.items()),
             "-cp",

@@ -96,6 +96,12 @@ class _InFlight:
         self.closing = False
 
 
+def refused_by_store(error: BaseException) -> bool:
+    """Whether ``error`` is the database refusing a statement (as opposed to a failure
+    to reach it, which is :class:`StoreUnavailable`), for callers outside the store."""
+    return isinstance(error, neo4j.exceptions.Neo4jError)
+
+
 def schema_statements(folder: Path | None = None) -> list[str]:
     """The constraint and index statements of ``schema/neo4j/*.cypher``, in file order."""
     folder = folder or schema_dir() / "neo4j"

@@ -7,7 +7,7 @@ from typing import Any
 
 from graphsvc.domain.entities import IngestCounter, NetworkCounts, ProofMix
 from graphsvc.store import cypher
-from graphsvc.store.graph_store import GraphStore, Statement
+from graphsvc.store.graph_store import GraphStore
 
 
 def _counter(rows: list[dict[str, Any]]) -> IngestCounter:
@@ -30,22 +30,16 @@ def ingest_counter(store: GraphStore) -> IngestCounter:
 
 
 def network_counts(store: GraphStore) -> NetworkCounts:
-    kinds = list(cypher.COUNT_BY_LABEL)
-    answers = store.read_many(
-        [Statement(cypher.COUNTS, {}), Statement(cypher.INGEST_COUNTER, {})]
-        + [Statement(cypher.COUNT_BY_LABEL[k], {}) for k in kinds]
-    )
-    counts, ingest, *per_kind = answers
-    totals = counts[0]
-    counter = _counter(ingest)
+    row = store.read(cypher.COUNTS)[0]
+    last = row["last_ms"]
     return NetworkCounts(
-        entities={k: int(rows[0]["n"]) for k, rows in zip(kinds, per_kind, strict=True)},
-        receipts=int(totals["receipts"]),
-        outputs=int(totals["outputs"]),
-        attestations=int(totals["attestations"]),
-        disputes=int(totals["disputes"]),
-        records=counter.records,
-        last_ingest_ms=counter.last_ingest_ms,
+        entities={kind: int(row[column]) for kind, column in cypher.COUNT_COLUMN.items()},
+        receipts=int(row["receipts"]),
+        outputs=int(row["outputs"]),
+        attestations=int(row["attestations"]),
+        disputes=int(row["disputes"]),
+        records=int(row["records"] or 0),
+        last_ingest_ms=None if last is None else int(last),
     )
 
 
