@@ -5,6 +5,7 @@ CORS tried by a real browser from allowed and refused origins, compression, requ
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import shutil
@@ -18,10 +19,13 @@ import httpx2
 import pytest
 from playwright.sync_api import Browser
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from graphsvc.api.app import create_app
+from graphsvc.api.cors import CORS
 from graphsvc.api.graphql_media import GRAPHQL_RESPONSE, prefers_graphql_response
 from graphsvc.services import Services, running_services
 from graphsvc.settings import Settings
@@ -259,3 +263,78 @@ def test_health_takes_the_short_way_unless_another_origin_asks(served: Served) -
     assert plain.headers["x-request-id"] and cross.headers["x-request-id"]
     assert "access-control-allow-origin" not in plain.headers
     assert cross.headers["access-control-allow-origin"] == served.allowed_page
+
+
+def _answer_with(headers: list[tuple[bytes, bytes]]) -> Any:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app
+
+
+async def _headers_through(
+    layer: Any, request_headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": request_headers}
+    await layer(scope, receive, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    return list(sent[0]["headers"])
+
+
+@pytest.mark.parametrize(
+    "answer_headers",
+    [
+        [(b"content-type", b"application/json")],
+        [(b"content-type", b"application/json"), (b"vary", b"Accept-Encoding")],
+        [(b"vary", b"Accept"), (b"etag", b'"s1"'), (b"vary", b"Accept-Encoding")],
+        [],
+    ],
+)
+@pytest.mark.parametrize(
+    "request_headers",
+    [
+        [],  # no Origin: the short way
+        [(b"origin", b"https://dash.example.org")],  # allowed: Starlette's way
+        [(b"origin", b"https://other.example.org")],  # not allowed: Starlette's way
+    ],
+)
+def test_cors_answers_as_starlettes_with_or_without_origin(
+    answer_headers: list[tuple[bytes, bytes]], request_headers: list[tuple[bytes, bytes]]
+) -> None:
+    """The short way for requests without ``Origin`` changes no answer's headers: the
+    same as Starlette's CORSMiddleware gives, ``Vary: Origin`` included."""
+    options: dict[str, Any] = {
+        "allow_origins": ["https://dash.example.org"],
+        "allow_methods": ["GET", "POST"],
+        "expose_headers": ["X-Request-Id"],
+    }
+    app = _answer_with(answer_headers)
+    ours = asyncio.run(_headers_through(CORS(app, **options), request_headers))
+    starlettes = asyncio.run(_headers_through(CORSMiddleware(app, **options), request_headers))
+    assert ours == starlettes
+    assert dict(ours)[b"vary"].endswith(b"Origin")
+
+
+def test_graphql_answers_vary_by_origin_and_cross_origin_ones_carry_cors(
+    served: Served,
+) -> None:
+    with httpx2.Client(base_url=served.api) as client:
+        plain = client.post("/graphql", json=COUNT)
+        cross = client.post("/graphql", json=COUNT, headers={"origin": served.allowed_page})
+        refused = client.post("/graphql", json=COUNT, headers={"origin": served.other_page})
+    assert plain.json() == cross.json() == refused.json()
+    for answer in (plain, cross, refused):
+        assert "Origin" in answer.headers["vary"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert cross.headers["access-control-allow-origin"] == served.allowed_page
+    assert cross.headers["access-control-expose-headers"] == "X-Request-Id"
+    assert "access-control-allow-origin" not in refused.headers

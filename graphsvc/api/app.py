@@ -15,7 +15,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -31,6 +30,7 @@ from graphsvc.api.answer_cache import CacheableDocuments
 from graphsvc.api.bulk_ingest import BulkRecords
 from graphsvc.api.client_limits import ClientConcurrency
 from graphsvc.api.context import Context, shared_incident_reads
+from graphsvc.api.cors import CORS
 from graphsvc.api.graphql_media import GraphQLResponseMedia
 from graphsvc.api.http_answers import FAILED, HTTPAnswers, parsed_body
 from graphsvc.api.log_routes import log_routes
@@ -104,18 +104,20 @@ class RequestTimer:
 
     def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
         self.app = app
-        self.histogram = histogram
+        # Each route's series found once, not by its label at every request.
+        self._series = {route: histogram.labels(route) for route in (*ROUTES, "other")}
+        self._other = self._series["other"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope["path"] if scope["path"] in ROUTES else "other"
+        series = self._series.get(scope["path"], self._other)
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.histogram.labels(route).observe(time.perf_counter() - started)
+            series.observe(time.perf_counter() - started)
 
 
 class Health:
@@ -255,6 +257,8 @@ def create_app(services: Services) -> Starlette:
             Middleware(
                 CorrelationIdMiddleware,
                 header_name=REQUEST_ID_HEADER,
+                # Nothing inside reads the request's header: the id is in correlation_id.
+                update_request_header=False,
                 generator=lambda: uuid.uuid4().hex,
                 validator=_is_request_id,
             ),
@@ -266,7 +270,7 @@ def create_app(services: Services) -> Starlette:
                 queue=services.settings.client_queue,
             ),
             Middleware(
-                CORSMiddleware,
+                CORS,
                 allow_origins=services.settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 
-import strawberry
 from asgi_correlation_id import correlation_id
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from graphsvc.api.extension_hooks import ClassHooksSchema
 from graphsvc.api.limits import ClientError
 from graphsvc.domain.failures import DiskFull, StoreUnavailable
 
@@ -72,6 +72,13 @@ def masked(error: GraphQLError) -> GraphQLError:
 class ErrorPolicy(MaskErrors):
     """Answer each error by its kind (see the module's docstring)."""
 
+    def _process_result(self, result: object) -> None:
+        # An attribute read: strawberry's own check, an isinstance against a
+        # runtime-checkable Protocol, walks the Protocol's members at every request.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [
             store_unavailable(e)
@@ -83,7 +90,7 @@ class ErrorPolicy(MaskErrors):
         ]
 
 
-class Schema(strawberry.Schema):
+class Schema(ClassHooksSchema):
     """The schema, logging errors by kind: only internal ones with a traceback."""
 
     def process_errors(

@@ -38,18 +38,21 @@ class HTTPAnswers:
         self.cache = AnswerCache(services.settings.answer_cache_bytes)
         self.documents = documents
         self._reputation = services.reputation
-        self._outcomes = services.metrics.answer_cache
+        outcomes = services.metrics.answer_cache
+        self._hit, self._miss, self._uncacheable = (
+            outcomes.labels(outcome) for outcome in ("hit", "miss", "uncacheable")
+        )
 
     async def serve(self, request: Request, execute: Callable[[], Awaitable[Response]]) -> Response:
         key = await self._key(request) if self.cache.max_bytes else None
         if key is None:
-            self._outcomes.labels("uncacheable").inc()
+            self._uncacheable.inc()
             return await execute()
         found = self.cache.get(key)
         if found is not None:
-            self._outcomes.labels("hit").inc()
+            self._hit.inc()
             return self._answer(request, key, found)
-        self._outcomes.labels("miss").inc()
+        self._miss.inc()
         response = await execute()
         if (
             response.status_code == 200
