@@ -1,18 +1,13 @@
-"""The short ways of the request floor (issue 23) change nothing a client or an
-extension sees: a response's writes joined into one, and schema extensions' hooks found
-once per class."""
+"""A short way of the request floor (issue 23,
+docs/decisions/0092-short-ways-on-the-request-path.md) changes nothing a client sees: a
+response's writes joined into one."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, cast
 
-import strawberry
-from strawberry.extensions import SchemaExtension
-
 from graphsvc.api.connections import JoinedWrites
-from graphsvc.api.extension_hooks import ClassHooksSchema
 
 
 class RecordingTransport:
@@ -90,65 +85,3 @@ def test_closing_sends_what_is_held_first() -> None:
 
 
 events: list[str] = []
-
-
-class Recorder(SchemaExtension):
-    """Every kind of hook strawberry accepts: generator, async generator, coroutine and
-    plain function."""
-
-    def on_operation(self) -> Iterator[None]:
-        events.append("operation starts")
-        yield
-        events.append("operation ends")
-
-    async def on_validate(self) -> AsyncIterator[None]:
-        events.append("validation starts")
-        yield
-        events.append("validation ends")
-
-    async def on_parse(self) -> None:  # type: ignore[override]
-        events.append("parsed")
-
-    def on_execute(self) -> None:  # type: ignore[override]
-        events.append("executing")
-
-
-class Outer(SchemaExtension):
-    def get_results(self) -> dict[str, Any]:
-        return {"outer": len(events)}  # Recorder keeps the default: no results
-
-    def on_operation(self) -> Iterator[None]:
-        events.append("outer starts")
-        try:
-            yield
-        finally:
-            result = self.execution_context.result
-            events.append(f"outer ends, {len(getattr(result, 'errors', None) or [])} error(s)")
-
-
-@strawberry.type
-class Query:
-    @strawberry.field
-    def answer(self) -> int:
-        return 42
-
-    @strawberry.field
-    def broken(self) -> int:
-        raise ValueError("no answer")
-
-
-def _run(schema_class: type[strawberry.Schema], query: str) -> tuple[list[str], Any]:
-    schema = schema_class(query=Query, extensions=[Outer, Recorder])
-    events.clear()
-    result = asyncio.run(schema.execute(query))
-    return list(events), (result.data, [str(e) for e in result.errors or []], result.extensions)
-
-
-def test_extension_hooks_run_as_strawberrys_own_runner_runs_them() -> None:
-    for query in ("{ answer }", "{ broken }", "{ answer", "{ noSuchField }"):
-        ours = _run(ClassHooksSchema, query)
-        assert ours == _run(strawberry.Schema, query), query
-        assert ours[0][0] == "outer starts" and ours[0][-1].startswith("outer ends"), ours
-    events_run, (_, _, extensions) = _run(ClassHooksSchema, "{ answer }")
-    assert "executing" in events_run
-    assert extensions == {"outer": len(events_run)}  # asked once the operation has ended

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 
+import strawberry
 from asgi_correlation_id import correlation_id
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
-from graphsvc.api.extension_hooks import ClassHooksSchema
 from graphsvc.api.limits import ClientError
 from graphsvc.domain.failures import DiskFull, StoreUnavailable
 
@@ -90,7 +90,7 @@ class ErrorPolicy(MaskErrors):
         ]
 
 
-class Schema(ClassHooksSchema):
+class Schema(strawberry.Schema):
     """The schema, logging errors by kind: only internal ones with a traceback."""
 
     def process_errors(
