@@ -61,6 +61,15 @@ def clean_graph(embedded_endpoint: BoltEndpoint, _embedded_driver: neo4j.Driver)
 
 
 @pytest.fixture
+def store(clean_graph: BoltEndpoint) -> Iterator[GraphStore]:
+    """The session's embedded store, emptied and with the schema applied, for tests that
+    call the store layer directly (a module may define its own)."""
+    with GraphStore(clean_graph) as graph:
+        graph.apply_schema()
+        yield graph
+
+
+@pytest.fixture
 def store_env(
     embedded_endpoint: BoltEndpoint,
     clean_graph: None,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from graphsvc.records import builder, record_id
 from graphsvc.records.builder import Actor, sha256_hex
 from graphsvc.settings import Settings
 from graphsvc.store import enclave_reads, stats, trail
-from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore, Statement
 from tests.independent_gateway import key_der, new_key, respond, sign_receipt, tee_id
 from tests.network import T0, Network
@@ -47,13 +45,6 @@ def pki() -> EnclavePki:
 @pytest.fixture(scope="module")
 def enclave_key() -> rsa.RSAPrivateKey:
     return new_key()
-
-
-@pytest.fixture
-def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
-    with GraphStore(embedded_endpoint) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ from tests.network import T0, Network
 
 NOW = T0 + 86_400_000
 ORIGIN = "test.example/evidence"
-
-
-@pytest.fixture
-def store(clean_graph: BoltEndpoint) -> Iterator[GraphStore]:
-    with GraphStore(clean_graph) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 def _ingestor(store: GraphStore) -> Ingestor:

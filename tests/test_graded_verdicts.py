@@ -4,7 +4,6 @@ any number of fresh keys scoring gets nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,20 +19,12 @@ from graphsvc.reputation.maker import SnapshotMaker
 from graphsvc.reputation.reader import SnapshotReader
 from graphsvc.scoring.scores import Scores
 from graphsvc.settings import Settings
-from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from graphsvc.store.trail import receipt_trails
 from tests.network import T0, TEST_SEEDS, SignedNetwork, signed_network
 
 DAY = 86_400_000
 NOW = T0 + 40 * DAY
-
-
-@pytest.fixture
-def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
-    with GraphStore(embedded_endpoint) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 def _scores(store: GraphStore, records: list[dict[str, Any]]) -> Scores:

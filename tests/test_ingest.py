@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,19 +15,11 @@ from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
 from graphsvc.settings import Settings
 from graphsvc.store import trail
-from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.network import T0, TEST_SEEDS, Network
 
 NOW = T0 + 10 * 86_400_000
 HALF_LIFE = EvidenceRules.of(Settings().scoring).half_life_ms
-
-
-@pytest.fixture
-def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
-    with GraphStore(embedded_endpoint) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 @pytest.fixture

@@ -23,17 +23,9 @@ from graphsvc.records import builder, record_id
 from graphsvc.records.builder import Actor
 from graphsvc.settings import Settings
 from graphsvc.store import trail
-from graphsvc.store.endpoint import BoltEndpoint
 from graphsvc.store.graph_store import GraphStore
 from tests.independent_gateway import key_der, new_key
 from tests.network import T0, TEST_SEEDS, Network
-
-
-@pytest.fixture
-def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
-    with GraphStore(embedded_endpoint) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -33,13 +32,6 @@ class Clock:
 
     def __call__(self) -> int:
         return self.ms
-
-
-@pytest.fixture
-def store(embedded_endpoint: BoltEndpoint, clean_graph: None) -> Iterator[GraphStore]:
-    with GraphStore(embedded_endpoint) as graph:
-        graph.apply_schema()
-        yield graph
 
 
 def services(store: GraphStore, clock: Clock) -> tuple[Ingestor, SnapshotMaker, SnapshotReader]:
