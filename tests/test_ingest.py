@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from graphsvc.domain import FaultParty, ProofType, Verdict
+from graphsvc.domain import EntityKind, FaultParty, ProofType, Verdict
 from graphsvc.domain.outcomes import RecordStatus
 from graphsvc.ingest.ingestor import Ingestor
 from graphsvc.ingest.resolution import EvidenceRules
 from graphsvc.records import record_id
 from graphsvc.settings import Settings
-from graphsvc.store import trail
+from graphsvc.store import stats, trail
 from graphsvc.store.graph_store import GraphStore
 from tests.network import T0, TEST_SEEDS, Network
 
@@ -340,3 +340,19 @@ def test_submit_many_answers_batch_by_batch_like_submit(
         ["duplicate", "duplicate"],
     ]
     assert list(ingestor.submit_many([])) == []
+
+
+def test_network_counts_read_zeros_on_an_empty_store_then_what_was_ingested(
+    ingestor: Ingestor, store: GraphStore
+) -> None:
+    empty = stats.network_counts(store)
+    assert (empty.receipts, empty.records, empty.last_ingest_ms) == (0, 0, None)
+    assert set(empty.entities.values()) == {0}
+
+    net = Network()
+    batch = [*net.basics(), net.receipt()]
+    ingestor.submit(batch)
+    counts = stats.network_counts(store)
+    assert (counts.receipts, counts.outputs, counts.records) == (1, 1, len(batch))
+    assert counts.entities[EntityKind.NODE] == 2
+    assert counts.last_ingest_ms == NOW

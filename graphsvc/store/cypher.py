@@ -450,7 +450,7 @@ COUNTS = (
     )
     + "\nOPTIONAL MATCH (m:Meta {id: 'ingest'})\nRETURN "
     + ", ".join([*_RECORD_COUNTS, *COUNT_COLUMN.values()])
-    + ", m.records AS records, m.last_ms AS last_ms"
+    + ", m.records AS records, m.last_ms AS last_ms, m.batches AS batches, m.largest AS largest"
 )
 
 # ---------------------------------------------------------------- paged lists

@@ -31,15 +31,15 @@ def ingest_counter(store: GraphStore) -> IngestCounter:
 
 def network_counts(store: GraphStore) -> NetworkCounts:
     row = store.read(cypher.COUNTS)[0]
-    last = row["last_ms"]
+    counter = _counter([row])
     return NetworkCounts(
         entities={kind: int(row[column]) for kind, column in cypher.COUNT_COLUMN.items()},
         receipts=int(row["receipts"]),
         outputs=int(row["outputs"]),
         attestations=int(row["attestations"]),
         disputes=int(row["disputes"]),
-        records=int(row["records"] or 0),
-        last_ingest_ms=None if last is None else int(last),
+        records=counter.records,
+        last_ingest_ms=counter.last_ingest_ms,
     )
 
 
