@@ -46,7 +46,11 @@ from graphsvc.store.graph_store import GraphStore, refused_by_store
 
 # Connections the child keeps to the store: one batch is written at a time.
 CHILD_POOL = 4
-STOP_SECONDS = 10.0
+# At close, the batch being stored gets this long to end (a healthy store commits one in
+# well under 0.1 s; the batches queued behind it are refused: their requests have ended and
+# nobody hears their answers); then the child is killed, which loses nothing acknowledged.
+# Short, because shutdown has a budget (docs/decisions/0052-bounded-shutdown.md).
+STOP_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +116,7 @@ class _Child:
         self._on_exit(self)
 
     def stop(self, seconds: float) -> None:
-        """Ask the child to finish what it holds and exit; kill it after ``seconds``."""
+        """Ask the child to end its batch and exit; kill it after ``seconds``."""
         with contextlib.suppress(OSError):
             self.connection.send(("stop", 0, None))
         self.process.join(seconds)
@@ -154,7 +158,8 @@ class IngestProcess:
             self._running()
 
     def close(self) -> None:
-        """Let the child finish what it holds, then stop it; later calls fail."""
+        """Let the child end the batch it is storing (those queued behind it are refused),
+        then stop it; later calls fail."""
         with self._lock:
             self._closed = True
             child, self._child = self._child, None
@@ -350,9 +355,11 @@ _Message = tuple[str, int, Any]
 
 
 def _serve(connection: Connection, ingestor: Ingestor, recorder: _Recorder) -> None:
-    """Check on one thread, store on another, in the order the messages came."""
+    """Check on one thread, store on another, in the order the messages came. Once told to
+    stop (or the parent is gone), the batch being stored ends and the others are refused."""
     to_check: queue.SimpleQueue[_Message | None] = queue.SimpleQueue()
     to_store: queue.SimpleQueue[tuple[int, Callable[[], Any]] | None] = queue.SimpleQueue()
+    stopping = threading.Event()
 
     def check() -> None:
         while (message := to_check.get()) is not None:
@@ -364,6 +371,8 @@ def _serve(connection: Connection, ingestor: Ingestor, recorder: _Recorder) -> N
         while (item := to_store.get()) is not None:
             number, step = item
             try:
+                if stopping.is_set():
+                    raise StoreUnavailable("the ingest process is stopping; send again")
                 reply: tuple[str, int, Any, _Report] = ("done", number, step(), recorder.report())
             except Exception as error:
                 reply = ("failed", number, _portable(error), recorder.report())
@@ -382,7 +391,8 @@ def _serve(connection: Connection, ingestor: Ingestor, recorder: _Recorder) -> N
                 break
             to_check.put(message)
     except (EOFError, OSError):
-        pass  # the parent is gone: finish what was received, answer no one
+        pass  # the parent is gone: nobody hears an answer
+    stopping.set()
     to_check.put(None)
     for thread in threads:
         thread.join()
